@@ -1,0 +1,34 @@
+# Helpers shared by every module's CMakeLists.txt.
+
+# ll_target_defaults(<target>): warnings and sanitizers for the project's own code.
+function(ll_target_defaults target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wshadow
+                         -Wstrict-prototypes -Wmissing-prototypes -Wformat=2)
+  target_compile_definitions(${target} PRIVATE _GNU_SOURCE)
+  if(LL_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${LL_SANITIZE}
+                           -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${LL_SANITIZE})
+  endif()
+endfunction()
+
+# ll_add_library(<name> SOURCES...): static library ll_<name>, alias ll::<name>,
+# public headers in <dir>/include.
+function(ll_add_library name)
+  add_library(ll_${name} STATIC ${ARGN})
+  add_library(ll::${name} ALIAS ll_${name})
+  target_include_directories(ll_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+                             PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  ll_target_defaults(ll_${name})
+endfunction()
+
+# ll_add_test(<name> SOURCES... LIBS...): one cmocka binary, one ctest.
+function(ll_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
+  ll_target_defaults(${name})
+  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT
+      "LL_SOURCE_DIR=${PROJECT_SOURCE_DIR};LL_BINARY_DIR=${PROJECT_BINARY_DIR}")
+endfunction()

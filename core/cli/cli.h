@@ -1,0 +1,15 @@
+/* Private to the logloom executable: the subcommands. */
+#ifndef LOGLOOM_CLI_H
+#define LOGLOOM_CLI_H
+
+/* Exit statuses shared by every subcommand. */
+enum {
+    LL_EXIT_OK = 0,
+    LL_EXIT_FAILURE = 1, /* the run could not complete (e.g. output failed) */
+    LL_EXIT_USAGE = 2,   /* bad arguments or unreadable input */
+};
+
+int ll_cmd_replay(int argc, char **argv);
+void ll_cmd_replay_usage(FILE *out);
+
+#endif

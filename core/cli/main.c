@@ -1,0 +1,48 @@
+/* logloom: the command line. Each subcommand lives in its own file. */
+#include "logloom/core.h"
+
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef LL_VERSION
+#define LL_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: logloom <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  replay PATH...   correlate archived JSON logs into workflow timelines\n"
+            "  help [COMMAND]   show help\n"
+            "  version          show the version\n"
+            "\n"
+            "Run 'logloom help replay' for the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return LL_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "replay") == 0)
+        return ll_cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("logloom %s\n", LL_VERSION);
+        return LL_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && strcmp(argv[2], "replay") == 0)
+            ll_cmd_replay_usage(stdout);
+        else
+            usage(stdout);
+        return LL_EXIT_OK;
+    }
+    fprintf(stderr, "logloom: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return LL_EXIT_USAGE;
+}

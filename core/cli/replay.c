@@ -1,0 +1,439 @@
+/* `logloom replay`: archived logs → merged events → timelines → a sink.
+ *
+ * The runner is single-threaded for now: the replay source pulls decoded
+ * events in event-time order, the correlator closes timelines as the
+ * watermark passes them, and the sink writes each closed timeline. */
+#include "logloom/core.h"
+#include "logloom/correlate.h"
+#include "logloom/ingest.h"
+#include "logloom/sinks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define PROGRESS_EVERY_NS (250 * LL_NS_PER_MS)
+
+struct replay_opts {
+    bool jsonl;
+    bool events;
+    bool color;
+    bool quiet;
+    const char **ids; /* --id filters */
+    size_t n_ids;
+    int64_t from, to;
+    const char *dead_letter;
+    size_t max_line;
+    const char **id_paths;
+    size_t n_id_paths;
+    const char **service_paths;
+    size_t n_service_paths;
+    struct ll_corr_conf corr;
+};
+
+struct run {
+    const struct replay_opts *o;
+    ll_sink *sink;
+    FILE *dead;
+    int out_rc;
+    struct ll_buf dl; /* dead-letter record */
+    uint64_t dead_written;
+};
+
+void ll_cmd_replay_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: logloom replay [options] PATH...\n"
+            "\n"
+            "Merge JSON log files by event time, group them by correlation id and print\n"
+            "every workflow as a timeline. A PATH is a file (plain or .gz), a directory\n"
+            "(read recursively) or a glob pattern.\n"
+            "\n"
+            "output:\n"
+            "  --format text|jsonl     text on a terminal, else jsonl\n"
+            "  --events                jsonl: include each timeline's event_list\n"
+            "  --color auto|always|never\n"
+            "  --id ID                 show only this correlation id (repeatable)\n"
+            "  --from TIME, --to TIME  only events in [from, to] (RFC 3339 or epoch)\n"
+            "  -q, --quiet             no progress line and no summary on stderr\n"
+            "input:\n"
+            "  --dead-letter FILE      append rejected lines to FILE as JSON lines\n"
+            "  --max-line-bytes N      longer lines are rejected (default 1M; K/M suffix)\n"
+            "  --id-field PATH         correlation id field, in priority order\n"
+            "                          (repeatable; replaces the default list)\n"
+            "  --service-field PATH    service field (repeatable; default service, name)\n"
+            "correlation:\n"
+            "  --session-gap DUR       close a workflow after this much event-time\n"
+            "                          silence (default 30s)\n"
+            "  --allowed-lateness DUR  how far events may arrive out of order (default 5s)\n"
+            "\n"
+            "exit status: 0 done, 1 output failed, 2 bad arguments or unreadable input\n");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                   */
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "logloom replay: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'logloom help replay'.\n");
+    va_end(ap);
+    return LL_EXIT_USAGE;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return false;
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30, end++;
+    if (*end || v == 0 || v > (SIZE_MAX >> shift) || (v << shift) > ((size_t)1 << 32))
+        return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
+static void push(const char ***list, size_t *n, const char *v)
+{
+    *list = ll_reallocarray((void *)*list, *n + 1, sizeof **list);
+    (*list)[(*n)++] = v;
+}
+
+enum {
+    OPT_FORMAT = 256, OPT_EVENTS, OPT_COLOR, OPT_ID, OPT_FROM, OPT_TO, OPT_DEAD,
+    OPT_MAXLINE, OPT_IDFIELD, OPT_SVCFIELD, OPT_GAP, OPT_LATE,
+};
+
+static const struct option long_opts[] = {
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"events", no_argument, NULL, OPT_EVENTS},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"id", required_argument, NULL, OPT_ID},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"dead-letter", required_argument, NULL, OPT_DEAD},
+    {"max-line-bytes", required_argument, NULL, OPT_MAXLINE},
+    {"id-field", required_argument, NULL, OPT_IDFIELD},
+    {"service-field", required_argument, NULL, OPT_SVCFIELD},
+    {"session-gap", required_argument, NULL, OPT_GAP},
+    {"allowed-lateness", required_argument, NULL, OPT_LATE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int parse_choice(const char *arg, const char *a, const char *b, const char *c)
+{
+    return strcmp(arg, a) == 0 ? 0 : strcmp(arg, b) == 0 ? 1 : c && strcmp(arg, c) == 0 ? 2 : -1;
+}
+
+static int parse_time_opt(const char *arg, int64_t *out)
+{
+    return ll_time_parse(arg, strlen(arg), out) == LL_OK
+               ? 0
+               : usage_error("'%s' is not a time (use RFC 3339 or epoch seconds)", arg);
+}
+
+static int parse_duration_opt(const char *arg, int64_t *out)
+{
+    return ll_duration_parse(arg, out) == LL_OK && *out > 0
+               ? 0
+               : usage_error("'%s' is not a duration (e.g. 30s, 500ms, 5m)", arg);
+}
+
+static int check_field(const char *arg)
+{
+    char err[256];
+    if (ll_field_path_check(arg, err, sizeof err) == LL_OK)
+        return 0;
+    return usage_error("%s", err);
+}
+
+/* One option; returns 0, or an exit status. */
+static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format, int *color)
+{
+    switch (c) {
+    case OPT_FORMAT:
+        *format = parse_choice(arg, "text", "jsonl", NULL);
+        return *format < 0 ? usage_error("unknown format '%s' (text or jsonl)", arg) : 0;
+    case OPT_COLOR:
+        *color = parse_choice(arg, "auto", "always", "never");
+        return *color < 0 ? usage_error("--color takes auto, always or never, not '%s'", arg)
+                          : 0;
+    case OPT_EVENTS: o->events = true; return 0;
+    case OPT_ID: push(&o->ids, &o->n_ids, arg); return 0;
+    case OPT_FROM: return parse_time_opt(arg, &o->from);
+    case OPT_TO: return parse_time_opt(arg, &o->to);
+    case OPT_DEAD: o->dead_letter = arg; return 0;
+    case OPT_MAXLINE:
+        return parse_size(arg, &o->max_line) ? 0
+                                               : usage_error("bad --max-line-bytes '%s'", arg);
+    case OPT_IDFIELD: push(&o->id_paths, &o->n_id_paths, arg); return check_field(arg);
+    case OPT_SVCFIELD:
+        push(&o->service_paths, &o->n_service_paths, arg);
+        return check_field(arg);
+    case OPT_GAP: return parse_duration_opt(arg, &o->corr.session_gap_ns);
+    case OPT_LATE: return parse_duration_opt(arg, &o->corr.allowed_lateness_ns);
+    case 'q': o->quiet = true; return 0;
+    case 'h': ll_cmd_replay_usage(stdout); return -1;
+    default: return LL_EXIT_USAGE;
+    }
+}
+
+static int parse_opts(int argc, char **argv, struct replay_opts *o)
+{
+    int format = -1, color = 0, c, rc;
+    *o = (struct replay_opts){.from = INT64_MIN, .to = INT64_MAX, .max_line = (size_t)1 << 20};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1)
+        if ((rc = apply_opt(o, c, optarg, &format, &color)) != 0)
+            return rc;
+    if (optind == argc)
+        return usage_error("%s", "no input given");
+    if (o->from > o->to)
+        return usage_error("%s", "--from is after --to");
+    bool tty = isatty(STDOUT_FILENO);
+    o->jsonl = format < 0 ? !tty : format == 1;
+    const char *term = getenv("TERM");
+    o->color = color == 1 || (color == 0 && tty && !getenv("NO_COLOR") &&
+                              !(term && strcmp(term, "dumb") == 0));
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running                                                                   */
+
+static void on_timeline(void *ctx, const struct ll_timeline *tl)
+{
+    struct run *r = ctx;
+    if (r->o->n_ids) {
+        bool wanted = false;
+        for (size_t i = 0; i < r->o->n_ids && !wanted; i++)
+            wanted = ll_str_eq(tl->corr_id, ll_str_c(r->o->ids[i]));
+        if (!wanted)
+            return;
+    }
+    if (r->out_rc == LL_OK)
+        r->out_rc = ll_sink_timeline(r->sink, tl);
+}
+
+static void on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos,
+                      const struct ll_line *line, const char *detail)
+{
+    struct run *r = ctx;
+    if (!r->dead)
+        return;
+    struct ll_buf *b = &r->dl;
+    ll_buf_reset(b);
+    ll_buf_printf(b, "{\"reason\":\"%s\",\"source\":", ll_reject_name(reason));
+    ll_buf_json_str(b, pos->source.ptr, pos->source.len);
+    ll_buf_printf(b, ",\"offset\":%llu,\"detail\":", (unsigned long long)pos->offset);
+    ll_buf_json_str(b, detail, strlen(detail));
+    if (line->flags & LL_LINE_TOO_LONG)
+        ll_buf_printf(b, ",\"truncated\":true,\"length\":%llu",
+                      (unsigned long long)line->full_len);
+    if (ll_utf8_valid(line->ptr, line->len)) {
+        ll_buf_puts(b, ",\"line\":");
+        ll_buf_json_str(b, line->ptr, line->len);
+    } else {
+        ll_buf_puts(b, ",\"line_base64\":\"");
+        ll_buf_base64(b, line->ptr, line->len);
+        ll_buf_putc(b, '"');
+    }
+    ll_buf_puts(b, "}\n");
+    if (ll_buf_write(b, r->dead) != LL_OK && r->out_rc == LL_OK)
+        r->out_rc = LL_EIO;
+    r->dead_written++;
+}
+
+static void human_bytes(uint64_t n, char *out, size_t size)
+{
+    if (n < 10000)
+        snprintf(out, size, "%llu B", (unsigned long long)n);
+    else if (n < 10000000)
+        snprintf(out, size, "%.1f kB", (double)n / 1e3);
+    else if (n < 10000000000ULL)
+        snprintf(out, size, "%.1f MB", (double)n / 1e6);
+    else
+        snprintf(out, size, "%.2f GB", (double)n / 1e9);
+}
+
+static void progress(const ll_replay *rp, uint64_t events, int64_t t0)
+{
+    uint64_t done, total;
+    ll_replay_progress(rp, &done, &total);
+    double secs = (double)(ll_clock_mono_ns() - t0) / 1e9;
+    char d[32], t[32];
+    human_bytes(done, d, sizeof d);
+    human_bytes(total, t, sizeof t);
+    double rate = secs > 0 ? (double)done / secs : 0;
+    fprintf(stderr, "\r\033[K%s of %s (%.0f%%)  %.0f events/s  ETA %.0fs", d, t,
+            total ? 100.0 * (double)done / (double)total : 100.0,
+            secs > 0 ? (double)events / secs : 0.0,
+            rate > 0 && total > done ? (double)(total - done) / rate : 0.0);
+}
+
+static void summary(const struct ll_stats *st, int64_t elapsed_ns, uint64_t dead_written,
+                    const char *dead_path)
+{
+    double secs = (double)elapsed_ns / 1e9;
+    char bytes[32];
+    human_bytes(st->bytes, bytes, sizeof bytes);
+    fprintf(stderr, "logloom: %llu events from %llu inputs (%s) into %llu workflows in %.2fs "
+                    "(%.0f events/s); %llu orphans",
+            (unsigned long long)st->events, (unsigned long long)st->inputs, bytes,
+            (unsigned long long)st->timelines, secs,
+            secs > 0 ? (double)st->events / secs : 0.0, (unsigned long long)st->orphans);
+    uint64_t rej = ll_stats_rejected_total(st);
+    if (rej) {
+        fprintf(stderr, "; %llu lines rejected (", (unsigned long long)rej);
+        const char *sep = "";
+        for (int i = 0; i < LL_REJECT__COUNT; i++)
+            if (st->rejected[i]) {
+                fprintf(stderr, "%s%s %llu", sep, ll_reject_name(i),
+                        (unsigned long long)st->rejected[i]);
+                sep = ", ";
+            }
+        fprintf(stderr, ")");
+        if (dead_path)
+            fprintf(stderr, ", %llu written to %s", (unsigned long long)dead_written, dead_path);
+    }
+    fprintf(stderr, "\n");
+}
+
+/* Replay with many inputs needs a descriptor each. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static FILE *open_dead_letter(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    FILE *fp = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!fp) {
+        fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", path,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    return fp;
+}
+
+static int run_pipeline(struct run *r, ll_replay *rp, ll_correlator *corr, struct ll_stats *st)
+{
+    bool show_progress = !r->o->quiet && isatty(STDERR_FILENO);
+    int64_t t0 = ll_clock_mono_ns(), next_progress = t0 + PROGRESS_EVERY_NS;
+    const struct ll_event *ev;
+    uint64_t n = 0;
+    while (r->out_rc == LL_OK && ll_replay_next(rp, &ev) == LL_OK) {
+        if (ev->ts_ns < r->o->from || ev->ts_ns > r->o->to) {
+            st->filtered++;
+            continue;
+        }
+        ll_correlator_push(corr, ev);
+        if (show_progress && (++n & 4095) == 0 && ll_clock_mono_ns() >= next_progress) {
+            progress(rp, n, t0);
+            next_progress = ll_clock_mono_ns() + PROGRESS_EVERY_NS;
+        }
+    }
+    ll_correlator_flush(corr);
+    if (show_progress)
+        fprintf(stderr, "\r\033[K");
+    return r->out_rc;
+}
+
+int ll_cmd_replay(int argc, char **argv)
+{
+    struct replay_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    struct ll_input_list files = {0};
+    struct run r = {.o = &o};
+    ll_replay *rp = NULL;
+    ll_correlator *corr = NULL;
+    char err[512];
+    int status = LL_EXIT_USAGE;
+    if (rc != 0) {
+        status = rc < 0 ? LL_EXIT_OK : rc;
+        goto done;
+    }
+    raise_fd_limit();
+    if (ll_inputs_expand((const char *const *)argv + optind, (size_t)(argc - optind), &files,
+                         err, sizeof err) != LL_OK) {
+        fprintf(stderr, "logloom replay: %s\n", err);
+        goto done;
+    }
+    if (o.dead_letter && !(r.dead = open_dead_letter(o.dead_letter)))
+        goto done;
+    struct ll_decode_conf dconf = {o.id_paths, o.n_id_paths, o.service_paths,
+                                   o.n_service_paths};
+    struct ll_replay_conf rconf = {(const char *const *)files.paths, files.n, o.max_line,
+                                   &dconf, on_reject, &r};
+    if (ll_replay_open(&rconf, &rp, err, sizeof err) != LL_OK) {
+        fprintf(stderr, "logloom replay: %s\n", err);
+        goto done;
+    }
+    struct ll_sink_opts sopts = {.events = o.events, .color = o.color};
+    r.sink = o.jsonl ? ll_sink_jsonl_new(stdout, &sopts) : ll_sink_text_new(stdout, &sopts);
+    corr = ll_correlator_new(&o.corr, on_timeline, &r);
+
+    int64_t t0 = ll_clock_mono_ns();
+    struct ll_stats st = {0};
+    rc = run_pipeline(&r, rp, corr, &st);
+    uint64_t filtered = st.filtered;
+    st = *ll_replay_stats(rp);
+    st.filtered = filtered;
+    st.timelines = ll_correlator_timelines(corr);
+    st.orphans = ll_correlator_orphans(corr);
+    size_t n_orph;
+    const struct ll_count *orph = ll_correlator_orphans_by_service(corr, &n_orph);
+    if (rc == LL_OK)
+        rc = ll_sink_stats(r.sink, &st, orph, n_orph);
+    if (rc == LL_OK)
+        rc = ll_sink_flush(r.sink);
+    if (r.dead && fflush(r.dead) != 0)
+        rc = LL_EIO;
+    if (!o.quiet)
+        summary(&st, ll_clock_mono_ns() - t0, r.dead_written, o.dead_letter);
+    status = LL_EXIT_OK;
+    if (rc != LL_OK) {
+        fprintf(stderr, "logloom replay: writing output failed: %s\n", strerror(errno));
+        status = LL_EXIT_FAILURE;
+    }
+done:
+    ll_correlator_destroy(corr);
+    ll_replay_close(rp);
+    ll_sink_destroy(r.sink);
+    if (r.dead)
+        fclose(r.dead);
+    ll_buf_free(&r.dl);
+    ll_input_list_free(&files);
+    ll_free(o.ids);
+    ll_free(o.id_paths);
+    ll_free(o.service_paths);
+    return status;
+}

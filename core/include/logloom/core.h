@@ -1,0 +1,364 @@
+/**
+ * @file core.h
+ * @brief logloom core: errors, memory, strings, time, logging and the records
+ *        (event, timeline, stats) that every other module exchanges.
+ *
+ * Ownership: a `struct ll_str` is always a borrowed view; whoever hands one
+ * out states how long it lives. Functions that allocate say so, and the
+ * caller frees with the matching `_free`/`_destroy`. Allocation never fails
+ * from the caller's point of view: ll_malloc() and friends abort with a
+ * message when memory is exhausted, and memory is bounded by configured caps
+ * instead of NULL checks.
+ */
+#ifndef LOGLOOM_CORE_H
+#define LOGLOOM_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+/** @brief One error enum for the whole project: 0 is success, errors < 0. */
+enum ll_err {
+    LL_OK = 0,
+    LL_EAGAIN = -1,   /**< nothing available now; try again later */
+    LL_EOF = -2,      /**< end of input */
+    LL_EINVAL = -3,   /**< invalid argument or configuration */
+    LL_EIO = -4,      /**< read or write failed (errno is kept by the caller) */
+    LL_ENOENT = -5,   /**< no such file, field or key */
+    LL_EPARSE = -6,   /**< malformed input */
+    LL_ETOOLONG = -7, /**< a configured size cap was exceeded */
+    LL_ECORRUPT = -8, /**< a compressed stream is damaged or truncated */
+};
+
+/** @returns a static, human-readable description of @p err. */
+const char *ll_err_str(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+
+/** @brief malloc() that aborts with a message instead of returning NULL. */
+void *ll_malloc(size_t size);
+/** @brief calloc() that aborts on exhaustion or multiplication overflow. */
+void *ll_calloc(size_t n, size_t size);
+/** @brief realloc() that aborts on exhaustion. */
+void *ll_realloc(void *ptr, size_t size);
+/** @brief reallocarray(): aborts on exhaustion or overflow of n * size. */
+void *ll_reallocarray(void *ptr, size_t n, size_t size);
+/** @returns a NUL-terminated copy of @p len bytes at @p s; free with ll_free. */
+char *ll_strndup(const char *s, size_t len);
+/** @returns a copy of the C string @p s; free with ll_free. */
+char *ll_strdup(const char *s);
+/** @brief free(); accepts NULL. */
+void ll_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Strings                                                                   */
+
+/** @brief A borrowed byte view; never assumed to be NUL-terminated. */
+struct ll_str {
+    const char *ptr;
+    size_t len;
+};
+
+#define LL_STR(lit) ((struct ll_str){(lit), sizeof(lit) - 1})
+#define LL_STR_NULL ((struct ll_str){NULL, 0})
+
+/** @returns a view of the C string @p s (NULL gives an empty view). */
+struct ll_str ll_str_c(const char *s);
+/** @returns true when both views hold the same bytes. */
+bool ll_str_eq(struct ll_str a, struct ll_str b);
+/** @returns true when the views are equal ignoring ASCII case. */
+bool ll_str_eq_nocase(struct ll_str a, struct ll_str b);
+/** @returns true when @p s holds well-formed UTF-8 (no overlongs, no
+ *           surrogates, nothing above U+10FFFF). */
+bool ll_utf8_valid(const char *s, size_t len);
+
+/** @brief Owned growable byte buffer. Mutators take the buffer by pointer so
+ *         callers never hold a stale data pointer across a growth. */
+struct ll_buf {
+    char *data; /**< NUL-terminated after every mutator; may be NULL if cap 0 */
+    size_t len;
+    size_t cap;
+};
+
+/** @brief Make room for @p extra more bytes (plus the terminator). */
+void ll_buf_reserve(struct ll_buf *b, size_t extra);
+void ll_buf_append(struct ll_buf *b, const void *p, size_t len);
+void ll_buf_puts(struct ll_buf *b, const char *s);
+void ll_buf_putc(struct ll_buf *b, char c);
+/** @brief Append printf-formatted text. */
+void ll_buf_printf(struct ll_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** @brief Forget the contents, keep the allocation. */
+void ll_buf_reset(struct ll_buf *b);
+/** @brief Release the allocation; the buffer is empty and reusable after. */
+void ll_buf_free(struct ll_buf *b);
+/** @brief Append @p s as a quoted JSON string. Control characters are
+ *         escaped; bytes that are not valid UTF-8 become U+FFFD. */
+void ll_buf_json_str(struct ll_buf *b, const char *s, size_t len);
+/** @brief Append untrusted text for a terminal: like ll_buf_json_str()
+ *         without quotes, and quotes and backslashes left as they are. */
+void ll_buf_text(struct ll_buf *b, const char *s, size_t len);
+/** @brief Append base64 (RFC 4648, padded) of @p len bytes. */
+void ll_buf_base64(struct ll_buf *b, const void *p, size_t len);
+/** @brief Write the whole buffer to @p fp. @returns LL_OK or LL_EIO. */
+int ll_buf_write(const struct ll_buf *b, FILE *fp);
+
+/* ------------------------------------------------------------------------ */
+/* Arena                                                                     */
+
+/** @brief Bump allocator for data that dies together (a batch, a timeline).
+ *         Caller-allocated; zero-initialise or use ll_arena_init(). */
+struct ll_arena {
+    struct ll_arena_chunk *head; /* private */
+    size_t first_size;           /* private: size of the first chunk */
+    size_t used_total;           /* private: bytes handed out */
+};
+
+/** @brief Prepare an arena whose first chunk holds @p first_size bytes. */
+void ll_arena_init(struct ll_arena *a, size_t first_size);
+/** @returns @p size bytes aligned to 8, valid until reset or free. */
+void *ll_arena_alloc(struct ll_arena *a, size_t size);
+/** @returns a copy of @p s inside the arena (not NUL-terminated). */
+struct ll_str ll_arena_dup(struct ll_arena *a, struct ll_str s);
+/** @brief Release everything but the largest chunk, which is kept for reuse. */
+void ll_arena_reset(struct ll_arena *a);
+/** @brief Release all memory. */
+void ll_arena_free(struct ll_arena *a);
+/** @returns the bytes the arena holds from the allocator. */
+size_t ll_arena_footprint(const struct ll_arena *a);
+
+/* ------------------------------------------------------------------------ */
+/* Hashing                                                                   */
+
+/** @returns a 64-bit hash of @p len bytes; stable across runs and machines
+ *           (used for record ids, so it must never change). */
+uint64_t ll_hash64(const void *p, size_t len, uint64_t seed);
+
+/* ------------------------------------------------------------------------ */
+/* Time                                                                      */
+
+#define LL_NS_PER_SEC INT64_C(1000000000)
+#define LL_NS_PER_MS INT64_C(1000000)
+/** Event times are nanoseconds since the Unix epoch, UTC. */
+#define LL_TIME_NONE INT64_MIN
+
+/** @brief Parse an RFC 3339 / ISO 8601 date-time ("2026-11-27T21:24:27.5Z",
+ *         "2026-11-27 21:24:27,123+01:00", no zone means UTC) or a decimal
+ *         epoch number in a string.
+ *  @param OUT ns nanoseconds since the epoch.
+ *  @returns LL_OK, or LL_EPARSE when malformed or outside the years
+ *           1677..2262 that 64-bit nanoseconds hold. */
+int ll_time_parse(const char *s, size_t len, int64_t *ns);
+/** @brief Parse a JSON number as an epoch timestamp. The unit follows the
+ *         magnitude: seconds below 1e11, milliseconds below 1e14,
+ *         microseconds below 1e17, else nanoseconds. Fractions and
+ *         exponents are accepted; precision is kept to the nanosecond.
+ *  @returns LL_OK or LL_EPARSE (negative, NaN-like or out of range). */
+int ll_time_parse_epoch(const char *s, size_t len, int64_t *ns);
+/** @brief Format @p ns as RFC 3339 UTC with 0, 3, 6 or 9 fraction digits
+ *         (as many as needed), e.g. "2026-11-27T21:24:27.123Z".
+ *  @param OUT out at least LL_TIME_BUFSZ bytes; always NUL-terminated.
+ *  @returns the length written. */
+size_t ll_time_format(int64_t ns, char *out);
+#define LL_TIME_BUFSZ 40
+/** @brief Parse a duration: "250ms", "30s", "5m", "1h", "2d", "1.5s", or a
+ *         plain number of seconds. @returns LL_OK or LL_EPARSE. */
+int ll_duration_parse(const char *s, int64_t *ns);
+/** @returns monotonic wall-clock nanoseconds (for progress and rates only;
+ *           never used for event time). */
+int64_t ll_clock_mono_ns(void);
+
+/* ------------------------------------------------------------------------ */
+/* Levels                                                                    */
+
+enum ll_level {
+    LL_LEVEL_NONE = 0, /**< the line carried no level */
+    LL_LEVEL_TRACE,
+    LL_LEVEL_DEBUG,
+    LL_LEVEL_INFO,
+    LL_LEVEL_WARN,
+    LL_LEVEL_ERROR,
+    LL_LEVEL_FATAL,
+};
+
+/** @brief Map a level name (pino, winston, bunyan, syslog, log4j spellings,
+ *         any case) to a level. @returns LL_LEVEL_NONE when unknown. */
+enum ll_level ll_level_from_name(const char *s, size_t len);
+/** @brief Map a numeric level: pino/bunyan 10..60 and syslog 0..7. */
+enum ll_level ll_level_from_number(int64_t n);
+/** @returns "trace".."fatal", or "-" for LL_LEVEL_NONE. */
+const char *ll_level_name(enum ll_level level);
+
+/* ------------------------------------------------------------------------ */
+/* Logging of logloom's own diagnostics                                     */
+
+/** @brief Emit a diagnostic on stderr if @p level passes the threshold.
+ *  @param component short tag such as "replay" or "decode". */
+void ll_log_emit(enum ll_level level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/** @brief Set the threshold (default LL_LEVEL_INFO). */
+void ll_log_set_level(enum ll_level level);
+/** @returns true if diagnostics at @p level are emitted. */
+bool ll_log_enabled(enum ll_level level);
+
+#define ll_log(level, component, ...)                                        \
+    do {                                                                     \
+        if (ll_log_enabled(level))                                           \
+            ll_log_emit((level), (component), __VA_ARGS__);                  \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                    */
+
+/** @brief Stable position of a line: the source's name and the byte offset
+ *         of the line's first byte in the (decompressed) stream. */
+struct ll_pos {
+    struct ll_str source; /**< lives as long as the pipeline */
+    uint64_t offset;
+};
+
+enum ll_event_flag {
+    LL_EV_TIME_INFERRED = 1u << 0, /**< no usable time: taken from a neighbour */
+    LL_EV_HAS_ERR = 1u << 1,       /**< the line carried an error object */
+    LL_EV_HAS_PID = 1u << 2,
+    LL_EV_HAS_EXIT_CODE = 1u << 3,
+    LL_EV_HAS_ERRNO = 1u << 4,
+    LL_EV_SERVICE_FROM_NAME = 1u << 5, /**< service taken from the file name */
+};
+
+/** @brief A decoded log line. Every view points into the raw line or into the
+ *         decoder's batch arena and lives as long as the batch. */
+struct ll_event {
+    int64_t ts_ns;
+    struct ll_pos pos;
+    struct ll_str line; /**< the raw line, without its line ending */
+    struct ll_str msg;
+    struct ll_str service;
+    struct ll_str host;
+    struct ll_str corr_id;
+    struct ll_str err_type;
+    struct ll_str err_msg;
+    struct ll_str err_code;    /**< "ECONNRESET", "40P01", ... */
+    struct ll_str err_syscall; /**< "spawn", "connect", ... */
+    struct ll_str err_stack;   /**< first line of the stack only */
+    struct ll_str signal;      /**< "SIGKILL", ... */
+    int64_t pid;
+    int64_t err_errno;
+    int64_t exit_code;
+    uint32_t flags; /**< enum ll_event_flag */
+    uint8_t level;  /**< enum ll_level */
+};
+
+/** @returns true if the event is error-level or carries an error object. */
+bool ll_event_is_error(const struct ll_event *ev);
+
+/* ------------------------------------------------------------------------ */
+/* Timelines                                                                 */
+
+enum ll_tl_status {
+    LL_TL_OK = 0,
+    LL_TL_FAILED,
+    LL_TL_INCOMPLETE,
+    LL_TL_TRUNCATED,
+};
+
+enum ll_tl_reason {
+    LL_TL_CLOSED_GAP = 0, /**< the watermark passed the last event + gap */
+    LL_TL_CLOSED_END,     /**< the input ended */
+    LL_TL_CLOSED_TERMINAL,
+    LL_TL_CLOSED_SPAN,
+    LL_TL_CLOSED_EVENTS,
+    LL_TL_CLOSED_EVICTED,
+};
+
+/** @returns "ok", "failed", "incomplete" or "truncated". */
+const char *ll_tl_status_name(enum ll_tl_status s);
+/** @returns "gap", "end", "terminal", "max_span", "max_events", "evicted". */
+const char *ll_tl_reason_name(enum ll_tl_reason r);
+
+/** @brief One event kept in a timeline. Strings are owned by the timeline
+ *         (msg, err_code) or live as long as the pipeline (source, service). */
+struct ll_tl_event {
+    int64_t ts_ns;
+    uint64_t offset;
+    struct ll_str source;
+    struct ll_str service;
+    struct ll_str msg;
+    struct ll_str err_code;
+    uint32_t flags; /**< enum ll_event_flag */
+    uint8_t level;
+};
+
+/** @brief A closed workflow, handed to sinks. Borrowed for the duration of the
+ *         sink call; everything it points to belongs to the correlator. */
+struct ll_timeline {
+    uint64_t id; /**< hash of correlation id and first event's position */
+    struct ll_str corr_id;
+    int64_t start_ns;
+    int64_t end_ns;
+    enum ll_tl_status status;
+    enum ll_tl_reason reason;
+    const struct ll_str *services; /**< in order of first appearance */
+    size_t n_services;
+    const struct ll_tl_event *events; /**< kept events, in event-time order */
+    size_t n_events_kept;
+    uint64_t n_events;
+    uint64_t n_errors;
+};
+
+/** @brief Write the 16-hex-digit form of a record id. @p out holds 17 bytes. */
+void ll_id_format(uint64_t id, char out[17]);
+
+/* ------------------------------------------------------------------------ */
+/* Statistics                                                                */
+
+/** @brief Why a line was not turned into an event. */
+enum ll_reject {
+    LL_REJECT_NOT_JSON = 0,
+    LL_REJECT_NOT_OBJECT,
+    LL_REJECT_INVALID_UTF8,
+    LL_REJECT_TOO_LONG,
+    LL_REJECT_NUL_BYTE,
+    LL_REJECT__COUNT
+};
+
+/** @returns "not_json", "not_object", "invalid_utf8", "too_long", "nul_byte". */
+const char *ll_reject_name(enum ll_reject r);
+
+/** @brief Counters of one run, reported as the final "stats" record. */
+struct ll_stats {
+    uint64_t inputs;
+    uint64_t input_errors; /**< inputs that ended early (truncated .gz, EIO) */
+    uint64_t bytes;        /**< decompressed bytes read */
+    uint64_t lines;        /**< non-blank lines seen */
+    uint64_t events;       /**< lines accepted as events */
+    uint64_t rejected[LL_REJECT__COUNT];
+    uint64_t time_inferred;
+    uint64_t filtered; /**< events outside --from/--to */
+    uint64_t timelines;
+    uint64_t orphans; /**< events without a correlation id */
+};
+
+/** @brief A named counter, e.g. orphan events of one service. */
+struct ll_count {
+    struct ll_str name;
+    uint64_t n;
+};
+
+/** @returns the sum of all rejected counters. */
+uint64_t ll_stats_rejected_total(const struct ll_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LOGLOOM_CORE_H */

@@ -1,0 +1,92 @@
+/* Log levels as the loggers spell them, and logloom's own diagnostics. */
+#include "logloom/core.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    enum ll_level level;
+} level_names[] = {
+    {"trace", LL_LEVEL_TRACE},   {"finest", LL_LEVEL_TRACE},  {"finer", LL_LEVEL_TRACE},
+    {"debug", LL_LEVEL_DEBUG},   {"verbose", LL_LEVEL_DEBUG}, {"silly", LL_LEVEL_DEBUG},
+    {"fine", LL_LEVEL_DEBUG},    {"dbg", LL_LEVEL_DEBUG},     {"info", LL_LEVEL_INFO},
+    {"information", LL_LEVEL_INFO}, {"informational", LL_LEVEL_INFO},
+    {"notice", LL_LEVEL_INFO},   {"http", LL_LEVEL_INFO},     {"log", LL_LEVEL_INFO},
+    {"default", LL_LEVEL_INFO},  {"warn", LL_LEVEL_WARN},     {"warning", LL_LEVEL_WARN},
+    {"error", LL_LEVEL_ERROR},   {"err", LL_LEVEL_ERROR},     {"severe", LL_LEVEL_ERROR},
+    {"fatal", LL_LEVEL_FATAL},   {"critical", LL_LEVEL_FATAL}, {"crit", LL_LEVEL_FATAL},
+    {"alert", LL_LEVEL_FATAL},   {"emerg", LL_LEVEL_FATAL},   {"emergency", LL_LEVEL_FATAL},
+    {"panic", LL_LEVEL_FATAL},
+};
+
+enum ll_level ll_level_from_name(const char *s, size_t len)
+{
+    if (len && ((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) {
+        int64_t n = 0;
+        size_t i = s[0] == '-' ? 1 : 0;
+        for (; i < len && s[i] >= '0' && s[i] <= '9' && n < 1000; i++)
+            n = n * 10 + (s[i] - '0');
+        return i == len && s[0] != '-' ? ll_level_from_number(n) : LL_LEVEL_NONE;
+    }
+    struct ll_str v = {s, len};
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
+        if (ll_str_eq_nocase(v, ll_str_c(level_names[i].name)))
+            return level_names[i].level;
+    return LL_LEVEL_NONE;
+}
+
+enum ll_level ll_level_from_number(int64_t n)
+{
+    if (n < 0)
+        return LL_LEVEL_NONE;
+    if (n < 10) { /* syslog severities: 0 emerg .. 7 debug */
+        static const enum ll_level syslog[] = {
+            LL_LEVEL_FATAL, LL_LEVEL_FATAL, LL_LEVEL_FATAL, LL_LEVEL_ERROR,
+            LL_LEVEL_WARN,  LL_LEVEL_INFO,  LL_LEVEL_INFO,  LL_LEVEL_DEBUG};
+        return n < 8 ? syslog[n] : LL_LEVEL_DEBUG;
+    }
+    /* pino and bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal;
+     * custom levels in between round down to the standard one below. */
+    if (n < 20)
+        return LL_LEVEL_TRACE;
+    if (n < 30)
+        return LL_LEVEL_DEBUG;
+    if (n < 40)
+        return LL_LEVEL_INFO;
+    if (n < 50)
+        return LL_LEVEL_WARN;
+    if (n < 60)
+        return LL_LEVEL_ERROR;
+    return LL_LEVEL_FATAL;
+}
+
+const char *ll_level_name(enum ll_level level)
+{
+    static const char *const names[] = {"-", "trace", "debug", "info", "warn", "error", "fatal"};
+    return (unsigned)level < sizeof names / sizeof names[0] ? names[level] : "-";
+}
+
+static enum ll_level log_threshold = LL_LEVEL_INFO;
+
+void ll_log_set_level(enum ll_level level)
+{
+    log_threshold = level;
+}
+
+bool ll_log_enabled(enum ll_level level)
+{
+    return level >= log_threshold;
+}
+
+void ll_log_emit(enum ll_level level, const char *component, const char *fmt, ...)
+{
+    int saved = errno;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "logloom: %s: %s: %s\n", ll_level_name(level), component, msg);
+    errno = saved;
+}

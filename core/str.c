@@ -1,0 +1,236 @@
+/* Byte views, UTF-8 validation and the growable buffer with its JSON and
+ * base64 writers. */
+#include "logloom/core.h"
+
+#include <string.h>
+
+struct ll_str ll_str_c(const char *s)
+{
+    return (struct ll_str){s, s ? strlen(s) : 0};
+}
+
+bool ll_str_eq(struct ll_str a, struct ll_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+static inline unsigned char ascii_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+bool ll_str_eq_nocase(struct ll_str a, struct ll_str b)
+{
+    if (a.len != b.len)
+        return false;
+    for (size_t i = 0; i < a.len; i++)
+        if (ascii_lower((unsigned char)a.ptr[i]) != ascii_lower((unsigned char)b.ptr[i]))
+            return false;
+    return true;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0 if
+ * the bytes there are not one (Unicode 15, table 3-7). */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2 || c > 0xF4)
+        return 0;
+    size_t need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (n < need)
+        return 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return need;
+}
+
+bool ll_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq_len(p + i, len - i);
+        if (!n)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+void ll_buf_reserve(struct ll_buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    b->data = ll_realloc(b->data, cap);
+    b->cap = cap;
+}
+
+void ll_buf_append(struct ll_buf *b, const void *p, size_t len)
+{
+    ll_buf_reserve(b, len);
+    if (len)
+        memcpy(b->data + b->len, p, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void ll_buf_puts(struct ll_buf *b, const char *s)
+{
+    ll_buf_append(b, s, strlen(s));
+}
+
+void ll_buf_putc(struct ll_buf *b, char c)
+{
+    ll_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void ll_buf_printf(struct ll_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ll_buf_reserve(b, 64);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->data + b->len, room, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= room) {
+        ll_buf_reserve(b, (size_t)n);
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    b->len += (size_t)n;
+}
+
+void ll_buf_reset(struct ll_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void ll_buf_free(struct ll_buf *b)
+{
+    ll_free(b->data);
+    *b = (struct ll_buf){0};
+}
+
+int ll_buf_write(const struct ll_buf *b, FILE *fp)
+{
+    if (b->len && fwrite(b->data, 1, b->len, fp) != b->len)
+        return LL_EIO;
+    return LL_OK;
+}
+
+/* Escapes control characters and replaces bytes that are not UTF-8 with
+ * U+FFFD; in JSON mode also quotes and backslashes. */
+static void put_escaped(struct ll_buf *b, const char *s, size_t len, bool json)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    ll_buf_reserve(b, len);
+    size_t run = 0; /* start of the pending run of bytes copied verbatim */
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x7f && (!json || (c != '"' && c != '\\'))) {
+            i++;
+            continue;
+        }
+        size_t n = c >= 0x80 ? utf8_seq_len(p + i, len - i) : 0;
+        /* C1 controls (U+0080..U+009F) are only dangerous on a terminal. */
+        bool c1 = !json && n == 2 && c == 0xC2 && p[i + 1] < 0xA0;
+        if (n && !c1) {
+            i += n;
+            continue;
+        }
+        ll_buf_append(b, p + run, i - run);
+        if (c1) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[p[i + 1] >> 4], hex[p[i + 1] & 15]};
+            ll_buf_append(b, esc, sizeof esc);
+            i += 2;
+            run = i;
+            continue;
+        }
+        switch (c) {
+        case '"': ll_buf_append(b, "\\\"", 2); break;
+        case '\\': ll_buf_append(b, "\\\\", 2); break;
+        case '\n': ll_buf_append(b, "\\n", 2); break;
+        case '\r': ll_buf_append(b, "\\r", 2); break;
+        case '\t': ll_buf_append(b, "\\t", 2); break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                ll_buf_append(b, esc, sizeof esc);
+            } else {
+                ll_buf_append(b, "\xEF\xBF\xBD", 3); /* U+FFFD */
+            }
+        }
+        i++;
+        run = i;
+    }
+    ll_buf_append(b, p + run, len - run);
+}
+
+void ll_buf_json_str(struct ll_buf *b, const char *s, size_t len)
+{
+    ll_buf_putc(b, '"');
+    put_escaped(b, s, len, true);
+    ll_buf_putc(b, '"');
+}
+
+void ll_buf_text(struct ll_buf *b, const char *s, size_t len)
+{
+    put_escaped(b, s, len, false);
+}
+
+void ll_buf_base64(struct ll_buf *b, const void *p, size_t len)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = p;
+    ll_buf_reserve(b, (len + 2) / 3 * 4);
+    char *out = b->data + b->len;
+    size_t i = 0;
+    for (; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        *out++ = tab[v >> 18];
+        *out++ = tab[(v >> 12) & 63];
+        *out++ = tab[(v >> 6) & 63];
+        *out++ = tab[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
+        *out++ = tab[v >> 18];
+        *out++ = tab[(v >> 12) & 63];
+        *out++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+        *out++ = '=';
+    }
+    b->len = (size_t)(out - b->data);
+    b->data[b->len] = '\0';
+}

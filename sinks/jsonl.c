@@ -1,0 +1,119 @@
+/* The JSON lines contract: one record per line, "type" first. Later issues
+ * add fields; the ones written here are never renamed. */
+#include "sink_int.h"
+
+static void json_str(struct ll_buf *b, struct ll_str s)
+{
+    ll_buf_json_str(b, s.ptr, s.len);
+}
+
+static void json_time(struct ll_buf *b, int64_t ns)
+{
+    char t[LL_TIME_BUFSZ];
+    size_t n = ll_time_format(ns, t);
+    ll_buf_putc(b, '"');
+    ll_buf_append(b, t, n);
+    ll_buf_putc(b, '"');
+}
+
+static void json_event(struct ll_buf *b, const struct ll_tl_event *e)
+{
+    ll_buf_puts(b, "{\"ts\":");
+    json_time(b, e->ts_ns);
+    ll_buf_puts(b, ",\"service\":");
+    json_str(b, e->service);
+    ll_buf_puts(b, ",\"level\":");
+    if (e->level == LL_LEVEL_NONE)
+        ll_buf_puts(b, "null");
+    else
+        ll_buf_printf(b, "\"%s\"", ll_level_name(e->level));
+    ll_buf_puts(b, ",\"msg\":");
+    json_str(b, e->msg);
+    ll_buf_puts(b, ",\"err_code\":");
+    if (e->err_code.len)
+        json_str(b, e->err_code);
+    else
+        ll_buf_puts(b, "null");
+    ll_buf_puts(b, ",\"source\":");
+    json_str(b, e->source);
+    ll_buf_printf(b, ",\"offset\":%llu", (unsigned long long)e->offset);
+    if (e->flags & LL_EV_TIME_INFERRED)
+        ll_buf_puts(b, ",\"time_inferred\":true");
+    ll_buf_putc(b, '}');
+}
+
+void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool events)
+{
+    char id[17];
+    ll_id_format(tl->id, id);
+    ll_buf_printf(b, "{\"type\":\"timeline\",\"id\":\"%s\",\"correlation_id\":", id);
+    json_str(b, tl->corr_id);
+    ll_buf_puts(b, ",\"start\":");
+    json_time(b, tl->start_ns);
+    ll_buf_puts(b, ",\"end\":");
+    json_time(b, tl->end_ns);
+    ll_buf_printf(b, ",\"duration_ms\":%lld,\"status\":\"%s\",\"reason\":\"%s\",\"services\":[",
+                  (long long)((tl->end_ns - tl->start_ns) / LL_NS_PER_MS),
+                  ll_tl_status_name(tl->status), ll_tl_reason_name(tl->reason));
+    for (size_t i = 0; i < tl->n_services; i++) {
+        if (i)
+            ll_buf_putc(b, ',');
+        json_str(b, tl->services[i]);
+    }
+    ll_buf_printf(b, "],\"events\":%llu,\"errors\":%llu,\"alerts\":[]",
+                  (unsigned long long)tl->n_events, (unsigned long long)tl->n_errors);
+    if (events) {
+        ll_buf_puts(b, ",\"event_list\":[");
+        for (size_t i = 0; i < tl->n_events_kept; i++) {
+            if (i)
+                ll_buf_putc(b, ',');
+            json_event(b, &tl->events[i]);
+        }
+        ll_buf_putc(b, ']');
+    }
+    ll_buf_puts(b, "}\n");
+}
+
+void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
+                      const struct ll_count *orphans, size_t n_orphans)
+{
+    ll_buf_printf(b, "{\"type\":\"stats\",\"events\":%llu,\"rejected\":{",
+                  (unsigned long long)st->events);
+    for (int i = 0; i < LL_REJECT__COUNT; i++)
+        ll_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", ll_reject_name(i),
+                      (unsigned long long)st->rejected[i]);
+    ll_buf_printf(b, "},\"timelines\":%llu,\"orphans\":%llu,\"orphans_by_service\":{",
+                  (unsigned long long)st->timelines, (unsigned long long)st->orphans);
+    for (size_t i = 0; i < n_orphans; i++) {
+        if (i)
+            ll_buf_putc(b, ',');
+        json_str(b, orphans[i].name);
+        ll_buf_printf(b, ":%llu", (unsigned long long)orphans[i].n);
+    }
+    ll_buf_printf(b,
+                  "},\"inputs\":%llu,\"input_errors\":%llu,\"lines\":%llu,\"bytes\":%llu,"
+                  "\"time_inferred\":%llu,\"filtered\":%llu}\n",
+                  (unsigned long long)st->inputs, (unsigned long long)st->input_errors,
+                  (unsigned long long)st->lines, (unsigned long long)st->bytes,
+                  (unsigned long long)st->time_inferred, (unsigned long long)st->filtered);
+}
+
+static int jsonl_timeline(ll_sink *s, const struct ll_timeline *tl)
+{
+    ll_timeline_to_json(&s->buf, tl, s->opts.events);
+    return ll__sink_write(s);
+}
+
+static int jsonl_stats(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+                       size_t n_orphans)
+{
+    ll_stats_to_json(&s->buf, st, orphans, n_orphans);
+    return ll__sink_write(s);
+}
+
+static const struct ll__sink_ops jsonl_ops = {jsonl_timeline, jsonl_stats};
+
+ll_sink *ll_sink_jsonl_new(FILE *out, const struct ll_sink_opts *opts)
+{
+    return ll__sink_new(&jsonl_ops, out, opts);
+}

@@ -1,0 +1,44 @@
+/* The generic part of a sink: construction, buffered writes, dispatch. */
+#include "sink_int.h"
+
+ll_sink *ll__sink_new(const struct ll__sink_ops *ops, FILE *out,
+                      const struct ll_sink_opts *opts)
+{
+    ll_sink *s = ll_calloc(1, sizeof *s);
+    s->ops = ops;
+    s->out = out;
+    if (opts)
+        s->opts = *opts;
+    return s;
+}
+
+int ll__sink_write(ll_sink *s)
+{
+    int rc = ll_buf_write(&s->buf, s->out);
+    ll_buf_reset(&s->buf);
+    return rc;
+}
+
+int ll_sink_timeline(ll_sink *s, const struct ll_timeline *tl)
+{
+    return s->ops->timeline(s, tl);
+}
+
+int ll_sink_stats(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+                  size_t n_orphans)
+{
+    return s->ops->stats(s, st, orphans, n_orphans);
+}
+
+int ll_sink_flush(ll_sink *s)
+{
+    return fflush(s->out) == 0 && !ferror(s->out) ? LL_OK : LL_EIO;
+}
+
+void ll_sink_destroy(ll_sink *s)
+{
+    if (!s)
+        return;
+    ll_buf_free(&s->buf);
+    ll_free(s);
+}

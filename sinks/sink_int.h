@@ -1,0 +1,25 @@
+/* Private to sinks/: the operations table behind the opaque ll_sink. */
+#ifndef LOGLOOM_SINK_INT_H
+#define LOGLOOM_SINK_INT_H
+
+#include "logloom/sinks.h"
+
+struct ll__sink_ops {
+    int (*timeline)(ll_sink *s, const struct ll_timeline *tl);
+    int (*stats)(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+                 size_t n_orphans);
+};
+
+struct ll_sink {
+    const struct ll__sink_ops *ops;
+    FILE *out;
+    struct ll_sink_opts opts;
+    struct ll_buf buf; /* one record at a time */
+};
+
+ll_sink *ll__sink_new(const struct ll__sink_ops *ops, FILE *out,
+                      const struct ll_sink_opts *opts);
+/* Write s->buf to s->out and reset it. */
+int ll__sink_write(ll_sink *s);
+
+#endif

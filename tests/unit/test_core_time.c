@@ -1,0 +1,147 @@
+/* Timestamp parsing and formatting: every shape loggers write. */
+#include "../testutil.h"
+
+#include "logloom/core.h"
+
+static int64_t iso(const char *s)
+{
+    int64_t ns = 0;
+    assert_int_equal(ll_time_parse(s, strlen(s), &ns), LL_OK);
+    return ns;
+}
+
+static void assert_iso_rejected(const char *s)
+{
+    int64_t ns;
+    assert_int_equal(ll_time_parse(s, strlen(s), &ns), LL_EPARSE);
+}
+
+static int64_t epoch(const char *s)
+{
+    int64_t ns = 0;
+    assert_int_equal(ll_time_parse_epoch(s, strlen(s), &ns), LL_OK);
+    return ns;
+}
+
+#define T0 INT64_C(1764265467) /* 2025-11-27T17:44:27Z */
+
+static void rfc3339_with_fraction_and_zone(void **state)
+{
+    (void)state;
+    assert_true(iso("2025-11-27T17:44:27Z") == T0 * LL_NS_PER_SEC);
+    assert_true(iso("2025-11-27T17:44:27.5Z") == T0 * LL_NS_PER_SEC + 500000000);
+    assert_true(iso("2025-11-27T17:44:27.123456789Z") == T0 * LL_NS_PER_SEC + 123456789);
+    /* Digits below the nanosecond are dropped, not rounded. */
+    assert_true(iso("2025-11-27T17:44:27.1234567899Z") == T0 * LL_NS_PER_SEC + 123456789);
+    assert_true(iso("2025-11-27T18:44:27+01:00") == T0 * LL_NS_PER_SEC);
+    assert_true(iso("2025-11-27T12:14:27-0530") == T0 * LL_NS_PER_SEC);
+    assert_true(iso("2025-11-27T19:44:27+02") == T0 * LL_NS_PER_SEC);
+    assert_true(iso("2025-11-27t17:44:27z") == T0 * LL_NS_PER_SEC);
+}
+
+static void iso8601_variants_without_zone_are_utc(void **state)
+{
+    (void)state;
+    assert_true(iso("2025-11-27 17:44:27") == T0 * LL_NS_PER_SEC);
+    assert_true(iso("2025-11-27 17:44:27,250") == T0 * LL_NS_PER_SEC + 250000000);
+    assert_true(iso("2025-11-27T17:44") == (T0 - 27) * LL_NS_PER_SEC);
+    assert_true(iso("2025-11-27") == (T0 - 17 * 3600 - 44 * 60 - 27) * LL_NS_PER_SEC);
+    assert_true(iso("1970-01-01T00:00:00Z") == 0);
+    assert_true(iso("2000-02-29T00:00:00Z") == INT64_C(951782400) * LL_NS_PER_SEC);
+    assert_true(iso("1969-12-31T23:59:59.5Z") == -500000000);
+}
+
+static void malformed_dates_are_rejected(void **state)
+{
+    (void)state;
+    assert_iso_rejected("2025-13-01T00:00:00Z");
+    assert_iso_rejected("2025-02-29T00:00:00Z"); /* not a leap year */
+    assert_iso_rejected("2025-11-31T00:00:00Z");
+    assert_iso_rejected("2025-11-27T24:00:00Z");
+    assert_iso_rejected("2025-11-27T17:44:27.Z");
+    assert_iso_rejected("2025-11-27T17:44:27+25:00");
+    assert_iso_rejected("2025-11-27T17:44:27Z trailing");
+    assert_iso_rejected("yesterday");
+    assert_iso_rejected("");
+    /* Outside what 64-bit nanoseconds hold: unusable, never wrapped. */
+    assert_iso_rejected("0001-01-01T00:00:00Z");
+    assert_iso_rejected("9999-12-31T23:59:59Z");
+}
+
+static void epoch_unit_follows_magnitude(void **state)
+{
+    (void)state;
+    assert_true(epoch("1764265467") == T0 * LL_NS_PER_SEC);
+    assert_true(epoch("1764265467123") == T0 * LL_NS_PER_SEC + 123000000);
+    assert_true(epoch("1764265467123456") == T0 * LL_NS_PER_SEC + 123456000);
+    assert_true(epoch("1764265467123456789") == T0 * LL_NS_PER_SEC + 123456789);
+    assert_true(epoch("1764265467.25") == T0 * LL_NS_PER_SEC + 250000000);
+    assert_true(epoch("1764265467123.5") == T0 * LL_NS_PER_SEC + 123500000);
+    assert_true(epoch("1.764265467e9") == T0 * LL_NS_PER_SEC);
+    assert_true(epoch("1.764265467123E+12") == T0 * LL_NS_PER_SEC + 123000000);
+    assert_true(epoch("0") == 0);
+    /* Strings holding numbers are epochs too. */
+    assert_true(iso("1764265467123") == T0 * LL_NS_PER_SEC + 123000000);
+}
+
+static void epoch_rejects_what_is_not_a_time(void **state)
+{
+    (void)state;
+    int64_t ns;
+    assert_int_equal(ll_time_parse_epoch("-5", 2, &ns), LL_EPARSE);
+    assert_int_equal(ll_time_parse_epoch("1e400", 5, &ns), LL_EPARSE);
+    assert_int_equal(ll_time_parse_epoch("99999999999999999999999", 23, &ns), LL_EPARSE);
+    assert_int_equal(ll_time_parse_epoch("12abc", 5, &ns), LL_EPARSE);
+    assert_int_equal(ll_time_parse_epoch("", 0, &ns), LL_EPARSE);
+}
+
+static void format_uses_needed_fraction_digits(void **state)
+{
+    (void)state;
+    char out[LL_TIME_BUFSZ];
+    ll_time_format(T0 * LL_NS_PER_SEC, out);
+    assert_string_equal(out, "2025-11-27T17:44:27Z");
+    ll_time_format(T0 * LL_NS_PER_SEC + 120000000, out);
+    assert_string_equal(out, "2025-11-27T17:44:27.120Z");
+    ll_time_format(T0 * LL_NS_PER_SEC + 123456000, out);
+    assert_string_equal(out, "2025-11-27T17:44:27.123456Z");
+    ll_time_format(T0 * LL_NS_PER_SEC + 1, out);
+    assert_string_equal(out, "2025-11-27T17:44:27.000000001Z");
+    ll_time_format(-500000000, out);
+    assert_string_equal(out, "1969-12-31T23:59:59.500Z");
+    /* Round trip. */
+    assert_true(iso(out) == -500000000);
+}
+
+static void durations(void **state)
+{
+    (void)state;
+    int64_t ns;
+    assert_int_equal(ll_duration_parse("30s", &ns), LL_OK);
+    assert_true(ns == 30 * LL_NS_PER_SEC);
+    assert_int_equal(ll_duration_parse("250ms", &ns), LL_OK);
+    assert_true(ns == 250 * LL_NS_PER_MS);
+    assert_int_equal(ll_duration_parse("1.5m", &ns), LL_OK);
+    assert_true(ns == 90 * LL_NS_PER_SEC);
+    assert_int_equal(ll_duration_parse("2", &ns), LL_OK);
+    assert_true(ns == 2 * LL_NS_PER_SEC);
+    assert_int_equal(ll_duration_parse("1h", &ns), LL_OK);
+    assert_true(ns == 3600 * LL_NS_PER_SEC);
+    assert_int_equal(ll_duration_parse("5 parsecs", &ns), LL_EPARSE);
+    assert_int_equal(ll_duration_parse("s", &ns), LL_EPARSE);
+    assert_int_equal(ll_duration_parse("", &ns), LL_EPARSE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rfc3339_with_fraction_and_zone),
+        cmocka_unit_test(iso8601_variants_without_zone_are_utc),
+        cmocka_unit_test(malformed_dates_are_rejected),
+        cmocka_unit_test(epoch_unit_follows_magnitude),
+        cmocka_unit_test(epoch_rejects_what_is_not_a_time),
+        cmocka_unit_test(format_uses_needed_fraction_digits),
+        cmocka_unit_test(durations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
