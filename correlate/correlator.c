@@ -30,6 +30,13 @@ struct tl {
     uint64_t first_offset;
 };
 
+/* A slot of the open-timeline table: the hash sits beside the pointer, so
+ * probing past other timelines touches no timeline memory. */
+struct slot {
+    uint64_t hash;
+    struct tl *t;
+};
+
 struct service {
     struct ll_str name; /* in the correlator's name arena */
     uint64_t hash;
@@ -41,7 +48,7 @@ struct ll_correlator {
     ll_timeline_fn *emit;
     void *ctx;
 
-    struct tl **slots; /* open timelines by hash of correlation id */
+    struct slot *slots; /* open timelines by hash of correlation id */
     size_t n_slots, n_open;
     struct tl *head, *tail; /* least → most recently active */
 
@@ -50,6 +57,7 @@ struct ll_correlator {
     uint32_t *svc_slots; /* index + 1 into svc, 0 = empty */
     size_t n_svc_slots;
     struct ll_arena names;
+    struct service *last_svc; /* consecutive events mostly share a service */
 
     int64_t max_ts;
     uint64_t timelines, orphans;
@@ -74,13 +82,15 @@ static void svc_rehash(struct ll_correlator *c, size_t n_slots)
 
 static struct service *svc_intern(struct ll_correlator *c, struct ll_str name)
 {
+    if (c->last_svc && ll_str_eq(c->last_svc->name, name))
+        return c->last_svc;
     uint64_t hash = ll_hash64(name.ptr, name.len, 0);
     size_t mask = c->n_svc_slots - 1;
     size_t h = hash & mask;
     for (; c->svc_slots[h]; h = (h + 1) & mask) {
         struct service *s = &c->svc[c->svc_slots[h] - 1];
         if (s->hash == hash && ll_str_eq(s->name, name))
-            return s;
+            return c->last_svc = s;
     }
     if (c->n_svc == c->cap_svc) {
         c->cap_svc = c->cap_svc ? c->cap_svc * 2 : 16;
@@ -91,7 +101,7 @@ static struct service *svc_intern(struct ll_correlator *c, struct ll_str name)
     c->svc_slots[h] = (uint32_t)c->n_svc;
     if (c->n_svc * 2 > c->n_svc_slots)
         svc_rehash(c, c->n_svc_slots * 2);
-    return s;
+    return c->last_svc = s;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -101,21 +111,25 @@ static size_t slot_find(const struct ll_correlator *c, struct ll_str id, uint64_
 {
     size_t mask = c->n_slots - 1;
     size_t h = hash & mask;
-    for (; c->slots[h]; h = (h + 1) & mask)
-        if (c->slots[h]->hash == hash && ll_str_eq(c->slots[h]->corr_id, id))
+    for (; c->slots[h].t; h = (h + 1) & mask)
+        if (c->slots[h].hash == hash && ll_str_eq(c->slots[h].t->corr_id, id))
             return h;
     return h; /* the empty slot where it would go */
 }
 
 static void table_grow(struct ll_correlator *c)
 {
-    struct tl **old = c->slots;
+    struct slot *old = c->slots;
     size_t n_old = c->n_slots;
     c->n_slots *= 2;
     c->slots = ll_calloc(c->n_slots, sizeof *c->slots);
     for (size_t i = 0; i < n_old; i++)
-        if (old[i])
-            c->slots[slot_find(c, old[i]->corr_id, old[i]->hash)] = old[i];
+        if (old[i].t) {
+            size_t h = old[i].hash & (c->n_slots - 1);
+            while (c->slots[h].t)
+                h = (h + 1) & (c->n_slots - 1);
+            c->slots[h] = old[i];
+        }
     ll_free(old);
 }
 
@@ -124,13 +138,13 @@ static void table_remove(struct ll_correlator *c, const struct tl *t)
 {
     size_t mask = c->n_slots - 1;
     size_t i = slot_find(c, t->corr_id, t->hash);
-    c->slots[i] = NULL;
-    for (size_t j = (i + 1) & mask; c->slots[j]; j = (j + 1) & mask) {
-        size_t home = c->slots[j]->hash & mask;
+    c->slots[i] = (struct slot){0};
+    for (size_t j = (i + 1) & mask; c->slots[j].t; j = (j + 1) & mask) {
+        size_t home = c->slots[j].hash & mask;
         /* Move j to the hole at i if its home is not in (i, j]. */
         if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
             c->slots[i] = c->slots[j];
-            c->slots[j] = NULL;
+            c->slots[j] = (struct slot){0};
             i = j;
         }
     }
@@ -210,9 +224,9 @@ static struct tl *timeline_open(struct ll_correlator *c, size_t slot, uint64_t h
     t->start = t->end = ev->ts_ns;
     t->first_source = ev->pos.source;
     t->first_offset = ev->pos.offset;
-    c->slots[slot] = t;
+    c->slots[slot] = (struct slot){hash, t};
     c->n_open++;
-    if (c->n_open * 4 > c->n_slots * 3)
+    if (c->n_open * 2 > c->n_slots)
         table_grow(c);
     return t;
 }
@@ -321,7 +335,7 @@ void ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     }
     uint64_t hash = ll_hash64(ev->corr_id.ptr, ev->corr_id.len, 0);
     size_t slot = slot_find(c, ev->corr_id, hash);
-    struct tl *t = c->slots[slot];
+    struct tl *t = c->slots[slot].t;
     if (t)
         list_unlink(c, t);
     else

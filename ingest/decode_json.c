@@ -296,7 +296,10 @@ ll_decoder *ll_decoder_new(const struct ll_decode_conf *conf, char *errstr,
     ll_decoder *d = ll_calloc(1, sizeof *d);
     int rc = add_list(&d->fs, conf->id_paths, conf->n_id_paths, ll_default_id_paths,
                       LL__F_CORR, LL__T_STRING, errstr, errstr_size);
-    if (rc == LL_OK) /* per-process counters like pino-http's req.id are numbers */
+    /* Numeric ids under the default paths are per-process request counters
+     * (pino-http's req.id), not workflow ids; paths the user names may hold
+     * numbers, used when no string id is present. */
+    if (rc == LL_OK && conf->id_paths)
         rc = add_list(&d->fs, conf->id_paths, conf->n_id_paths, ll_default_id_paths,
                       LL__F_CORR_NUM, LL__T_NUMBER, errstr, errstr_size);
     if (rc == LL_OK)

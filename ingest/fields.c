@@ -7,23 +7,6 @@
 
 #define MAX_COMPONENTS 16
 
-static unsigned char lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
-}
-
-/* Cheap and case-blind: length and three sampled bytes. */
-static uint32_t key_hash(const char *k, size_t len)
-{
-    if (!len)
-        return 0;
-    uint32_t h = (uint32_t)len * 0x9E3779B1u;
-    h ^= lower((unsigned char)k[0]) * 0x85EBCA77u;
-    h ^= lower((unsigned char)k[len - 1]) * 0xC2B2AE3Du;
-    h ^= lower((unsigned char)k[len / 2]) * 0x27D4EB2Fu;
-    return h ^ (h >> 15);
-}
-
 /* Splits a path into components; bracket components may hold dots and dashes.
  * Components point into @p scratch. */
 static int parse_path(const char *path, char *scratch, struct ll_str *comp, size_t *n,
@@ -189,30 +172,11 @@ void ll__fieldset_seal(struct ll__fieldset *fs)
             tab[i] = LL__NODE_NONE;
         fs->n_tables += size;
         for (uint32_t c = p->first_child; c != LL__NODE_NONE; c = fs->nodes[c].next_sibling) {
-            uint32_t h = key_hash(fs->nodes[c].key.ptr, fs->nodes[c].key.len) & p->table_mask;
+            uint32_t h = ll__key_hash(fs->nodes[c].key.ptr, fs->nodes[c].key.len) & p->table_mask;
             while (tab[h] != LL__NODE_NONE)
                 h = (h + 1) & p->table_mask;
             tab[h] = c;
         }
-    }
-}
-
-uint32_t ll__fieldset_child(const struct ll__fieldset *fs, uint32_t node, const char *key,
-                            size_t len)
-{
-    const struct ll__fnode *p = &fs->nodes[node];
-    if (!p->table_mask)
-        return LL__NODE_NONE;
-    const uint32_t *tab = fs->tables + p->table;
-    struct ll_str k = {key, len};
-    for (uint32_t h = key_hash(key, len) & p->table_mask;; h = (h + 1) & p->table_mask) {
-        uint32_t c = tab[h];
-        if (c == LL__NODE_NONE)
-            return LL__NODE_NONE;
-        const struct ll__fnode *cn = &fs->nodes[c];
-        if (cn->key.len == len &&
-            (p->nocase ? ll_str_eq_nocase(cn->key, k) : memcmp(cn->key.ptr, key, len) == 0))
-            return c;
     }
 }
 

@@ -18,7 +18,7 @@ enum ll__field {
     LL__F_PID,
     LL__F_HOST,
     LL__F_CORR,
-    LL__F_CORR_NUM, /* a numeric id: used only when no string id is present */
+    LL__F_CORR_NUM, /* a numeric id, on configured paths only */
     LL__F_ERR_OBJ, /* an error object or string is present */
     LL__F_ERR_TYPE,
     LL__F_ERR_MSG,
@@ -79,8 +79,50 @@ int ll__fieldset_add(struct ll__fieldset *fs, const char *path, enum ll__field f
 /* Build the lookup tables; call once after the last add. */
 void ll__fieldset_seal(struct ll__fieldset *fs);
 void ll__fieldset_free(struct ll__fieldset *fs);
-/* Child of @p node named @p key, or LL__NODE_NONE. */
-uint32_t ll__fieldset_child(const struct ll__fieldset *fs, uint32_t node, const char *key,
-                            size_t len);
+static inline unsigned char ll__lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* Cheap and case-blind: the length and three sampled bytes. */
+static inline uint32_t ll__key_hash(const char *k, size_t len)
+{
+    if (!len)
+        return 0;
+    uint32_t h = (uint32_t)len * 0x9E3779B1u;
+    h ^= ll__lower((unsigned char)k[0]) * 0x85EBCA77u;
+    h ^= ll__lower((unsigned char)k[len - 1]) * 0xC2B2AE3Du;
+    h ^= ll__lower((unsigned char)k[len / 2]) * 0x27D4EB2Fu;
+    return h ^ (h >> 15);
+}
+
+/* Child of @p node named @p key, or LL__NODE_NONE. Inline: it runs for
+ * every key of every line. */
+static inline uint32_t ll__fieldset_child(const struct ll__fieldset *fs, uint32_t node,
+                                          const char *key, size_t len)
+{
+    const struct ll__fnode *p = &fs->nodes[node];
+    if (!p->table_mask)
+        return LL__NODE_NONE;
+    const uint32_t *tab = fs->tables + p->table;
+    for (uint32_t h = ll__key_hash(key, len) & p->table_mask;; h = (h + 1) & p->table_mask) {
+        uint32_t c = tab[h];
+        if (c == LL__NODE_NONE)
+            return LL__NODE_NONE;
+        const struct ll__fnode *cn = &fs->nodes[c];
+        if (cn->key.len != len)
+            continue;
+        size_t i = 0;
+        if (p->nocase)
+            while (i < len && ll__lower((unsigned char)cn->key.ptr[i]) ==
+                                  ll__lower((unsigned char)key[i]))
+                i++;
+        else
+            while (i < len && cn->key.ptr[i] == key[i])
+                i++;
+        if (i == len)
+            return c;
+    }
+}
 
 #endif

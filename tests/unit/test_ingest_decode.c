@@ -248,14 +248,14 @@ static void id_paths_are_tried_in_order(void **state)
     assert_str(ev->corr_id, "h");
 }
 
-static void numeric_request_counters_yield_to_string_ids(void **state)
+static void numeric_request_counters_are_not_workflow_ids(void **state)
 {
     /* pino-http numbers requests per process; the header is the real id. */
     const struct ll_event *ev = ok(
         *state, "{\"req\":{\"id\":17,\"method\":\"POST\",\"headers\":{\"x-request-id\":\"u-1\"}}}");
     assert_str(ev->corr_id, "u-1");
-    ev = ok(*state, "{\"req\":{\"id\":17,\"method\":\"POST\"}}");
-    assert_str(ev->corr_id, "17");
+    ev = ok(*state, "{\"req\":{\"id\":17,\"method\":\"GET\",\"url\":\"/healthz\"}}");
+    assert_int_equal(ev->corr_id.len, 0);
 }
 
 static void keys_elsewhere_do_not_match(void **state)
@@ -287,6 +287,13 @@ static void custom_id_paths_replace_defaults(void **state)
     const char *l2 = "{\"x.trace\":\"t-2\"}";
     assert_int_equal(ll_decoder_decode(d, l2, strlen(l2), &a, &ev, &why), LL_OK);
     assert_str(ev.corr_id, "t-2");
+    /* Paths the user names may hold numbers; a string still wins. */
+    const char *l3 = "{\"ctx\":{\"workflow\":981}}";
+    assert_int_equal(ll_decoder_decode(d, l3, strlen(l3), &a, &ev, &why), LL_OK);
+    assert_str(ev.corr_id, "981");
+    const char *l4 = "{\"ctx\":{\"workflow\":981},\"x.trace\":\"t-4\"}";
+    assert_int_equal(ll_decoder_decode(d, l4, strlen(l4), &a, &ev, &why), LL_OK);
+    assert_str(ev.corr_id, "t-4");
     ll_decoder_destroy(d);
     ll_arena_free(&a);
 }
@@ -412,7 +419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(child_exit_code_and_signal, setup, teardown),
         cmocka_unit_test_setup_teardown(each_default_id_path, setup, teardown),
         cmocka_unit_test_setup_teardown(id_paths_are_tried_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(numeric_request_counters_yield_to_string_ids, setup,
+        cmocka_unit_test_setup_teardown(numeric_request_counters_are_not_workflow_ids, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(keys_elsewhere_do_not_match, setup, teardown),
         cmocka_unit_test(custom_id_paths_replace_defaults),
