@@ -684,7 +684,7 @@ static void ll_step_child_start(ll_gen *g, ll_wf *w)
     LL_LIT(o, ",\"node\":\"v20.11.1\",\"memoryLimitMb\":2048,\"argv\":["
               "\"--task\",\"task-");
     ll_put_u64(o, w->task);
-    LL_LIT(o, "\"],\"cwd\":\"/srv/agent/work/task-");
+    LL_LIT(o, "\"],\"cwd\":\"/srv/agent/tasks/task-");
     ll_put_u64(o, w->task);
     LL_LIT(o, "\"");
     ll_end(&ln);
