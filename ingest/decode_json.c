@@ -465,6 +465,10 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
 {
     struct ll_pos pos = ev->pos;
     *ev = (struct ll_event){.pos = pos, .line = {line, len}, .ts_ns = LL_TIME_NONE};
+    if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) { /* a byte-order mark */
+        line += 3;
+        len -= 3;
+    }
     d->line = line;
     d->len = len;
     d->arena = arena;

@@ -336,6 +336,12 @@ static void escaped_strings_survive_the_parser(void **state)
     assert_memory_equal(first.corr_id.ptr, keep_id, first.corr_id.len);
 }
 
+static void byte_order_mark_is_skipped(void **state)
+{
+    /* Files written on Windows may start with one. */
+    assert_str(ok(*state, "\xEF\xBB\xBF{\"msg\":\"first line\"}")->msg, "first line");
+}
+
 static void missing_fields_leave_defaults(void **state)
 {
     const struct ll_event *ev = ok(*state, "{}");
@@ -425,6 +431,7 @@ int main(void)
         cmocka_unit_test(custom_id_paths_replace_defaults),
         cmocka_unit_test(malformed_field_paths_are_reported),
         cmocka_unit_test_setup_teardown(escaped_strings_survive_the_parser, setup, teardown),
+        cmocka_unit_test_setup_teardown(byte_order_mark_is_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_fields_leave_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(unusable_time_is_none, setup, teardown),
         cmocka_unit_test_setup_teardown(deep_nesting_and_big_numbers, setup, teardown),
