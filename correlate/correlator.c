@@ -1,358 +1,1212 @@
-/* Timelines keyed by correlation id.
+/* Timelines keyed by correlation id, in event time.
  *
- * Open timelines sit in an open-addressing table (linear probing, deletion by
- * backward shift) and on a list ordered by last activity. Events arrive in
- * about event-time order, so the least recently active timeline is the first
- * the watermark can close: closing walks the head of that list and stops at
- * the first timeline still inside its gap. Each timeline owns an arena for the
- * strings it keeps; service names are interned once for the whole run. */
+ * A session is an open timeline: the events of one correlation id no more
+ * than session_gap apart. Sessions of an id are chained newest first from
+ * one slot of an id map; an event joins every session whose window it falls
+ * in (merging them when it bridges two), or starts a new one. Each session
+ * has an intrusive timer in a wheel driven by the watermark; extending a
+ * session leaves its timer alone, and a timer that fires early is re-armed
+ * (lazy extension, O(1) per event). Kept events are compact records whose
+ * strings live in one buffer per session; past max_events_kept the first
+ * half stays and the rest is a ring of the newest.
+ *
+ * Link keys (child pid, connection id) map to the session that taught them
+ * and die with it. A key seen with two workflows is ambiguous and never
+ * used; a pid learnt from a line's own "pid" is not used for lines of the
+ * same service (a long-lived process logs its own pid on every line).
+ * Events without an id that no key claims wait in a FIFO until the
+ * watermark passes them, so a child that logs before its parent's spawn
+ * line still finds its workflow. */
+#include "corr_int.h"
 #include "logloom/correlate.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_GAP (30 * LL_NS_PER_SEC)
-#define DEFAULT_LATENESS (5 * LL_NS_PER_SEC)
-#define DEFAULT_MAX_MSG 4096
+#define SEC LL_NS_PER_SEC
+#define MAX_CODE 64
+#define MAX_VIA 48
+#define MAX_LINE 4096
 
-struct tl {
-    struct tl *prev, *next; /* activity list */
-    uint64_t hash;
-    struct ll_str corr_id;
-    struct ll_arena arena;
-    struct ll_tl_event *ev;
-    size_t n_ev, cap_ev;
-    struct ll_str *services;
-    size_t n_services, cap_services;
-    int64_t start, end;
-    uint64_t n_events, n_errors;
-    struct ll_str first_source;
-    uint64_t first_offset;
+enum link_kind { LINK_PID = 'p', LINK_CONN = 'c' };
+
+/* A kept event; its strings are at buf + str: msg, code, via, line. */
+struct sev {
+    int64_t ts;
+    uint64_t offset;
+    uint32_t source, service; /* name ids */
+    uint32_t str;
+    uint16_t msg_len, line_len;
+    uint16_t flags;
+    uint8_t code_len, via_len;
+    uint8_t level;
 };
 
-/* A slot of the open-timeline table: the hash sits beside the pointer, so
- * probing past other timelines touches no timeline memory. */
-struct slot {
-    uint64_t hash;
-    struct tl *t;
+/* First event of a service in a session, for service order and hops. */
+struct svc_seen {
+    uint32_t name, source;
+    uint32_t via; /* teacher service if that event was linked, else NONE */
+    int64_t ts;
+    uint64_t offset;
+    int64_t pid;
 };
 
-struct service {
-    struct ll_str name; /* in the correlator's name arena */
+struct link;
+
+struct session {
+    struct ll_timer timer; /* first: timer callbacks cast back */
+    struct session *prev, *next; /* activity list, least recent first */
+    struct session *older;       /* open sessions of the same id */
     uint64_t hash;
-    uint64_t orphans;
+    char *buf;
+    uint32_t buf_len, buf_cap, garbage;
+    struct sev *ev;
+    uint32_t n_kept, cap_kept;
+    uint32_t ring; /* next tail slot to overwrite once the cap is reached */
+    uint64_t n_events;
+    uint32_t n_errors, n_linked;
+    int64_t start, end, terminal_ts;
+    struct svc_seen *svcs;
+    uint32_t n_svcs, cap_svcs;
+    struct link *links;  /* links this session taught */
+    int64_t taught_pid;  /* last pids taught: most lines repeat them */
+    int64_t taught_child;
+    uint16_t corr_len; /* the correlation id is buf[0, corr_len) */
+};
+
+struct link {
+    struct link *prev, *next; /* in the owner's list */
+    struct session *owner;
+    uint64_t hash;
+    uint32_t teacher_service, teacher_host;
+    bool ambiguous, own_pid;
+    uint16_t len;
+    char key[]; /* kind byte, then the value */
+};
+
+/* A closed timeline remembered for a while, to tell late events apart. */
+struct tomb {
+    struct tomb *fifo_next;
+    uint64_t hash, tl_id;
+    int64_t start, end, expire;
+    bool cap; /* closed by a cap: later events start a continuation */
+    uint16_t len;
+    char id[];
+};
+
+/* An event without an id waiting for the watermark (strings follow it). */
+struct pending {
+    int64_t ts, pid;
+    uint64_t seq; /* arrival order: ties in the heap */
+    uint64_t offset;
+    uint32_t source, service, host, flags;
+    uint32_t msg_len, code_len, conn_len, line_len;
+    uint8_t level;
+};
+
+struct closing {
+    struct session *s;
+    int64_t deadline;
 };
 
 struct ll_correlator {
     struct ll_corr_conf conf;
-    ll_timeline_fn *emit;
-    void *ctx;
+    struct ll_corr_out out;
 
-    struct slot *slots; /* open timelines by hash of correlation id */
-    size_t n_slots, n_open;
-    struct tl *head, *tail; /* least → most recently active */
+    struct ll__idmap sessions; /* newest session of each id */
+    struct ll__idmap links;
+    struct ll__idmap tombs;
+    struct tomb *tomb_head, *tomb_tail;
+    struct ll__names names;
+    struct session *lru_head, *lru_tail;
+    size_t n_open;
 
-    struct service *svc; /* interned service names */
-    size_t n_svc, cap_svc;
-    uint32_t *svc_slots; /* index + 1 into svc, 0 = empty */
-    size_t n_svc_slots;
-    struct ll_arena names;
-    struct service *last_svc; /* consecutive events mostly share a service */
+    struct ll_timerwheel wheel;
+    bool wheel_ready;
+    int64_t wm;     /* pipeline watermark */
+    int64_t newest; /* newest event time of any source */
+    uint32_t *heap; /* active sources, min-heap on newest */
+    size_t n_heap, cap_heap;
 
-    int64_t max_ts;
-    uint64_t timelines, orphans;
-    struct ll_count *orphan_list;
+    struct ll__pool pending_pool; /* events without an id waiting for the watermark */
+    struct pending **pending;     /* min-heap on (ts, arrival) */
+    size_t n_pending, cap_pending;
+    uint64_t pending_seq;
+    struct closing *closing;
+    size_t n_closing, cap_closing;
+
+    /* Output scratch, reused. */
+    struct ll_tl_event *o_ev;
+    size_t cap_o_ev;
+    struct ll_str *o_svc;
+    struct ll_hop *o_hop;
+    size_t cap_o_svc;
+    struct ll_orphans *o_orph;
+
+    uint32_t cache_source, cache_service, cache_host; /* last names interned */
+
+    uint64_t timelines, orphans, linked, late, evicted, open_max;
 };
 
-/* ------------------------------------------------------------------------ */
-/* Interned service names                                                    */
-
-static void svc_rehash(struct ll_correlator *c, size_t n_slots)
-{
-    ll_free(c->svc_slots);
-    c->svc_slots = ll_calloc(n_slots, sizeof *c->svc_slots);
-    c->n_svc_slots = n_slots;
-    for (size_t i = 0; i < c->n_svc; i++) {
-        size_t h = c->svc[i].hash & (n_slots - 1);
-        while (c->svc_slots[h])
-            h = (h + 1) & (n_slots - 1);
-        c->svc_slots[h] = (uint32_t)i + 1;
-    }
-}
-
-static struct service *svc_intern(struct ll_correlator *c, struct ll_str name)
-{
-    if (c->last_svc && ll_str_eq(c->last_svc->name, name))
-        return c->last_svc;
-    uint64_t hash = ll_hash64(name.ptr, name.len, 0);
-    size_t mask = c->n_svc_slots - 1;
-    size_t h = hash & mask;
-    for (; c->svc_slots[h]; h = (h + 1) & mask) {
-        struct service *s = &c->svc[c->svc_slots[h] - 1];
-        if (s->hash == hash && ll_str_eq(s->name, name))
-            return c->last_svc = s;
-    }
-    if (c->n_svc == c->cap_svc) {
-        c->cap_svc = c->cap_svc ? c->cap_svc * 2 : 16;
-        c->svc = ll_reallocarray(c->svc, c->cap_svc, sizeof *c->svc);
-    }
-    struct service *s = &c->svc[c->n_svc++];
-    *s = (struct service){ll_arena_dup(&c->names, name), hash, 0};
-    c->svc_slots[h] = (uint32_t)c->n_svc;
-    if (c->n_svc * 2 > c->n_svc_slots)
-        svc_rehash(c, c->n_svc_slots * 2);
-    return c->last_svc = s;
-}
+static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl_reason why);
 
 /* ------------------------------------------------------------------------ */
-/* Table of open timelines                                                   */
+/* Keys                                                                      */
 
-static size_t slot_find(const struct ll_correlator *c, struct ll_str id, uint64_t hash)
+static struct ll_str session_key(const void *p)
 {
-    size_t mask = c->n_slots - 1;
-    size_t h = hash & mask;
-    for (; c->slots[h].t; h = (h + 1) & mask)
-        if (c->slots[h].hash == hash && ll_str_eq(c->slots[h].t->corr_id, id))
-            return h;
-    return h; /* the empty slot where it would go */
+    const struct session *s = p;
+    return (struct ll_str){s->buf, s->corr_len};
 }
 
-static void table_grow(struct ll_correlator *c)
+static struct ll_str link_key(const void *p)
 {
-    struct slot *old = c->slots;
-    size_t n_old = c->n_slots;
-    c->n_slots *= 2;
-    c->slots = ll_calloc(c->n_slots, sizeof *c->slots);
-    for (size_t i = 0; i < n_old; i++)
-        if (old[i].t) {
-            size_t h = old[i].hash & (c->n_slots - 1);
-            while (c->slots[h].t)
-                h = (h + 1) & (c->n_slots - 1);
-            c->slots[h] = old[i];
-        }
+    const struct link *l = p;
+    return (struct ll_str){l->key, l->len};
+}
+
+static struct ll_str tomb_key(const void *p)
+{
+    const struct tomb *t = p;
+    return (struct ll_str){t->id, t->len};
+}
+
+static struct ll_str session_id(const struct session *s)
+{
+    return (struct ll_str){s->buf, s->corr_len};
+}
+
+static struct ll_str name_of(const struct ll_correlator *c, uint32_t id)
+{
+    return id == LL__NAME_NONE ? LL_STR("") : c->names.v[id].s;
+}
+
+/* Order of events everywhere: time, then source name, then offset. */
+static int cmp_pos(const struct ll_correlator *c, int64_t ta, uint32_t sa, uint64_t oa,
+                   int64_t tb, uint32_t sb, uint64_t ob)
+{
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    if (sa != sb) {
+        struct ll_str x = name_of(c, sa), y = name_of(c, sb);
+        size_t n = x.len < y.len ? x.len : y.len;
+        int r = n ? memcmp(x.ptr, y.ptr, n) : 0;
+        if (r || x.len != y.len)
+            return r ? r : (x.len < y.len ? -1 : 1);
+    }
+    return oa < ob ? -1 : oa > ob ? 1 : 0;
+}
+
+static int cmp_sev(const void *a, const void *b, void *ctx)
+{
+    const struct sev *x = a, *y = b;
+    return cmp_pos(ctx, x->ts, x->source, x->offset, y->ts, y->source, y->offset);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Session storage                                                           */
+
+static uint32_t buf_add(struct session *s, struct ll_str v)
+{
+    if (s->buf_len + v.len > s->buf_cap) {
+        uint64_t cap = s->buf_cap ? s->buf_cap + s->buf_cap / 2 : 64;
+        while (cap < (uint64_t)s->buf_len + v.len)
+            cap += cap / 2;
+        s->buf_cap = (uint32_t)cap;
+        s->buf = ll_realloc(s->buf, s->buf_cap);
+    }
+    uint32_t at = s->buf_len;
+    if (v.len)
+        memcpy(s->buf + at, v.ptr, v.len);
+    s->buf_len += (uint32_t)v.len;
+    return at;
+}
+
+static size_t sev_bytes(const struct sev *e)
+{
+    return (size_t)e->msg_len + e->code_len + e->via_len + e->line_len;
+}
+
+/* Rewrites the buffer with only what kept events use. */
+static void buf_compact(struct session *s)
+{
+    char *old = s->buf;
+    s->buf = NULL;
+    s->buf_len = s->buf_cap = s->garbage = 0;
+    buf_add(s, (struct ll_str){old, s->corr_len});
+    for (uint32_t i = 0; i < s->n_kept; i++)
+        s->ev[i].str = buf_add(s, (struct ll_str){old + s->ev[i].str, sev_bytes(&s->ev[i])});
     ll_free(old);
 }
 
-/* Linear-probing deletion: shift later members of the cluster back. */
-static void table_remove(struct ll_correlator *c, const struct tl *t)
+/* Cuts @p v to at most @p max bytes without splitting a UTF-8 sequence. */
+static struct ll_str cut(struct ll_str v, size_t max)
 {
-    size_t mask = c->n_slots - 1;
-    size_t i = slot_find(c, t->corr_id, t->hash);
-    c->slots[i] = (struct slot){0};
-    for (size_t j = (i + 1) & mask; c->slots[j].t; j = (j + 1) & mask) {
-        size_t home = c->slots[j].hash & mask;
-        /* Move j to the hole at i if its home is not in (i, j]. */
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            c->slots[i] = c->slots[j];
-            c->slots[j] = (struct slot){0};
-            i = j;
+    if (v.len <= max)
+        return v;
+    size_t n = max;
+    while (n && ((unsigned char)v.ptr[n] & 0xC0) == 0x80)
+        n--;
+    return (struct ll_str){v.ptr, n};
+}
+
+static struct sev make_sev(struct ll_correlator *c, struct session *s,
+                           const struct ll_event *ev, uint32_t source, uint32_t service,
+                           struct ll_str via)
+{
+    struct ll_str msg = cut(ev->msg.len ? ev->msg : ev->err_msg, c->conf.max_msg_bytes);
+    struct ll_str code = cut(ev->err_code, MAX_CODE);
+    struct ll_str line = c->conf.keep_lines ? cut(ev->line, MAX_LINE) : LL_STR_NULL;
+    via = cut(via, MAX_VIA);
+    struct sev e = {.ts = ev->ts_ns, .offset = ev->pos.offset, .source = source,
+                    .service = service, .msg_len = (uint16_t)msg.len,
+                    .line_len = (uint16_t)line.len, .flags = (uint16_t)ev->flags,
+                    .code_len = (uint8_t)code.len, .via_len = (uint8_t)via.len,
+                    .level = ev->level};
+    e.str = buf_add(s, msg);
+    buf_add(s, code);
+    buf_add(s, via);
+    buf_add(s, line);
+    return e;
+}
+
+/* Keeps @p e: sorted insertion below the cap; past it, the first half stays
+ * sorted and the second half is a ring of the newest arrivals. */
+static void keep_event(struct ll_correlator *c, struct session *s, struct sev e)
+{
+    size_t cap = c->conf.max_events_kept;
+    if (s->n_kept < cap) {
+        if (s->n_kept == s->cap_kept) {
+            uint32_t n = s->cap_kept ? s->cap_kept + s->cap_kept / 2 + 1 : 4;
+            s->cap_kept = n > cap ? (uint32_t)cap : n;
+            s->ev = ll_reallocarray(s->ev, s->cap_kept, sizeof *s->ev);
         }
+        uint32_t pos = s->n_kept;
+        while (pos && cmp_sev(&s->ev[pos - 1], &e, c) > 0)
+            pos--;
+        memmove(s->ev + pos + 1, s->ev + pos, (s->n_kept - pos) * sizeof *s->ev);
+        s->ev[pos] = e;
+        s->n_kept++;
+        return;
     }
-    c->n_open--;
+    uint32_t head = (uint32_t)(cap / 2), tail = (uint32_t)cap - head;
+    struct sev *victim;
+    if (head && cmp_sev(&e, &s->ev[head - 1], c) < 0) {
+        /* Earlier than the kept head: it joins the head, whose last leaves. */
+        s->garbage += (uint32_t)sev_bytes(&s->ev[head - 1]);
+        uint32_t pos = head - 1;
+        while (pos && cmp_sev(&s->ev[pos - 1], &e, c) > 0)
+            pos--;
+        memmove(s->ev + pos + 1, s->ev + pos, (head - 1 - pos) * sizeof *s->ev);
+        s->ev[pos] = e;
+    } else if (tail) {
+        victim = &s->ev[head + s->ring];
+        s->garbage += (uint32_t)sev_bytes(victim);
+        *victim = e;
+        s->ring = (s->ring + 1) % tail;
+    } else {
+        s->garbage += (uint32_t)sev_bytes(&e);
+    }
+    if (s->garbage > 4096 && s->garbage > s->buf_len / 2)
+        buf_compact(s);
 }
 
-static void list_unlink(struct ll_correlator *c, struct tl *t)
+static void note_service(struct session *s, uint32_t svc, const struct ll_event *ev,
+                         uint32_t source, uint32_t via, struct ll_correlator *c)
 {
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        c->head = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    else
-        c->tail = t->prev;
-    t->prev = t->next = NULL;
-}
-
-static void list_append(struct ll_correlator *c, struct tl *t)
-{
-    t->prev = c->tail;
-    t->next = NULL;
-    if (c->tail)
-        c->tail->next = t;
-    else
-        c->head = t;
-    c->tail = t;
+    for (uint32_t i = 0; i < s->n_svcs; i++) {
+        struct svc_seen *v = &s->svcs[i];
+        if (v->name != svc)
+            continue;
+        if (cmp_pos(c, ev->ts_ns, source, ev->pos.offset, v->ts, v->source, v->offset) < 0)
+            *v = (struct svc_seen){svc, source, via, ev->ts_ns, ev->pos.offset,
+                                   (ev->flags & LL_EV_HAS_PID) ? ev->pid : -1};
+        return;
+    }
+    if (s->n_svcs == s->cap_svcs) {
+        s->cap_svcs = s->cap_svcs ? s->cap_svcs * 2 : 2;
+        s->svcs = ll_reallocarray(s->svcs, s->cap_svcs, sizeof *s->svcs);
+    }
+    s->svcs[s->n_svcs++] = (struct svc_seen){svc, source, via, ev->ts_ns, ev->pos.offset,
+                                             (ev->flags & LL_EV_HAS_PID) ? ev->pid : -1};
 }
 
 /* ------------------------------------------------------------------------ */
-/* Timelines                                                                 */
+/* Deadlines and the activity list                                           */
 
-static uint64_t timeline_id(const struct tl *t)
+static int64_t session_deadline(const struct ll_correlator *c, const struct session *s,
+                                enum ll_tl_reason *why)
 {
+    int64_t gap = s->end + c->conf.session_gap_ns, span = s->start + c->conf.max_span_ns;
+    int64_t d = gap;
+    enum ll_tl_reason r = LL_TL_CLOSED_GAP;
+    if (span < d) {
+        d = span;
+        r = LL_TL_CLOSED_SPAN;
+    }
+    if (s->terminal_ts != LL_TIME_NONE && s->terminal_ts <= d) {
+        d = s->terminal_ts;
+        r = LL_TL_CLOSED_TERMINAL;
+    }
+    if (why)
+        *why = r;
+    return d;
+}
+
+/* Arms the timer if the deadline came closer; a later deadline is found
+ * when the timer fires (lazy extension). */
+static void session_rearm(struct ll_correlator *c, struct session *s)
+{
+    int64_t d = session_deadline(c, s, NULL) + 1; /* close once the watermark passes it */
+    if (!ll_timer_armed(&s->timer) || d < ll_timer_deadline(&s->timer))
+        ll_timerwheel_add(&c->wheel, &s->timer, d);
+}
+
+static void lru_unlink(struct ll_correlator *c, struct session *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->lru_head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        c->lru_tail = s->prev;
+    s->prev = s->next = NULL;
+}
+
+static void lru_touch(struct ll_correlator *c, struct session *s)
+{
+    if (c->lru_tail == s)
+        return;
+    if (s->prev || s->next || c->lru_head == s)
+        lru_unlink(c, s);
+    s->prev = c->lru_tail;
+    if (c->lru_tail)
+        c->lru_tail->next = s;
+    else
+        c->lru_head = s;
+    c->lru_tail = s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Links                                                                     */
+
+static void link_unown(struct link *l)
+{
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        l->owner->links = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    l->prev = l->next = NULL;
+}
+
+static void link_own(struct link *l, struct session *s)
+{
+    l->owner = s;
+    l->prev = NULL;
+    l->next = s->links;
+    if (s->links)
+        s->links->prev = l;
+    s->links = l;
+}
+
+/* Writes the key "p4318" / "cws-9" into @p out; returns its length. */
+static size_t make_key(char kind, struct ll_str value, char *out, size_t size)
+{
+    size_t n = value.len < size - 1 ? value.len : size - 1;
+    out[0] = kind;
+    memcpy(out + 1, value.ptr, n);
+    return n + 1;
+}
+
+static struct ll_str pid_str(int64_t pid, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%lld", (long long)pid);
+    return (struct ll_str){buf, (size_t)n};
+}
+
+static void teach(struct ll_correlator *c, struct session *s, char kind, struct ll_str value,
+                  bool own_pid, uint32_t service, uint32_t host)
+{
+    char key[80];
+    size_t len = make_key(kind, value, key, sizeof key);
+    uint64_t hash = ll_hash64(key, len, 0x11);
+    struct link *l = ll__idmap_get(&c->links, hash, (struct ll_str){key, len});
+    if (!l) {
+        l = ll_malloc(sizeof *l + len);
+        *l = (struct link){.hash = hash, .teacher_service = service, .teacher_host = host,
+                           .own_pid = own_pid, .len = (uint16_t)len};
+        memcpy(l->key, key, len);
+        link_own(l, s);
+        ll__idmap_put(&c->links, hash, l);
+        return;
+    }
+    if (l->owner == s) {
+        l->own_pid &= own_pid; /* an explicit child pid outranks a line's own */
+        return;
+    }
+    if (!ll_str_eq(session_id(l->owner), session_id(s)))
+        l->ambiguous = true;
+    link_unown(l);
+    link_own(l, s);
+    l->teacher_service = service;
+    l->teacher_host = host;
+    l->own_pid = own_pid;
+}
+
+static void learn_links(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
+                        uint32_t service, uint32_t host)
+{
+    char pbuf[24];
+    if ((ev->flags & LL_EV_HAS_CHILD_PID) && ev->child_pid != s->taught_child) {
+        teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, service, host);
+        s->taught_child = ev->child_pid;
+    }
+    if ((ev->flags & LL_EV_HAS_PID) && ev->pid != s->taught_pid) {
+        teach(c, s, LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), true, service, host);
+        s->taught_pid = ev->pid;
+    }
+    if (ev->conn_id.len)
+        teach(c, s, LINK_CONN, ev->conn_id, false, service, host);
+}
+
+static bool joinable(const struct ll_correlator *c, const struct session *s, int64_t ts)
+{
+    int64_t gap = c->conf.session_gap_ns;
+    if (ts < s->start - gap || ts > s->end + gap)
+        return false;
+    int64_t lo = ts < s->start ? ts : s->start, hi = ts > s->end ? ts : s->end;
+    return hi - lo <= c->conf.max_span_ns;
+}
+
+/* The link that claims @p ev for an open session, or NULL. @p via receives
+ * the key as text ("pid:4318"). */
+struct key_try {
+    char kind;
+    struct ll_str value;
+    const char *label;
+};
+
+static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
+                            uint32_t service, uint32_t host, char *via, size_t via_size)
+{
+    char pbuf[24];
+    struct key_try keys[2];
+    int n = 0;
+    if (ev->flags & LL_EV_HAS_PID)
+        keys[n++] = (struct key_try){LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), "pid"};
+    if (ev->conn_id.len)
+        keys[n++] = (struct key_try){LINK_CONN, ev->conn_id, "conn"};
+    for (int i = 0; i < n; i++) {
+        char key[80];
+        size_t len = make_key(keys[i].kind, keys[i].value, key, sizeof key);
+        struct link *l =
+            ll__idmap_get(&c->links, ll_hash64(key, len, 0x11), (struct ll_str){key, len});
+        if (!l || l->ambiguous || (l->own_pid && l->teacher_service == service))
+            continue;
+        if (l->teacher_host != LL__NAME_NONE && host != LL__NAME_NONE && l->teacher_host != host)
+            continue;
+        if (!joinable(c, l->owner, ev->ts_ns))
+            continue;
+        snprintf(via, via_size, "%s:%.*s", keys[i].label, (int)keys[i].value.len,
+                 keys[i].value.ptr);
+        return l;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sessions                                                                  */
+
+static void session_free(struct session *s)
+{
+    ll_free(s->buf);
+    ll_free(s->ev);
+    ll_free(s->svcs);
+    ll_free(s);
+}
+
+/* Adds @p ev to @p s; @p via names the link key that brought it (NULL if
+ * it had the id itself) and @p via_svc the service that taught that key. */
+static void session_add(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
+                        uint32_t source, uint32_t service, const char *via, uint32_t via_svc)
+{
+    struct ll_str v = ll_str_c(via);
+    if (v.len) {
+        s->n_linked++;
+        c->linked++;
+    }
+    keep_event(c, s, make_sev(c, s, ev, source, service, v));
+    note_service(s, service, ev, source, via_svc, c);
+    s->n_events++;
+    if (ll_event_is_error(ev))
+        s->n_errors++;
+    if (ev->ts_ns < s->start)
+        s->start = ev->ts_ns;
+    if (ev->ts_ns > s->end)
+        s->end = ev->ts_ns;
+    if (!v.len && ev->corr_id.len && c->conf.is_terminal &&
+        c->conf.is_terminal(c->conf.terminal_ctx, ev) &&
+        (s->terminal_ts == LL_TIME_NONE || ev->ts_ns > s->terminal_ts))
+        s->terminal_ts = ev->ts_ns;
+    session_rearm(c, s);
+    lru_touch(c, s);
+}
+
+static struct session *session_new(struct ll_correlator *c, uint64_t hash,
+                                   const struct ll_event *ev)
+{
+    if (c->n_open >= c->conf.max_open_timelines && c->lru_head) {
+        c->evicted++;
+        session_close(c, c->lru_head, LL_TL_CLOSED_EVICTED);
+    }
+    struct session *s = ll_calloc(1, sizeof *s);
+    ll_timer_init(&s->timer);
+    s->hash = hash;
+    s->start = s->end = ev->ts_ns;
+    s->terminal_ts = LL_TIME_NONE;
+    s->taught_pid = s->taught_child = -1;
+    struct ll_str id = cut(ev->corr_id, UINT16_MAX);
+    s->corr_len = (uint16_t)id.len;
+    buf_add(s, id);
+    struct session *head = ll__idmap_get(&c->sessions, hash, id);
+    if (head) {
+        s->older = head;
+        ll__idmap_replace(&c->sessions, hash, head, s);
+    } else {
+        ll__idmap_put(&c->sessions, hash, s);
+    }
+    if (++c->n_open > c->open_max)
+        c->open_max = c->n_open;
+    return s;
+}
+
+/* Unhooks @p s from its id chain. */
+static void chain_remove(struct ll_correlator *c, struct session *s)
+{
+    struct session *head = ll__idmap_get(&c->sessions, s->hash, session_id(s));
+    if (head == s) {
+        if (s->older)
+            ll__idmap_replace(&c->sessions, s->hash, s, s->older);
+        else
+            ll__idmap_del(&c->sessions, s->hash, s);
+    } else {
+        struct session *p = head;
+        while (p->older != s)
+            p = p->older;
+        p->older = s->older;
+    }
+    s->older = NULL;
+}
+
+/* Moves everything of @p from into @p into (an event bridged them). */
+static void session_merge(struct ll_correlator *c, struct session *into, struct session *from)
+{
+    for (uint32_t i = 0; i < from->n_kept; i++) {
+        struct sev e = from->ev[i];
+        e.str = buf_add(into, (struct ll_str){from->buf + e.str, sev_bytes(&e)});
+        keep_event(c, into, e);
+    }
+    for (uint32_t i = 0; i < from->n_svcs; i++) {
+        struct svc_seen *v = &from->svcs[i];
+        struct ll_event fake = {.ts_ns = v->ts, .pos = {LL_STR_NULL, v->offset}, .pid = v->pid,
+                                .flags = v->pid >= 0 ? LL_EV_HAS_PID : 0};
+        note_service(into, v->name, &fake, v->source, v->via, c);
+    }
+    into->n_events += from->n_events;
+    into->n_errors += from->n_errors;
+    into->n_linked += from->n_linked;
+    if (from->start < into->start)
+        into->start = from->start;
+    if (from->end > into->end)
+        into->end = from->end;
+    if (from->terminal_ts != LL_TIME_NONE &&
+        (into->terminal_ts == LL_TIME_NONE || from->terminal_ts > into->terminal_ts))
+        into->terminal_ts = from->terminal_ts;
+    while (from->links) {
+        struct link *l = from->links;
+        link_unown(l);
+        link_own(l, into);
+    }
+    ll_timerwheel_del(&c->wheel, &from->timer);
+    lru_unlink(c, from);
+    chain_remove(c, from);
+    c->n_open--;
+    session_free(from);
+    session_rearm(c, into);
+}
+
+/* The open session @p ev belongs to (merging sessions it bridges), or NULL. */
+static struct session *find_session(struct ll_correlator *c, uint64_t hash,
+                                    const struct ll_event *ev)
+{
+    struct session *joined = NULL;
+    struct session *s = ll__idmap_get(&c->sessions, hash, ev->corr_id);
+    while (s) {
+        struct session *older = s->older;
+        if (joinable(c, s, ev->ts_ns)) {
+            if (!joined)
+                joined = s;
+            else
+                session_merge(c, joined, s);
+        }
+        s = older;
+    }
+    if (joined && joined->n_events >= c->conf.max_events) {
+        session_close(c, joined, LL_TL_CLOSED_EVENTS);
+        joined = NULL;
+    }
+    return joined;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Emitting a closed timeline                                                */
+
+static int cmp_svc(const void *a, const void *b, void *ctx)
+{
+    const struct svc_seen *x = a, *y = b;
+    return cmp_pos(ctx, x->ts, x->source, x->offset, y->ts, y->source, y->offset);
+}
+
+static void out_reserve(struct ll_correlator *c, size_t n_ev, size_t n_svc)
+{
+    if (n_ev > c->cap_o_ev) {
+        c->cap_o_ev = n_ev;
+        c->o_ev = ll_reallocarray(c->o_ev, n_ev, sizeof *c->o_ev);
+    }
+    if (n_svc > c->cap_o_svc) {
+        c->cap_o_svc = n_svc;
+        c->o_svc = ll_reallocarray(c->o_svc, n_svc, sizeof *c->o_svc);
+        c->o_hop = ll_reallocarray(c->o_hop, n_svc, sizeof *c->o_hop);
+    }
+}
+
+/* The service a joining service came from: the teacher of a link that
+ * brought it (its pid was a child pid taught in this session), else the
+ * service of the event just before its first one. */
+static struct ll_str hop_from(struct ll_correlator *c, struct session *s,
+                              const struct svc_seen *v)
+{
+    if (v->via != LL__NAME_NONE)
+        return name_of(c, v->via);
+    if (v->pid >= 0) {
+        char pbuf[24], key[32];
+        size_t len = make_key(LINK_PID, pid_str(v->pid, pbuf, sizeof pbuf), key, sizeof key);
+        for (struct link *l = s->links; l; l = l->next)
+            if (l->len == len && memcmp(l->key, key, len) == 0 && l->teacher_service != v->name)
+                return name_of(c, l->teacher_service);
+    }
+    const struct sev *prev = NULL;
+    for (uint32_t i = 0; i < s->n_kept; i++) {
+        const struct sev *e = &s->ev[i];
+        if (e->ts == v->ts && e->offset == v->offset && e->source == v->source)
+            break;
+        if (e->service != v->name)
+            prev = e;
+    }
+    return prev ? name_of(c, prev->service) : LL_STR("");
+}
+
+static enum ll_tl_status session_status(const struct ll_correlator *c, const struct session *s,
+                                        enum ll_tl_reason why)
+{
+    if (s->n_errors)
+        return LL_TL_FAILED;
+    if (why == LL_TL_CLOSED_SPAN || why == LL_TL_CLOSED_EVENTS || why == LL_TL_CLOSED_EVICTED)
+        return LL_TL_TRUNCATED;
+    if (c->conf.is_terminal && s->terminal_ts == LL_TIME_NONE)
+        return LL_TL_INCOMPLETE;
+    return LL_TL_OK;
+}
+
+static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason why)
+{
+    size_t head = c->conf.max_events_kept / 2;
+    if (s->n_events > s->n_kept) /* capped: the ring part is in arrival order */
+        qsort_r(s->ev + head, s->n_kept - head, sizeof *s->ev, cmp_sev, c);
+    qsort_r(s->svcs, s->n_svcs, sizeof *s->svcs, cmp_svc, c);
+    out_reserve(c, s->n_kept, s->n_svcs);
+    for (uint32_t i = 0; i < s->n_kept; i++) {
+        const struct sev *e = &s->ev[i];
+        const char *p = s->buf + e->str;
+        c->o_ev[i] = (struct ll_tl_event){
+            .ts_ns = e->ts,
+            .offset = e->offset,
+            .source = name_of(c, e->source),
+            .service = name_of(c, e->service),
+            .msg = {p, e->msg_len},
+            .err_code = {p + e->msg_len, e->code_len},
+            .via = {p + e->msg_len + e->code_len, e->via_len},
+            .line = {p + e->msg_len + e->code_len + e->via_len, e->line_len},
+            .flags = e->flags,
+            .level = e->level,
+        };
+    }
+    for (uint32_t i = 0; i < s->n_svcs; i++) {
+        c->o_svc[i] = name_of(c, s->svcs[i].name);
+        c->o_hop[i] = (struct ll_hop){i ? hop_from(c, s, &s->svcs[i]) : LL_STR(""),
+                                      c->o_svc[i], s->svcs[i].ts};
+    }
+    /* The id names the workflow by its earliest event, whatever the order
+     * events arrived in. */
+    const struct sev *first = &s->ev[0];
     unsigned char off[8];
     for (int i = 0; i < 8; i++)
-        off[i] = (unsigned char)(t->first_offset >> (8 * i));
-    uint64_t h = ll_hash64(t->corr_id.ptr, t->corr_id.len, 0);
-    h = ll_hash64(t->first_source.ptr, t->first_source.len, h);
-    return ll_hash64(off, sizeof off, h);
-}
-
-static void timeline_close(struct ll_correlator *c, struct tl *t, enum ll_tl_reason why)
-{
-    table_remove(c, t);
-    list_unlink(c, t);
-    struct ll_timeline rec = {
-        .id = timeline_id(t),
-        .corr_id = t->corr_id,
-        .start_ns = t->start,
-        .end_ns = t->end,
-        .status = t->n_errors ? LL_TL_FAILED : LL_TL_OK,
+        off[i] = (unsigned char)(first->offset >> (8 * i));
+    struct ll_str src = name_of(c, first->source);
+    uint64_t id = ll_hash64(s->buf, s->corr_len, 0);
+    id = ll_hash64(off, sizeof off, ll_hash64(src.ptr, src.len, id));
+    struct ll_timeline tl = {
+        .id = id,
+        .corr_id = session_id(s),
+        .start_ns = s->start,
+        .end_ns = s->end,
+        .status = session_status(c, s, why),
         .reason = why,
-        .services = t->services,
-        .n_services = t->n_services,
-        .events = t->ev,
-        .n_events_kept = t->n_ev,
-        .n_events = t->n_events,
-        .n_errors = t->n_errors,
+        .services = c->o_svc,
+        .n_services = s->n_svcs,
+        .hops = c->o_hop,
+        .n_hops = s->n_svcs,
+        .events = c->o_ev,
+        .n_events_kept = s->n_kept,
+        .n_events = s->n_events,
+        .n_errors = s->n_errors,
+        .n_dropped = s->n_events - s->n_kept,
+        .n_linked = s->n_linked,
+        .terminal = s->terminal_ts != LL_TIME_NONE,
     };
     c->timelines++;
-    c->emit(c->ctx, &rec);
-    ll_arena_free(&t->arena);
-    ll_free(t->ev);
-    ll_free(t->services);
-    ll_free(t);
-}
-
-static struct tl *timeline_open(struct ll_correlator *c, size_t slot, uint64_t hash,
-                                const struct ll_event *ev)
-{
-    struct tl *t = ll_calloc(1, sizeof *t);
-    ll_arena_init(&t->arena, 512);
-    t->hash = hash;
-    t->corr_id = ll_arena_dup(&t->arena, ev->corr_id);
-    t->start = t->end = ev->ts_ns;
-    t->first_source = ev->pos.source;
-    t->first_offset = ev->pos.offset;
-    c->slots[slot] = (struct slot){hash, t};
-    c->n_open++;
-    if (c->n_open * 2 > c->n_slots)
-        table_grow(c);
-    return t;
-}
-
-/* Cuts @p s to at most @p max bytes without splitting a UTF-8 sequence. */
-static struct ll_str utf8_cut(struct ll_str s, size_t max)
-{
-    if (s.len <= max)
-        return s;
-    size_t n = max;
-    while (n && ((unsigned char)s.ptr[n] & 0xC0) == 0x80)
-        n--;
-    return (struct ll_str){s.ptr, n};
-}
-
-static void timeline_add(struct ll_correlator *c, struct tl *t, const struct ll_event *ev,
-                         struct ll_str service)
-{
-    bool known = false;
-    for (size_t i = 0; i < t->n_services && !known; i++)
-        known = t->services[i].ptr == service.ptr;
-    if (!known) {
-        if (t->n_services == t->cap_services) {
-            t->cap_services = t->cap_services ? t->cap_services * 2 : 4;
-            t->services = ll_reallocarray(t->services, t->cap_services, sizeof *t->services);
-        }
-        t->services[t->n_services++] = service;
+    c->out.timeline(c->out.ctx, &tl);
+    /* Remember it, so events that come after can be told late. */
+    struct tomb *t = ll__idmap_get(&c->tombs, s->hash, session_id(s));
+    if (!t) {
+        t = ll_malloc(sizeof *t + s->corr_len);
+        t->hash = s->hash;
+        t->len = s->corr_len;
+        memcpy(t->id, s->buf, s->corr_len);
+        t->fifo_next = NULL;
+        if (c->tomb_tail)
+            c->tomb_tail->fifo_next = t;
+        else
+            c->tomb_head = t;
+        c->tomb_tail = t;
+        ll__idmap_put(&c->tombs, t->hash, t);
     }
-    if (t->n_ev == t->cap_ev) {
-        t->cap_ev = t->cap_ev ? t->cap_ev * 2 : 8;
-        t->ev = ll_reallocarray(t->ev, t->cap_ev, sizeof *t->ev);
+    t->tl_id = id;
+    t->start = s->start;
+    t->end = s->end;
+    t->expire = (c->wm > s->end ? c->wm : s->end) + 2 * c->conf.session_gap_ns;
+    t->cap = why == LL_TL_CLOSED_SPAN || why == LL_TL_CLOSED_EVENTS ||
+             why == LL_TL_CLOSED_EVICTED;
+}
+
+static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl_reason why)
+{
+    ll_timerwheel_del(&c->wheel, &s->timer);
+    lru_unlink(c, s);
+    chain_remove(c, s);
+    c->n_open--;
+    emit(c, s, why);
+    while (s->links) {
+        struct link *l = s->links;
+        link_unown(l);
+        ll__idmap_del(&c->links, l->hash, l);
+        ll_free(l);
     }
-    /* Keep event-time order; input is nearly sorted, so this rarely moves. */
-    size_t pos = t->n_ev;
-    while (pos && t->ev[pos - 1].ts_ns > ev->ts_ns)
-        pos--;
-    memmove(t->ev + pos + 1, t->ev + pos, (t->n_ev - pos) * sizeof *t->ev);
-    t->n_ev++;
-    struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
-    t->ev[pos] = (struct ll_tl_event){
-        .ts_ns = ev->ts_ns,
-        .offset = ev->pos.offset,
-        .source = ev->pos.source,
-        .service = service,
-        .msg = ll_arena_dup(&t->arena, utf8_cut(msg, c->conf.max_msg_bytes)),
-        .err_code = ll_arena_dup(&t->arena, utf8_cut(ev->err_code, 128)),
-        .flags = ev->flags,
-        .level = ev->level,
+    session_free(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Late events and orphans                                                   */
+
+static void emit_late(struct ll_correlator *c, const struct ll_event *ev, uint64_t tl_id,
+                      uint32_t source, uint32_t service)
+{
+    c->late++;
+    if (!c->out.late)
+        return;
+    struct ll_late late = {
+        .timeline_id = tl_id,
+        .corr_id = ev->corr_id,
+        .ev = {.ts_ns = ev->ts_ns, .offset = ev->pos.offset, .source = name_of(c, source),
+               .service = name_of(c, service),
+               .msg = cut(ev->msg.len ? ev->msg : ev->err_msg, c->conf.max_msg_bytes),
+               .err_code = ev->err_code, .line = ev->line, .flags = ev->flags,
+               .level = ev->level},
     };
-    t->n_events++;
-    if (ll_event_is_error(ev))
-        t->n_errors++;
-    if (ev->ts_ns < t->start)
-        t->start = ev->ts_ns;
-    if (ev->ts_ns > t->end)
-        t->end = ev->ts_ns;
+    c->out.late(c->out.ctx, &late);
+}
+
+static void count_orphan(struct ll_correlator *c, const struct ll_event *ev, uint32_t source,
+                         uint32_t service)
+{
+    struct ll__name *n = &c->names.v[service];
+    if (!n->orphans || ev->ts_ns < n->orphan_first)
+        n->orphan_first = ev->ts_ns;
+    if (!n->orphans || ev->ts_ns > n->orphan_last)
+        n->orphan_last = ev->ts_ns;
+    n->orphans++;
+    c->orphans++;
+    /* Keep the three earliest, whatever the order events arrived in. */
+    size_t i = n->n_examples < 3 ? n->n_examples++ : 3;
+    while (i > 0) {
+        const struct ll__example *q = &n->examples[i - 1];
+        if (cmp_pos(c, ev->ts_ns, source, ev->pos.offset, q->ts, q->source, q->offset) >= 0)
+            break;
+        if (i < 3)
+            n->examples[i] = *q;
+        i--;
+    }
+    if (i < 3)
+        n->examples[i] = (struct ll__example){ev->ts_ns, source, ev->pos.offset};
+}
+
+/* Copies @p v to @p d; returns the end. */
+static char *put_str(char *d, struct ll_str v)
+{
+    if (v.len)
+        memcpy(d, v.ptr, v.len);
+    return d + v.len;
+}
+
+static bool pending_less(const struct pending *a, const struct pending *b)
+{
+    return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq;
+}
+
+static void pending_push(struct ll_correlator *c, struct pending *p)
+{
+    if (c->n_pending == c->cap_pending) {
+        c->cap_pending = c->cap_pending ? c->cap_pending * 2 : 64;
+        c->pending = ll_reallocarray(c->pending, c->cap_pending, sizeof *c->pending);
+    }
+    size_t i = c->n_pending++;
+    while (i && pending_less(p, c->pending[(i - 1) / 2])) {
+        c->pending[i] = c->pending[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    c->pending[i] = p;
+}
+
+static struct pending *pending_pop(struct ll_correlator *c)
+{
+    struct pending *top = c->pending[0], *last = c->pending[--c->n_pending];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = l;
+        if (l >= c->n_pending)
+            break;
+        if (l + 1 < c->n_pending && pending_less(c->pending[l + 1], c->pending[l]))
+            m = l + 1;
+        if (!pending_less(c->pending[m], last))
+            break;
+        c->pending[i] = c->pending[m];
+        i = m;
+    }
+    if (c->n_pending)
+        c->pending[i] = last;
+    return top;
+}
+
+static void attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev, uint32_t source,
+                             uint32_t service, uint32_t host, bool final)
+{
+    char via[MAX_VIA + 8];
+    struct link *l = resolve(c, ev, service, host, via, sizeof via);
+    if (l) {
+        struct ll_event linked = *ev;
+        linked.flags |= LL_EV_LINKED;
+        session_add(c, l->owner, &linked, source, service, via, l->teacher_service);
+        return;
+    }
+    if (!final) {
+        size_t extra = ev->msg.len + ev->err_code.len + ev->conn_id.len +
+                       (c->conf.keep_lines ? ev->line.len : 0);
+        struct pending *p = ll__pool_alloc(&c->pending_pool, sizeof *p + extra);
+        struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
+        *p = (struct pending){.ts = ev->ts_ns, .pid = ev->pid, .seq = c->pending_seq++,
+                              .offset = ev->pos.offset,
+                              .source = source, .service = service, .host = host,
+                              .flags = ev->flags, .msg_len = (uint32_t)msg.len,
+                              .code_len = (uint32_t)ev->err_code.len,
+                              .conn_len = (uint32_t)ev->conn_id.len,
+                              .line_len = c->conf.keep_lines ? (uint32_t)ev->line.len : 0,
+                              .level = ev->level};
+        char *d = (char *)(p + 1);
+        d = put_str(d, msg);
+        d = put_str(d, ev->err_code);
+        d = put_str(d, ev->conn_id);
+        put_str(d, (struct ll_str){ev->line.ptr, p->line_len});
+        pending_push(c, p);
+        return;
+    }
+    count_orphan(c, ev, source, service);
+}
+
+/* Gives every waiting event the watermark has passed its final chance, in
+ * event-time order. */
+static void drain_pending(struct ll_correlator *c, bool all)
+{
+    while (c->n_pending && (all || c->pending[0]->ts <= c->wm)) {
+        struct pending *p = pending_pop(c);
+        const char *d = (const char *)(p + 1);
+        struct ll_event ev = {
+            .ts_ns = p->ts,
+            .pos = {name_of(c, p->source), p->offset},
+            .msg = {d, p->msg_len},
+            .err_code = {d + p->msg_len, p->code_len},
+            .conn_id = {d + p->msg_len + p->code_len, p->conn_len},
+            .line = {d + p->msg_len + p->code_len + p->conn_len, p->line_len},
+            .service = name_of(c, p->service),
+            .pid = p->pid,
+            .flags = p->flags,
+            .level = p->level,
+        };
+        attach_or_orphan(c, &ev, p->source, p->service, p->host, true);
+        ll__pool_release(&c->pending_pool, p);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Watermark                                                                 */
+
+static bool heap_less(const struct ll_correlator *c, size_t a, size_t b)
+{
+    return c->names.v[c->heap[a]].newest < c->names.v[c->heap[b]].newest;
+}
+
+static void heap_swap(struct ll_correlator *c, size_t a, size_t b)
+{
+    uint32_t t = c->heap[a];
+    c->heap[a] = c->heap[b];
+    c->heap[b] = t;
+    c->names.v[c->heap[a]].heap_idx = (long)a;
+    c->names.v[c->heap[b]].heap_idx = (long)b;
+}
+
+static void heap_down(struct ll_correlator *c, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < c->n_heap && heap_less(c, l, m))
+            m = l;
+        if (r < c->n_heap && heap_less(c, r, m))
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(c, i, m);
+        i = m;
+    }
+}
+
+static void heap_up(struct ll_correlator *c, size_t i)
+{
+    while (i && heap_less(c, i, (i - 1) / 2)) {
+        heap_swap(c, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_pop(struct ll_correlator *c)
+{
+    c->names.v[c->heap[0]].heap_idx = -1;
+    c->heap[0] = c->heap[--c->n_heap];
+    if (c->n_heap) {
+        c->names.v[c->heap[0]].heap_idx = 0;
+        heap_down(c, 0);
+    }
+}
+
+static int cmp_closing(const void *a, const void *b, void *ctx)
+{
+    const struct closing *x = a, *y = b;
+    if (x->deadline != y->deadline)
+        return x->deadline < y->deadline ? -1 : 1;
+    const struct sev *ex = &x->s->ev[0], *ey = &y->s->ev[0];
+    int r = cmp_pos(ctx, x->s->start, ex->source, ex->offset, y->s->start, ey->source,
+                    ey->offset);
+    if (r)
+        return r;
+    struct ll_str ix = session_id(x->s), iy = session_id(y->s);
+    size_t n = ix.len < iy.len ? ix.len : iy.len;
+    r = n ? memcmp(ix.ptr, iy.ptr, n) : 0;
+    return r ? r : (ix.len > iy.len) - (ix.len < iy.len);
+}
+
+static void on_timer(void *ctx, struct ll_timer *t)
+{
+    struct ll_correlator *c = ctx;
+    struct session *s = (struct session *)t;
+    int64_t d = session_deadline(c, s, NULL);
+    if (d >= c->wm) { /* extended since it was armed */
+        ll_timerwheel_add(&c->wheel, &s->timer, d + 1);
+        return;
+    }
+    if (c->n_closing == c->cap_closing) {
+        c->cap_closing = c->cap_closing ? c->cap_closing * 2 : 64;
+        c->closing = ll_reallocarray(c->closing, c->cap_closing, sizeof *c->closing);
+    }
+    c->closing[c->n_closing++] = (struct closing){s, d};
+}
+
+static void expire_tombs(struct ll_correlator *c)
+{
+    while (c->tomb_head &&
+           (c->tomb_head->expire < c->wm || c->tombs.n > c->conf.max_open_timelines)) {
+        struct tomb *t = c->tomb_head;
+        c->tomb_head = t->fifo_next;
+        if (!c->tomb_head)
+            c->tomb_tail = NULL;
+        ll__idmap_del(&c->tombs, t->hash, t);
+        ll_free(t);
+    }
+}
+
+/* The watermark moved to @p wm: close what it passed, in a fixed order. */
+static void advance(struct ll_correlator *c, int64_t wm)
+{
+    c->wm = wm;
+    if (!c->wheel_ready)
+        return;
+    /* Waiting events first: they may still join a session about to close. */
+    drain_pending(c, false);
+    ll_timerwheel_advance(&c->wheel, wm, on_timer, c);
+    if (c->n_closing) {
+        qsort_r(c->closing, c->n_closing, sizeof *c->closing, cmp_closing, c);
+        for (size_t i = 0; i < c->n_closing; i++) {
+            enum ll_tl_reason why;
+            session_deadline(c, c->closing[i].s, &why);
+            session_close(c, c->closing[i].s, why);
+        }
+        c->n_closing = 0;
+    }
+    expire_tombs(c);
+}
+
+/* A source delivered an event at @p ts: update its watermark, retire sources
+ * that went idle, and move the pipeline watermark if it rose. */
+static void source_seen(struct ll_correlator *c, uint32_t src, int64_t ts)
+{
+    struct ll__name *n = &c->names.v[src];
+    if (ts > n->newest)
+        n->newest = ts;
+    if (n->heap_idx < 0) {
+        if (c->n_heap == c->cap_heap) {
+            c->cap_heap = c->cap_heap ? c->cap_heap * 2 : 16;
+            c->heap = ll_reallocarray(c->heap, c->cap_heap, sizeof *c->heap);
+        }
+        c->heap[c->n_heap] = src;
+        n->heap_idx = (long)c->n_heap++;
+        heap_up(c, (size_t)n->heap_idx);
+    } else {
+        heap_down(c, (size_t)n->heap_idx);
+    }
+    if (ts > c->newest)
+        c->newest = ts;
+    while (c->n_heap > 1 && c->names.v[c->heap[0]].newest < c->newest - c->conf.idle_timeout_ns)
+        heap_pop(c);
+    int64_t low = c->names.v[c->heap[0]].newest;
+    int64_t wm = low - c->conf.allowed_lateness_ns;
+    if (!c->wheel_ready) {
+        ll_timerwheel_init(&c->wheel, wm, LL_NS_PER_MS);
+        c->wheel_ready = true;
+        c->wm = wm;
+    } else if (wm > c->wm) {
+        advance(c, wm);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
 /* API                                                                       */
 
-ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf, ll_timeline_fn *emit,
-                                 void *ctx)
+ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
+                                 const struct ll_corr_out *out)
 {
     ll_correlator *c = ll_calloc(1, sizeof *c);
     if (conf)
         c->conf = *conf;
-    if (!c->conf.session_gap_ns)
-        c->conf.session_gap_ns = DEFAULT_GAP;
-    if (!c->conf.allowed_lateness_ns)
-        c->conf.allowed_lateness_ns = DEFAULT_LATENESS;
-    if (c->conf.allowed_lateness_ns < 0)
-        c->conf.allowed_lateness_ns = 0;
-    if (!c->conf.max_msg_bytes)
-        c->conf.max_msg_bytes = DEFAULT_MAX_MSG;
-    c->emit = emit;
-    c->ctx = ctx;
-    c->n_slots = 1024;
-    c->slots = ll_calloc(c->n_slots, sizeof *c->slots);
-    ll_arena_init(&c->names, 4096);
-    svc_rehash(c, 64);
-    c->max_ts = INT64_MIN;
+    struct ll_corr_conf *k = &c->conf;
+    k->session_gap_ns = k->session_gap_ns > 0 ? k->session_gap_ns : 30 * SEC;
+    k->allowed_lateness_ns = k->allowed_lateness_ns == 0   ? 5 * SEC
+                             : k->allowed_lateness_ns < 0 ? 0
+                                                          : k->allowed_lateness_ns;
+    k->idle_timeout_ns = k->idle_timeout_ns > 0 ? k->idle_timeout_ns : 30 * SEC;
+    k->max_span_ns = k->max_span_ns > 0 ? k->max_span_ns : 3600 * SEC;
+    k->max_events = k->max_events ? k->max_events : 100000;
+    k->max_events_kept = k->max_events_kept ? k->max_events_kept : 1000;
+    if (k->max_events_kept < 2)
+        k->max_events_kept = 2;
+    k->max_open_timelines = k->max_open_timelines ? k->max_open_timelines : 1000000;
+    k->max_msg_bytes = k->max_msg_bytes ? k->max_msg_bytes : 4096;
+    if (k->max_msg_bytes > UINT16_MAX)
+        k->max_msg_bytes = UINT16_MAX;
+    c->out = *out;
+    ll__idmap_init(&c->sessions, 1024, session_key);
+    ll__idmap_init(&c->links, 256, link_key);
+    ll__idmap_init(&c->tombs, 1024, tomb_key);
+    ll__names_init(&c->names);
+    c->wm = LL_TIME_NONE;
+    c->newest = INT64_MIN;
     return c;
-}
-
-static void close_expired(struct ll_correlator *c)
-{
-    if (c->max_ts == INT64_MIN)
-        return;
-    int64_t watermark = c->max_ts - c->conf.allowed_lateness_ns;
-    while (c->head && c->head->end < watermark - c->conf.session_gap_ns)
-        timeline_close(c, c->head, LL_TL_CLOSED_GAP);
 }
 
 void ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
 {
-    struct service *svc = svc_intern(c, ev->service);
-    if (ev->ts_ns > c->max_ts) {
-        c->max_ts = ev->ts_ns;
-        close_expired(c);
-    }
+    uint32_t source = ll__names_intern(&c->names, ev->pos.source, &c->cache_source);
+    source_seen(c, source, ev->ts_ns);
+    uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
+    uint32_t host =
+        ev->host.len ? ll__names_intern(&c->names, ev->host, &c->cache_host) : LL__NAME_NONE;
     if (!ev->corr_id.len) {
-        svc->orphans++;
-        c->orphans++;
+        attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm);
         return;
     }
+    c->names.v[service].with_id++;
     uint64_t hash = ll_hash64(ev->corr_id.ptr, ev->corr_id.len, 0);
-    size_t slot = slot_find(c, ev->corr_id, hash);
-    struct tl *t = c->slots[slot].t;
-    if (t)
-        list_unlink(c, t);
-    else
-        t = timeline_open(c, slot, hash, ev);
-    list_append(c, t);
-    timeline_add(c, t, ev, svc->name);
+    struct session *s = find_session(c, hash, ev);
+    if (!s) {
+        struct tomb *t = ll__idmap_get(&c->tombs, hash, ev->corr_id);
+        int64_t gap = c->conf.session_gap_ns;
+        if (t && !t->cap && ev->ts_ns <= t->end + gap && ev->ts_ns >= t->start - gap) {
+            emit_late(c, ev, t->tl_id, source, service);
+            return;
+        }
+        if (ev->ts_ns + gap < c->wm) { /* its session would be closed already */
+            emit_late(c, ev, 0, source, service);
+            return;
+        }
+        s = session_new(c, hash, ev);
+    }
+    session_add(c, s, ev, source, service, NULL, LL__NAME_NONE);
+    learn_links(c, s, ev, service, host);
+}
+
+static int cmp_start(const void *a, const void *b, void *ctx)
+{
+    struct session *x = *(struct session *const *)a, *y = *(struct session *const *)b;
+    const struct sev *ex = &x->ev[0], *ey = &y->ev[0];
+    return cmp_pos(ctx, ex->ts, ex->source, ex->offset, ey->ts, ey->source, ey->offset);
 }
 
 void ll_correlator_flush(ll_correlator *c)
 {
-    while (c->head)
-        timeline_close(c, c->head, LL_TL_CLOSED_END);
+    drain_pending(c, true);
+    size_t n = 0;
+    struct session **all = ll_calloc(c->n_open ? c->n_open : 1, sizeof *all);
+    for (struct session *s = c->lru_head; s; s = s->next)
+        all[n++] = s;
+    qsort_r(all, n, sizeof *all, cmp_start, c);
+    for (size_t i = 0; i < n; i++)
+        session_close(c, all[i], LL_TL_CLOSED_END);
+    ll_free(all);
 }
 
-uint64_t ll_correlator_timelines(const ll_correlator *c)
+int64_t ll_correlator_watermark(const ll_correlator *c)
 {
-    return c->timelines;
+    return c->wm;
 }
 
 size_t ll_correlator_open_count(const ll_correlator *c)
@@ -360,48 +1214,78 @@ size_t ll_correlator_open_count(const ll_correlator *c)
     return c->n_open;
 }
 
-uint64_t ll_correlator_orphans(const ll_correlator *c)
+void ll_correlator_stats(const ll_correlator *c, struct ll_stats *st)
 {
-    return c->orphans;
+    st->timelines += c->timelines;
+    st->orphans += c->orphans;
+    st->linked += c->linked;
+    st->late += c->late;
+    st->evicted += c->evicted;
+    if (c->open_max > st->open_max)
+        st->open_max = c->open_max;
 }
 
-static int cmp_count(const void *a, const void *b)
+static int cmp_orphans(const void *a, const void *b)
 {
-    const struct ll_count *x = a, *y = b;
-    size_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
-    int r = n ? memcmp(x->name.ptr, y->name.ptr, n) : 0;
-    return r ? r : (x->name.len > y->name.len) - (x->name.len < y->name.len);
+    const struct ll_orphans *x = a, *y = b;
+    size_t n = x->service.len < y->service.len ? x->service.len : y->service.len;
+    int r = n ? memcmp(x->service.ptr, y->service.ptr, n) : 0;
+    return r ? r : (x->service.len > y->service.len) - (x->service.len < y->service.len);
 }
 
-const struct ll_count *ll_correlator_orphans_by_service(ll_correlator *c, size_t *n)
+const struct ll_orphans *ll_correlator_orphans(ll_correlator *c, size_t *n)
 {
-    c->orphan_list = ll_reallocarray(c->orphan_list, c->n_svc ? c->n_svc : 1,
-                                     sizeof *c->orphan_list);
+    c->o_orph = ll_reallocarray(c->o_orph, c->names.n ? c->names.n : 1, sizeof *c->o_orph);
     size_t k = 0;
-    for (size_t i = 0; i < c->n_svc; i++)
-        if (c->svc[i].orphans)
-            c->orphan_list[k++] = (struct ll_count){c->svc[i].name, c->svc[i].orphans};
-    qsort(c->orphan_list, k, sizeof *c->orphan_list, cmp_count);
+    for (size_t i = 0; i < c->names.n; i++) {
+        const struct ll__name *nm = &c->names.v[i];
+        if (!nm->orphans)
+            continue;
+        struct ll_orphans *o = &c->o_orph[k++];
+        *o = (struct ll_orphans){.service = nm->s, .n = nm->orphans, .n_with_id = nm->with_id,
+                                 .first_ns = nm->orphan_first, .last_ns = nm->orphan_last,
+                                 .n_examples = nm->n_examples};
+        for (size_t e = 0; e < nm->n_examples; e++)
+            o->examples[e] = (struct ll_pos){name_of(c, nm->examples[e].source),
+                                             nm->examples[e].offset};
+    }
+    qsort(c->o_orph, k, sizeof *c->o_orph, cmp_orphans);
     *n = k;
-    return c->orphan_list;
+    return c->o_orph;
 }
 
 void ll_correlator_destroy(ll_correlator *c)
 {
     if (!c)
         return;
-    while (c->head) {
-        struct tl *t = c->head;
-        list_unlink(c, t);
-        ll_arena_free(&t->arena);
-        ll_free(t->ev);
-        ll_free(t->services);
-        ll_free(t);
+    while (c->lru_head) {
+        struct session *s = c->lru_head;
+        lru_unlink(c, s);
+        while (s->links) {
+            struct link *l = s->links;
+            link_unown(l);
+            ll_free(l);
+        }
+        session_free(s);
     }
-    ll_free(c->slots);
-    ll_free(c->svc);
-    ll_free(c->svc_slots);
-    ll_free(c->orphan_list);
-    ll_arena_free(&c->names);
+    for (struct tomb *t = c->tomb_head; t;) {
+        struct tomb *next = t->fifo_next;
+        ll_free(t);
+        t = next;
+    }
+    ll__idmap_free(&c->sessions);
+    ll__idmap_free(&c->links);
+    ll__idmap_free(&c->tombs);
+    ll__names_free(&c->names);
+    while (c->n_pending)
+        ll__pool_release(&c->pending_pool, pending_pop(c));
+    ll__pool_free(&c->pending_pool);
+    ll_free(c->pending);
+    ll_free(c->heap);
+    ll_free(c->closing);
+    ll_free(c->o_ev);
+    ll_free(c->o_svc);
+    ll_free(c->o_hop);
+    ll_free(c->o_orph);
     ll_free(c);
 }

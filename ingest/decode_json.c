@@ -110,6 +110,14 @@ static const struct default_path default_paths[] = {
     {"signalCode", LL__F_SIGNAL, S},
     {"exit_signal", LL__F_SIGNAL, S},
     {"signal", LL__F_SIGNAL_KEY, LL__T_ANY},
+    {"childPid", LL__F_CHILD_PID, S | N},
+    {"child_pid", LL__F_CHILD_PID, S | N},
+    {"child.pid", LL__F_CHILD_PID, S | N},
+    {"spawnedPid", LL__F_CHILD_PID, S | N},
+    {"connectionId", LL__F_CONN_ID, S | N},
+    {"connection_id", LL__F_CONN_ID, S | N},
+    {"connId", LL__F_CONN_ID, S | N},
+    {"socketId", LL__F_CONN_ID, S | N},
 };
 #undef S
 #undef N
@@ -420,6 +428,9 @@ static void resolve(const struct ll_decoder *d, struct ll_event *ev)
         ev->corr_id = str_field(d, LL__F_CORR_NUM);
     if (int_field(d, LL__F_PID, &ev->pid))
         ev->flags |= LL_EV_HAS_PID;
+    if (int_field(d, LL__F_CHILD_PID, &ev->child_pid))
+        ev->flags |= LL_EV_HAS_CHILD_PID;
+    ev->conn_id = str_field(d, LL__F_CONN_ID);
     resolve_error(d, ev);
     ev->signal = str_field(d, LL__F_SIGNAL);
     /* {code, signal} is how Node reports a child's exit. */

@@ -30,6 +30,8 @@ enum ll__field {
     LL__F_BARE_CODE, /* a top-level numeric "code": an exit code next to "signal" */
     LL__F_SIGNAL,
     LL__F_SIGNAL_KEY, /* a "signal" key is present, whatever its value */
+    LL__F_CHILD_PID,
+    LL__F_CONN_ID,
     LL__F_COUNT
 };
 

@@ -9,6 +9,7 @@
 
 #define MAX_BATCH 1024 /* events decoded ahead per input */
 #define MIN_BATCH 64
+#define HEAD_PROBE_LINES 1024
 #define MAX_CHUNK ((size_t)256 << 10)
 #define MIN_CHUNK ((size_t)16 << 10)
 #define READ_BUDGET ((size_t)64 << 20) /* read buffers of all inputs together */
@@ -21,6 +22,7 @@ struct input {
     struct ll_event *ev;
     size_t n, cur, cap;
     int64_t last_ts;
+    int64_t head_ts; /* first usable time near the start, for untimed head lines */
     bool done;
 };
 
@@ -86,31 +88,57 @@ static void decode_line(struct ll_replay *rp, struct input *in, const struct ll_
 }
 
 /* Lines without a usable time take the previous event's time; at the head of
- * an input, where there is none, the first timed event's time of the batch. */
+ * an input, where there is none, the first usable time near its start. */
 static void infer_times(struct ll_replay *rp, struct input *in)
 {
-    size_t head = 0; /* events at the head still waiting for a time */
     for (size_t i = 0; i < in->n; i++) {
         struct ll_event *ev = &in->ev[i];
         if (ev->ts_ns != LL_TIME_NONE) {
-            for (size_t k = i - head; k < i; k++)
-                in->ev[k].ts_ns = ev->ts_ns;
-            head = 0;
             in->last_ts = ev->ts_ns;
             continue;
         }
         ev->flags |= LL_EV_TIME_INFERRED;
         rp->st.time_inferred++;
-        if (in->last_ts != LL_TIME_NONE)
-            ev->ts_ns = in->last_ts;
-        else
-            head++;
+        ev->ts_ns = in->last_ts != LL_TIME_NONE ? in->last_ts : in->head_ts;
     }
-    if (head) { /* an input with no usable time at all so far */
-        for (size_t k = in->n - head; k < in->n; k++)
-            in->ev[k].ts_ns = 0;
-        in->last_ts = 0;
+}
+
+/* The first usable time among the first HEAD_PROBE_LINES lines of @p path,
+ * or 0. Read separately so the answer does not depend on batch sizes. */
+static int64_t probe_head_time(struct ll_replay *rp, const char *path, size_t max_line)
+{
+    ll_reader *r;
+    char err[256];
+    int64_t ts = 0;
+    if (ll_reader_open(path, max_line, 0, &r, err, sizeof err) != LL_OK)
+        return 0;
+    struct ll_arena arena;
+    ll_arena_init(&arena, 4096);
+    size_t lines = 0;
+    bool found = false;
+    while (!found && lines < HEAD_PROBE_LINES) {
+        struct ll_line line;
+        int rc = ll_reader_next(r, &line);
+        if (rc == LL_EAGAIN) {
+            if (ll_reader_fill(r) != LL_OK)
+                break;
+            continue;
+        }
+        if ((line.flags & LL_LINE_TOO_LONG) || is_blank(line.ptr, line.len))
+            continue;
+        lines++;
+        struct ll_event ev = {0};
+        enum ll_reject why;
+        if (ll_decoder_decode(rp->dec, line.ptr, line.len, &arena, &ev, &why) == LL_OK &&
+            ev.ts_ns != LL_TIME_NONE) {
+            ts = ev.ts_ns;
+            found = true;
+        }
+        ll_arena_reset(&arena);
     }
+    ll_arena_free(&arena);
+    ll_reader_close(r);
+    return ts;
 }
 
 static void input_fail(struct ll_replay *rp, struct input *in, int rc)
@@ -188,12 +216,17 @@ static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, s
     in->last_ts = LL_TIME_NONE;
     in->cap = chunk / 256; /* about the lines one read brings */
     in->cap = in->cap > MAX_BATCH ? MAX_BATCH : in->cap < MIN_BATCH ? MIN_BATCH : in->cap;
+    if (conf->batch_events)
+        in->cap = conf->batch_events;
     in->ev = ll_calloc(in->cap, sizeof *in->ev);
     ll_arena_init(&in->arena, 16 << 10);
     struct stat st;
     if (stat(path, &st) == 0)
         rp->total_size += (uint64_t)st.st_size;
-    return ll_reader_open(path, conf->max_line, chunk, &in->rd, errstr, errstr_size);
+    int rc = ll_reader_open(path, conf->max_line, chunk, &in->rd, errstr, errstr_size);
+    if (rc == LL_OK)
+        in->head_ts = probe_head_time(rp, path, conf->max_line);
+    return rc;
 }
 
 int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *errstr,

@@ -7,6 +7,14 @@ static void json_str(struct ll_buf *b, struct ll_str s)
     ll_buf_json_str(b, s.ptr, s.len);
 }
 
+static void json_str_or_null(struct ll_buf *b, struct ll_str s)
+{
+    if (s.len)
+        json_str(b, s);
+    else
+        ll_buf_puts(b, "null");
+}
+
 static void json_time(struct ll_buf *b, int64_t ns)
 {
     char t[LL_TIME_BUFSZ];
@@ -16,9 +24,17 @@ static void json_time(struct ll_buf *b, int64_t ns)
     ll_buf_putc(b, '"');
 }
 
-static void json_event(struct ll_buf *b, const struct ll_tl_event *e)
+static void json_id(struct ll_buf *b, uint64_t id)
 {
-    ll_buf_puts(b, "{\"ts\":");
+    char hex[17];
+    ll_id_format(id, hex);
+    ll_buf_printf(b, "\"%s\"", hex);
+}
+
+/* The fields an event shares wherever it is written. */
+static void json_event_fields(struct ll_buf *b, const struct ll_tl_event *e)
+{
+    ll_buf_puts(b, "\"ts\":");
     json_time(b, e->ts_ns);
     ll_buf_puts(b, ",\"service\":");
     json_str(b, e->service);
@@ -30,23 +46,39 @@ static void json_event(struct ll_buf *b, const struct ll_tl_event *e)
     ll_buf_puts(b, ",\"msg\":");
     json_str(b, e->msg);
     ll_buf_puts(b, ",\"err_code\":");
-    if (e->err_code.len)
-        json_str(b, e->err_code);
-    else
-        ll_buf_puts(b, "null");
+    json_str_or_null(b, e->err_code);
     ll_buf_puts(b, ",\"source\":");
     json_str(b, e->source);
     ll_buf_printf(b, ",\"offset\":%llu", (unsigned long long)e->offset);
     if (e->flags & LL_EV_TIME_INFERRED)
         ll_buf_puts(b, ",\"time_inferred\":true");
-    ll_buf_putc(b, '}');
+    if (e->via.len) {
+        ll_buf_puts(b, ",\"via\":");
+        json_str(b, e->via);
+    }
+}
+
+static void json_hops(struct ll_buf *b, const struct ll_timeline *tl)
+{
+    ll_buf_puts(b, ",\"hops\":[");
+    for (size_t i = 0; i < tl->n_hops; i++) {
+        const struct ll_hop *h = &tl->hops[i];
+        ll_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
+        json_str_or_null(b, h->from);
+        ll_buf_puts(b, ",\"to\":");
+        json_str(b, h->to);
+        ll_buf_puts(b, ",\"ts\":");
+        json_time(b, h->ts_ns);
+        ll_buf_putc(b, '}');
+    }
+    ll_buf_putc(b, ']');
 }
 
 void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool events)
 {
-    char id[17];
-    ll_id_format(tl->id, id);
-    ll_buf_printf(b, "{\"type\":\"timeline\",\"id\":\"%s\",\"correlation_id\":", id);
+    ll_buf_puts(b, "{\"type\":\"timeline\",\"id\":");
+    json_id(b, tl->id);
+    ll_buf_puts(b, ",\"correlation_id\":");
     json_str(b, tl->corr_id);
     ll_buf_puts(b, ",\"start\":");
     json_time(b, tl->start_ns);
@@ -62,20 +94,55 @@ void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool ev
     }
     ll_buf_printf(b, "],\"events\":%llu,\"errors\":%llu,\"alerts\":[]",
                   (unsigned long long)tl->n_events, (unsigned long long)tl->n_errors);
+    json_hops(b, tl);
+    ll_buf_printf(b, ",\"linked\":%llu,\"dropped\":%llu", (unsigned long long)tl->n_linked,
+                  (unsigned long long)tl->n_dropped);
     if (events) {
         ll_buf_puts(b, ",\"event_list\":[");
         for (size_t i = 0; i < tl->n_events_kept; i++) {
-            if (i)
-                ll_buf_putc(b, ',');
-            json_event(b, &tl->events[i]);
+            ll_buf_puts(b, i ? ",{" : "{");
+            json_event_fields(b, &tl->events[i]);
+            ll_buf_putc(b, '}');
         }
         ll_buf_putc(b, ']');
     }
     ll_buf_puts(b, "}\n");
 }
 
+void ll_late_to_json(struct ll_buf *b, const struct ll_late *late)
+{
+    ll_buf_puts(b, "{\"type\":\"late\",\"timeline_id\":");
+    if (late->timeline_id)
+        json_id(b, late->timeline_id);
+    else
+        ll_buf_puts(b, "null");
+    ll_buf_puts(b, ",\"correlation_id\":");
+    json_str(b, late->corr_id);
+    ll_buf_putc(b, ',');
+    json_event_fields(b, &late->ev);
+    ll_buf_puts(b, "}\n");
+}
+
+void ll_orphans_to_json(struct ll_buf *b, const struct ll_orphans *o)
+{
+    ll_buf_puts(b, "{\"type\":\"orphans\",\"service\":");
+    json_str(b, o->service);
+    ll_buf_printf(b, ",\"events\":%llu,\"with_id\":%llu,\"first\":", (unsigned long long)o->n,
+                  (unsigned long long)o->n_with_id);
+    json_time(b, o->first_ns);
+    ll_buf_puts(b, ",\"last\":");
+    json_time(b, o->last_ns);
+    ll_buf_puts(b, ",\"examples\":[");
+    for (size_t i = 0; i < o->n_examples; i++) {
+        ll_buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
+        json_str(b, o->examples[i].source);
+        ll_buf_printf(b, ",\"offset\":%llu}", (unsigned long long)o->examples[i].offset);
+    }
+    ll_buf_puts(b, "]}\n");
+}
+
 void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
-                      const struct ll_count *orphans, size_t n_orphans)
+                      const struct ll_orphans *orphans, size_t n_orphans)
 {
     ll_buf_printf(b, "{\"type\":\"stats\",\"events\":%llu,\"rejected\":{",
                   (unsigned long long)st->events);
@@ -87,15 +154,18 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
     for (size_t i = 0; i < n_orphans; i++) {
         if (i)
             ll_buf_putc(b, ',');
-        json_str(b, orphans[i].name);
+        json_str(b, orphans[i].service);
         ll_buf_printf(b, ":%llu", (unsigned long long)orphans[i].n);
     }
     ll_buf_printf(b,
                   "},\"inputs\":%llu,\"input_errors\":%llu,\"lines\":%llu,\"bytes\":%llu,"
-                  "\"time_inferred\":%llu,\"filtered\":%llu}\n",
+                  "\"time_inferred\":%llu,\"filtered\":%llu,\"linked\":%llu,\"late\":%llu,"
+                  "\"evicted\":%llu,\"open_max\":%llu}\n",
                   (unsigned long long)st->inputs, (unsigned long long)st->input_errors,
                   (unsigned long long)st->lines, (unsigned long long)st->bytes,
-                  (unsigned long long)st->time_inferred, (unsigned long long)st->filtered);
+                  (unsigned long long)st->time_inferred, (unsigned long long)st->filtered,
+                  (unsigned long long)st->linked, (unsigned long long)st->late,
+                  (unsigned long long)st->evicted, (unsigned long long)st->open_max);
 }
 
 static int jsonl_timeline(ll_sink *s, const struct ll_timeline *tl)
@@ -104,14 +174,22 @@ static int jsonl_timeline(ll_sink *s, const struct ll_timeline *tl)
     return ll__sink_write(s);
 }
 
-static int jsonl_stats(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+static int jsonl_late(ll_sink *s, const struct ll_late *late)
+{
+    ll_late_to_json(&s->buf, late);
+    return ll__sink_write(s);
+}
+
+static int jsonl_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orphans *orphans,
                        size_t n_orphans)
 {
+    for (size_t i = 0; i < n_orphans; i++)
+        ll_orphans_to_json(&s->buf, &orphans[i]);
     ll_stats_to_json(&s->buf, st, orphans, n_orphans);
     return ll__sink_write(s);
 }
 
-static const struct ll__sink_ops jsonl_ops = {jsonl_timeline, jsonl_stats};
+static const struct ll__sink_ops jsonl_ops = {jsonl_timeline, jsonl_late, jsonl_stats, NULL};
 
 ll_sink *ll_sink_jsonl_new(FILE *out, const struct ll_sink_opts *opts)
 {

@@ -24,7 +24,12 @@ int ll_sink_timeline(ll_sink *s, const struct ll_timeline *tl)
     return s->ops->timeline(s, tl);
 }
 
-int ll_sink_stats(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+int ll_sink_late(ll_sink *s, const struct ll_late *late)
+{
+    return s->ops->late(s, late);
+}
+
+int ll_sink_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orphans *orphans,
                   size_t n_orphans)
 {
     return s->ops->stats(s, st, orphans, n_orphans);
@@ -39,6 +44,8 @@ void ll_sink_destroy(ll_sink *s)
 {
     if (!s)
         return;
+    if (s->ops->destroy)
+        s->ops->destroy(s);
     ll_buf_free(&s->buf);
     ll_free(s);
 }

@@ -6,8 +6,10 @@
 
 struct ll__sink_ops {
     int (*timeline)(ll_sink *s, const struct ll_timeline *tl);
-    int (*stats)(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+    int (*late)(ll_sink *s, const struct ll_late *late);
+    int (*stats)(ll_sink *s, const struct ll_stats *st, const struct ll_orphans *orphans,
                  size_t n_orphans);
+    void (*destroy)(ll_sink *s); /* frees priv; may be NULL */
 };
 
 struct ll_sink {
@@ -15,6 +17,7 @@ struct ll_sink {
     FILE *out;
     struct ll_sink_opts opts;
     struct ll_buf buf; /* one record at a time */
+    void *priv;        /* state of the sink kind */
 };
 
 ll_sink *ll__sink_new(const struct ll__sink_ops *ops, FILE *out,

@@ -81,10 +81,37 @@ static void put_event(ll_sink *s, const struct ll_tl_event *e, int64_t start, si
         ll_buf_putc(b, ']');
         colour(s, C_RESET);
     }
+    if (e->via.len) {
+        colour(s, C_DIM);
+        ll_buf_puts(b, "  (via ");
+        put_text(b, e->via, 64);
+        ll_buf_putc(b, ')');
+        colour(s, C_RESET);
+    }
     if (e->flags & LL_EV_TIME_INFERRED) {
         colour(s, C_DIM);
         ll_buf_puts(b, "  (time inferred)");
         colour(s, C_RESET);
+    }
+    ll_buf_putc(b, '\n');
+}
+
+/* "manager -> agent-1 -> worker"; a hop that does not continue the chain
+ * starts a new one after a comma: "..., agent-1 -> worker". */
+static void put_hops(struct ll_buf *b, const struct ll_timeline *tl)
+{
+    for (size_t i = 0; i < tl->n_hops; i++) {
+        const struct ll_hop *h = &tl->hops[i];
+        if (i == 0 || !h->from.len) {
+            ll_buf_puts(b, i ? ", " : "");
+        } else if (!ll_str_eq(h->from, tl->hops[i - 1].to)) {
+            ll_buf_puts(b, ", ");
+            put_text(b, h->from, MAX_SERVICE_COL);
+            ll_buf_puts(b, " -> ");
+        } else {
+            ll_buf_puts(b, " -> ");
+        }
+        put_text(b, h->to, MAX_SERVICE_COL);
     }
     ll_buf_putc(b, '\n');
 }
@@ -103,21 +130,25 @@ static int text_timeline(ll_sink *s, const struct ll_timeline *tl)
     colour(s, tl->status == LL_TL_OK ? C_GREEN : C_RED);
     ll_buf_puts(b, ll_tl_status_name(tl->status));
     colour(s, C_RESET);
+    if (tl->status != LL_TL_OK && tl->reason != LL_TL_CLOSED_GAP &&
+        tl->reason != LL_TL_CLOSED_TERMINAL)
+        ll_buf_printf(b, " (%s)", ll_tl_reason_name(tl->reason));
     ll_buf_printf(b, "  %s  ", start);
     put_duration(b, tl->end_ns - tl->start_ns);
     ll_buf_printf(b, "  %llu event%s, %llu error%s  [%s]\n", (unsigned long long)tl->n_events,
                   tl->n_events == 1 ? "" : "s", (unsigned long long)tl->n_errors,
                   tl->n_errors == 1 ? "" : "s", id);
     ll_buf_puts(b, "   ");
+    put_hops(b, tl);
     size_t svc_w = 0;
-    for (size_t i = 0; i < tl->n_services; i++) {
-        if (i)
-            ll_buf_puts(b, " -> ");
-        put_text(b, tl->services[i], MAX_SERVICE_COL);
+    for (size_t i = 0; i < tl->n_services; i++)
         if (tl->services[i].len > svc_w)
             svc_w = tl->services[i].len;
-    }
-    ll_buf_putc(b, '\n');
+    if (tl->n_linked)
+        ll_buf_printf(b, "   %llu joined through link keys\n", (unsigned long long)tl->n_linked);
+    if (tl->n_dropped)
+        ll_buf_printf(b, "   %llu events in the middle not kept\n",
+                      (unsigned long long)tl->n_dropped);
     if (svc_w > MAX_SERVICE_COL)
         svc_w = MAX_SERVICE_COL;
     for (size_t i = 0; i < tl->n_events_kept; i++)
@@ -126,7 +157,27 @@ static int text_timeline(ll_sink *s, const struct ll_timeline *tl)
     return ll__sink_write(s);
 }
 
-static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+static int text_late(ll_sink *s, const struct ll_late *late)
+{
+    struct ll_buf *b = &s->buf;
+    char ts[LL_TIME_BUFSZ];
+    ll_time_format(late->ev.ts_ns, ts);
+    colour(s, C_YELLOW);
+    ll_buf_puts(b, "late: ");
+    put_text(b, late->corr_id, 128);
+    ll_buf_printf(b, " %s ", ts);
+    put_text(b, late->ev.service, MAX_SERVICE_COL);
+    ll_buf_putc(b, ' ');
+    put_text(b, late->ev.msg, 200);
+    ll_buf_puts(b, "  (after its workflow closed; ");
+    put_text(b, late->ev.source, 200);
+    ll_buf_printf(b, ":%llu)", (unsigned long long)late->ev.offset);
+    colour(s, C_RESET);
+    ll_buf_putc(b, '\n');
+    return ll__sink_write(s);
+}
+
+static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orphans *orphans,
                       size_t n_orphans)
 {
     struct ll_buf *b = &s->buf;
@@ -136,16 +187,32 @@ static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_cou
                   (unsigned long long)st->inputs);
     colour(s, C_RESET);
     ll_buf_putc(b, '\n');
+    if (st->linked)
+        ll_buf_printf(b, "linked: %llu events without an id joined their workflow\n",
+                      (unsigned long long)st->linked);
     if (st->orphans) {
-        ll_buf_printf(b, "orphans: %llu events without a correlation id (",
+        ll_buf_printf(b, "orphans: %llu events no workflow claims\n",
                       (unsigned long long)st->orphans);
         for (size_t i = 0; i < n_orphans; i++) {
-            ll_buf_puts(b, i ? ", " : "");
-            put_text(b, orphans[i].name, MAX_SERVICE_COL);
-            ll_buf_printf(b, " %llu", (unsigned long long)orphans[i].n);
+            const struct ll_orphans *o = &orphans[i];
+            ll_buf_puts(b, "  ");
+            put_text(b, o->service, MAX_SERVICE_COL);
+            ll_buf_printf(b, ": %llu without an id, %llu with one", (unsigned long long)o->n,
+                          (unsigned long long)o->n_with_id);
+            if (o->n_examples) {
+                ll_buf_puts(b, "; first at ");
+                put_text(b, o->examples[0].source, 200);
+                ll_buf_printf(b, ":%llu", (unsigned long long)o->examples[0].offset);
+            }
+            ll_buf_putc(b, '\n');
         }
-        ll_buf_puts(b, ")\n");
     }
+    if (st->late)
+        ll_buf_printf(b, "late: %llu events arrived after their workflow closed\n",
+                      (unsigned long long)st->late);
+    if (st->evicted)
+        ll_buf_printf(b, "evicted: %llu workflows closed early to stay under the open limit\n",
+                      (unsigned long long)st->evicted);
     uint64_t rejected = ll_stats_rejected_total(st);
     if (rejected) {
         colour(s, C_YELLOW);
@@ -171,7 +238,7 @@ static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_cou
     return ll__sink_write(s);
 }
 
-static const struct ll__sink_ops text_ops = {text_timeline, text_stats};
+static const struct ll__sink_ops text_ops = {text_timeline, text_late, text_stats, NULL};
 
 ll_sink *ll_sink_text_new(FILE *out, const struct ll_sink_opts *opts)
 {

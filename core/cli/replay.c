@@ -31,10 +31,13 @@ struct replay_opts {
     int64_t from, to;
     const char *dead_letter;
     size_t max_line;
+    size_t batch_events;
     const char **id_paths;
     size_t n_id_paths;
     const char **service_paths;
     size_t n_service_paths;
+    const char **terminal; /* --terminal messages */
+    size_t n_terminal;
     struct ll_corr_conf corr;
 };
 
@@ -69,10 +72,23 @@ void ll_cmd_replay_usage(FILE *out)
             "  --id-field PATH         correlation id field, in priority order\n"
             "                          (repeatable; replaces the default list)\n"
             "  --service-field PATH    service field (repeatable; default service, name)\n"
+            "  --batch-events N        events decoded ahead per input (output is the\n"
+            "                          same for any N; a tuning knob)\n"
             "correlation:\n"
             "  --session-gap DUR       close a workflow after this much event-time\n"
             "                          silence (default 30s)\n"
             "  --allowed-lateness DUR  how far events may arrive out of order (default 5s)\n"
+            "  --idle-timeout DUR      a source silent this long stops holding the\n"
+            "                          watermark back (default 30s)\n"
+            "  --terminal TEXT         a message that ends its workflow (repeatable;\n"
+            "                          TEXT* matches a prefix); workflows closed without\n"
+            "                          one are 'incomplete'\n"
+            "  --max-span DUR          cut a workflow this long (default 1h)\n"
+            "  --max-events N          cut a workflow with this many events (default 100000)\n"
+            "  --max-events-kept N     events kept per workflow, first and last halves\n"
+            "                          (default 1000)\n"
+            "  --max-open N            open workflows before the least recently active\n"
+            "                          is closed (default 1000000)\n"
             "\n"
             "exit status: 0 done, 1 output failed, 2 bad arguments or unreadable input\n");
 }
@@ -121,7 +137,8 @@ static void push(const char ***list, size_t *n, const char *v)
 
 enum {
     OPT_FORMAT = 256, OPT_EVENTS, OPT_COLOR, OPT_ID, OPT_FROM, OPT_TO, OPT_DEAD,
-    OPT_MAXLINE, OPT_IDFIELD, OPT_SVCFIELD, OPT_GAP, OPT_LATE,
+    OPT_MAXLINE, OPT_IDFIELD, OPT_SVCFIELD, OPT_GAP, OPT_LATE, OPT_IDLE, OPT_TERMINAL,
+    OPT_MAXSPAN, OPT_MAXEVENTS, OPT_MAXKEPT, OPT_MAXOPEN, OPT_BATCH,
 };
 
 static const struct option long_opts[] = {
@@ -137,6 +154,13 @@ static const struct option long_opts[] = {
     {"service-field", required_argument, NULL, OPT_SVCFIELD},
     {"session-gap", required_argument, NULL, OPT_GAP},
     {"allowed-lateness", required_argument, NULL, OPT_LATE},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+    {"terminal", required_argument, NULL, OPT_TERMINAL},
+    {"max-span", required_argument, NULL, OPT_MAXSPAN},
+    {"max-events", required_argument, NULL, OPT_MAXEVENTS},
+    {"max-events-kept", required_argument, NULL, OPT_MAXKEPT},
+    {"max-open", required_argument, NULL, OPT_MAXOPEN},
+    {"batch-events", required_argument, NULL, OPT_BATCH},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -159,6 +183,17 @@ static int parse_duration_opt(const char *arg, int64_t *out)
     return ll_duration_parse(arg, out) == LL_OK && *out > 0
                ? 0
                : usage_error("'%s' is not a duration (e.g. 30s, 500ms, 5m)", arg);
+}
+
+static int parse_count(const char *arg, uint64_t *out, const char *opt)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || v == 0 || v > UINT32_MAX)
+        return usage_error("%s takes a count from 1 to %u, not '%s'", opt, UINT32_MAX, arg);
+    *out = v;
+    return 0;
 }
 
 static int check_field(const char *arg)
@@ -194,6 +229,28 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
         return check_field(arg);
     case OPT_GAP: return parse_duration_opt(arg, &o->corr.session_gap_ns);
     case OPT_LATE: return parse_duration_opt(arg, &o->corr.allowed_lateness_ns);
+    case OPT_IDLE: return parse_duration_opt(arg, &o->corr.idle_timeout_ns);
+    case OPT_MAXSPAN: return parse_duration_opt(arg, &o->corr.max_span_ns);
+    case OPT_TERMINAL: push(&o->terminal, &o->n_terminal, arg); return 0;
+    case OPT_MAXEVENTS: return parse_count(arg, &o->corr.max_events, "--max-events");
+    case OPT_MAXKEPT: {
+        uint64_t v;
+        int rc = parse_count(arg, &v, "--max-events-kept");
+        o->corr.max_events_kept = (size_t)v;
+        return rc;
+    }
+    case OPT_BATCH: {
+        uint64_t v;
+        int rc = parse_count(arg, &v, "--batch-events");
+        o->batch_events = (size_t)v;
+        return rc;
+    }
+    case OPT_MAXOPEN: {
+        uint64_t v;
+        int rc = parse_count(arg, &v, "--max-open");
+        o->corr.max_open_timelines = (size_t)v;
+        return rc;
+    }
     case 'q': o->quiet = true; return 0;
     case 'h': ll_cmd_replay_usage(stdout); return -1;
     default: return LL_EXIT_USAGE;
@@ -223,18 +280,44 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 /* ------------------------------------------------------------------------ */
 /* Running                                                                   */
 
+static bool wanted(const struct run *r, struct ll_str corr_id)
+{
+    if (!r->o->n_ids)
+        return true;
+    for (size_t i = 0; i < r->o->n_ids; i++)
+        if (ll_str_eq(corr_id, ll_str_c(r->o->ids[i])))
+            return true;
+    return false;
+}
+
 static void on_timeline(void *ctx, const struct ll_timeline *tl)
 {
     struct run *r = ctx;
-    if (r->o->n_ids) {
-        bool wanted = false;
-        for (size_t i = 0; i < r->o->n_ids && !wanted; i++)
-            wanted = ll_str_eq(tl->corr_id, ll_str_c(r->o->ids[i]));
-        if (!wanted)
-            return;
-    }
-    if (r->out_rc == LL_OK)
+    if (wanted(r, tl->corr_id) && r->out_rc == LL_OK)
         r->out_rc = ll_sink_timeline(r->sink, tl);
+}
+
+static void on_late(void *ctx, const struct ll_late *late)
+{
+    struct run *r = ctx;
+    if (wanted(r, late->corr_id) && r->out_rc == LL_OK)
+        r->out_rc = ll_sink_late(r->sink, late);
+}
+
+/* --terminal: the message equals TEXT, or starts with it for "TEXT*". */
+static bool is_terminal(void *ctx, const struct ll_event *ev)
+{
+    const struct replay_opts *o = ctx;
+    for (size_t i = 0; i < o->n_terminal; i++) {
+        struct ll_str t = ll_str_c(o->terminal[i]);
+        bool prefix = t.len && t.ptr[t.len - 1] == '*';
+        if (prefix)
+            t.len--;
+        if (prefix ? ev->msg.len >= t.len && memcmp(ev->msg.ptr, t.ptr, t.len) == 0
+                   : ll_str_eq(ev->msg, t))
+            return true;
+    }
+    return false;
 }
 
 static void on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos,
@@ -300,10 +383,11 @@ static void summary(const struct ll_stats *st, int64_t elapsed_ns, uint64_t dead
     char bytes[32];
     human_bytes(st->bytes, bytes, sizeof bytes);
     fprintf(stderr, "logloom: %llu events from %llu inputs (%s) into %llu workflows in %.2fs "
-                    "(%.0f events/s); %llu orphans",
+                    "(%.0f events/s); %llu linked, %llu orphans",
             (unsigned long long)st->events, (unsigned long long)st->inputs, bytes,
             (unsigned long long)st->timelines, secs,
-            secs > 0 ? (double)st->events / secs : 0.0, (unsigned long long)st->orphans);
+            secs > 0 ? (double)st->events / secs : 0.0, (unsigned long long)st->linked,
+            (unsigned long long)st->orphans);
     uint64_t rej = ll_stats_rejected_total(st);
     if (rej) {
         fprintf(stderr, "; %llu lines rejected (", (unsigned long long)rej);
@@ -392,14 +476,19 @@ int ll_cmd_replay(int argc, char **argv)
     struct ll_decode_conf dconf = {o.id_paths, o.n_id_paths, o.service_paths,
                                    o.n_service_paths};
     struct ll_replay_conf rconf = {(const char *const *)files.paths, files.n, o.max_line,
-                                   &dconf, on_reject, &r};
+                                   o.batch_events, &dconf, on_reject, &r};
     if (ll_replay_open(&rconf, &rp, err, sizeof err) != LL_OK) {
         fprintf(stderr, "logloom replay: %s\n", err);
         goto done;
     }
     struct ll_sink_opts sopts = {.events = o.events, .color = o.color};
     r.sink = o.jsonl ? ll_sink_jsonl_new(stdout, &sopts) : ll_sink_text_new(stdout, &sopts);
-    corr = ll_correlator_new(&o.corr, on_timeline, &r);
+    if (o.n_terminal) {
+        o.corr.is_terminal = is_terminal;
+        o.corr.terminal_ctx = &o;
+    }
+    struct ll_corr_out out = {on_timeline, on_late, &r};
+    corr = ll_correlator_new(&o.corr, &out);
 
     int64_t t0 = ll_clock_mono_ns();
     struct ll_stats st = {0};
@@ -407,10 +496,9 @@ int ll_cmd_replay(int argc, char **argv)
     uint64_t filtered = st.filtered;
     st = *ll_replay_stats(rp);
     st.filtered = filtered;
-    st.timelines = ll_correlator_timelines(corr);
-    st.orphans = ll_correlator_orphans(corr);
+    ll_correlator_stats(corr, &st);
     size_t n_orph;
-    const struct ll_count *orph = ll_correlator_orphans_by_service(corr, &n_orph);
+    const struct ll_orphans *orph = ll_correlator_orphans(corr, &n_orph);
     if (rc == LL_OK)
         rc = ll_sink_stats(r.sink, &st, orph, n_orph);
     if (rc == LL_OK)
@@ -435,5 +523,6 @@ done:
     ll_free(o.ids);
     ll_free(o.id_paths);
     ll_free(o.service_paths);
+    ll_free(o.terminal);
     return status;
 }

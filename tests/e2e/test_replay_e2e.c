@@ -99,6 +99,7 @@ static void incident_text_matches_golden(void **state)
 {
     (void)state;
     const char *args[] = {"replay", "--format", "text", "--color", "never", "-q",
+                          "--terminal", "workflow finished", "--terminal", "workflow failed",
                           "examples/incident", NULL};
     struct result r = run(args);
     assert_int_equal(r.status, 0);
@@ -127,6 +128,24 @@ static void output_does_not_depend_on_argument_order(void **state)
     result_free(&b);
 }
 
+static void output_does_not_depend_on_batch_size(void **state)
+{
+    (void)state;
+    const char *base[] = {"replay", "--format", "jsonl", "--events", "-q",
+                          "examples/incident", NULL};
+    struct result want = run(base);
+    static const char *const sizes[] = {"1", "3", "64"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *args[] = {"replay", "--format", "jsonl", "--events", "-q",
+                              "--batch-events", sizes[i], "examples/incident", NULL};
+        struct result got = run(args);
+        assert_int_equal(got.status, 0);
+        assert_string_equal(got.out, want.out);
+        result_free(&got);
+    }
+    result_free(&want);
+}
+
 static void id_filter_shows_one_workflow(void **state)
 {
     (void)state;
@@ -138,8 +157,9 @@ static void id_filter_shows_one_workflow(void **state)
     assert_non_null(first_nl);
     assert_non_null(strstr(r.out, "\"correlation_id\":\"f453b1ea-15ee-4d7c-b37e-52920e8a7ef6\""));
     assert_non_null(strstr(r.out, "\"status\":\"failed\""));
-    /* Only that timeline, then the stats record. */
-    assert_int_equal(strncmp(first_nl + 1, "{\"type\":\"stats\"", 15), 0);
+    /* Only that timeline, then the orphan summaries and the stats record. */
+    assert_int_equal(strncmp(first_nl + 1, "{\"type\":\"orphans\"", 17), 0);
+    assert_null(strstr(first_nl, "\"type\":\"timeline\""));
     result_free(&r);
 }
 
@@ -227,6 +247,7 @@ int main(void)
         cmocka_unit_test(incident_jsonl_matches_golden),
         cmocka_unit_test(incident_text_matches_golden),
         cmocka_unit_test(output_does_not_depend_on_argument_order),
+        cmocka_unit_test(output_does_not_depend_on_batch_size),
         cmocka_unit_test(id_filter_shows_one_workflow),
         cmocka_unit_test(time_range_filters_events),
         cmocka_unit_test(dead_letters_keep_every_rejected_line),

@@ -214,6 +214,23 @@ static void child_exit_code_and_signal(void **state)
     assert_false(ev->flags & LL_EV_HAS_EXIT_CODE);
 }
 
+static void link_keys_child_pid_and_connection(void **state)
+{
+    struct fx *f = *state;
+    const struct ll_event *ev =
+        ok(f, "{\"level\":30,\"pid\":1893,\"correlationId\":\"c\",\"childPid\":4318,"
+              "\"msg\":\"child spawned\"}");
+    assert_true(ev->flags & LL_EV_HAS_CHILD_PID);
+    assert_true(ev->child_pid == 4318);
+    assert_true(ev->pid == 1893);
+    ev = ok(f, "{\"child\":{\"pid\":\"77\"},\"connectionId\":\"ws-9\"}");
+    assert_true(ev->child_pid == 77);
+    assert_str(ev->conn_id, "ws-9");
+    ev = ok(f, "{\"pid\":5}");
+    assert_false(ev->flags & LL_EV_HAS_CHILD_PID);
+    assert_int_equal(ev->conn_id.len, 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Correlation ids                                                           */
 
@@ -423,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fetch_failed_with_cause, setup, teardown),
         cmocka_unit_test_setup_teardown(error_as_string, setup, teardown),
         cmocka_unit_test_setup_teardown(child_exit_code_and_signal, setup, teardown),
+        cmocka_unit_test_setup_teardown(link_keys_child_pid_and_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(each_default_id_path, setup, teardown),
         cmocka_unit_test_setup_teardown(id_paths_are_tried_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(numeric_request_counters_are_not_workflow_ids, setup,

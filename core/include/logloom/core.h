@@ -179,6 +179,57 @@ int ll_duration_parse(const char *s, int64_t *ns);
 int64_t ll_clock_mono_ns(void);
 
 /* ------------------------------------------------------------------------ */
+/* Timer wheel                                                               */
+
+/** @brief An intrusive timer: embed it in the object it times, so arming a
+ *         timer never allocates. Fields are private; zero-initialise or call
+ *         ll_timer_init(). */
+struct ll_timer {
+    struct ll_timer *next, *prev; /* private: slot list */
+    int64_t deadline;             /* private */
+};
+
+#define LL_TW_LEVELS 7
+#define LL_TW_SLOTS 64
+
+/** @brief Hierarchical timer wheel driven by a caller-supplied clock ("now"
+ *         is event time for windows, so tests need no sleeping). Each level
+ *         has 64 slots; level k covers 64^k ticks per slot. Caller-allocated;
+ *         fields are private. */
+struct ll_timerwheel {
+    int64_t tick_ns;
+    int64_t now; /* in ticks */
+    size_t count;
+    struct ll_timer due; /* armed with a deadline already passed */
+    struct ll_timer slots[LL_TW_LEVELS][LL_TW_SLOTS];
+};
+
+/** @brief Called for each expired timer; the timer is already unlinked and
+ *         may be re-armed or freed by the callback. */
+typedef void ll_timer_fn(void *ctx, struct ll_timer *t);
+
+void ll_timer_init(struct ll_timer *t);
+/** @returns true while @p t is armed. */
+bool ll_timer_armed(const struct ll_timer *t);
+/** @brief Prepare @p w with the clock at @p now_ns and a tick of @p tick_ns
+ *         (deadlines are rounded up to whole ticks). */
+void ll_timerwheel_init(struct ll_timerwheel *w, int64_t now_ns, int64_t tick_ns);
+/** @brief Arm (or re-arm) @p t to expire once the clock passes @p deadline_ns.
+ *         A deadline already passed expires at the next advance. */
+void ll_timerwheel_add(struct ll_timerwheel *w, struct ll_timer *t, int64_t deadline_ns);
+/** @brief Disarm @p t; harmless if it is not armed. */
+void ll_timerwheel_del(struct ll_timerwheel *w, struct ll_timer *t);
+/** @brief Move the clock to @p now_ns (never backwards) and call @p fn for
+ *         every timer whose deadline is at or before it, in no particular
+ *         order. Cost: the slots the clock passes, at most 64 per level, plus
+ *         the timers in them; large jumps are as cheap as small ones.
+ *  @returns the number of timers expired. */
+size_t ll_timerwheel_advance(struct ll_timerwheel *w, int64_t now_ns, ll_timer_fn *fn,
+                             void *ctx);
+/** @returns the deadline @p t was armed with. */
+int64_t ll_timer_deadline(const struct ll_timer *t);
+
+/* ------------------------------------------------------------------------ */
 /* Levels                                                                    */
 
 enum ll_level {
@@ -234,6 +285,8 @@ enum ll_event_flag {
     LL_EV_HAS_EXIT_CODE = 1u << 3,
     LL_EV_HAS_ERRNO = 1u << 4,
     LL_EV_SERVICE_FROM_NAME = 1u << 5, /**< service taken from the file name */
+    LL_EV_HAS_CHILD_PID = 1u << 6,     /**< the line names a child process's pid */
+    LL_EV_LINKED = 1u << 7,            /**< joined its workflow through a link key */
 };
 
 /** @brief A decoded log line. Every view points into the raw line or into the
@@ -252,7 +305,9 @@ struct ll_event {
     struct ll_str err_syscall; /**< "spawn", "connect", ... */
     struct ll_str err_stack;   /**< first line of the stack only */
     struct ll_str signal;      /**< "SIGKILL", ... */
+    struct ll_str conn_id;     /**< a connection or session id (link key) */
     int64_t pid;
+    int64_t child_pid; /**< a spawned child's pid (link key) */
     int64_t err_errno;
     int64_t exit_code;
     uint32_t flags; /**< enum ll_event_flag */
@@ -286,8 +341,8 @@ const char *ll_tl_status_name(enum ll_tl_status s);
 /** @returns "gap", "end", "terminal", "max_span", "max_events", "evicted". */
 const char *ll_tl_reason_name(enum ll_tl_reason r);
 
-/** @brief One event kept in a timeline. Strings are owned by the timeline
- *         (msg, err_code) or live as long as the pipeline (source, service). */
+/** @brief One event kept in a timeline. Strings are owned by the correlator
+ *         and borrowed for the duration of the sink call. */
 struct ll_tl_event {
     int64_t ts_ns;
     uint64_t offset;
@@ -295,14 +350,23 @@ struct ll_tl_event {
     struct ll_str service;
     struct ll_str msg;
     struct ll_str err_code;
-    uint32_t flags; /**< enum ll_event_flag */
+    struct ll_str line; /**< the raw line, when the correlator keeps lines */
+    struct ll_str via;  /**< link key that attached it ("pid:4318"), else empty */
+    uint32_t flags;     /**< enum ll_event_flag */
     uint8_t level;
+};
+
+/** @brief One hop of a workflow: a service joining it, and from where. */
+struct ll_hop {
+    struct ll_str from; /**< empty for the first service */
+    struct ll_str to;
+    int64_t ts_ns; /**< the joining service's first event */
 };
 
 /** @brief A closed workflow, handed to sinks. Borrowed for the duration of the
  *         sink call; everything it points to belongs to the correlator. */
 struct ll_timeline {
-    uint64_t id; /**< hash of correlation id and first event's position */
+    uint64_t id; /**< hash of correlation id and the earliest event's position */
     struct ll_str corr_id;
     int64_t start_ns;
     int64_t end_ns;
@@ -310,10 +374,32 @@ struct ll_timeline {
     enum ll_tl_reason reason;
     const struct ll_str *services; /**< in order of first appearance */
     size_t n_services;
+    const struct ll_hop *hops; /**< one per service, in joining order */
+    size_t n_hops;
     const struct ll_tl_event *events; /**< kept events, in event-time order */
     size_t n_events_kept;
-    uint64_t n_events;
+    uint64_t n_events;  /**< all events, kept or not */
     uint64_t n_errors;
+    uint64_t n_dropped; /**< events counted but not kept (the middle of a long one) */
+    uint64_t n_linked;  /**< events joined through link keys */
+    bool terminal;      /**< a terminal event was seen */
+};
+
+/** @brief An event that arrived after its workflow closed. */
+struct ll_late {
+    uint64_t timeline_id; /**< the closed timeline it belongs to, or 0 if forgotten */
+    struct ll_str corr_id;
+    struct ll_tl_event ev;
+};
+
+/** @brief Events of one service that no workflow could claim. */
+struct ll_orphans {
+    struct ll_str service;
+    uint64_t n;         /**< orphan events */
+    uint64_t n_with_id; /**< events of the same service that had an id */
+    int64_t first_ns, last_ns;
+    struct ll_pos examples[3];
+    size_t n_examples;
 };
 
 /** @brief Write the 16-hex-digit form of a record id. @p out holds 17 bytes. */
@@ -346,7 +432,11 @@ struct ll_stats {
     uint64_t time_inferred;
     uint64_t filtered; /**< events outside --from/--to */
     uint64_t timelines;
-    uint64_t orphans; /**< events without a correlation id */
+    uint64_t orphans;  /**< events no workflow could claim */
+    uint64_t linked;   /**< events without an id joined through link keys */
+    uint64_t late;     /**< events that arrived after their workflow closed */
+    uint64_t evicted;  /**< timelines closed early by max_open_timelines */
+    uint64_t open_max; /**< most timelines open at once */
 };
 
 /** @brief A named counter, e.g. orphan events of one service. */

@@ -1,17 +1,27 @@
 /**
  * @file correlate.h
  * @brief logloom correlate: events → per-workflow timelines keyed by
- *        correlation id, in event time.
+ *        correlation id, in event time, with bounded memory.
  *
- * The correlator is the ordered stage of the pipeline: events are pushed in
- * (roughly) event-time order, and a timeline closes when the watermark (the
- * newest event time seen minus the allowed lateness) passes its last event
- * plus the session gap, or when the input ends. Closed timelines are handed
- * to a callback; the record is borrowed for the duration of the call.
+ * The correlator is the ordered stage of the pipeline. Time is the events'
+ * own: each source's watermark is its newest event time minus the allowed
+ * lateness, and the pipeline's watermark is the lowest over the sources that
+ * are active (a source silent for idle_timeout of event time stops holding it
+ * back). A timeline is a session of one correlation id: events at most
+ * session_gap apart. It closes when the watermark passes its last event plus
+ * the gap, passes a terminal event, or at a cap (max_span, max_events,
+ * max_open_timelines); the record says why. Output depends only on the
+ * events, not on how they were batched, and events displaced by less than
+ * the allowed lateness give the same timelines as sorted input.
+ *
+ * Events without a correlation id join a workflow through link keys learned
+ * from events that had one: a child's pid (a parent logs `childPid` with the
+ * id; the child logs its own `pid`), or a connection id. The rest are orphans,
+ * counted per service. Events that arrive after their timeline closed are
+ * handed out as late, never dropped silently.
  *
  * Ownership: push() copies what it keeps, so events need only live for the
- * call. Names handed out (services, orphan counts) live as long as the
- * correlator.
+ * call. Records handed to callbacks are borrowed for the call.
  */
 #ifndef LOGLOOM_CORRELATE_H
 #define LOGLOOM_CORRELATE_H
@@ -22,42 +32,60 @@
 extern "C" {
 #endif
 
+/** @brief Decides whether an event ends its workflow (e.g. "workflow
+ *         finished"); called for events that have a correlation id. */
+typedef bool ll_terminal_fn(void *ctx, const struct ll_event *ev);
+
 struct ll_corr_conf {
     int64_t session_gap_ns;      /**< 0: 30 s */
     int64_t allowed_lateness_ns; /**< 0: 5 s; negative: none */
+    int64_t idle_timeout_ns;     /**< 0: 30 s */
+    int64_t max_span_ns;         /**< 0: 1 h */
+    uint64_t max_events;         /**< per timeline before it is cut; 0: 100,000 */
+    size_t max_events_kept;      /**< per timeline, first and last halves; 0: 1,000 */
+    size_t max_open_timelines;   /**< 0: 1,000,000 */
     size_t max_msg_bytes;        /**< message bytes kept per event; 0: 4096 */
+    bool keep_lines;             /**< keep each kept event's raw line (4096 bytes at most) */
+    ll_terminal_fn *is_terminal; /**< NULL: no terminal events */
+    void *terminal_ctx;
 };
 
-typedef void ll_timeline_fn(void *ctx, const struct ll_timeline *tl);
+/** @brief Where the correlator's output goes (records borrowed for the call). */
+struct ll_corr_out {
+    void (*timeline)(void *ctx, const struct ll_timeline *tl);
+    void (*late)(void *ctx, const struct ll_late *late); /**< may be NULL */
+    void *ctx;
+};
 
 typedef struct ll_correlator ll_correlator;
 
-/** @brief Create a correlator that hands closed timelines to @p emit.
- *  @param conf NULL for the defaults. Free with ll_correlator_destroy(). */
-ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf, ll_timeline_fn *emit,
-                                 void *ctx);
+/** @brief Create a correlator. @p conf NULL means the defaults.
+ *  @returns the correlator; free with ll_correlator_destroy(). */
+ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
+                                 const struct ll_corr_out *out);
 void ll_correlator_destroy(ll_correlator *c);
 
-/** @brief Apply one event; may close (and emit) timelines the watermark has
- *         passed. An event without a correlation id is counted as an orphan
- *         of its service. */
+/** @brief Apply one event. May close (and emit) timelines the watermark has
+ *         passed, before the event is applied. */
 void ll_correlator_push(ll_correlator *c, const struct ll_event *ev);
 
-/** @brief The input has ended: close every open timeline, oldest activity
- *         first, with reason "end". */
+/** @brief The input has ended: resolve waiting events and close every open
+ *         timeline with reason "end", in order of their earliest event. */
 void ll_correlator_flush(ll_correlator *c);
 
-/** @returns timelines emitted so far. */
-uint64_t ll_correlator_timelines(const ll_correlator *c);
+/** @returns the pipeline watermark (LL_TIME_NONE before the first event). */
+int64_t ll_correlator_watermark(const ll_correlator *c);
 /** @returns timelines currently open. */
 size_t ll_correlator_open_count(const ll_correlator *c);
-/** @returns events without a correlation id so far. */
-uint64_t ll_correlator_orphans(const ll_correlator *c);
 
-/** @brief Orphan events per service, sorted by service name.
- *  @param OUT n number of entries. @returns an array owned by the correlator,
- *           valid until the next push or destroy. */
-const struct ll_count *ll_correlator_orphans_by_service(ll_correlator *c, size_t *n);
+/** @brief Add the correlator's counters (timelines, orphans, linked, late,
+ *         evicted, open_max) to @p st. */
+void ll_correlator_stats(const ll_correlator *c, struct ll_stats *st);
+
+/** @brief Orphans per service, services in name order, only those with
+ *         orphans. @returns an array owned by the correlator, valid until the
+ *         next call on it. */
+const struct ll_orphans *ll_correlator_orphans(ll_correlator *c, size_t *n);
 
 #ifdef __cplusplus
 }

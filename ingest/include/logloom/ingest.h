@@ -148,7 +148,8 @@ typedef void ll_reject_fn(void *ctx, enum ll_reject reason, const struct ll_pos 
 struct ll_replay_conf {
     const char *const *files; /**< already expanded, see ll_inputs_expand() */
     size_t n_files;
-    size_t max_line; /**< 0: 1 MiB */
+    size_t max_line;     /**< 0: 1 MiB */
+    size_t batch_events; /**< events decoded ahead per input; 0: from the read size */
     const struct ll_decode_conf *decode;
     ll_reject_fn *on_reject; /**< may be NULL */
     void *ctx;
@@ -163,8 +164,9 @@ int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *err
 
 /** @brief Next event in event-time order across all inputs (ties: input
  *         order, then file order). Lines without a usable time take the time
- *         of the previous event of their input (or the next one at the head of
- *         an input) and are flagged LL_EV_TIME_INFERRED.
+ *         of the previous event of their input (at the head of an input, the
+ *         first usable time among its first 1024 lines, else the epoch) and
+ *         are flagged LL_EV_TIME_INFERRED.
  *  @param OUT ev valid until the next call.
  *  @returns LL_OK or LL_EOF. Read errors of one input are reported through
  *           ll_log, counted in stats.input_errors, and end that input. */

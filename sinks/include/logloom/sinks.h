@@ -29,9 +29,12 @@ ll_sink *ll_sink_text_new(FILE *out, const struct ll_sink_opts *opts);
 
 /** @brief Deliver a closed timeline. @returns LL_OK or LL_EIO. */
 int ll_sink_timeline(ll_sink *s, const struct ll_timeline *tl);
-/** @brief Deliver the final statistics, with orphan counts per service.
+/** @brief Deliver an event that arrived after its workflow closed.
  *  @returns LL_OK or LL_EIO. */
-int ll_sink_stats(ll_sink *s, const struct ll_stats *st, const struct ll_count *orphans,
+int ll_sink_late(ll_sink *s, const struct ll_late *late);
+/** @brief Deliver the end of a run: the orphan summary per service, then the
+ *  final statistics. @returns LL_OK or LL_EIO. */
+int ll_sink_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orphans *orphans,
                   size_t n_orphans);
 /** @brief Flush buffered output. @returns LL_OK or LL_EIO. */
 int ll_sink_flush(ll_sink *s);
@@ -40,9 +43,13 @@ void ll_sink_destroy(ll_sink *s);
 /** @brief Append the JSON line of a timeline record (with a trailing newline)
  *         to @p b. Shared by every sink that writes the JSONL contract. */
 void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool events);
+/** @brief Append the JSON line of a late event record to @p b. */
+void ll_late_to_json(struct ll_buf *b, const struct ll_late *late);
+/** @brief Append the JSON line of one service's orphan summary to @p b. */
+void ll_orphans_to_json(struct ll_buf *b, const struct ll_orphans *o);
 /** @brief Append the JSON line of the stats record to @p b. */
 void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
-                      const struct ll_count *orphans, size_t n_orphans);
+                      const struct ll_orphans *orphans, size_t n_orphans);
 
 #ifdef __cplusplus
 }
