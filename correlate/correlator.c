@@ -44,35 +44,50 @@ struct sev {
 
 /* First event of a service in a session, for service order and hops. */
 struct svc_seen {
-    uint32_t name, source;
-    uint32_t via; /* teacher service if that event was linked, else NONE */
     int64_t ts;
     uint64_t offset;
-    int64_t pid;
+    uint32_t name, source;
+    uint32_t via; /* teacher service if that event was linked, else NONE */
+    int32_t pid;  /* -1: none, or beyond 32 bits */
 };
 
 struct link;
 
+/* An open timeline. One allocation holds it and, after it, room for its
+ * first service, first event and the strings of both (the "inline" part):
+ * most sessions never grow out of it. */
 struct session {
     struct ll_timer timer; /* first: timer callbacks cast back */
-    struct session *prev, *next; /* activity list, least recent first */
-    struct session *older;       /* open sessions of the same id */
-    uint64_t hash;
-    char *buf;
-    uint32_t buf_len, buf_cap, garbage;
+    struct session *older; /* open sessions of the same id */
+    char *buf;             /* correlation id, then event strings */
     struct sev *ev;
+    struct svc_seen *svcs;
+    struct link *links; /* links this session taught */
+    int64_t start, end, terminal_ts;
+    uint32_t buf_len, buf_cap, garbage;
     uint32_t n_kept, cap_kept;
     uint32_t ring; /* next tail slot to overwrite once the cap is reached */
-    uint64_t n_events;
-    uint32_t n_errors, n_linked;
-    int64_t start, end, terminal_ts;
-    struct svc_seen *svcs;
+    uint32_t n_events, n_errors, n_linked;
     uint32_t n_svcs, cap_svcs;
-    struct link *links;  /* links this session taught */
-    int64_t taught_pid;  /* last pids taught: most lines repeat them */
-    int64_t taught_child;
-    uint16_t corr_len; /* the correlation id is buf[0, corr_len) */
+    int32_t taught_pid, taught_child; /* last pids taught: most lines repeat them */
+    uint16_t corr_len;                /* the correlation id is buf[0, corr_len) */
 };
+
+/* The inline part of @p s. */
+static struct svc_seen *inline_svcs(struct session *s)
+{
+    return (struct svc_seen *)(s + 1);
+}
+
+static struct sev *inline_ev(struct session *s)
+{
+    return (struct sev *)(inline_svcs(s) + 1);
+}
+
+static char *inline_buf(struct session *s)
+{
+    return (char *)(inline_ev(s) + 1);
+}
 
 struct link {
     struct link *prev, *next; /* in the owner's list */
@@ -118,7 +133,6 @@ struct ll_correlator {
     struct ll__idmap tombs;
     struct tomb *tomb_head, *tomb_tail;
     struct ll__names names;
-    struct session *lru_head, *lru_tail;
     size_t n_open;
 
     struct ll_timerwheel wheel;
@@ -176,6 +190,11 @@ static struct ll_str session_id(const struct session *s)
     return (struct ll_str){s->buf, s->corr_len};
 }
 
+static uint64_t id_hash(struct ll_str id)
+{
+    return ll_hash64(id.ptr, id.len, 0);
+}
+
 static struct ll_str name_of(const struct ll_correlator *c, uint32_t id)
 {
     return id == LL__NAME_NONE ? LL_STR("") : c->names.v[id].s;
@@ -206,18 +225,37 @@ static int cmp_sev(const void *a, const void *b, void *ctx)
 /* ------------------------------------------------------------------------ */
 /* Session storage                                                           */
 
+/* Copies @p v to @p d; returns the end. */
+static char *put_str(char *d, struct ll_str v)
+{
+    if (v.len)
+        memcpy(d, v.ptr, v.len);
+    return d + v.len;
+}
+
+/* Room for @p extra more bytes in the session's string buffer (grows by
+ * half, not doubling: most sessions are small). */
+static void buf_reserve(struct session *s, size_t extra)
+{
+    if (s->buf_len + extra <= s->buf_cap)
+        return;
+    uint64_t cap = s->buf_cap + s->buf_cap / 2 + 16;
+    while (cap < (uint64_t)s->buf_len + extra)
+        cap += cap / 2;
+    if (s->buf == inline_buf(s)) {
+        s->buf = ll_malloc(cap);
+        memcpy(s->buf, inline_buf(s), s->buf_len);
+    } else {
+        s->buf = ll_realloc(s->buf, cap);
+    }
+    s->buf_cap = (uint32_t)cap;
+}
+
 static uint32_t buf_add(struct session *s, struct ll_str v)
 {
-    if (s->buf_len + v.len > s->buf_cap) {
-        uint64_t cap = s->buf_cap ? s->buf_cap + s->buf_cap / 2 : 64;
-        while (cap < (uint64_t)s->buf_len + v.len)
-            cap += cap / 2;
-        s->buf_cap = (uint32_t)cap;
-        s->buf = ll_realloc(s->buf, s->buf_cap);
-    }
+    buf_reserve(s, v.len);
     uint32_t at = s->buf_len;
-    if (v.len)
-        memcpy(s->buf + at, v.ptr, v.len);
+    put_str(s->buf + at, v);
     s->buf_len += (uint32_t)v.len;
     return at;
 }
@@ -231,12 +269,17 @@ static size_t sev_bytes(const struct sev *e)
 static void buf_compact(struct session *s)
 {
     char *old = s->buf;
-    s->buf = NULL;
-    s->buf_len = s->buf_cap = s->garbage = 0;
+    size_t need = s->corr_len;
+    for (uint32_t i = 0; i < s->n_kept; i++)
+        need += sev_bytes(&s->ev[i]);
+    s->buf = ll_malloc(need);
+    s->buf_len = s->garbage = 0;
+    s->buf_cap = (uint32_t)need;
     buf_add(s, (struct ll_str){old, s->corr_len});
     for (uint32_t i = 0; i < s->n_kept; i++)
         s->ev[i].str = buf_add(s, (struct ll_str){old + s->ev[i].str, sev_bytes(&s->ev[i])});
-    ll_free(old);
+    if (old != inline_buf(s))
+        ll_free(old);
 }
 
 /* Cuts @p v to at most @p max bytes without splitting a UTF-8 sequence. */
@@ -248,6 +291,15 @@ static struct ll_str cut(struct ll_str v, size_t max)
     while (n && ((unsigned char)v.ptr[n] & 0xC0) == 0x80)
         n--;
     return (struct ll_str){v.ptr, n};
+}
+
+/* String bytes make_sev() will store for @p ev (via excluded: events with an
+ * id have none). */
+static size_t sev_size(const struct ll_correlator *c, const struct ll_event *ev)
+{
+    struct ll_str msg = cut(ev->msg.len ? ev->msg : ev->err_msg, c->conf.max_msg_bytes);
+    return msg.len + cut(ev->err_code, MAX_CODE).len +
+           (c->conf.keep_lines ? cut(ev->line, MAX_LINE).len : 0);
 }
 
 static struct sev make_sev(struct ll_correlator *c, struct session *s,
@@ -263,10 +315,15 @@ static struct sev make_sev(struct ll_correlator *c, struct session *s,
                     .line_len = (uint16_t)line.len, .flags = (uint16_t)ev->flags,
                     .code_len = (uint8_t)code.len, .via_len = (uint8_t)via.len,
                     .level = ev->level};
-    e.str = buf_add(s, msg);
-    buf_add(s, code);
-    buf_add(s, via);
-    buf_add(s, line);
+    size_t total = msg.len + code.len + via.len + line.len;
+    buf_reserve(s, total);
+    e.str = s->buf_len;
+    char *d = s->buf + s->buf_len;
+    d = put_str(d, msg);
+    d = put_str(d, code);
+    d = put_str(d, via);
+    put_str(d, line);
+    s->buf_len += (uint32_t)total;
     return e;
 }
 
@@ -277,9 +334,15 @@ static void keep_event(struct ll_correlator *c, struct session *s, struct sev e)
     size_t cap = c->conf.max_events_kept;
     if (s->n_kept < cap) {
         if (s->n_kept == s->cap_kept) {
-            uint32_t n = s->cap_kept ? s->cap_kept + s->cap_kept / 2 + 1 : 4;
-            s->cap_kept = n > cap ? (uint32_t)cap : n;
-            s->ev = ll_reallocarray(s->ev, s->cap_kept, sizeof *s->ev);
+            uint32_t n = s->cap_kept + s->cap_kept / 2 + 2;
+            n = n > cap ? (uint32_t)cap : n;
+            if (s->ev == inline_ev(s)) {
+                s->ev = ll_reallocarray(NULL, n, sizeof *s->ev);
+                memcpy(s->ev, inline_ev(s), s->n_kept * sizeof *s->ev);
+            } else {
+                s->ev = ll_reallocarray(s->ev, n, sizeof *s->ev);
+            }
+            s->cap_kept = n;
         }
         uint32_t pos = s->n_kept;
         while (pos && cmp_sev(&s->ev[pos - 1], &e, c) > 0)
@@ -311,24 +374,35 @@ static void keep_event(struct ll_correlator *c, struct session *s, struct sev e)
         buf_compact(s);
 }
 
+static int32_t pid32(const struct ll_event *ev)
+{
+    return (ev->flags & LL_EV_HAS_PID) && ev->pid >= 0 && ev->pid <= INT32_MAX ? (int32_t)ev->pid
+                                                                               : -1;
+}
+
 static void note_service(struct session *s, uint32_t svc, const struct ll_event *ev,
                          uint32_t source, uint32_t via, struct ll_correlator *c)
 {
+    struct svc_seen seen = {ev->ts_ns, ev->pos.offset, svc, source, via, pid32(ev)};
     for (uint32_t i = 0; i < s->n_svcs; i++) {
         struct svc_seen *v = &s->svcs[i];
         if (v->name != svc)
             continue;
         if (cmp_pos(c, ev->ts_ns, source, ev->pos.offset, v->ts, v->source, v->offset) < 0)
-            *v = (struct svc_seen){svc, source, via, ev->ts_ns, ev->pos.offset,
-                                   (ev->flags & LL_EV_HAS_PID) ? ev->pid : -1};
+            *v = seen;
         return;
     }
     if (s->n_svcs == s->cap_svcs) {
-        s->cap_svcs = s->cap_svcs ? s->cap_svcs * 2 : 2;
-        s->svcs = ll_reallocarray(s->svcs, s->cap_svcs, sizeof *s->svcs);
+        uint32_t n = s->cap_svcs * 2 + 2;
+        if (s->svcs == inline_svcs(s)) {
+            s->svcs = ll_reallocarray(NULL, n, sizeof *s->svcs);
+            memcpy(s->svcs, inline_svcs(s), s->n_svcs * sizeof *s->svcs);
+        } else {
+            s->svcs = ll_reallocarray(s->svcs, n, sizeof *s->svcs);
+        }
+        s->cap_svcs = n;
     }
-    s->svcs[s->n_svcs++] = (struct svc_seen){svc, source, via, ev->ts_ns, ev->pos.offset,
-                                             (ev->flags & LL_EV_HAS_PID) ? ev->pid : -1};
+    s->svcs[s->n_svcs++] = seen;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -360,33 +434,6 @@ static void session_rearm(struct ll_correlator *c, struct session *s)
     int64_t d = session_deadline(c, s, NULL) + 1; /* close once the watermark passes it */
     if (!ll_timer_armed(&s->timer) || d < ll_timer_deadline(&s->timer))
         ll_timerwheel_add(&c->wheel, &s->timer, d);
-}
-
-static void lru_unlink(struct ll_correlator *c, struct session *s)
-{
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        c->lru_head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    else
-        c->lru_tail = s->prev;
-    s->prev = s->next = NULL;
-}
-
-static void lru_touch(struct ll_correlator *c, struct session *s)
-{
-    if (c->lru_tail == s)
-        return;
-    if (s->prev || s->next || c->lru_head == s)
-        lru_unlink(c, s);
-    s->prev = c->lru_tail;
-    if (c->lru_tail)
-        c->lru_tail->next = s;
-    else
-        c->lru_head = s;
-    c->lru_tail = s;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -463,11 +510,12 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
     char pbuf[24];
     if ((ev->flags & LL_EV_HAS_CHILD_PID) && ev->child_pid != s->taught_child) {
         teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, service, host);
-        s->taught_child = ev->child_pid;
+        if (ev->child_pid >= 0 && ev->child_pid <= INT32_MAX)
+            s->taught_child = (int32_t)ev->child_pid;
     }
     if ((ev->flags & LL_EV_HAS_PID) && ev->pid != s->taught_pid) {
         teach(c, s, LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), true, service, host);
-        s->taught_pid = ev->pid;
+        s->taught_pid = pid32(ev);
     }
     if (ev->conn_id.len)
         teach(c, s, LINK_CONN, ev->conn_id, false, service, host);
@@ -523,9 +571,12 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
 
 static void session_free(struct session *s)
 {
-    ll_free(s->buf);
-    ll_free(s->ev);
-    ll_free(s->svcs);
+    if (s->buf != inline_buf(s))
+        ll_free(s->buf);
+    if (s->ev != inline_ev(s))
+        ll_free(s->ev);
+    if (s->svcs != inline_svcs(s))
+        ll_free(s->svcs);
     ll_free(s);
 }
 
@@ -553,24 +604,43 @@ static void session_add(struct ll_correlator *c, struct session *s, const struct
         (s->terminal_ts == LL_TIME_NONE || ev->ts_ns > s->terminal_ts))
         s->terminal_ts = ev->ts_ns;
     session_rearm(c, s);
-    lru_touch(c, s);
 }
 
-static struct session *session_new(struct ll_correlator *c, uint64_t hash,
-                                   const struct ll_event *ev)
+/* Closes the session the watermark would close first (the least recently
+ * active in event time) to make room under max_open_timelines. */
+static void evict_one(struct ll_correlator *c)
 {
-    if (c->n_open >= c->conf.max_open_timelines && c->lru_head) {
+    for (;;) {
+        struct session *s = (struct session *)ll_timerwheel_first(&c->wheel);
+        if (!s)
+            return;
+        int64_t d = session_deadline(c, s, NULL) + 1;
+        if (d > ll_timer_deadline(&s->timer)) { /* extended since armed: fix, look again */
+            ll_timerwheel_add(&c->wheel, &s->timer, d);
+            continue;
+        }
         c->evicted++;
-        session_close(c, c->lru_head, LL_TL_CLOSED_EVICTED);
+        session_close(c, s, LL_TL_CLOSED_EVICTED);
+        return;
     }
-    struct session *s = ll_calloc(1, sizeof *s);
-    ll_timer_init(&s->timer);
-    s->hash = hash;
-    s->start = s->end = ev->ts_ns;
-    s->terminal_ts = LL_TIME_NONE;
-    s->taught_pid = s->taught_child = -1;
+}
+
+/* A new session for @p ev, sized so the first event fits inline. */
+static struct session *session_new(struct ll_correlator *c, uint64_t hash,
+                                   const struct ll_event *ev, size_t first_bytes)
+{
+    if (c->n_open >= c->conf.max_open_timelines)
+        evict_one(c);
     struct ll_str id = cut(ev->corr_id, UINT16_MAX);
-    s->corr_len = (uint16_t)id.len;
+    size_t room = (id.len + first_bytes + 7) & ~(size_t)7;
+    struct session *s = ll_malloc(sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev) + room);
+    *s = (struct session){.start = ev->ts_ns, .end = ev->ts_ns, .terminal_ts = LL_TIME_NONE,
+                          .taught_pid = -1, .taught_child = -1, .corr_len = (uint16_t)id.len,
+                          .buf_cap = (uint32_t)room, .cap_kept = 1, .cap_svcs = 1};
+    ll_timer_init(&s->timer);
+    s->buf = inline_buf(s);
+    s->ev = inline_ev(s);
+    s->svcs = inline_svcs(s);
     buf_add(s, id);
     struct session *head = ll__idmap_get(&c->sessions, hash, id);
     if (head) {
@@ -587,12 +657,13 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
 /* Unhooks @p s from its id chain. */
 static void chain_remove(struct ll_correlator *c, struct session *s)
 {
-    struct session *head = ll__idmap_get(&c->sessions, s->hash, session_id(s));
+    uint64_t hash = id_hash(session_id(s));
+    struct session *head = ll__idmap_get(&c->sessions, hash, session_id(s));
     if (head == s) {
         if (s->older)
-            ll__idmap_replace(&c->sessions, s->hash, s, s->older);
+            ll__idmap_replace(&c->sessions, hash, s, s->older);
         else
-            ll__idmap_del(&c->sessions, s->hash, s);
+            ll__idmap_del(&c->sessions, hash, s);
     } else {
         struct session *p = head;
         while (p->older != s)
@@ -613,7 +684,7 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
     for (uint32_t i = 0; i < from->n_svcs; i++) {
         struct svc_seen *v = &from->svcs[i];
         struct ll_event fake = {.ts_ns = v->ts, .pos = {LL_STR_NULL, v->offset}, .pid = v->pid,
-                                .flags = v->pid >= 0 ? LL_EV_HAS_PID : 0};
+                                .flags = v->pid >= 0 ? (uint32_t)LL_EV_HAS_PID : 0};
         note_service(into, v->name, &fake, v->source, v->via, c);
     }
     into->n_events += from->n_events;
@@ -632,7 +703,6 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
         link_own(l, into);
     }
     ll_timerwheel_del(&c->wheel, &from->timer);
-    lru_unlink(c, from);
     chain_remove(c, from);
     c->n_open--;
     session_free(from);
@@ -781,10 +851,11 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
     c->timelines++;
     c->out.timeline(c->out.ctx, &tl);
     /* Remember it, so events that come after can be told late. */
-    struct tomb *t = ll__idmap_get(&c->tombs, s->hash, session_id(s));
+    uint64_t hash = id_hash(session_id(s));
+    struct tomb *t = ll__idmap_get(&c->tombs, hash, session_id(s));
     if (!t) {
         t = ll_malloc(sizeof *t + s->corr_len);
-        t->hash = s->hash;
+        t->hash = hash;
         t->len = s->corr_len;
         memcpy(t->id, s->buf, s->corr_len);
         t->fifo_next = NULL;
@@ -806,7 +877,6 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
 static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl_reason why)
 {
     ll_timerwheel_del(&c->wheel, &s->timer);
-    lru_unlink(c, s);
     chain_remove(c, s);
     c->n_open--;
     emit(c, s, why);
@@ -862,14 +932,6 @@ static void count_orphan(struct ll_correlator *c, const struct ll_event *ev, uin
     }
     if (i < 3)
         n->examples[i] = (struct ll__example){ev->ts_ns, source, ev->pos.offset};
-}
-
-/* Copies @p v to @p d; returns the end. */
-static char *put_str(char *d, struct ll_str v)
-{
-    if (v.len)
-        memcpy(d, v.ptr, v.len);
-    return d + v.len;
 }
 
 static bool pending_less(const struct pending *a, const struct pending *b)
@@ -1178,7 +1240,7 @@ void ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
             emit_late(c, ev, 0, source, service);
             return;
         }
-        s = session_new(c, hash, ev);
+        s = session_new(c, hash, ev, sev_size(c, ev));
     }
     session_add(c, s, ev, source, service, NULL, LL__NAME_NONE);
     learn_links(c, s, ev, service, host);
@@ -1191,13 +1253,24 @@ static int cmp_start(const void *a, const void *b, void *ctx)
     return cmp_pos(ctx, ex->ts, ex->source, ex->offset, ey->ts, ey->source, ey->offset);
 }
 
+/* Every open session, from the id map and its chains; @p n receives the
+ * count. The caller frees the array. */
+static struct session **all_sessions(const struct ll_correlator *c, size_t *n)
+{
+    struct session **all = ll_calloc(c->n_open ? c->n_open : 1, sizeof *all);
+    size_t k = 0;
+    for (size_t i = 0; i < c->sessions.n_slots; i++)
+        for (struct session *s = c->sessions.slots[i].p; s; s = s->older)
+            all[k++] = s;
+    *n = k;
+    return all;
+}
+
 void ll_correlator_flush(ll_correlator *c)
 {
     drain_pending(c, true);
-    size_t n = 0;
-    struct session **all = ll_calloc(c->n_open ? c->n_open : 1, sizeof *all);
-    for (struct session *s = c->lru_head; s; s = s->next)
-        all[n++] = s;
+    size_t n;
+    struct session **all = all_sessions(c, &n);
     qsort_r(all, n, sizeof *all, cmp_start, c);
     for (size_t i = 0; i < n; i++)
         session_close(c, all[i], LL_TL_CLOSED_END);
@@ -1212,6 +1285,15 @@ int64_t ll_correlator_watermark(const ll_correlator *c)
 size_t ll_correlator_open_count(const ll_correlator *c)
 {
     return c->n_open;
+}
+
+size_t ll_correlator_kept_bytes(const ll_correlator *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->sessions.n_slots; i++)
+        for (const struct session *s = c->sessions.slots[i].p; s; s = s->older)
+            n += s->n_kept * sizeof *s->ev + (s->buf_len - s->corr_len - s->garbage);
+    return n;
 }
 
 void ll_correlator_stats(const ll_correlator *c, struct ll_stats *st)
@@ -1258,9 +1340,10 @@ void ll_correlator_destroy(ll_correlator *c)
 {
     if (!c)
         return;
-    while (c->lru_head) {
-        struct session *s = c->lru_head;
-        lru_unlink(c, s);
+    size_t n;
+    struct session **all = all_sessions(c, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct session *s = all[i];
         while (s->links) {
             struct link *l = s->links;
             link_unown(l);
@@ -1268,6 +1351,7 @@ void ll_correlator_destroy(ll_correlator *c)
         }
         session_free(s);
     }
+    ll_free(all);
     for (struct tomb *t = c->tomb_head; t;) {
         struct tomb *next = t->fifo_next;
         ll_free(t);

@@ -120,12 +120,42 @@ static void rearm_from_callback_is_safe(void **state)
     assert_int_equal(ll_timerwheel_advance(&w, 10 * MS, on_fire, NULL), 1);
 }
 
+static void first_is_the_earliest_deadline(void **state)
+{
+    (void)state;
+    static struct item its[500];
+    struct ll_timerwheel w;
+    int64_t now = 5000 * MS;
+    ll_timerwheel_init(&w, now, MS);
+    assert_null(ll_timerwheel_first(&w));
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 500; i++) {
+            ll_timer_init(&its[i].t);
+            int64_t span = i % 50 == 0 ? INT64_C(315360000000) * MS : (i % 5 ? 100 : 200000) * MS;
+            its[i].deadline = now - 10 * MS + (int64_t)(next_rand() % (uint64_t)span);
+            ll_timerwheel_add(&w, &its[i].t, its[i].deadline);
+        }
+        while (w.count) {
+            struct ll_timer *f = ll_timerwheel_first(&w);
+            int64_t min = INT64_MAX;
+            for (int i = 0; i < 500; i++)
+                if (ll_timer_armed(&its[i].t) && its[i].deadline < min)
+                    min = its[i].deadline;
+            assert_true(ll_timer_deadline(f) == min);
+            ll_timerwheel_del(&w, f);
+        }
+        now += (int64_t)(next_rand() % 100000) * MS;
+        ll_timerwheel_advance(&w, now, on_fire, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fires_once_when_clock_reaches_deadline),
         cmocka_unit_test(passed_deadline_fires_on_next_advance),
         cmocka_unit_test(rearm_from_callback_is_safe),
+        cmocka_unit_test(first_is_the_earliest_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

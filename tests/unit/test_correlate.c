@@ -377,7 +377,7 @@ static void open_cap_evicts_least_recently_active(void **state)
     ll_correlator *corr = make(&conf, &c);
     push(corr, ev(T0, "a", "m", "1"));
     push(corr, ev(T0 + 1 * MS, "b", "m", "2"));
-    push(corr, ev(T0 + 2 * MS, "a", "m", "3")); /* b is now least recent */
+    push(corr, ev(T0 + 2 * MS, "a", "m", "3")); /* b is now the least recently active */
     push(corr, ev(T0 + 3 * MS, "c", "m", "4"));
     assert_int_equal(c.n, 1);
     assert_string_equal(c.id[0], "b");

@@ -228,6 +228,10 @@ size_t ll_timerwheel_advance(struct ll_timerwheel *w, int64_t now_ns, ll_timer_f
                              void *ctx);
 /** @returns the deadline @p t was armed with. */
 int64_t ll_timer_deadline(const struct ll_timer *t);
+/** @returns the armed timer with the earliest deadline, or NULL if none.
+ *           Scans at most the slots of the wheel: for rare questions (which
+ *           session to evict), not for every event. */
+struct ll_timer *ll_timerwheel_first(const struct ll_timerwheel *w);
 
 /* ------------------------------------------------------------------------ */
 /* Levels                                                                    */

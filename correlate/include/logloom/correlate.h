@@ -78,6 +78,10 @@ int64_t ll_correlator_watermark(const ll_correlator *c);
 /** @returns timelines currently open. */
 size_t ll_correlator_open_count(const ll_correlator *c);
 
+/** @brief Bytes the kept events of open timelines hold (their records and
+ *         strings); the rest of the correlator's memory is its overhead. */
+size_t ll_correlator_kept_bytes(const ll_correlator *c);
+
 /** @brief Add the correlator's counters (timelines, orphans, linked, late,
  *         evicted, open_max) to @p st. */
 void ll_correlator_stats(const ll_correlator *c, struct ll_stats *st);
