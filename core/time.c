@@ -214,6 +214,16 @@ int ll_time_parse(const char *s, size_t len, int64_t *ns)
     return LL_EPARSE;
 }
 
+/* Writes @p v as exactly @p width digits. */
+static char *put_digits(char *p, uint64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 size_t ll_time_format(int64_t ns, char *out)
 {
     int64_t secs = ns / LL_NS_PER_SEC, frac = ns % LL_NS_PER_SEC;
@@ -229,17 +239,31 @@ size_t ll_time_format(int64_t ns, char *out)
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    int n = snprintf(out, LL_TIME_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m,
-                     d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+    /* By hand, not snprintf: this runs for every timestamp written. */
+    char *p = out;
+    if (y < 0 || y > 9999)
+        p += snprintf(p, LL_TIME_BUFSZ, "%+lld", (long long)y);
+    else
+        p = put_digits(p, (uint64_t)y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, (uint64_t)(rem / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (uint64_t)(rem / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (uint64_t)(rem % 60), 2);
     if (frac) {
         int digits = frac % 1000000 == 0 ? 3 : frac % 1000 == 0 ? 6 : 9;
         int64_t shown = digits == 3 ? frac / 1000000 : digits == 6 ? frac / 1000 : frac;
-        n += snprintf(out + n, LL_TIME_BUFSZ - (size_t)n, ".%0*lld", digits,
-                      (long long)shown);
+        *p++ = '.';
+        p = put_digits(p, (uint64_t)shown, digits);
     }
-    out[n++] = 'Z';
-    out[n] = '\0';
-    return (size_t)n;
+    *p++ = 'Z';
+    *p = '\0';
+    return (size_t)(p - out);
 }
 
 int ll_duration_parse(const char *s, int64_t *ns)

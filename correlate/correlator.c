@@ -69,7 +69,6 @@ struct session {
     uint32_t ring; /* next tail slot to overwrite once the cap is reached */
     uint32_t n_events, n_errors, n_linked;
     uint32_t n_svcs, cap_svcs;
-    int32_t taught_pid, taught_child; /* last pids taught: most lines repeat them */
     uint16_t corr_len;                /* the correlation id is buf[0, corr_len) */
 };
 
@@ -93,6 +92,9 @@ struct link {
     struct link *prev, *next; /* in the owner's list */
     struct session *owner;
     uint64_t hash;
+    int64_t teach_ts; /* the teaching event: the earliest, so order does not matter */
+    uint64_t teach_off;
+    uint32_t teach_src;
     uint32_t teacher_service, teacher_host;
     bool ambiguous, own_pid;
     uint16_t len;
@@ -469,14 +471,45 @@ static size_t make_key(char kind, struct ll_str value, char *out, size_t size)
     return n + 1;
 }
 
+/* Decimal text of @p pid in @p buf (at least 21 bytes), without printf:
+ * this runs for most lines. */
 static struct ll_str pid_str(int64_t pid, char *buf, size_t size)
 {
-    int n = snprintf(buf, size, "%lld", (long long)pid);
-    return (struct ll_str){buf, (size_t)n};
+    char *end = buf + size, *p = end;
+    uint64_t v = pid < 0 ? 0 - (uint64_t)pid : (uint64_t)pid;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) && p > buf + 1);
+    if (pid < 0)
+        *--p = '-';
+    return (struct ll_str){p, (size_t)(end - p)};
+}
+
+/* The teacher of a key in one session: a line naming a child beats a
+ * line's own pid; between equals, the earliest line. */
+static bool better_teacher(struct ll_correlator *c, const struct link *l, bool own_pid,
+                           const struct ll_event *ev, uint32_t source)
+{
+    if (l->own_pid != own_pid)
+        return !own_pid;
+    return cmp_pos(c, ev->ts_ns, source, ev->pos.offset, l->teach_ts, l->teach_src,
+                   l->teach_off) < 0;
+}
+
+static void set_teacher(struct link *l, bool own_pid, const struct ll_event *ev,
+                        uint32_t source, uint32_t service, uint32_t host)
+{
+    l->own_pid = own_pid;
+    l->teach_ts = ev->ts_ns;
+    l->teach_src = source;
+    l->teach_off = ev->pos.offset;
+    l->teacher_service = service;
+    l->teacher_host = host;
 }
 
 static void teach(struct ll_correlator *c, struct session *s, char kind, struct ll_str value,
-                  bool own_pid, uint32_t service, uint32_t host)
+                  bool own_pid, const struct ll_event *ev, uint32_t source, uint32_t service,
+                  uint32_t host)
 {
     char key[80];
     size_t len = make_key(kind, value, key, sizeof key);
@@ -484,41 +517,39 @@ static void teach(struct ll_correlator *c, struct session *s, char kind, struct 
     struct link *l = ll__idmap_get(&c->links, hash, (struct ll_str){key, len});
     if (!l) {
         l = ll_malloc(sizeof *l + len);
-        *l = (struct link){.hash = hash, .teacher_service = service, .teacher_host = host,
-                           .own_pid = own_pid, .len = (uint16_t)len};
+        *l = (struct link){.hash = hash, .len = (uint16_t)len};
         memcpy(l->key, key, len);
+        set_teacher(l, own_pid, ev, source, service, host);
         link_own(l, s);
         ll__idmap_put(&c->links, hash, l);
         return;
     }
     if (l->owner == s) {
-        l->own_pid &= own_pid; /* an explicit child pid outranks a line's own */
+        if (better_teacher(c, l, own_pid, ev, source))
+            set_teacher(l, own_pid, ev, source, service, host);
         return;
     }
     if (!ll_str_eq(session_id(l->owner), session_id(s)))
         l->ambiguous = true;
     link_unown(l);
     link_own(l, s);
-    l->teacher_service = service;
-    l->teacher_host = host;
-    l->own_pid = own_pid;
+    set_teacher(l, own_pid, ev, source, service, host);
 }
 
 static void learn_links(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
-                        uint32_t service, uint32_t host)
+                        uint32_t source, uint32_t service, uint32_t host)
 {
     char pbuf[24];
-    if ((ev->flags & LL_EV_HAS_CHILD_PID) && ev->child_pid != s->taught_child) {
-        teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, service, host);
-        if (ev->child_pid >= 0 && ev->child_pid <= INT32_MAX)
-            s->taught_child = (int32_t)ev->child_pid;
-    }
-    if ((ev->flags & LL_EV_HAS_PID) && ev->pid != s->taught_pid) {
-        teach(c, s, LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), true, service, host);
-        s->taught_pid = pid32(ev);
-    }
+    /* Every line teaches: the teacher kept is the best one (see
+     * better_teacher), whatever order the lines came in. */
+    if (ev->flags & LL_EV_HAS_CHILD_PID)
+        teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, ev, source,
+              service, host);
+    if (ev->flags & LL_EV_HAS_PID)
+        teach(c, s, LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), true, ev, source, service,
+              host);
     if (ev->conn_id.len)
-        teach(c, s, LINK_CONN, ev->conn_id, false, service, host);
+        teach(c, s, LINK_CONN, ev->conn_id, false, ev, source, service, host);
 }
 
 static bool joinable(const struct ll_correlator *c, const struct session *s, int64_t ts)
@@ -635,7 +666,7 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
     size_t room = (id.len + first_bytes + 7) & ~(size_t)7;
     struct session *s = ll_malloc(sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev) + room);
     *s = (struct session){.start = ev->ts_ns, .end = ev->ts_ns, .terminal_ts = LL_TIME_NONE,
-                          .taught_pid = -1, .taught_child = -1, .corr_len = (uint16_t)id.len,
+                          .corr_len = (uint16_t)id.len,
                           .buf_cap = (uint32_t)room, .cap_kept = 1, .cap_svcs = 1};
     ll_timer_init(&s->timer);
     s->buf = inline_buf(s);
@@ -1243,7 +1274,7 @@ void ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
         s = session_new(c, hash, ev, sev_size(c, ev));
     }
     session_add(c, s, ev, source, service, NULL, LL__NAME_NONE);
-    learn_links(c, s, ev, service, host);
+    learn_links(c, s, ev, source, service, host);
 }
 
 static int cmp_start(const void *a, const void *b, void *ctx)
