@@ -30,6 +30,7 @@ struct replay_opts {
     size_t n_ids;
     int64_t from, to;
     const char *dead_letter;
+    const char *html; /* --html report file */
     size_t max_line;
     size_t batch_events;
     const char **id_paths;
@@ -44,6 +45,8 @@ struct replay_opts {
 struct run {
     const struct replay_opts *o;
     ll_sink *sink;
+    ll_sink *html; /* --html: a second sink, fed the same records */
+    FILE *html_fp;
     FILE *dead;
     int out_rc;
     struct ll_buf dl; /* dead-letter record */
@@ -66,6 +69,8 @@ void ll_cmd_replay_usage(FILE *out)
             "  --id ID                 show only this correlation id (repeatable)\n"
             "  --from TIME, --to TIME  only events in [from, to] (RFC 3339 or epoch)\n"
             "  -q, --quiet             no progress line and no summary on stderr\n"
+            "  --html FILE             also write a self-contained HTML report to FILE,\n"
+            "                          with each event's raw line\n"
             "input:\n"
             "  --dead-letter FILE      append rejected lines to FILE as JSON lines\n"
             "  --max-line-bytes N      longer lines are rejected (default 1M; K/M suffix)\n"
@@ -139,6 +144,7 @@ enum {
     OPT_FORMAT = 256, OPT_EVENTS, OPT_COLOR, OPT_ID, OPT_FROM, OPT_TO, OPT_DEAD,
     OPT_MAXLINE, OPT_IDFIELD, OPT_SVCFIELD, OPT_GAP, OPT_LATE, OPT_IDLE, OPT_TERMINAL,
     OPT_MAXSPAN, OPT_MAXEVENTS, OPT_MAXKEPT, OPT_MAXOPEN, OPT_BATCH,
+    OPT_HTML,
 };
 
 static const struct option long_opts[] = {
@@ -160,6 +166,7 @@ static const struct option long_opts[] = {
     {"max-events", required_argument, NULL, OPT_MAXEVENTS},
     {"max-events-kept", required_argument, NULL, OPT_MAXKEPT},
     {"max-open", required_argument, NULL, OPT_MAXOPEN},
+    {"html", required_argument, NULL, OPT_HTML},
     {"batch-events", required_argument, NULL, OPT_BATCH},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -220,6 +227,7 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
     case OPT_FROM: return parse_time_opt(arg, &o->from);
     case OPT_TO: return parse_time_opt(arg, &o->to);
     case OPT_DEAD: o->dead_letter = arg; return 0;
+    case OPT_HTML: o->html = arg; return 0;
     case OPT_MAXLINE:
         return parse_size(arg, &o->max_line) ? 0
                                                : usage_error("bad --max-line-bytes '%s'", arg);
@@ -295,6 +303,8 @@ static void on_timeline(void *ctx, const struct ll_timeline *tl)
     struct run *r = ctx;
     if (wanted(r, tl->corr_id) && r->out_rc == LL_OK)
         r->out_rc = ll_sink_timeline(r->sink, tl);
+    if (r->html && wanted(r, tl->corr_id) && r->out_rc == LL_OK)
+        r->out_rc = ll_sink_timeline(r->html, tl);
 }
 
 static void on_late(void *ctx, const struct ll_late *late)
@@ -302,6 +312,8 @@ static void on_late(void *ctx, const struct ll_late *late)
     struct run *r = ctx;
     if (wanted(r, late->corr_id) && r->out_rc == LL_OK)
         r->out_rc = ll_sink_late(r->sink, late);
+    if (r->html && wanted(r, late->corr_id) && r->out_rc == LL_OK)
+        r->out_rc = ll_sink_late(r->html, late);
 }
 
 /* --terminal: the message equals TEXT, or starts with it for "TEXT*". */
@@ -428,6 +440,38 @@ static FILE *open_dead_letter(const char *path)
     return fp;
 }
 
+/* --html FILE: the report sink, and raw lines kept for it. */
+static bool open_html(struct run *r, struct ll_corr_conf *conf)
+{
+    int fd = open(r->o->html, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    r->html_fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!r->html_fp) {
+        fprintf(stderr, "logloom replay: cannot open HTML report %s: %s\n", r->o->html,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    r->html = ll_sink_html_new(r->html_fp, NULL);
+    conf->keep_lines = true;
+    return true;
+}
+
+/* The end of the run for the --html sink; the file is closed here so that a
+ * failed close (a full disk) is an output error too. */
+static int finish_html(struct run *r, int rc, const struct ll_stats *st,
+                       const struct ll_orphans *orph, size_t n_orph)
+{
+    if (rc == LL_OK)
+        rc = ll_sink_stats(r->html, st, orph, n_orph);
+    if (rc == LL_OK)
+        rc = ll_sink_flush(r->html);
+    if (fclose(r->html_fp) != 0 && rc == LL_OK)
+        rc = LL_EIO;
+    r->html_fp = NULL;
+    return rc;
+}
+
 static int run_pipeline(struct run *r, ll_replay *rp, ll_correlator *corr, struct ll_stats *st)
 {
     bool show_progress = !r->o->quiet && isatty(STDERR_FILENO);
@@ -473,6 +517,8 @@ int ll_cmd_replay(int argc, char **argv)
     }
     if (o.dead_letter && !(r.dead = open_dead_letter(o.dead_letter)))
         goto done;
+    if (o.html && !open_html(&r, &o.corr))
+        goto done;
     struct ll_decode_conf dconf = {o.id_paths, o.n_id_paths, o.service_paths,
                                    o.n_service_paths};
     struct ll_replay_conf rconf = {(const char *const *)files.paths, files.n, o.max_line,
@@ -503,6 +549,8 @@ int ll_cmd_replay(int argc, char **argv)
         rc = ll_sink_stats(r.sink, &st, orph, n_orph);
     if (rc == LL_OK)
         rc = ll_sink_flush(r.sink);
+    if (r.html)
+        rc = finish_html(&r, rc, &st, orph, n_orph);
     if (r.dead && fflush(r.dead) != 0)
         rc = LL_EIO;
     if (!o.quiet)
@@ -516,6 +564,9 @@ done:
     ll_correlator_destroy(corr);
     ll_replay_close(rp);
     ll_sink_destroy(r.sink);
+    ll_sink_destroy(r.html);
+    if (r.html_fp)
+        fclose(r.html_fp);
     if (r.dead)
         fclose(r.dead);
     ll_buf_free(&r.dl);

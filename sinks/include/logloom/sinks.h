@@ -4,7 +4,8 @@
  *
  * A sink is an opaque handle with a few verbs. This header offers the
  * terminal-facing ones: JSON lines (the stable machine contract) and a text
- * view for people. Records passed in are borrowed for the call.
+ * view for people, plus an HTML report file. Records passed in are borrowed
+ * for the call.
  */
 #ifndef LOGLOOM_SINKS_H
 #define LOGLOOM_SINKS_H
@@ -26,6 +27,13 @@ struct ll_sink_opts {
 ll_sink *ll_sink_jsonl_new(FILE *out, const struct ll_sink_opts *opts);
 /** @brief A readable timeline per workflow on @p out (not closed). */
 ll_sink *ll_sink_text_new(FILE *out, const struct ll_sink_opts *opts);
+/** @brief A self-contained HTML post-mortem report on @p out (not closed):
+ *         one page with inline CSS and JS, no external assets, for offline
+ *         viewing. Timelines and late events are copied (with the raw lines
+ *         the correlator kept) and the page is written when the run's stats
+ *         arrive; nothing is written before. @p opts is unused (may be NULL).
+ *  @returns the sink; free with ll_sink_destroy(). */
+ll_sink *ll_sink_html_new(FILE *out, const struct ll_sink_opts *opts);
 
 /** @brief Deliver a closed timeline. @returns LL_OK or LL_EIO. */
 int ll_sink_timeline(ll_sink *s, const struct ll_timeline *tl);
