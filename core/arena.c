@@ -84,3 +84,75 @@ size_t ll_arena_footprint(const struct ll_arena *a)
         n += sizeof *c + c->size;
     return n;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Pool                                                                      */
+
+#define CHUNK_SIZE ((size_t)64 << 10)
+
+struct ll_pool_chunk {
+    struct ll_pool_chunk *next;
+    size_t size, used, live;
+    max_align_t data[];
+};
+
+/* Each record is preceded by a pointer to its chunk. */
+void *ll_pool_alloc(struct ll_pool *p, size_t size)
+{
+    size = (size + 7) & ~(size_t)7;
+    size_t need = size + sizeof(struct ll_pool_chunk *);
+    struct ll_pool_chunk *c = p->tail;
+    if (!c || c->size - c->used < need) {
+        if (p->spare && p->spare->size >= need) {
+            c = p->spare;
+            p->spare = NULL;
+        } else {
+            size_t sz = need > CHUNK_SIZE ? need : CHUNK_SIZE;
+            c = ll_malloc(sizeof *c + sz);
+            c->size = sz;
+        }
+        c->next = NULL;
+        c->used = c->live = 0;
+        if (p->tail)
+            p->tail->next = c;
+        else
+            p->head = c;
+        p->tail = c;
+    }
+    char *at = (char *)c->data + c->used;
+    memcpy(at, &c, sizeof c);
+    c->used += need;
+    c->live++;
+    p->live++;
+    return at + sizeof c;
+}
+
+void ll_pool_release(struct ll_pool *p, void *rec)
+{
+    struct ll_pool_chunk *c;
+    memcpy(&c, (char *)rec - sizeof c, sizeof c);
+    c->live--;
+    p->live--;
+    /* Free chunks from the head while they hold nothing live. */
+    while (p->head && p->head->live == 0) {
+        struct ll_pool_chunk *h = p->head;
+        if (h == p->tail) {
+            h->used = 0; /* empty: reuse from the start */
+            break;
+        }
+        p->head = h->next;
+        ll_free(p->spare);
+        p->spare = h;
+    }
+}
+
+void ll_pool_free(struct ll_pool *p)
+{
+    for (struct ll_pool_chunk *c = p->head; c;) {
+        struct ll_pool_chunk *next = c->next;
+        ll_free(c);
+        c = next;
+    }
+    ll_free(p->spare);
+    *p = (struct ll_pool){0};
+}

@@ -28,7 +28,7 @@
 #define MAX_VIA 48
 #define MAX_LINE 4096
 
-enum link_kind { LINK_PID = 'p', LINK_CONN = 'c' };
+enum link_kind { LINK_PID = 'p', LINK_CONN = 'c', LINK_SOURCE = 's' };
 
 /* A kept event; its strings are at buf + str: msg, code, via, line. */
 struct sev {
@@ -63,12 +63,15 @@ struct session {
     struct sev *ev;
     struct svc_seen *svcs;
     struct link *links; /* links this session taught */
+    uint64_t *alerts;   /* ids of alerts noted on it */
     int64_t start, end, terminal_ts;
     uint32_t buf_len, buf_cap, garbage;
     uint32_t n_kept, cap_kept;
     uint32_t ring; /* next tail slot to overwrite once the cap is reached */
     uint32_t n_events, n_errors, n_linked;
     uint32_t n_svcs, cap_svcs;
+    uint32_t n_alerts;
+    uint32_t serial; /* unique per session: cheap "already taught" marks */
     uint16_t corr_len;                /* the correlation id is buf[0, corr_len) */
 };
 
@@ -130,9 +133,9 @@ struct ll_correlator {
     struct ll_corr_conf conf;
     struct ll_corr_out out;
 
-    struct ll__idmap sessions; /* newest session of each id */
-    struct ll__idmap links;
-    struct ll__idmap tombs;
+    struct ll_idmap sessions; /* newest session of each id */
+    struct ll_idmap links;
+    struct ll_idmap tombs;
     struct tomb *tomb_head, *tomb_tail;
     struct ll__names names;
     size_t n_open;
@@ -144,7 +147,7 @@ struct ll_correlator {
     uint32_t *heap; /* active sources, min-heap on newest */
     size_t n_heap, cap_heap;
 
-    struct ll__pool pending_pool; /* events without an id waiting for the watermark */
+    struct ll_pool pending_pool; /* events without an id waiting for the watermark */
     struct pending **pending;     /* min-heap on (ts, arrival) */
     size_t n_pending, cap_pending;
     uint64_t pending_seq;
@@ -160,6 +163,7 @@ struct ll_correlator {
     struct ll_orphans *o_orph;
 
     uint32_t cache_source, cache_service, cache_host; /* last names interned */
+    uint32_t serial; /* of the last session opened */
 
     uint64_t timelines, orphans, linked, late, evicted, open_max;
 };
@@ -312,9 +316,10 @@ static struct sev make_sev(struct ll_correlator *c, struct session *s,
     struct ll_str code = cut(ev->err_code, MAX_CODE);
     struct ll_str line = c->conf.keep_lines ? cut(ev->line, MAX_LINE) : LL_STR_NULL;
     via = cut(via, MAX_VIA);
+    uint32_t flags = ev->flags | (ev->match ? LL_EV_MATCHED : 0);
     struct sev e = {.ts = ev->ts_ns, .offset = ev->pos.offset, .source = source,
                     .service = service, .msg_len = (uint16_t)msg.len,
-                    .line_len = (uint16_t)line.len, .flags = (uint16_t)ev->flags,
+                    .line_len = (uint16_t)line.len, .flags = (uint16_t)flags,
                     .code_len = (uint8_t)code.len, .via_len = (uint8_t)via.len,
                     .level = ev->level};
     size_t total = msg.len + code.len + via.len + line.len;
@@ -514,14 +519,14 @@ static void teach(struct ll_correlator *c, struct session *s, char kind, struct 
     char key[80];
     size_t len = make_key(kind, value, key, sizeof key);
     uint64_t hash = ll_hash64(key, len, 0x11);
-    struct link *l = ll__idmap_get(&c->links, hash, (struct ll_str){key, len});
+    struct link *l = ll_idmap_get(&c->links, hash, (struct ll_str){key, len});
     if (!l) {
         l = ll_malloc(sizeof *l + len);
         *l = (struct link){.hash = hash, .len = (uint16_t)len};
         memcpy(l->key, key, len);
         set_teacher(l, own_pid, ev, source, service, host);
         link_own(l, s);
-        ll__idmap_put(&c->links, hash, l);
+        ll_idmap_put(&c->links, hash, l);
         return;
     }
     if (l->owner == s) {
@@ -548,6 +553,11 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
     if (ev->flags & LL_EV_HAS_PID)
         teach(c, s, LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), true, ev, source, service,
               host);
+    /* The source itself, for raw lines printed by the same process. */
+    if (c->names.v[source].taught_by != s->serial) {
+        teach(c, s, LINK_SOURCE, name_of(c, source), false, ev, source, service, host);
+        c->names.v[source].taught_by = s->serial;
+    }
     if (ev->conn_id.len)
         teach(c, s, LINK_CONN, ev->conn_id, false, ev, source, service, host);
 }
@@ -575,7 +585,9 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
     char pbuf[24];
     struct key_try keys[2];
     int n = 0;
-    if (ev->flags & LL_EV_HAS_PID)
+    if (ev->flags & LL_EV_RAW)
+        keys[n++] = (struct key_try){LINK_SOURCE, ev->pos.source, "source"};
+    else if (ev->flags & LL_EV_HAS_PID)
         keys[n++] = (struct key_try){LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), "pid"};
     if (ev->conn_id.len)
         keys[n++] = (struct key_try){LINK_CONN, ev->conn_id, "conn"};
@@ -583,15 +595,18 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
         char key[80];
         size_t len = make_key(keys[i].kind, keys[i].value, key, sizeof key);
         struct link *l =
-            ll__idmap_get(&c->links, ll_hash64(key, len, 0x11), (struct ll_str){key, len});
+            ll_idmap_get(&c->links, ll_hash64(key, len, 0x11), (struct ll_str){key, len});
         if (!l || l->ambiguous || (l->own_pid && l->teacher_service == service))
             continue;
         if (l->teacher_host != LL__NAME_NONE && host != LL__NAME_NONE && l->teacher_host != host)
             continue;
         if (!joinable(c, l->owner, ev->ts_ns))
             continue;
-        snprintf(via, via_size, "%s:%.*s", keys[i].label, (int)keys[i].value.len,
-                 keys[i].value.ptr);
+        if (keys[i].kind == LINK_SOURCE)
+            snprintf(via, via_size, "source");
+        else
+            snprintf(via, via_size, "%s:%.*s", keys[i].label, (int)keys[i].value.len,
+                     keys[i].value.ptr);
         return l;
     }
     return NULL;
@@ -608,6 +623,7 @@ static void session_free(struct session *s)
         ll_free(s->ev);
     if (s->svcs != inline_svcs(s))
         ll_free(s->svcs);
+    ll_free(s->alerts);
     ll_free(s);
 }
 
@@ -666,19 +682,19 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
     size_t room = (id.len + first_bytes + 7) & ~(size_t)7;
     struct session *s = ll_malloc(sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev) + room);
     *s = (struct session){.start = ev->ts_ns, .end = ev->ts_ns, .terminal_ts = LL_TIME_NONE,
-                          .corr_len = (uint16_t)id.len,
+                          .corr_len = (uint16_t)id.len, .serial = ++c->serial,
                           .buf_cap = (uint32_t)room, .cap_kept = 1, .cap_svcs = 1};
     ll_timer_init(&s->timer);
     s->buf = inline_buf(s);
     s->ev = inline_ev(s);
     s->svcs = inline_svcs(s);
     buf_add(s, id);
-    struct session *head = ll__idmap_get(&c->sessions, hash, id);
+    struct session *head = ll_idmap_get(&c->sessions, hash, id);
     if (head) {
         s->older = head;
-        ll__idmap_replace(&c->sessions, hash, head, s);
+        ll_idmap_replace(&c->sessions, hash, head, s);
     } else {
-        ll__idmap_put(&c->sessions, hash, s);
+        ll_idmap_put(&c->sessions, hash, s);
     }
     if (++c->n_open > c->open_max)
         c->open_max = c->n_open;
@@ -689,12 +705,12 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
 static void chain_remove(struct ll_correlator *c, struct session *s)
 {
     uint64_t hash = id_hash(session_id(s));
-    struct session *head = ll__idmap_get(&c->sessions, hash, session_id(s));
+    struct session *head = ll_idmap_get(&c->sessions, hash, session_id(s));
     if (head == s) {
         if (s->older)
-            ll__idmap_replace(&c->sessions, hash, s, s->older);
+            ll_idmap_replace(&c->sessions, hash, s, s->older);
         else
-            ll__idmap_del(&c->sessions, hash, s);
+            ll_idmap_del(&c->sessions, hash, s);
     } else {
         struct session *p = head;
         while (p->older != s)
@@ -745,7 +761,7 @@ static struct session *find_session(struct ll_correlator *c, uint64_t hash,
                                     const struct ll_event *ev)
 {
     struct session *joined = NULL;
-    struct session *s = ll__idmap_get(&c->sessions, hash, ev->corr_id);
+    struct session *s = ll_idmap_get(&c->sessions, hash, ev->corr_id);
     while (s) {
         struct session *older = s->older;
         if (joinable(c, s, ev->ts_ns)) {
@@ -811,6 +827,18 @@ static struct ll_str hop_from(struct ll_correlator *c, struct session *s,
     return prev ? name_of(c, prev->service) : LL_STR("");
 }
 
+/* The id a session's record will carry: its earliest kept event names it. */
+static uint64_t session_tl_id(const struct ll_correlator *c, const struct session *s)
+{
+    const struct sev *first = &s->ev[0];
+    unsigned char off[8];
+    for (int i = 0; i < 8; i++)
+        off[i] = (unsigned char)(first->offset >> (8 * i));
+    struct ll_str src = name_of(c, first->source);
+    uint64_t id = ll_hash64(s->buf, s->corr_len, 0);
+    return ll_hash64(off, sizeof off, ll_hash64(src.ptr, src.len, id));
+}
+
 static enum ll_tl_status session_status(const struct ll_correlator *c, const struct session *s,
                                         enum ll_tl_reason why)
 {
@@ -853,13 +881,7 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
     }
     /* The id names the workflow by its earliest event, whatever the order
      * events arrived in. */
-    const struct sev *first = &s->ev[0];
-    unsigned char off[8];
-    for (int i = 0; i < 8; i++)
-        off[i] = (unsigned char)(first->offset >> (8 * i));
-    struct ll_str src = name_of(c, first->source);
-    uint64_t id = ll_hash64(s->buf, s->corr_len, 0);
-    id = ll_hash64(off, sizeof off, ll_hash64(src.ptr, src.len, id));
+    uint64_t id = session_tl_id(c, s);
     struct ll_timeline tl = {
         .id = id,
         .corr_id = session_id(s),
@@ -878,12 +900,14 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
         .n_dropped = s->n_events - s->n_kept,
         .n_linked = s->n_linked,
         .terminal = s->terminal_ts != LL_TIME_NONE,
+        .alerts = s->alerts,
+        .n_alerts = s->n_alerts,
     };
     c->timelines++;
     c->out.timeline(c->out.ctx, &tl);
     /* Remember it, so events that come after can be told late. */
     uint64_t hash = id_hash(session_id(s));
-    struct tomb *t = ll__idmap_get(&c->tombs, hash, session_id(s));
+    struct tomb *t = ll_idmap_get(&c->tombs, hash, session_id(s));
     if (!t) {
         t = ll_malloc(sizeof *t + s->corr_len);
         t->hash = hash;
@@ -895,7 +919,7 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
         else
             c->tomb_head = t;
         c->tomb_tail = t;
-        ll__idmap_put(&c->tombs, t->hash, t);
+        ll_idmap_put(&c->tombs, t->hash, t);
     }
     t->tl_id = id;
     t->start = s->start;
@@ -914,7 +938,7 @@ static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl
     while (s->links) {
         struct link *l = s->links;
         link_unown(l);
-        ll__idmap_del(&c->links, l->hash, l);
+        ll_idmap_del(&c->links, l->hash, l);
         ll_free(l);
     }
     session_free(s);
@@ -1018,7 +1042,7 @@ static void attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
     if (!final) {
         size_t extra = ev->msg.len + ev->err_code.len + ev->conn_id.len +
                        (c->conf.keep_lines ? ev->line.len : 0);
-        struct pending *p = ll__pool_alloc(&c->pending_pool, sizeof *p + extra);
+        struct pending *p = ll_pool_alloc(&c->pending_pool, sizeof *p + extra);
         struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
         *p = (struct pending){.ts = ev->ts_ns, .pid = ev->pid, .seq = c->pending_seq++,
                               .offset = ev->pos.offset,
@@ -1059,7 +1083,7 @@ static void drain_pending(struct ll_correlator *c, bool all)
             .level = p->level,
         };
         attach_or_orphan(c, &ev, p->source, p->service, p->host, true);
-        ll__pool_release(&c->pending_pool, p);
+        ll_pool_release(&c->pending_pool, p);
     }
 }
 
@@ -1153,7 +1177,7 @@ static void expire_tombs(struct ll_correlator *c)
         c->tomb_head = t->fifo_next;
         if (!c->tomb_head)
             c->tomb_tail = NULL;
-        ll__idmap_del(&c->tombs, t->hash, t);
+        ll_idmap_del(&c->tombs, t->hash, t);
         ll_free(t);
     }
 }
@@ -1164,8 +1188,11 @@ static void advance(struct ll_correlator *c, int64_t wm)
     c->wm = wm;
     if (!c->wheel_ready)
         return;
-    /* Waiting events first: they may still join a session about to close. */
+    /* Waiting events first: they may still join a session about to close;
+     * then whoever else keeps state in event time (rules). */
     drain_pending(c, false);
+    if (c->conf.on_advance)
+        c->conf.on_advance(c->conf.advance_ctx, wm, false);
     ll_timerwheel_advance(&c->wheel, wm, on_timer, c);
     if (c->n_closing) {
         qsort_r(c->closing, c->n_closing, sizeof *c->closing, cmp_closing, c);
@@ -1237,9 +1264,9 @@ ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
     if (k->max_msg_bytes > UINT16_MAX)
         k->max_msg_bytes = UINT16_MAX;
     c->out = *out;
-    ll__idmap_init(&c->sessions, 1024, session_key);
-    ll__idmap_init(&c->links, 256, link_key);
-    ll__idmap_init(&c->tombs, 1024, tomb_key);
+    ll_idmap_init(&c->sessions, 1024, session_key);
+    ll_idmap_init(&c->links, 256, link_key);
+    ll_idmap_init(&c->tombs, 1024, tomb_key);
     ll__names_init(&c->names);
     c->wm = LL_TIME_NONE;
     c->newest = INT64_MIN;
@@ -1261,7 +1288,7 @@ void ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     uint64_t hash = ll_hash64(ev->corr_id.ptr, ev->corr_id.len, 0);
     struct session *s = find_session(c, hash, ev);
     if (!s) {
-        struct tomb *t = ll__idmap_get(&c->tombs, hash, ev->corr_id);
+        struct tomb *t = ll_idmap_get(&c->tombs, hash, ev->corr_id);
         int64_t gap = c->conf.session_gap_ns;
         if (t && !t->cap && ev->ts_ns <= t->end + gap && ev->ts_ns >= t->start - gap) {
             emit_late(c, ev, t->tl_id, source, service);
@@ -1300,12 +1327,32 @@ static struct session **all_sessions(const struct ll_correlator *c, size_t *n)
 void ll_correlator_flush(ll_correlator *c)
 {
     drain_pending(c, true);
+    if (c->conf.on_advance)
+        c->conf.on_advance(c->conf.advance_ctx, INT64_MAX, true);
     size_t n;
     struct session **all = all_sessions(c, &n);
     qsort_r(all, n, sizeof *all, cmp_start, c);
     for (size_t i = 0; i < n; i++)
         session_close(c, all[i], LL_TL_CLOSED_END);
     ll_free(all);
+}
+
+uint64_t ll_correlator_note_alert(ll_correlator *c, struct ll_str corr_id, int64_t ts,
+                                  uint64_t alert_id)
+{
+    if (!corr_id.len)
+        return 0;
+    struct session *s = ll_idmap_get(&c->sessions, id_hash(corr_id), corr_id);
+    while (s && !joinable(c, s, ts))
+        s = s->older;
+    if (!s)
+        return 0;
+    for (uint32_t i = 0; i < s->n_alerts; i++)
+        if (s->alerts[i] == alert_id)
+            return session_tl_id(c, s);
+    s->alerts = ll_reallocarray(s->alerts, s->n_alerts + 1, sizeof *s->alerts);
+    s->alerts[s->n_alerts++] = alert_id;
+    return session_tl_id(c, s);
 }
 
 int64_t ll_correlator_watermark(const ll_correlator *c)
@@ -1388,13 +1435,13 @@ void ll_correlator_destroy(ll_correlator *c)
         ll_free(t);
         t = next;
     }
-    ll__idmap_free(&c->sessions);
-    ll__idmap_free(&c->links);
-    ll__idmap_free(&c->tombs);
+    ll_idmap_free(&c->sessions);
+    ll_idmap_free(&c->links);
+    ll_idmap_free(&c->tombs);
     ll__names_free(&c->names);
     while (c->n_pending)
-        ll__pool_release(&c->pending_pool, pending_pop(c));
-    ll__pool_free(&c->pending_pool);
+        ll_pool_release(&c->pending_pool, pending_pop(c));
+    ll_pool_free(&c->pending_pool);
     ll_free(c->pending);
     ll_free(c->heap);
     ll_free(c->closing);

@@ -44,7 +44,10 @@ struct ll_decoder {
     bool not_object;   /* the first top-level value is not an object */
     uint32_t pending;  /* trie node of the value after the current key */
     uint32_t stack[MAX_DEPTH];
-    struct capture cap[LL__F_COUNT];
+    struct capture *cap; /* LL__F_COUNT standard fields, then the extra paths */
+    size_t n_cap;
+    ll_match_fn *match;
+    void *match_ctx;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -245,7 +248,7 @@ static int cb_start_array(void *ctx)
     if (d->depth == 0)
         d->not_object |= d->values == 0;
     else
-        capture(d, 0, NULL, 0); /* arrays feed no field */
+        capture(d, LL__T_MAP, NULL, 0); /* an array is present, as an object is */
     if (d->depth < MAX_DEPTH)
         d->stack[d->depth] = LL__NODE_NONE;
     d->depth++;
@@ -317,10 +320,17 @@ ll_decoder *ll_decoder_new(const struct ll_decode_conf *conf, char *errstr,
     for (size_t i = 0; rc == LL_OK && i < sizeof default_paths / sizeof default_paths[0]; i++)
         rc = ll__fieldset_add(&d->fs, default_paths[i].path, default_paths[i].field,
                               (uint16_t)i, default_paths[i].types, errstr, errstr_size);
+    for (size_t i = 0; rc == LL_OK && i < conf->n_extra_paths; i++)
+        rc = ll__fieldset_add(&d->fs, conf->extra_paths[i], (enum ll__field)(LL__F_COUNT + i), 0,
+                              LL__T_ANY, errstr, errstr_size);
     if (rc != LL_OK) {
         ll_decoder_destroy(d);
         return NULL;
     }
+    d->n_cap = LL__F_COUNT + conf->n_extra_paths;
+    d->cap = ll_calloc(d->n_cap, sizeof *d->cap);
+    d->match = conf->match;
+    d->match_ctx = conf->match_ctx;
     ll__fieldset_seal(&d->fs);
     handle_renew(d);
     return d;
@@ -333,6 +343,7 @@ void ll_decoder_destroy(ll_decoder *d)
     if (d->yh)
         yajl_free(d->yh);
     ll__fieldset_free(&d->fs);
+    ll_free(d->cap);
     ll_free(d);
 }
 
@@ -441,6 +452,32 @@ static void resolve(const struct ll_decoder *d, struct ll_event *ev)
         ev->flags |= LL_EV_HAS_EXIT_CODE;
 }
 
+static uint8_t value_type(uint8_t captured)
+{
+    switch (captured) {
+    case LL__T_STRING: return LL_V_STRING;
+    case LL__T_NUMBER: return LL_V_NUMBER;
+    case LL__T_BOOL: return LL_V_BOOL;
+    case LL__T_NULL: return LL_V_NULL;
+    case LL__T_MAP: return LL_V_OBJECT;
+    default: return LL_V_NONE;
+    }
+}
+
+/* The values of the extra paths, in the order they were configured. */
+static void resolve_extra(const struct ll_decoder *d, struct ll_event *ev)
+{
+    size_t n = d->n_cap - LL__F_COUNT;
+    struct ll_value *v = ll_arena_alloc(d->arena, n * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const struct capture *c = &d->cap[LL__F_COUNT + i];
+        v[i] = c->prio == UINT16_MAX ? (struct ll_value){LL_STR_NULL, LL_V_NONE}
+                                     : (struct ll_value){c->v, value_type(c->type)};
+    }
+    ev->extra = v;
+    ev->n_extra = (uint32_t)n;
+}
+
 static int reject(struct ll_decoder *d, const char *line, size_t len, enum ll_reject *reason,
                   enum ll_reject why, const char *detail)
 {
@@ -487,7 +524,7 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
     d->values = 0;
     d->not_object = false;
     d->pending = LL__NODE_NONE;
-    memset(d->cap, 0xff, sizeof d->cap); /* prio = UINT16_MAX: nothing yet */
+    memset(d->cap, 0xff, d->n_cap * sizeof *d->cap); /* prio = UINT16_MAX: nothing yet */
 
     if (yajl_parse(d->yh, (const unsigned char *)line, len) != yajl_status_ok ||
         yajl_complete_parse(d->yh) != yajl_status_ok)
@@ -499,5 +536,21 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
         return reject(d, line, len, reason, LL_REJECT_NOT_JSON,
                       d->values ? "more than one JSON value on the line" : "no JSON value");
     resolve(d, ev);
+    if (d->n_cap > LL__F_COUNT)
+        resolve_extra(d, ev);
+    if (d->match)
+        d->match(d->match_ctx, ev, arena);
     return LL_OK;
+}
+
+void ll_decoder_raw_event(ll_decoder *d, const char *line, size_t len, struct ll_arena *arena,
+                          struct ll_event *ev)
+{
+    struct ll_pos pos = ev->pos;
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    *ev = (struct ll_event){.pos = pos, .line = {line, len}, .msg = {line, len},
+                            .ts_ns = LL_TIME_NONE, .flags = LL_EV_RAW};
+    if (d->match)
+        d->match(d->match_ctx, ev, arena);
 }

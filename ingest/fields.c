@@ -5,81 +5,6 @@
 
 #include <string.h>
 
-#define MAX_COMPONENTS 16
-
-/* Splits a path into components; bracket components may hold dots and dashes.
- * Components point into @p scratch. */
-static int parse_path(const char *path, char *scratch, struct ll_str *comp, size_t *n,
-                      char *errstr, size_t errstr_size)
-{
-    const char *p = path;
-    char *out = scratch;
-    *n = 0;
-    if (!*p) {
-        snprintf(errstr, errstr_size, "empty field path");
-        return LL_EINVAL;
-    }
-    while (*p) {
-        if (*n == MAX_COMPONENTS) {
-            snprintf(errstr, errstr_size, "field path '%s' has more than %d parts", path,
-                     MAX_COMPONENTS);
-            return LL_EINVAL;
-        }
-        char *start = out;
-        if (*p == '[') {
-            char q = p[1];
-            if (q != '"' && q != '\'') {
-                snprintf(errstr, errstr_size,
-                         "field path '%s': expected a quote after '[' at column %d", path,
-                         (int)(p - path) + 2);
-                return LL_EINVAL;
-            }
-            p += 2;
-            while (*p && *p != q) {
-                if (*p == '\\' && p[1])
-                    p++;
-                *out++ = *p++;
-            }
-            if (p[0] != q || p[1] != ']') {
-                snprintf(errstr, errstr_size, "field path '%s': unterminated [\"...\"]", path);
-                return LL_EINVAL;
-            }
-            p += 2;
-        } else {
-            while (*p && *p != '.' && *p != '[')
-                *out++ = *p++;
-        }
-        if (out == start) {
-            snprintf(errstr, errstr_size, "field path '%s': empty part at column %d", path,
-                     (int)(p - path) + 1);
-            return LL_EINVAL;
-        }
-        comp[(*n)++] = (struct ll_str){start, (size_t)(out - start)};
-        if (*p == '.') {
-            p++;
-            if (!*p) {
-                snprintf(errstr, errstr_size, "field path '%s' ends with '.'", path);
-                return LL_EINVAL;
-            }
-        } else if (*p && *p != '[') {
-            snprintf(errstr, errstr_size, "field path '%s': unexpected '%c' at column %d",
-                     path, *p, (int)(p - path) + 1);
-            return LL_EINVAL;
-        }
-    }
-    return LL_OK;
-}
-
-int ll_field_path_check(const char *path, char *errstr, size_t errstr_size)
-{
-    struct ll_str comp[MAX_COMPONENTS];
-    size_t n;
-    char *scratch = ll_malloc(strlen(path) + 1);
-    int rc = parse_path(path, scratch, comp, &n, errstr, errstr_size);
-    ll_free(scratch);
-    return rc;
-}
-
 static uint32_t node_add(struct ll__fieldset *fs, uint32_t parent, struct ll_str key)
 {
     fs->nodes = ll_reallocarray(fs->nodes, fs->n_nodes + 1, sizeof *fs->nodes);
@@ -110,10 +35,10 @@ static uint32_t child_find_slow(const struct ll__fieldset *fs, uint32_t parent,
 int ll__fieldset_add(struct ll__fieldset *fs, const char *path, enum ll__field field,
                      uint16_t prio, uint8_t types, char *errstr, size_t errstr_size)
 {
-    struct ll_str comp[MAX_COMPONENTS];
+    struct ll_str comp[LL_PATH_MAX_PARTS];
     size_t n;
     char *scratch = ll_malloc(strlen(path) + 1);
-    int rc = parse_path(path, scratch, comp, &n, errstr, errstr_size);
+    int rc = ll_field_path_parse(path, scratch, comp, &n, errstr, errstr_size);
     if (rc != LL_OK)
         goto done;
     if (fs->n_nodes == 0) {

@@ -23,6 +23,8 @@ struct input {
     size_t n, cur, cap;
     int64_t last_ts;
     int64_t head_ts; /* first usable time near the start, for untimed head lines */
+    char last_service[128]; /* of the last JSON line: raw lines are that process's too */
+    size_t last_service_len;
     bool done;
 };
 
@@ -35,6 +37,7 @@ struct ll_replay {
     struct ll_stats st;
     ll_reject_fn *on_reject;
     void *ctx;
+    bool raw_events;
     long popped; /* input whose head event was handed out last, or -1 */
     uint64_t total_size;
 };
@@ -78,7 +81,16 @@ static void decode_line(struct ll_replay *rp, struct input *in, const struct ll_
     enum ll_reject why;
     if (ll_decoder_decode(rp->dec, line->ptr, line->len, &in->arena, ev, &why) != LL_OK) {
         report_reject(rp, in, why, line, ll_decoder_error(rp->dec));
-        return;
+        if (why != LL_REJECT_NOT_JSON || !rp->raw_events)
+            return;
+        /* Still the text a process printed: rules may know it. */
+        ll_decoder_raw_event(rp->dec, line->ptr, line->len, &in->arena, ev);
+        ev->pos = (struct ll_pos){in->source, line->offset};
+        ev->service = (struct ll_str){in->last_service, in->last_service_len};
+        rp->st.raw_events++;
+    } else if (ev->service.len && ev->service.len <= sizeof in->last_service) {
+        memcpy(in->last_service, ev->service.ptr, ev->service.len);
+        in->last_service_len = ev->service.len;
     }
     if (!ev->service.len) {
         ev->service = in->service;
@@ -236,6 +248,7 @@ int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *err
     struct ll_replay *rp = ll_calloc(1, sizeof *rp);
     rp->on_reject = conf->on_reject;
     rp->ctx = conf->ctx;
+    rp->raw_events = conf->raw_events;
     rp->popped = -1;
     rp->dec = ll_decoder_new(conf->decode, errstr, errstr_size);
     if (!rp->dec) {

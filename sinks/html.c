@@ -574,6 +574,16 @@ static int html_timeline(ll_sink *s, const struct ll_timeline *tl)
     return LL_OK;
 }
 
+static int html_alert(ll_sink *s, const struct ll_alert *a)
+{
+    struct html *h = s->priv;
+    /* Alerts are few and the reason for the report: never omitted. */
+    ll_alert_to_json(&h->data, a);
+    reopen_record(&h->data);
+    ll_buf_puts(&h->data, "},\n");
+    return LL_OK;
+}
+
 static int html_late(ll_sink *s, const struct ll_late *late)
 {
     struct html *h = s->priv;
@@ -637,7 +647,8 @@ static void html_destroy(ll_sink *s)
     ll_free(h);
 }
 
-static const struct ll__sink_ops html_ops = {html_timeline, html_late, html_stats, html_destroy};
+static const struct ll__sink_ops html_ops = {html_timeline, html_late, html_alert, html_stats,
+                                             html_destroy};
 
 ll_sink *ll_sink_html_new(FILE *out, const struct ll_sink_opts *opts)
 {

@@ -92,8 +92,14 @@ void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool ev
             ll_buf_putc(b, ',');
         json_str(b, tl->services[i]);
     }
-    ll_buf_printf(b, "],\"events\":%llu,\"errors\":%llu,\"alerts\":[]",
+    ll_buf_printf(b, "],\"events\":%llu,\"errors\":%llu,\"alerts\":[",
                   (unsigned long long)tl->n_events, (unsigned long long)tl->n_errors);
+    for (size_t i = 0; i < tl->n_alerts; i++) {
+        if (i)
+            ll_buf_putc(b, ',');
+        json_id(b, tl->alerts[i]);
+    }
+    ll_buf_putc(b, ']');
     json_hops(b, tl);
     ll_buf_printf(b, ",\"linked\":%llu,\"dropped\":%llu", (unsigned long long)tl->n_linked,
                   (unsigned long long)tl->n_dropped);
@@ -106,6 +112,44 @@ void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool ev
         }
         ll_buf_putc(b, ']');
     }
+    ll_buf_puts(b, "}\n");
+}
+
+void ll_alert_to_json(struct ll_buf *b, const struct ll_alert *a)
+{
+    ll_buf_puts(b, "{\"type\":\"alert\",\"id\":");
+    json_id(b, a->id);
+    static const char *const names[] = {"rule", "symptom", "playbook", "severity", "title",
+                                        "summary"};
+    const struct ll_str vals[] = {a->rule, a->symptom, a->playbook, a->severity, a->title,
+                                  a->summary};
+    for (size_t i = 0; i < 6; i++) {
+        ll_buf_printf(b, ",\"%s\":", names[i]);
+        json_str(b, vals[i]);
+    }
+    ll_buf_puts(b, ",\"correlation_id\":");
+    json_str_or_null(b, a->corr_id);
+    ll_buf_puts(b, ",\"service\":");
+    json_str(b, a->service);
+    ll_buf_puts(b, ",\"first_seen\":");
+    json_time(b, a->first_ns);
+    ll_buf_puts(b, ",\"last_seen\":");
+    json_time(b, a->last_ns);
+    ll_buf_printf(b, ",\"count\":%llu,\"evidence\":[", (unsigned long long)a->count);
+    for (size_t i = 0; i < a->n_evidence; i++) {
+        ll_buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
+        json_str(b, a->evidence[i].pos.source);
+        ll_buf_printf(b, ",\"offset\":%llu,\"line\":", (unsigned long long)a->evidence[i].pos.offset);
+        json_str(b, a->evidence[i].line);
+        ll_buf_putc(b, '}');
+    }
+    ll_buf_puts(b, "],\"remediation\":");
+    json_str(b, a->remediation);
+    ll_buf_puts(b, ",\"timeline_id\":");
+    if (a->timeline_id)
+        json_id(b, a->timeline_id);
+    else
+        ll_buf_puts(b, "null");
     ll_buf_puts(b, "}\n");
 }
 
@@ -160,17 +204,29 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
     ll_buf_printf(b,
                   "},\"inputs\":%llu,\"input_errors\":%llu,\"lines\":%llu,\"bytes\":%llu,"
                   "\"time_inferred\":%llu,\"filtered\":%llu,\"linked\":%llu,\"late\":%llu,"
-                  "\"evicted\":%llu,\"open_max\":%llu}\n",
+                  "\"evicted\":%llu,\"open_max\":%llu,\"raw_events\":%llu,\"alerts\":%llu,"
+                  "\"alerts_suppressed\":%llu,\"alerts_rate_limited\":%llu,"
+                  "\"regex_limit_hits\":%llu}\n",
                   (unsigned long long)st->inputs, (unsigned long long)st->input_errors,
                   (unsigned long long)st->lines, (unsigned long long)st->bytes,
                   (unsigned long long)st->time_inferred, (unsigned long long)st->filtered,
                   (unsigned long long)st->linked, (unsigned long long)st->late,
-                  (unsigned long long)st->evicted, (unsigned long long)st->open_max);
+                  (unsigned long long)st->evicted, (unsigned long long)st->open_max,
+                  (unsigned long long)st->raw_events, (unsigned long long)st->alerts,
+                  (unsigned long long)st->alerts_suppressed,
+                  (unsigned long long)st->alerts_rate_limited,
+                  (unsigned long long)st->regex_limit_hits);
 }
 
 static int jsonl_timeline(ll_sink *s, const struct ll_timeline *tl)
 {
     ll_timeline_to_json(&s->buf, tl, s->opts.events);
+    return ll__sink_write(s);
+}
+
+static int jsonl_alert(ll_sink *s, const struct ll_alert *a)
+{
+    ll_alert_to_json(&s->buf, a);
     return ll__sink_write(s);
 }
 
@@ -189,7 +245,8 @@ static int jsonl_stats(ll_sink *s, const struct ll_stats *st, const struct ll_or
     return ll__sink_write(s);
 }
 
-static const struct ll__sink_ops jsonl_ops = {jsonl_timeline, jsonl_late, jsonl_stats, NULL};
+static const struct ll__sink_ops jsonl_ops = {jsonl_timeline, jsonl_late, jsonl_alert,
+                                              jsonl_stats, NULL};
 
 ll_sink *ll_sink_jsonl_new(FILE *out, const struct ll_sink_opts *opts)
 {

@@ -24,6 +24,11 @@ int ll_sink_timeline(ll_sink *s, const struct ll_timeline *tl)
     return s->ops->timeline(s, tl);
 }
 
+int ll_sink_alert(ll_sink *s, const struct ll_alert *a)
+{
+    return s->ops->alert(s, a);
+}
+
 int ll_sink_late(ll_sink *s, const struct ll_late *late)
 {
     return s->ops->late(s, late);

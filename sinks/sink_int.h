@@ -7,6 +7,7 @@
 struct ll__sink_ops {
     int (*timeline)(ll_sink *s, const struct ll_timeline *tl);
     int (*late)(ll_sink *s, const struct ll_late *late);
+    int (*alert)(ll_sink *s, const struct ll_alert *a);
     int (*stats)(ll_sink *s, const struct ll_stats *st, const struct ll_orphans *orphans,
                  size_t n_orphans);
     void (*destroy)(ll_sink *s); /* frees priv; may be NULL */

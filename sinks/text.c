@@ -56,7 +56,7 @@ static void put_event(ll_sink *s, const struct ll_tl_event *e, int64_t start, si
 {
     struct ll_buf *b = &s->buf;
     bool err = e->level >= LL_LEVEL_ERROR;
-    ll_buf_puts(b, "  ");
+    ll_buf_puts(b, (e->flags & LL_EV_MATCHED) ? " !" : "  ");
     colour(s, C_DIM);
     size_t before = b->len;
     ll_buf_putc(b, '+');
@@ -135,9 +135,15 @@ static int text_timeline(ll_sink *s, const struct ll_timeline *tl)
         ll_buf_printf(b, " (%s)", ll_tl_reason_name(tl->reason));
     ll_buf_printf(b, "  %s  ", start);
     put_duration(b, tl->end_ns - tl->start_ns);
-    ll_buf_printf(b, "  %llu event%s, %llu error%s  [%s]\n", (unsigned long long)tl->n_events,
+    ll_buf_printf(b, "  %llu event%s, %llu error%s", (unsigned long long)tl->n_events,
                   tl->n_events == 1 ? "" : "s", (unsigned long long)tl->n_errors,
-                  tl->n_errors == 1 ? "" : "s", id);
+                  tl->n_errors == 1 ? "" : "s");
+    if (tl->n_alerts) {
+        colour(s, C_RED);
+        ll_buf_printf(b, ", %zu alert%s", tl->n_alerts, tl->n_alerts == 1 ? "" : "s");
+        colour(s, C_RESET);
+    }
+    ll_buf_printf(b, "  [%s]\n", id);
     ll_buf_puts(b, "   ");
     put_hops(b, tl);
     size_t svc_w = 0;
@@ -154,6 +160,57 @@ static int text_timeline(ll_sink *s, const struct ll_timeline *tl)
     for (size_t i = 0; i < tl->n_events_kept; i++)
         put_event(s, &tl->events[i], tl->start_ns, svc_w);
     ll_buf_putc(b, '\n');
+    return ll__sink_write(s);
+}
+
+/* An alert: what, where, how often, the evidence, and what to do. */
+static int text_alert(ll_sink *s, const struct ll_alert *a)
+{
+    struct ll_buf *b = &s->buf;
+    char first[LL_TIME_BUFSZ], id[17];
+    ll_time_format(a->first_ns, first);
+    ll_id_format(a->id, id);
+    bool bad = ll_str_eq(a->severity, LL_STR("error")) || ll_str_eq(a->severity, LL_STR("critical"));
+    colour(s, C_BOLD);
+    colour(s, bad ? C_RED : C_YELLOW);
+    ll_buf_puts(b, "!! ALERT ");
+    put_text(b, a->symptom, 64);
+    ll_buf_puts(b, " [playbook ");
+    put_text(b, a->playbook, 16);
+    ll_buf_puts(b, "] ");
+    put_text(b, a->severity, 16);
+    colour(s, C_RESET);
+    ll_buf_puts(b, "  ");
+    put_text(b, a->title, 200);
+    ll_buf_printf(b, "  [%s]\n", id);
+    ll_buf_puts(b, "   ");
+    put_text(b, a->summary, 400);
+    ll_buf_putc(b, '\n');
+    ll_buf_printf(b, "   %llu time%s from %s", (unsigned long long)a->count,
+                  a->count == 1 ? "" : "s", first);
+    if (a->count > 1) {
+        ll_buf_puts(b, " over ");
+        put_duration(b, a->last_ns - a->first_ns);
+    }
+    ll_buf_puts(b, " in ");
+    put_text(b, a->service, MAX_SERVICE_COL);
+    if (a->corr_id.len) {
+        ll_buf_puts(b, ", workflow ");
+        put_text(b, a->corr_id, 128);
+    }
+    ll_buf_putc(b, '\n');
+    for (size_t i = 0; i < a->n_evidence; i++) {
+        colour(s, C_DIM);
+        ll_buf_puts(b, "   > ");
+        put_text(b, a->evidence[i].pos.source, 200);
+        ll_buf_printf(b, ":%llu  ", (unsigned long long)a->evidence[i].pos.offset);
+        colour(s, C_RESET);
+        put_text(b, a->evidence[i].line, 240);
+        ll_buf_putc(b, '\n');
+    }
+    ll_buf_puts(b, "   fix: ");
+    put_text(b, a->remediation, 2000);
+    ll_buf_puts(b, "\n\n");
     return ll__sink_write(s);
 }
 
@@ -207,6 +264,11 @@ static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orp
             ll_buf_putc(b, '\n');
         }
     }
+    if (st->alerts || st->alerts_rate_limited)
+        ll_buf_printf(b, "alerts: %llu raised (%llu more matches folded in, %llu held back by "
+                         "rate limits)\n",
+                      (unsigned long long)st->alerts, (unsigned long long)st->alerts_suppressed,
+                      (unsigned long long)st->alerts_rate_limited);
     if (st->late)
         ll_buf_printf(b, "late: %llu events arrived after their workflow closed\n",
                       (unsigned long long)st->late);
@@ -238,7 +300,8 @@ static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orp
     return ll__sink_write(s);
 }
 
-static const struct ll__sink_ops text_ops = {text_timeline, text_late, text_stats, NULL};
+static const struct ll__sink_ops text_ops = {text_timeline, text_late, text_alert, text_stats,
+                                             NULL};
 
 ll_sink *ll_sink_text_new(FILE *out, const struct ll_sink_opts *opts)
 {

@@ -11,5 +11,7 @@ enum {
 
 int ll_cmd_replay(int argc, char **argv);
 void ll_cmd_replay_usage(FILE *out);
+int ll_cmd_rules(int argc, char **argv);
+void ll_cmd_rules_usage(FILE *out);
 
 #endif

@@ -16,6 +16,7 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  replay PATH...   correlate archived JSON logs into workflow timelines\n"
+            "  rules VERB ...   lint, test or list rule files\n"
             "  help [COMMAND]   show help\n"
             "  version          show the version\n"
             "\n"
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "replay") == 0)
         return ll_cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "rules") == 0)
+        return ll_cmd_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("logloom %s\n", LL_VERSION);
         return LL_EXIT_OK;
@@ -38,6 +41,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         if (argc > 2 && strcmp(argv[2], "replay") == 0)
             ll_cmd_replay_usage(stdout);
+        else if (argc > 2 && strcmp(argv[2], "rules") == 0)
+            ll_cmd_rules_usage(stdout);
         else
             usage(stdout);
         return LL_EXIT_OK;

@@ -6,6 +6,7 @@
 #include "logloom/core.h"
 #include "logloom/correlate.h"
 #include "logloom/ingest.h"
+#include "logloom/rules.h"
 #include "logloom/sinks.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stage.h"
 
 #define PROGRESS_EVERY_NS (250 * LL_NS_PER_MS)
 
@@ -39,6 +41,9 @@ struct replay_opts {
     size_t n_service_paths;
     const char **terminal; /* --terminal messages */
     size_t n_terminal;
+    const char **rules; /* --rules paths ("builtin": the built-in pack) */
+    size_t n_rules;
+    bool no_rules;
     struct ll_corr_conf corr;
 };
 
@@ -71,6 +76,10 @@ void ll_cmd_replay_usage(FILE *out)
             "  -q, --quiet             no progress line and no summary on stderr\n"
             "  --html FILE             also write a self-contained HTML report to FILE,\n"
             "                          with each event's raw line\n"
+            "rules:\n"
+            "  --rules PATH            rule file or directory (repeatable; replaces the\n"
+            "                          built-in pack, which 'builtin' names)\n"
+            "  --no-rules              correlate only\n"
             "input:\n"
             "  --dead-letter FILE      append rejected lines to FILE as JSON lines\n"
             "  --max-line-bytes N      longer lines are rejected (default 1M; K/M suffix)\n"
@@ -144,7 +153,7 @@ enum {
     OPT_FORMAT = 256, OPT_EVENTS, OPT_COLOR, OPT_ID, OPT_FROM, OPT_TO, OPT_DEAD,
     OPT_MAXLINE, OPT_IDFIELD, OPT_SVCFIELD, OPT_GAP, OPT_LATE, OPT_IDLE, OPT_TERMINAL,
     OPT_MAXSPAN, OPT_MAXEVENTS, OPT_MAXKEPT, OPT_MAXOPEN, OPT_BATCH,
-    OPT_HTML,
+    OPT_HTML, OPT_RULES, OPT_NORULES,
 };
 
 static const struct option long_opts[] = {
@@ -167,6 +176,8 @@ static const struct option long_opts[] = {
     {"max-events-kept", required_argument, NULL, OPT_MAXKEPT},
     {"max-open", required_argument, NULL, OPT_MAXOPEN},
     {"html", required_argument, NULL, OPT_HTML},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"no-rules", no_argument, NULL, OPT_NORULES},
     {"batch-events", required_argument, NULL, OPT_BATCH},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -228,6 +239,8 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
     case OPT_TO: return parse_time_opt(arg, &o->to);
     case OPT_DEAD: o->dead_letter = arg; return 0;
     case OPT_HTML: o->html = arg; return 0;
+    case OPT_RULES: push(&o->rules, &o->n_rules, arg); return 0;
+    case OPT_NORULES: o->no_rules = true; return 0;
     case OPT_MAXLINE:
         return parse_size(arg, &o->max_line) ? 0
                                                : usage_error("bad --max-line-bytes '%s'", arg);
@@ -305,6 +318,17 @@ static void on_timeline(void *ctx, const struct ll_timeline *tl)
         r->out_rc = ll_sink_timeline(r->sink, tl);
     if (r->html && wanted(r, tl->corr_id) && r->out_rc == LL_OK)
         r->out_rc = ll_sink_timeline(r->html, tl);
+}
+
+static void on_alert(void *ctx, const struct ll_alert *a)
+{
+    struct run *r = ctx;
+    if (r->o->n_ids && !wanted(r, a->corr_id))
+        return;
+    if (r->out_rc == LL_OK)
+        r->out_rc = ll_sink_alert(r->sink, a);
+    if (r->html && r->out_rc == LL_OK)
+        r->out_rc = ll_sink_alert(r->html, a);
 }
 
 static void on_late(void *ctx, const struct ll_late *late)
@@ -472,7 +496,30 @@ static int finish_html(struct run *r, int rc, const struct ll_stats *st,
     return rc;
 }
 
-static int run_pipeline(struct run *r, ll_replay *rp, ll_correlator *corr, struct ll_stats *st)
+/* --rules, or the built-in pack; problems printed with their places. */
+static ll_ruleset *load_rules(const struct replay_opts *o)
+{
+    const char **paths = ll_calloc(o->n_rules ? o->n_rules : 1, sizeof *paths);
+    size_t n = 0;
+    bool builtin = o->n_rules == 0;
+    for (size_t i = 0; i < o->n_rules; i++) {
+        if (strcmp(o->rules[i], "builtin") == 0)
+            builtin = true;
+        else
+            paths[n++] = o->rules[i];
+    }
+    struct ll_diags diags = {0};
+    ll_ruleset *rs = NULL;
+    if (ll_ruleset_load(paths, n, builtin, &rs, &diags) != LL_OK)
+        fprintf(stderr, "logloom replay: the rules have errors:\n");
+    ll_diags_print(&diags, stderr);
+    ll_diags_free(&diags);
+    ll_free(paths);
+    return rs;
+}
+
+static int run_pipeline(struct run *r, ll_replay *rp, struct ll__stage *stage,
+                        struct ll_stats *st)
 {
     bool show_progress = !r->o->quiet && isatty(STDERR_FILENO);
     int64_t t0 = ll_clock_mono_ns(), next_progress = t0 + PROGRESS_EVERY_NS;
@@ -483,13 +530,13 @@ static int run_pipeline(struct run *r, ll_replay *rp, ll_correlator *corr, struc
             st->filtered++;
             continue;
         }
-        ll_correlator_push(corr, ev);
+        ll__stage_push(stage, ev);
         if (show_progress && (++n & 4095) == 0 && ll_clock_mono_ns() >= next_progress) {
             progress(rp, n, t0);
             next_progress = ll_clock_mono_ns() + PROGRESS_EVERY_NS;
         }
     }
-    ll_correlator_flush(corr);
+    ll__stage_flush(stage);
     if (show_progress)
         fprintf(stderr, "\r\033[K");
     return r->out_rc;
@@ -502,7 +549,10 @@ int ll_cmd_replay(int argc, char **argv)
     struct ll_input_list files = {0};
     struct run r = {.o = &o};
     ll_replay *rp = NULL;
-    ll_correlator *corr = NULL;
+    ll_ruleset *rules = NULL;
+    ll_rule_eval *eval = NULL;
+    struct ll__stage stage = {0};
+    bool stage_ready = false;
     char err[512];
     int status = LL_EXIT_USAGE;
     if (rc != 0) {
@@ -519,10 +569,25 @@ int ll_cmd_replay(int argc, char **argv)
         goto done;
     if (o.html && !open_html(&r, &o.corr))
         goto done;
-    struct ll_decode_conf dconf = {o.id_paths, o.n_id_paths, o.service_paths,
-                                   o.n_service_paths};
-    struct ll_replay_conf rconf = {(const char *const *)files.paths, files.n, o.max_line,
-                                   o.batch_events, &dconf, on_reject, &r};
+    if (!o.no_rules && !(rules = load_rules(&o)))
+        goto done;
+    struct ll_decode_conf dconf = {.id_paths = o.id_paths, .n_id_paths = o.n_id_paths,
+                                   .service_paths = o.service_paths,
+                                   .n_service_paths = o.n_service_paths};
+    if (rules) {
+        eval = ll_rule_eval_new(rules);
+        dconf.extra_paths = ll_ruleset_extra_paths(rules, &dconf.n_extra_paths);
+        dconf.match = ll_rule_eval_match;
+        dconf.match_ctx = eval;
+    }
+    struct ll_replay_conf rconf = {.files = (const char *const *)files.paths,
+                                   .n_files = files.n,
+                                   .max_line = o.max_line,
+                                   .batch_events = o.batch_events,
+                                   .raw_events = rules != NULL,
+                                   .decode = &dconf,
+                                   .on_reject = on_reject,
+                                   .ctx = &r};
     if (ll_replay_open(&rconf, &rp, err, sizeof err) != LL_OK) {
         fprintf(stderr, "logloom replay: %s\n", err);
         goto done;
@@ -533,18 +598,21 @@ int ll_cmd_replay(int argc, char **argv)
         o.corr.is_terminal = is_terminal;
         o.corr.terminal_ctx = &o;
     }
-    struct ll_corr_out out = {on_timeline, on_late, &r};
-    corr = ll_correlator_new(&o.corr, &out);
+    struct ll__stage_out out = {on_timeline, on_late, on_alert, &r};
+    ll__stage_init(&stage, &o.corr, rules, &out);
+    stage_ready = true;
 
     int64_t t0 = ll_clock_mono_ns();
     struct ll_stats st = {0};
-    rc = run_pipeline(&r, rp, corr, &st);
+    rc = run_pipeline(&r, rp, &stage, &st);
     uint64_t filtered = st.filtered;
     st = *ll_replay_stats(rp);
     st.filtered = filtered;
-    ll_correlator_stats(corr, &st);
+    ll__stage_stats(&stage, &st);
+    if (eval)
+        st.regex_limit_hits = ll_rule_eval_limit_hits(eval);
     size_t n_orph;
-    const struct ll_orphans *orph = ll_correlator_orphans(corr, &n_orph);
+    const struct ll_orphans *orph = ll_correlator_orphans(stage.corr, &n_orph);
     if (rc == LL_OK)
         rc = ll_sink_stats(r.sink, &st, orph, n_orph);
     if (rc == LL_OK)
@@ -561,8 +629,11 @@ int ll_cmd_replay(int argc, char **argv)
         status = LL_EXIT_FAILURE;
     }
 done:
-    ll_correlator_destroy(corr);
+    if (stage_ready)
+        ll__stage_destroy(&stage);
     ll_replay_close(rp);
+    ll_rule_eval_destroy(eval);
+    ll_ruleset_destroy(rules);
     ll_sink_destroy(r.sink);
     ll_sink_destroy(r.html);
     if (r.html_fp)
@@ -575,5 +646,6 @@ done:
     ll_free(o.id_paths);
     ll_free(o.service_paths);
     ll_free(o.terminal);
+    ll_free(o.rules);
     return status;
 }

@@ -137,6 +137,73 @@ void ll_arena_free(struct ll_arena *a);
 /** @returns the bytes the arena holds from the allocator. */
 size_t ll_arena_footprint(const struct ll_arena *a);
 
+/** @brief Pool of variable-size records allocated in order and released in
+ *         any order: chunks are freed once every record in them is released,
+ *         so records that live about as long as each other cost no allocation
+ *         each. Caller-allocated; zero-initialise. */
+struct ll_pool {
+    struct ll_pool_chunk *head, *tail, *spare; /* private */
+    size_t live;                               /* records not yet released */
+};
+
+/** @returns @p size bytes, 8-aligned, valid until released. */
+void *ll_pool_alloc(struct ll_pool *p, size_t size);
+/** @brief Release a record of @p p. */
+void ll_pool_release(struct ll_pool *p, void *rec);
+/** @brief Release all memory, live records included. */
+void ll_pool_free(struct ll_pool *p);
+
+/* ------------------------------------------------------------------------ */
+/* Field paths                                                               */
+
+#define LL_PATH_MAX_PARTS 16
+
+/** @brief Split a field path such as `err.code`, `req.headers["x-request-id"]`
+ *         or `["log.level"]` into its keys.
+ *  @param scratch at least strlen(path) + 1 bytes; @p parts point into it.
+ *  @param OUT parts, n the keys (LL_PATH_MAX_PARTS at most).
+ *  @returns LL_OK, or LL_EINVAL with the reason in @p errstr. */
+int ll_field_path_parse(const char *path, char *scratch, struct ll_str *parts, size_t *n,
+                        char *errstr, size_t errstr_size);
+/** @brief Check the syntax of a field path (see ll_field_path_parse()). */
+int ll_field_path_check(const char *path, char *errstr, size_t errstr_size);
+
+/* ------------------------------------------------------------------------ */
+/* Id map                                                                    */
+
+/** @brief Hash map of records that carry their own key: open addressing,
+ *         linear probing, the hash stored beside the pointer so probing never
+ *         touches the records, deletion by backward shift. The load stays at
+ *         most one half. Caller-allocated; call ll_idmap_init() first. */
+
+struct ll_idslot {
+    uint64_t hash;
+    void *p;
+};
+
+/* Returns the key of a record stored in the map. */
+typedef struct ll_str ll_idmap_key_fn(const void *p);
+
+struct ll_idmap {
+    struct ll_idslot *slots;
+    size_t n_slots; /* a power of two */
+    size_t n;
+    ll_idmap_key_fn *key;
+};
+
+void ll_idmap_init(struct ll_idmap *m, size_t n_slots, ll_idmap_key_fn *key);
+void ll_idmap_free(struct ll_idmap *m);
+/* The record with this key, or NULL. */
+void *ll_idmap_get(const struct ll_idmap *m, uint64_t hash, struct ll_str key);
+/* Adds a record whose key is not in the map yet. */
+void ll_idmap_put(struct ll_idmap *m, uint64_t hash, void *p);
+/* Points the slot of @p old (same key) at @p p instead. */
+void ll_idmap_replace(struct ll_idmap *m, uint64_t hash, const void *old, void *p);
+/* Removes the record @p p (by identity). */
+void ll_idmap_del(struct ll_idmap *m, uint64_t hash, const void *p);
+/* Bytes the table itself holds. */
+size_t ll_idmap_footprint(const struct ll_idmap *m);
+
 /* ------------------------------------------------------------------------ */
 /* Hashing                                                                   */
 
@@ -291,6 +358,24 @@ enum ll_event_flag {
     LL_EV_SERVICE_FROM_NAME = 1u << 5, /**< service taken from the file name */
     LL_EV_HAS_CHILD_PID = 1u << 6,     /**< the line names a child process's pid */
     LL_EV_LINKED = 1u << 7,            /**< joined its workflow through a link key */
+    LL_EV_RAW = 1u << 8,               /**< not JSON: the text of a line a process printed */
+    LL_EV_MATCHED = 1u << 9,           /**< matched a step of a loaded rule */
+};
+
+/** @brief Kind of a JSON value taken from a line. */
+enum ll_vtype {
+    LL_V_NONE = 0, /**< absent */
+    LL_V_STRING,
+    LL_V_NUMBER, /**< the number's text as written */
+    LL_V_BOOL,   /**< "true" or "false" */
+    LL_V_NULL,
+    LL_V_OBJECT, /**< present, an object or array (no text) */
+};
+
+/** @brief A value at a field path (borrowed like the event's strings). */
+struct ll_value {
+    struct ll_str s;
+    uint8_t type; /**< enum ll_vtype */
 };
 
 /** @brief A decoded log line. Every view points into the raw line or into the
@@ -314,6 +399,9 @@ struct ll_event {
     int64_t child_pid; /**< a spawned child's pid (link key) */
     int64_t err_errno;
     int64_t exit_code;
+    const struct ll_value *extra; /**< further paths the decoder was asked for */
+    const uint64_t *match;        /**< bits of the stateless rule steps that matched */
+    uint32_t n_extra;
     uint32_t flags; /**< enum ll_event_flag */
     uint8_t level;  /**< enum ll_level */
 };
@@ -387,6 +475,8 @@ struct ll_timeline {
     uint64_t n_dropped; /**< events counted but not kept (the middle of a long one) */
     uint64_t n_linked;  /**< events joined through link keys */
     bool terminal;      /**< a terminal event was seen */
+    const uint64_t *alerts; /**< ids of the alerts raised on its events */
+    size_t n_alerts;
 };
 
 /** @brief An event that arrived after its workflow closed. */
@@ -394,6 +484,32 @@ struct ll_late {
     uint64_t timeline_id; /**< the closed timeline it belongs to, or 0 if forgotten */
     struct ll_str corr_id;
     struct ll_tl_event ev;
+};
+
+/** @brief A line an alert cites. */
+struct ll_evidence {
+    struct ll_pos pos;
+    int64_t ts_ns;
+    struct ll_str line;
+};
+
+/** @brief A raised alert, as sinks receive it (borrowed for the call). */
+struct ll_alert {
+    uint64_t id; /**< hash of rule, group key and the opening event's position */
+    struct ll_str rule;
+    struct ll_str symptom;
+    struct ll_str playbook; /**< playbook section, e.g. "5.1" */
+    struct ll_str severity; /**< "info", "warning", "error" or "critical" */
+    struct ll_str title;
+    struct ll_str summary;
+    struct ll_str corr_id; /**< empty when the events had none */
+    struct ll_str service;
+    struct ll_str remediation;
+    int64_t first_ns, last_ns;
+    uint64_t count;
+    uint64_t timeline_id; /**< 0 when not tied to a workflow */
+    const struct ll_evidence *evidence;
+    size_t n_evidence;
 };
 
 /** @brief Events of one service that no workflow could claim. */
@@ -431,7 +547,8 @@ struct ll_stats {
     uint64_t input_errors; /**< inputs that ended early (truncated .gz, EIO) */
     uint64_t bytes;        /**< decompressed bytes read */
     uint64_t lines;        /**< non-blank lines seen */
-    uint64_t events;       /**< lines accepted as events */
+    uint64_t events;       /**< events delivered, raw ones included */
+    uint64_t raw_events;   /**< lines that are not JSON, delivered as raw events */
     uint64_t rejected[LL_REJECT__COUNT];
     uint64_t time_inferred;
     uint64_t filtered; /**< events outside --from/--to */
@@ -441,6 +558,10 @@ struct ll_stats {
     uint64_t late;     /**< events that arrived after their workflow closed */
     uint64_t evicted;  /**< timelines closed early by max_open_timelines */
     uint64_t open_max; /**< most timelines open at once */
+    uint64_t alerts;   /**< alerts raised */
+    uint64_t alerts_suppressed;   /**< matches folded into an open alert */
+    uint64_t alerts_rate_limited; /**< alerts a rule's rate cap held back */
+    uint64_t regex_limit_hits;    /**< regex evaluations stopped by a limit */
 };
 
 /** @brief A named counter, e.g. orphan events of one service. */

@@ -16,8 +16,10 @@
  *
  * Events without a correlation id join a workflow through link keys learned
  * from events that had one: a child's pid (a parent logs `childPid` with the
- * id; the child logs its own `pid`), or a connection id. The rest are orphans,
- * counted per service. Events that arrive after their timeline closed are
+ * id; the child logs its own `pid`), or a connection id. Raw events (text a
+ * process printed, such as a crash report) join the workflow their source
+ * belongs to when that source has carried one workflow only. The rest are
+ * orphans, counted per service. Events that arrive after their timeline closed are
  * handed out as late, never dropped silently.
  *
  * Ownership: push() copies what it keeps, so events need only live for the
@@ -36,6 +38,12 @@ extern "C" {
  *         finished"); called for events that have a correlation id. */
 typedef bool ll_terminal_fn(void *ctx, const struct ll_event *ev);
 
+/** @brief Called when the watermark rises, before any timeline it passes is
+ *         closed, and once with @p final set when the input ends: the place
+ *         for stateful rules to catch up, so that the alerts they open can
+ *         still be noted on timelines about to close. */
+typedef void ll_advance_fn(void *ctx, int64_t watermark, bool final);
+
 struct ll_corr_conf {
     int64_t session_gap_ns;      /**< 0: 30 s */
     int64_t allowed_lateness_ns; /**< 0: 5 s; negative: none */
@@ -48,6 +56,8 @@ struct ll_corr_conf {
     bool keep_lines;             /**< keep each kept event's raw line (4096 bytes at most) */
     ll_terminal_fn *is_terminal; /**< NULL: no terminal events */
     void *terminal_ctx;
+    ll_advance_fn *on_advance; /**< NULL: none */
+    void *advance_ctx;
 };
 
 /** @brief Where the correlator's output goes (records borrowed for the call). */
@@ -72,6 +82,12 @@ void ll_correlator_push(ll_correlator *c, const struct ll_event *ev);
 /** @brief The input has ended: resolve waiting events and close every open
  *         timeline with reason "end", in order of their earliest event. */
 void ll_correlator_flush(ll_correlator *c);
+
+/** @brief Note alert @p alert_id on the open timeline of @p corr_id that
+ *         holds time @p ts, so its record lists the alert.
+ *  @returns that timeline's id, or 0 if none is open. */
+uint64_t ll_correlator_note_alert(ll_correlator *c, struct ll_str corr_id, int64_t ts,
+                                  uint64_t alert_id);
 
 /** @returns the pipeline watermark (LL_TIME_NONE before the first event). */
 int64_t ll_correlator_watermark(const ll_correlator *c);

@@ -26,13 +26,14 @@ extern const char *const ll_default_id_paths[];
 /** @brief Default service paths, in priority order (NULL-terminated). */
 extern const char *const ll_default_service_paths[];
 
-/** @brief Check the syntax of a field path such as `err.code`,
- *         `req.headers["x-request-id"]` or `["log.level"]`.
- *  @returns LL_OK, or LL_EINVAL with the reason in @p errstr. */
-int ll_field_path_check(const char *path, char *errstr, size_t errstr_size);
 
 /* ------------------------------------------------------------------------ */
 /* Decoder                                                                   */
+
+/** @brief Computes the stateless rule bits of a decoded event (sets
+ *         ev->match, allocating from @p arena). Called by the decoder for
+ *         every event it produces, raw ones included. */
+typedef void ll_match_fn(void *ctx, struct ll_event *ev, struct ll_arena *arena);
 
 /** @brief What the decoder extracts. NULL lists mean the defaults. */
 struct ll_decode_conf {
@@ -40,6 +41,10 @@ struct ll_decode_conf {
     size_t n_id_paths;
     const char *const *service_paths; /**< service name, first match wins */
     size_t n_service_paths;
+    const char *const *extra_paths; /**< further paths, delivered in ev->extra in order */
+    size_t n_extra_paths;
+    ll_match_fn *match; /**< may be NULL */
+    void *match_ctx;
 };
 
 typedef struct ll_decoder ll_decoder;
@@ -66,6 +71,13 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
 
 /** @returns a description of the last rejected line's problem (borrowed). */
 const char *ll_decoder_error(const ll_decoder *d);
+
+/** @brief Make @p ev a raw event for a line that is not JSON (a crash
+ *         report, a stack trace a process printed): the message is the line,
+ *         flagged LL_EV_RAW, no time (LL_TIME_NONE), so rules can still see
+ *         it. The caller sets ev->pos and the service. */
+void ll_decoder_raw_event(ll_decoder *d, const char *line, size_t len, struct ll_arena *arena,
+                          struct ll_event *ev);
 
 /* ------------------------------------------------------------------------ */
 /* Line reader                                                               */
@@ -150,6 +162,7 @@ struct ll_replay_conf {
     size_t n_files;
     size_t max_line;     /**< 0: 1 MiB */
     size_t batch_events; /**< events decoded ahead per input; 0: from the read size */
+    bool raw_events;     /**< lines that are not JSON are also delivered as raw events */
     const struct ll_decode_conf *decode;
     ll_reject_fn *on_reject; /**< may be NULL */
     void *ctx;

@@ -37,6 +37,8 @@ ll_sink *ll_sink_html_new(FILE *out, const struct ll_sink_opts *opts);
 
 /** @brief Deliver a closed timeline. @returns LL_OK or LL_EIO. */
 int ll_sink_timeline(ll_sink *s, const struct ll_timeline *tl);
+/** @brief Deliver an alert. @returns LL_OK or LL_EIO. */
+int ll_sink_alert(ll_sink *s, const struct ll_alert *a);
 /** @brief Deliver an event that arrived after its workflow closed.
  *  @returns LL_OK or LL_EIO. */
 int ll_sink_late(ll_sink *s, const struct ll_late *late);
@@ -51,6 +53,8 @@ void ll_sink_destroy(ll_sink *s);
 /** @brief Append the JSON line of a timeline record (with a trailing newline)
  *         to @p b. Shared by every sink that writes the JSONL contract. */
 void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool events);
+/** @brief Append the JSON line of an alert record to @p b. */
+void ll_alert_to_json(struct ll_buf *b, const struct ll_alert *a);
 /** @brief Append the JSON line of a late event record to @p b. */
 void ll_late_to_json(struct ll_buf *b, const struct ll_late *late);
 /** @brief Append the JSON line of one service's orphan summary to @p b. */

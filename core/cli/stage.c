@@ -1,0 +1,101 @@
+/* The ordered stage: events reach the rule engine (which keeps only what
+ * matched) and the correlator; when the correlator's watermark rises, the
+ * engine catches up first, so alerts it opens are noted on their timelines
+ * before those close; a closing timeline is offered to timeline rules, and
+ * goes out with every alert raised on it. */
+#include "stage.h"
+
+#include <string.h>
+
+/* Timeline rules that may fire on one workflow at most. */
+#define LL__TIMELINE_ALERTS_MAX 64
+
+static void on_advance(void *ctx, int64_t wm, bool final)
+{
+    struct ll__stage *st = ctx;
+    ll_rule_engine_advance(st->eng, wm, final);
+}
+
+static uint64_t on_opened(void *ctx, uint64_t alert_id, struct ll_str corr_id, int64_t ts)
+{
+    struct ll__stage *st = ctx;
+    return ll_correlator_note_alert(st->corr, corr_id, ts, alert_id);
+}
+
+static void on_alert(void *ctx, const struct ll_alert *a)
+{
+    struct ll__stage *st = ctx;
+    st->out.alert(st->out.ctx, a);
+}
+
+static void on_timeline(void *ctx, const struct ll_timeline *tl)
+{
+    struct ll__stage *st = ctx;
+    if (!st->eng) {
+        st->out.timeline(st->out.ctx, tl);
+        return;
+    }
+    size_t room = tl->n_alerts + LL__TIMELINE_ALERTS_MAX;
+    if (room > st->cap_ids) {
+        st->cap_ids = room;
+        st->ids = ll_reallocarray(st->ids, room, sizeof *st->ids);
+    }
+    if (tl->n_alerts)
+        memcpy(st->ids, tl->alerts, tl->n_alerts * sizeof *st->ids);
+    size_t n = tl->n_alerts + ll_rule_engine_timeline(st->eng, tl, st->ids + tl->n_alerts,
+                                                      LL__TIMELINE_ALERTS_MAX);
+    struct ll_timeline with = *tl;
+    with.alerts = st->ids;
+    with.n_alerts = n;
+    st->out.timeline(st->out.ctx, &with);
+}
+
+static void on_late(void *ctx, const struct ll_late *late)
+{
+    struct ll__stage *st = ctx;
+    if (st->out.late)
+        st->out.late(st->out.ctx, late);
+}
+
+void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
+                    const struct ll__stage_out *out)
+{
+    *st = (struct ll__stage){.out = *out};
+    struct ll_corr_conf c = *conf;
+    if (rs) {
+        struct ll_rule_out ro = {on_alert, on_opened, st};
+        st->eng = ll_rule_engine_new(rs, &ro);
+        c.on_advance = on_advance;
+        c.advance_ctx = st;
+    }
+    struct ll_corr_out co = {on_timeline, on_late, st};
+    st->corr = ll_correlator_new(&c, &co);
+}
+
+void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
+{
+    if (st->eng)
+        ll_rule_engine_push(st->eng, ev);
+    ll_correlator_push(st->corr, ev);
+}
+
+void ll__stage_flush(struct ll__stage *st)
+{
+    ll_correlator_flush(st->corr);
+    if (st->eng)
+        ll_rule_engine_flush(st->eng);
+}
+
+void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out)
+{
+    ll_correlator_stats(st->corr, out);
+    if (st->eng)
+        ll_rule_engine_stats(st->eng, out);
+}
+
+void ll__stage_destroy(struct ll__stage *st)
+{
+    ll_correlator_destroy(st->corr);
+    ll_rule_engine_destroy(st->eng);
+    ll_free(st->ids);
+}

@@ -1,0 +1,35 @@
+/* Private to the logloom executable: the ordered stage of a pipeline, the
+ * correlator and the rule engine wired together. Decoded events go in;
+ * timelines (with their alert ids), late events and alerts come out. */
+#ifndef LOGLOOM_CLI_STAGE_H
+#define LOGLOOM_CLI_STAGE_H
+
+#include "logloom/correlate.h"
+#include "logloom/rules.h"
+
+struct ll__stage_out {
+    void (*timeline)(void *ctx, const struct ll_timeline *tl);
+    void (*late)(void *ctx, const struct ll_late *late);
+    void (*alert)(void *ctx, const struct ll_alert *a);
+    void *ctx;
+};
+
+struct ll__stage {
+    ll_correlator *corr;
+    ll_rule_engine *eng; /* NULL without rules */
+    struct ll__stage_out out;
+    uint64_t *ids; /* scratch: a timeline's alert ids */
+    size_t cap_ids;
+};
+
+/* Builds the stage; @p rs may be NULL (no rules). @p conf is copied; its
+ * on_advance hook is taken by the stage. */
+void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
+                    const struct ll__stage_out *out);
+void ll__stage_push(struct ll__stage *st, const struct ll_event *ev);
+/* The input ended: everything open closes. */
+void ll__stage_flush(struct ll__stage *st);
+void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out);
+void ll__stage_destroy(struct ll__stage *st);
+
+#endif

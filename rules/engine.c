@@ -1,0 +1,848 @@
+/* The stateful engine: alerts in event time.
+ *
+ * push() keeps a copy of each matched step (a "match": time, position, key,
+ * summary, evidence line) in a heap. advance() takes the matches the
+ * watermark has passed, in event-time order (time, source, offset; for one
+ * event, later steps first), and runs each rule kind's small state machine:
+ *
+ *   match      every match raises (or extends) an alert;
+ *   threshold  N matches of a key within a window;
+ *   sequence   steps A, B, ... of a key in order within a window;
+ *   absence    A not followed by B of the same key within a window, or
+ *              before an "until" event of the same scope plus a grace;
+ *   timeline   a predicate on a closed workflow (ll_rule_engine_timeline).
+ *
+ * An alert is itself a session: matches of the same rule and key no more
+ * than "suppress" apart fold into it (count, last_seen, evidence). It is
+ * emitted when the watermark passes its last match plus suppress, or at the
+ * end. Because everything runs in event order, the same input gives the
+ * same alerts and ids whatever order events arrived in within the lateness.
+ */
+#include "rules_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EVIDENCE 5
+#define MAX_LINE 2048
+#define MAX_PENDING_ABSENCE 100000
+
+/* ------------------------------------------------------------------------ */
+/* Matches                                                                   */
+
+struct match {
+    int64_t ts;
+    uint64_t offset;
+    uint64_t seq; /* arrival: the last tie-break */
+    struct ll_str source; /* lives as long as the pipeline */
+    uint32_t rule;
+    uint8_t step;
+    uint16_t key_len, corr_len, svc_len, scope_len;
+    uint32_t sum_len, line_len;
+    char data[]; /* key, corr, service, scope, summary, line */
+};
+
+static struct ll_str m_key(const struct match *m)
+{
+    return (struct ll_str){m->data, m->key_len};
+}
+
+static struct ll_str m_corr(const struct match *m)
+{
+    return (struct ll_str){m->data + m->key_len, m->corr_len};
+}
+
+static struct ll_str m_svc(const struct match *m)
+{
+    return (struct ll_str){m->data + m->key_len + m->corr_len, m->svc_len};
+}
+
+static struct ll_str m_scope(const struct match *m)
+{
+    return (struct ll_str){m->data + m->key_len + m->corr_len + m->svc_len, m->scope_len};
+}
+
+static struct ll_str m_summary(const struct match *m)
+{
+    return (struct ll_str){m->data + m->key_len + m->corr_len + m->svc_len + m->scope_len,
+                           m->sum_len};
+}
+
+static struct ll_str m_line(const struct match *m)
+{
+    return (struct ll_str){m->data + m->key_len + m->corr_len + m->svc_len + m->scope_len +
+                               m->sum_len,
+                           m->line_len};
+}
+
+/* ------------------------------------------------------------------------ */
+/* State                                                                     */
+
+enum timed_kind { T_ALERT, T_KEYSTATE, T_ABSENCE };
+
+struct timed {
+    struct ll_timer timer; /* first */
+    uint8_t kind;
+};
+
+struct alert {
+    struct timed t;
+    uint64_t id, timeline_id, hash;
+    uint32_t rule;
+    int64_t first, last;
+    uint64_t count;
+    char *map_key; /* rule index and key: the map's key */
+    size_t map_key_len;
+    char *corr, *service, *summary;
+    struct ll_evidence ev[MAX_EVIDENCE];
+    size_t n_ev;
+};
+
+/* Per rule and key: the recent matches of a threshold or sequence rule. */
+struct keystate {
+    struct timed t;
+    uint64_t hash;
+    uint32_t rule;
+    int64_t last;
+    char *map_key;
+    size_t map_key_len;
+    struct match **win; /* threshold: matches in the window, oldest first */
+    size_t n_win, cap_win;
+    struct match *stage[LL__MAX_STEPS][LL__MAX_STEPS]; /* sequence: partial runs */
+    size_t stage_n[LL__MAX_STEPS];
+};
+
+/* An "after" of an absence rule waiting for its "expect". */
+struct pending {
+    struct timed t;
+    struct pending *prev, *next; /* in the rule's list */
+    struct match *m;
+    int64_t deadline;
+};
+
+struct rule_state {
+    struct pending *head, *tail; /* absence: waiting afters */
+    size_t n_pending;
+    int64_t rate_start;
+    uint32_t rate_count;
+};
+
+struct ll_rule_engine {
+    const ll_ruleset *rs;
+    struct ll_rule_out out;
+    struct ll_pool pool;
+    struct match **heap;
+    size_t n_heap, cap_heap;
+    uint64_t seq;
+    struct ll_timerwheel wheel;
+    bool wheel_ready;
+    int64_t wm;
+    struct ll_idmap alerts, keys;
+    struct rule_state *state;
+    struct timed **fired;
+    size_t n_fired, cap_fired;
+    struct ll_rule_eval *eval; /* for timeline predicates */
+    uint64_t raised, suppressed, rate_limited;
+};
+
+static struct ll_str alert_key(const void *p)
+{
+    const struct alert *a = p;
+    return (struct ll_str){a->map_key, a->map_key_len};
+}
+
+static struct ll_str keystate_key(const void *p)
+{
+    const struct keystate *k = p;
+    return (struct ll_str){k->map_key, k->map_key_len};
+}
+
+/* "<rule index>\x1f<key>" */
+static size_t map_key(uint32_t rule, struct ll_str key, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%u\x1f%.*s", rule, (int)key.len, key.ptr);
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Building a match                                                          */
+
+static void append_field(struct ll_buf *b, const struct ll_event *ev, struct ll__fref f)
+{
+    char scratch[32];
+    struct ll__fval v = ll__field_event(ev, f, scratch, sizeof scratch);
+    if (v.present)
+        ll_buf_append(b, v.s.ptr, v.s.len);
+    else
+        ll_buf_putc(b, '-');
+}
+
+/* The key of a step: its fields joined, or the correlation id (else the
+ * service) when the rule names none. */
+static void step_key(struct ll_buf *b, const struct ll_event *ev, const struct ll__fref *key,
+                     size_t n)
+{
+    if (!n) {
+        ll_buf_append(b, ev->corr_id.len ? ev->corr_id.ptr : ev->service.ptr,
+                      ev->corr_id.len ? ev->corr_id.len : ev->service.len);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ll_buf_putc(b, '\x1f');
+        append_field(b, ev, key[i]);
+    }
+}
+
+static void summary(struct ll_buf *b, const struct ll__rule *r, const struct ll_event *ev)
+{
+    for (size_t i = 0; i < r->n_tpl; i++) {
+        if (r->tpl[i].is_field)
+            append_field(b, ev, r->tpl[i].f);
+        else
+            ll_buf_append(b, r->tpl[i].text.ptr, r->tpl[i].text.len);
+    }
+    if (!r->n_tpl)
+        ll_buf_puts(b, r->title);
+}
+
+static struct ll_str cut(struct ll_str s, size_t max)
+{
+    if (s.len <= max)
+        return s;
+    size_t n = max;
+    while (n && ((unsigned char)s.ptr[n] & 0xC0) == 0x80)
+        n--;
+    return (struct ll_str){s.ptr, n};
+}
+
+static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, uint32_t rule,
+                                uint8_t step)
+{
+    const struct ll__rule *r = &e->rs->rules[rule];
+    struct ll_buf key = {0}, scope = {0}, sum = {0};
+    step_key(&key, ev, r->steps[step].key, r->steps[step].n_key);
+    if (r->n_scope)
+        step_key(&scope, ev, r->scope, r->n_scope);
+    summary(&sum, r, ev);
+    struct ll_str k = cut((struct ll_str){key.data, key.len}, UINT16_MAX);
+    struct ll_str sc = cut((struct ll_str){scope.data, scope.len}, UINT16_MAX);
+    struct ll_str su = cut((struct ll_str){sum.data, sum.len}, 1024);
+    struct ll_str corr = cut(ev->corr_id, UINT16_MAX), svc = cut(ev->service, UINT16_MAX);
+    struct ll_str line = cut(ev->line, MAX_LINE);
+    size_t len = k.len + corr.len + svc.len + sc.len + su.len + line.len;
+    struct match *m = ll_pool_alloc(&e->pool, sizeof *m + len);
+    *m = (struct match){.ts = ev->ts_ns, .offset = ev->pos.offset, .seq = e->seq++,
+                        .source = ev->pos.source, .rule = rule, .step = step,
+                        .key_len = (uint16_t)k.len, .corr_len = (uint16_t)corr.len,
+                        .svc_len = (uint16_t)svc.len, .scope_len = (uint16_t)sc.len,
+                        .sum_len = (uint32_t)su.len, .line_len = (uint32_t)line.len};
+    char *d = m->data;
+    struct ll_str parts[] = {k, corr, svc, sc, su, line};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (parts[i].len)
+            memcpy(d, parts[i].ptr, parts[i].len);
+        d += parts[i].len;
+    }
+    ll_buf_free(&key);
+    ll_buf_free(&scope);
+    ll_buf_free(&sum);
+    return m;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The heap of matches                                                       */
+
+static int cmp_str(struct ll_str a, struct ll_str b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int r = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    return r ? r : (a.len > b.len) - (a.len < b.len);
+}
+
+static bool before(const struct match *a, const struct match *b)
+{
+    if (a->ts != b->ts)
+        return a->ts < b->ts;
+    int r = cmp_str(a->source, b->source);
+    if (r)
+        return r < 0;
+    if (a->offset != b->offset)
+        return a->offset < b->offset;
+    if (a->rule != b->rule)
+        return a->rule < b->rule;
+    if (a->step != b->step)
+        return a->step > b->step; /* one event: later steps first */
+    return a->seq < b->seq;
+}
+
+static void heap_push(ll_rule_engine *e, struct match *m)
+{
+    if (e->n_heap == e->cap_heap) {
+        e->cap_heap = e->cap_heap ? e->cap_heap * 2 : 64;
+        e->heap = ll_reallocarray(e->heap, e->cap_heap, sizeof *e->heap);
+    }
+    size_t i = e->n_heap++;
+    while (i && before(m, e->heap[(i - 1) / 2])) {
+        e->heap[i] = e->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    e->heap[i] = m;
+}
+
+static struct match *heap_pop(ll_rule_engine *e)
+{
+    struct match *top = e->heap[0], *last = e->heap[--e->n_heap];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = l;
+        if (l >= e->n_heap)
+            break;
+        if (l + 1 < e->n_heap && before(e->heap[l + 1], e->heap[l]))
+            m = l + 1;
+        if (!before(e->heap[m], last))
+            break;
+        e->heap[i] = e->heap[m];
+        i = m;
+    }
+    if (e->n_heap)
+        e->heap[i] = last;
+    return top;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Alerts                                                                    */
+
+static void evidence_add(struct alert *a, const struct match *m)
+{
+    if (a->n_ev == MAX_EVIDENCE)
+        return;
+    struct ll_str line = m_line(m);
+    a->ev[a->n_ev++] = (struct ll_evidence){{m->source, m->offset}, m->ts,
+                                            {ll_strndup(line.ptr, line.len), line.len}};
+}
+
+static void alert_emit(ll_rule_engine *e, struct alert *a)
+{
+    const struct ll__rule *r = &e->rs->rules[a->rule];
+    struct ll_alert rec = {
+        .id = a->id,
+        .rule = ll_str_c(r->id),
+        .symptom = ll_str_c(r->symptom),
+        .playbook = ll_str_c(r->playbook),
+        .severity = ll_str_c(r->severity),
+        .title = ll_str_c(r->title),
+        .summary = ll_str_c(a->summary),
+        .corr_id = ll_str_c(a->corr),
+        .service = ll_str_c(a->service),
+        .remediation = ll_str_c(r->remediation),
+        .first_ns = a->first,
+        .last_ns = a->last,
+        .count = a->count,
+        .timeline_id = a->timeline_id,
+        .evidence = a->ev,
+        .n_evidence = a->n_ev,
+    };
+    e->out.alert(e->out.ctx, &rec);
+}
+
+static void alert_free(struct alert *a)
+{
+    for (size_t i = 0; i < a->n_ev; i++)
+        ll_free((char *)a->ev[i].line.ptr);
+    ll_free(a->map_key);
+    ll_free(a->corr);
+    ll_free(a->service);
+    ll_free(a->summary);
+    ll_free(a);
+}
+
+static void alert_close(ll_rule_engine *e, struct alert *a)
+{
+    ll_timerwheel_del(&e->wheel, &a->t.timer);
+    ll_idmap_del(&e->alerts, a->hash, a);
+    alert_emit(e, a);
+    alert_free(a);
+}
+
+/* A rule's rate cap, in event time: at most rate_n new alerts per window. */
+static bool rate_ok(ll_rule_engine *e, uint32_t rule, int64_t ts)
+{
+    const struct ll__rule *r = &e->rs->rules[rule];
+    struct rule_state *st = &e->state[rule];
+    if (!st->rate_count || ts - st->rate_start >= r->rate_window_ns) {
+        st->rate_start = ts;
+        st->rate_count = 0;
+    }
+    if (st->rate_count >= r->rate_n) {
+        e->rate_limited++;
+        return false;
+    }
+    st->rate_count++;
+    return true;
+}
+
+static uint64_t alert_id(const struct ll__rule *r, struct ll_str key, const struct match *opener)
+{
+    unsigned char off[8];
+    for (int i = 0; i < 8; i++)
+        off[i] = (unsigned char)(opener->offset >> (8 * i));
+    uint64_t h = ll_hash64(r->id, strlen(r->id), 0x5a);
+    h = ll_hash64(key.ptr, key.len, h);
+    h = ll_hash64(opener->source.ptr, opener->source.len, h);
+    return ll_hash64(off, sizeof off, h);
+}
+
+/* Raise (or extend) the alert of @p m's rule and key. @p opener is the match
+ * that starts it (the first of a threshold window or a sequence); @p more are
+ * further evidence. */
+static void raise_alert(ll_rule_engine *e, const struct match *m, const struct match *opener,
+                        struct match *const *more, size_t n_more)
+{
+    const struct ll__rule *r = &e->rs->rules[m->rule];
+    char key[1024];
+    size_t klen = map_key(m->rule, m_key(m), key, sizeof key);
+    uint64_t hash = ll_hash64(key, klen, 0);
+    struct alert *a = ll_idmap_get(&e->alerts, hash, (struct ll_str){key, klen});
+    if (a && m->ts > a->last + r->suppress_ns) {
+        alert_close(e, a);
+        a = NULL;
+    }
+    if (a) {
+        a->count++;
+        if (m->ts > a->last)
+            a->last = m->ts;
+        evidence_add(a, m);
+        e->suppressed++;
+        ll_timerwheel_add(&e->wheel, &a->t.timer, a->last + r->suppress_ns + 1);
+        return;
+    }
+    if (!rate_ok(e, m->rule, opener->ts))
+        return;
+    a = ll_calloc(1, sizeof *a);
+    a->t.kind = T_ALERT;
+    ll_timer_init(&a->t.timer);
+    a->rule = m->rule;
+    a->hash = hash;
+    a->map_key = ll_strndup(key, klen);
+    a->map_key_len = klen;
+    a->first = opener->ts;
+    a->last = m->ts;
+    a->count = 1;
+    a->id = alert_id(r, m_key(m), opener);
+    a->corr = ll_strndup(m_corr(opener).ptr, m_corr(opener).len);
+    a->service = ll_strndup(m_svc(opener).ptr, m_svc(opener).len);
+    a->summary = ll_strndup(m_summary(opener).ptr, m_summary(opener).len);
+    evidence_add(a, opener);
+    for (size_t i = 0; i < n_more; i++)
+        if (more[i] != opener)
+            evidence_add(a, more[i]);
+    if (opener != m)
+        evidence_add(a, m);
+    ll_idmap_put(&e->alerts, hash, a);
+    ll_timerwheel_add(&e->wheel, &a->t.timer, a->last + r->suppress_ns + 1);
+    e->raised++;
+    if (e->out.opened && a->corr[0])
+        a->timeline_id = e->out.opened(e->out.ctx, a->id, ll_str_c(a->corr), a->first);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threshold and sequence state                                              */
+
+static struct keystate *keystate_get(ll_rule_engine *e, const struct match *m)
+{
+    char key[1024];
+    size_t klen = map_key(m->rule, m_key(m), key, sizeof key);
+    uint64_t hash = ll_hash64(key, klen, 1);
+    struct keystate *k = ll_idmap_get(&e->keys, hash, (struct ll_str){key, klen});
+    if (!k) {
+        k = ll_calloc(1, sizeof *k);
+        k->t.kind = T_KEYSTATE;
+        ll_timer_init(&k->t.timer);
+        k->hash = hash;
+        k->rule = m->rule;
+        k->map_key = ll_strndup(key, klen);
+        k->map_key_len = klen;
+        ll_idmap_put(&e->keys, hash, k);
+    }
+    k->last = m->ts;
+    ll_timerwheel_add(&e->wheel, &k->t.timer, m->ts + e->rs->rules[m->rule].window_ns + 1);
+    return k;
+}
+
+static void stage_clear(ll_rule_engine *e, struct keystate *k, size_t i)
+{
+    for (size_t j = 0; j < k->stage_n[i]; j++)
+        ll_pool_release(&e->pool, k->stage[i][j]);
+    k->stage_n[i] = 0;
+}
+
+static void keystate_free(ll_rule_engine *e, struct keystate *k)
+{
+    ll_timerwheel_del(&e->wheel, &k->t.timer);
+    ll_idmap_del(&e->keys, k->hash, k);
+    for (size_t i = 0; i < k->n_win; i++)
+        ll_pool_release(&e->pool, k->win[i]);
+    for (size_t i = 0; i < LL__MAX_STEPS; i++)
+        stage_clear(e, k, i);
+    ll_free(k->win);
+    ll_free(k->map_key);
+    ll_free(k);
+}
+
+/* Returns true if @p m was kept (in the window). */
+static bool on_threshold(ll_rule_engine *e, struct match *m)
+{
+    const struct ll__rule *r = &e->rs->rules[m->rule];
+    struct keystate *k = keystate_get(e, m);
+    size_t drop = 0;
+    while (drop < k->n_win && k->win[drop]->ts < m->ts - r->window_ns)
+        ll_pool_release(&e->pool, k->win[drop++]);
+    if (drop) {
+        memmove(k->win, k->win + drop, (k->n_win - drop) * sizeof *k->win);
+        k->n_win -= drop;
+    }
+    if (k->n_win == k->cap_win) {
+        k->cap_win = k->cap_win ? k->cap_win * 2 : 4;
+        k->win = ll_reallocarray(k->win, k->cap_win, sizeof *k->win);
+    }
+    k->win[k->n_win++] = m;
+    if (k->n_win >= r->threshold)
+        raise_alert(e, m, k->win[k->n_win - r->threshold], k->win + k->n_win - r->threshold,
+                    r->threshold);
+    /* Only the last threshold - 1 matches can still start a window. */
+    while (k->n_win > r->threshold) {
+        ll_pool_release(&e->pool, k->win[0]);
+        memmove(k->win, k->win + 1, (--k->n_win) * sizeof *k->win);
+    }
+    return true;
+}
+
+/* Sequence: stage i holds the earliest live run that has done steps 0..i. */
+static bool on_sequence(ll_rule_engine *e, struct match *m)
+{
+    const struct ll__rule *r = &e->rs->rules[m->rule];
+    struct keystate *k = keystate_get(e, m);
+    size_t j = m->step, last = r->n_steps - 1;
+    for (size_t i = 0; i < last; i++) /* runs that outlived the window */
+        if (k->stage_n[i] && m->ts - k->stage[i][0]->ts > r->window_ns)
+            stage_clear(e, k, i);
+    if (j == 0) {
+        if (k->stage_n[0])
+            return false; /* an earlier live start wins */
+        k->stage[0][0] = m;
+        k->stage_n[0] = 1;
+        return true;
+    }
+    if (!k->stage_n[j - 1])
+        return false;
+    if (j == last) {
+        raise_alert(e, m, k->stage[j - 1][0], k->stage[j - 1], k->stage_n[j - 1]);
+        for (size_t i = 0; i < last; i++)
+            stage_clear(e, k, i);
+        return false;
+    }
+    if (k->stage_n[j])
+        return false;
+    for (size_t i = 0; i < k->stage_n[j - 1]; i++)
+        k->stage[j][i] = k->stage[j - 1][i];
+    k->stage[j][k->stage_n[j - 1]] = m;
+    k->stage_n[j] = k->stage_n[j - 1] + 1;
+    /* The run moved on; stage j - 1 no longer owns its matches. */
+    k->stage_n[j - 1] = 0;
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Absence                                                                   */
+
+static void pending_unlink(ll_rule_engine *e, struct rule_state *st, struct pending *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        st->head = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    else
+        st->tail = p->prev;
+    st->n_pending--;
+    ll_timerwheel_del(&e->wheel, &p->t.timer);
+}
+
+static void pending_free(ll_rule_engine *e, struct rule_state *st, struct pending *p)
+{
+    pending_unlink(e, st, p);
+    ll_pool_release(&e->pool, p->m);
+    ll_free(p);
+}
+
+static bool on_absence(ll_rule_engine *e, struct match *m)
+{
+    const struct ll__rule *r = &e->rs->rules[m->rule];
+    struct rule_state *st = &e->state[m->rule];
+    if (m->step == ST_EXPECT) { /* the awaited event: the waits of its key end */
+        for (struct pending *p = st->head, *next; p; p = next) {
+            next = p->next;
+            if (p->m->ts <= m->ts && p->deadline >= m->ts && ll_str_eq(m_key(p->m), m_key(m)))
+                pending_free(e, st, p);
+        }
+        return false;
+    }
+    if (m->step == ST_UNTIL) { /* the scope ends: what still waits has grace left */
+        for (struct pending *p = st->head; p; p = p->next)
+            if (p->m->ts <= m->ts && ll_str_eq(m_scope(p->m), m_scope(m)) &&
+                m->ts + r->grace_ns < p->deadline) {
+                p->deadline = m->ts + r->grace_ns;
+                ll_timerwheel_add(&e->wheel, &p->t.timer, p->deadline + 1);
+            }
+        return false;
+    }
+    if (st->n_pending == MAX_PENDING_ABSENCE)
+        pending_free(e, st, st->head);
+    struct pending *p = ll_calloc(1, sizeof *p);
+    p->t.kind = T_ABSENCE;
+    ll_timer_init(&p->t.timer);
+    p->m = m;
+    p->deadline = m->ts + r->window_ns;
+    p->prev = st->tail;
+    if (st->tail)
+        st->tail->next = p;
+    else
+        st->head = p;
+    st->tail = p;
+    st->n_pending++;
+    ll_timerwheel_add(&e->wheel, &p->t.timer, p->deadline + 1);
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch and timers                                                       */
+
+static void process(ll_rule_engine *e, struct match *m)
+{
+    bool kept = false;
+    switch (e->rs->rules[m->rule].kind) {
+    case K_MATCH: raise_alert(e, m, m, NULL, 0); break;
+    case K_THRESHOLD: kept = on_threshold(e, m); break;
+    case K_SEQUENCE: kept = on_sequence(e, m); break;
+    case K_ABSENCE: kept = on_absence(e, m); break;
+    default: break;
+    }
+    if (!kept)
+        ll_pool_release(&e->pool, m);
+}
+
+static void on_timer(void *ctx, struct ll_timer *t)
+{
+    ll_rule_engine *e = ctx;
+    if (e->n_fired == e->cap_fired) {
+        e->cap_fired = e->cap_fired ? e->cap_fired * 2 : 32;
+        e->fired = ll_reallocarray(e->fired, e->cap_fired, sizeof *e->fired);
+    }
+    e->fired[e->n_fired++] = (struct timed *)t;
+}
+
+/* Expired timers in a fixed order: deadline, kind, then what they time. */
+static int cmp_fired(const void *x, const void *y)
+{
+    const struct timed *a = *(struct timed *const *)x, *b = *(struct timed *const *)y;
+    int64_t da = ll_timer_deadline(&a->timer), db = ll_timer_deadline(&b->timer);
+    if (da != db)
+        return da < db ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->kind == T_ALERT) {
+        uint64_t ia = ((const struct alert *)a)->id, ib = ((const struct alert *)b)->id;
+        return (ia > ib) - (ia < ib);
+    }
+    if (a->kind == T_ABSENCE) {
+        const struct match *ma = ((const struct pending *)a)->m, *mb = ((const struct pending *)b)->m;
+        return before(ma, mb) ? -1 : before(mb, ma);
+    }
+    return cmp_str(keystate_key(a), keystate_key(b));
+}
+
+static void fire(ll_rule_engine *e, struct timed *t)
+{
+    if (t->kind == T_ALERT) {
+        struct alert *a = (struct alert *)t;
+        ll_idmap_del(&e->alerts, a->hash, a);
+        alert_emit(e, a);
+        alert_free(a);
+    } else if (t->kind == T_KEYSTATE) {
+        keystate_free(e, (struct keystate *)t);
+    } else {
+        struct pending *p = (struct pending *)t;
+        struct rule_state *st = &e->state[p->m->rule];
+        pending_unlink(e, st, p);
+        raise_alert(e, p->m, p->m, NULL, 0);
+        ll_pool_release(&e->pool, p->m);
+        ll_free(p);
+    }
+}
+
+static void run_timers(ll_rule_engine *e, int64_t wm)
+{
+    ll_timerwheel_advance(&e->wheel, wm, on_timer, e);
+    if (e->n_fired > 1)
+        qsort(e->fired, e->n_fired, sizeof *e->fired, cmp_fired);
+    size_t n = e->n_fired;
+    e->n_fired = 0;
+    for (size_t i = 0; i < n; i++)
+        fire(e, e->fired[i]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* API                                                                       */
+
+ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_out *out)
+{
+    ll_rule_engine *e = ll_calloc(1, sizeof *e);
+    e->rs = rs;
+    e->out = *out;
+    e->state = ll_calloc(rs->n_rules ? rs->n_rules : 1, sizeof *e->state);
+    ll_idmap_init(&e->alerts, 256, alert_key);
+    ll_idmap_init(&e->keys, 256, keystate_key);
+    e->eval = ll_rule_eval_new(rs);
+    e->wm = INT64_MIN;
+    return e;
+}
+
+void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev)
+{
+    if (!ev->match)
+        return;
+    for (size_t b = 0; b < e->rs->n_bits; b++)
+        if (ev->match[b / 64] & (UINT64_C(1) << (b % 64)))
+            heap_push(e, make_match(e, ev, e->rs->bits[b].rule, e->rs->bits[b].step));
+}
+
+void ll_rule_engine_advance(ll_rule_engine *e, int64_t wm, bool final)
+{
+    if (!e->wheel_ready) {
+        int64_t start = e->n_heap ? e->heap[0]->ts : wm;
+        ll_timerwheel_init(&e->wheel, start < wm ? start : wm, LL_NS_PER_MS);
+        e->wheel_ready = true;
+    }
+    /* Matches and timers interleave in time: a timer due before the next
+     * match must fire first (an alert closes before a later match reopens). */
+    while (e->n_heap && (final || e->heap[0]->ts <= wm)) {
+        struct match *m = heap_pop(e);
+        run_timers(e, m->ts - 1);
+        process(e, m);
+    }
+    if (final) {
+        /* Absences still waiting could yet have been met: never guess. */
+        for (size_t r = 0; r < e->rs->n_rules; r++)
+            while (e->state[r].head)
+                pending_free(e, &e->state[r], e->state[r].head);
+        return;
+    }
+    if (wm > e->wm) {
+        run_timers(e, wm);
+        e->wm = wm;
+    }
+}
+
+size_t ll_rule_engine_timeline(ll_rule_engine *e, const struct ll_timeline *tl, uint64_t *ids,
+                               size_t max)
+{
+    size_t n = 0;
+    for (uint32_t ri = 0; ri < e->rs->n_rules && n < max; ri++) {
+        const struct ll__rule *r = &e->rs->rules[ri];
+        if (r->kind != K_TIMELINE)
+            continue;
+        if (!ll__cond_eval_timeline(e->rs, r->tl_cond, tl, e->eval->md, e->eval->mctx,
+                                    &e->eval->limit_hits))
+            continue;
+        if (!rate_ok(e, ri, tl->start_ns))
+            continue;
+        /* Evidence: the events that joined without the id, else errors. */
+        struct ll_evidence ev[MAX_EVIDENCE];
+        size_t n_ev = 0;
+        for (int pass = 0; pass < 2 && n_ev < MAX_EVIDENCE; pass++)
+            for (size_t i = 0; i < tl->n_events_kept && n_ev < MAX_EVIDENCE; i++) {
+                const struct ll_tl_event *te = &tl->events[i];
+                bool want = pass == 0 ? te->via.len > 0
+                                      : (te->level >= LL_LEVEL_ERROR && !n_ev);
+                if (want)
+                    ev[n_ev++] = (struct ll_evidence){{te->source, te->offset}, te->ts_ns,
+                                                      te->line};
+            }
+        unsigned char tid[8];
+        for (int i = 0; i < 8; i++)
+            tid[i] = (unsigned char)(tl->id >> (8 * i));
+        uint64_t id = ll_hash64(tid, sizeof tid, ll_hash64(r->id, strlen(r->id), 0x7b));
+        struct ll_buf sum = {0};
+        ll_buf_puts(&sum, r->title);
+        struct ll_alert rec = {
+            .id = id, .rule = ll_str_c(r->id), .symptom = ll_str_c(r->symptom),
+            .playbook = ll_str_c(r->playbook), .severity = ll_str_c(r->severity),
+            .title = ll_str_c(r->title), .summary = {sum.data, sum.len},
+            .corr_id = tl->corr_id,
+            .service = tl->n_services ? tl->services[tl->n_services - 1] : LL_STR(""),
+            .remediation = ll_str_c(r->remediation), .first_ns = tl->start_ns,
+            .last_ns = tl->end_ns, .count = 1, .timeline_id = tl->id, .evidence = ev,
+            .n_evidence = n_ev,
+        };
+        e->raised++;
+        e->out.alert(e->out.ctx, &rec);
+        ll_buf_free(&sum);
+        ids[n++] = id;
+    }
+    return n;
+}
+
+void ll_rule_engine_flush(ll_rule_engine *e)
+{
+    ll_rule_engine_advance(e, INT64_MAX, true);
+    /* Close what is left, in the order the timers would have. */
+    size_t n = 0;
+    struct timed **all = ll_calloc(e->alerts.n + e->keys.n + 1, sizeof *all);
+    for (size_t i = 0; i < e->alerts.n_slots; i++)
+        if (e->alerts.slots[i].p)
+            all[n++] = e->alerts.slots[i].p;
+    for (size_t i = 0; i < e->keys.n_slots; i++)
+        if (e->keys.slots[i].p)
+            all[n++] = e->keys.slots[i].p;
+    if (n > 1)
+        qsort(all, n, sizeof *all, cmp_fired);
+    for (size_t i = 0; i < n; i++) {
+        ll_timerwheel_del(&e->wheel, &all[i]->timer);
+        fire(e, all[i]);
+    }
+    ll_free(all);
+}
+
+void ll_rule_engine_stats(const ll_rule_engine *e, struct ll_stats *st)
+{
+    st->alerts += e->raised;
+    st->alerts_suppressed += e->suppressed;
+    st->alerts_rate_limited += e->rate_limited;
+}
+
+void ll_rule_engine_destroy(ll_rule_engine *e)
+{
+    if (!e)
+        return;
+    while (e->n_heap)
+        ll_pool_release(&e->pool, heap_pop(e));
+    for (size_t r = 0; r < e->rs->n_rules; r++)
+        while (e->state[r].head)
+            pending_free(e, &e->state[r], e->state[r].head);
+    for (size_t i = 0; i < e->alerts.n_slots; i++)
+        if (e->alerts.slots[i].p)
+            alert_free(e->alerts.slots[i].p);
+    for (size_t i = 0; i < e->keys.n_slots; i++)
+        while (e->keys.slots[i].p)
+            keystate_free(e, e->keys.slots[i].p);
+    ll_idmap_free(&e->alerts);
+    ll_idmap_free(&e->keys);
+    ll_pool_free(&e->pool);
+    ll_rule_eval_destroy(e->eval);
+    ll_free(e->heap);
+    ll_free(e->fired);
+    ll_free(e->state);
+    ll_free(e);
+}

@@ -1,0 +1,216 @@
+/* Private to rules/: the compiled form of a rule set, shared by the
+ * compiler (compile.c), the stateless matchers (eval.c) and the engine
+ * (engine.c). */
+#ifndef LOGLOOM_RULES_INT_H
+#define LOGLOOM_RULES_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "logloom/rules.h"
+
+/* ------------------------------------------------------------------------ */
+/* Fields a rule can read                                                    */
+
+/* Normalised event fields (what the decoder made of the line). */
+enum ll__nf {
+    NF_MSG,
+    NF_LEVEL,
+    NF_SERVICE,
+    NF_HOST,
+    NF_PID,
+    NF_CORR,
+    NF_SOURCE,
+    NF_LINE,
+    NF_RAW,
+    NF_ERR,
+    NF_ERR_TYPE,
+    NF_ERR_MESSAGE,
+    NF_ERR_CODE,
+    NF_ERR_ERRNO,
+    NF_ERR_SYSCALL,
+    NF_ERR_STACK,
+    NF_EXIT_CODE,
+    NF_EXIT_SIGNAL,
+    NF_CHILD_PID,
+    NF_CONN_ID,
+    NF__COUNT
+};
+
+/* Fields of a closed timeline (timeline rules). */
+enum ll__tf {
+    TF_STATUS,
+    TF_REASON,
+    TF_EVENTS,
+    TF_ERRORS,
+    TF_LINKED,
+    TF_DROPPED,
+    TF_DURATION,
+    TF_SERVICES,
+    TF_N_SERVICES,
+    TF_CORR,
+    TF_TERMINAL,
+    TF__COUNT
+};
+
+enum ll__fkind { FK_NORM, FK_EXTRA, FK_TL };
+
+struct ll__fref {
+    uint8_t kind;   /* enum ll__fkind */
+    uint16_t index; /* enum ll__nf, extra path index, or enum ll__tf */
+};
+
+/* A field's value as tests see it. */
+struct ll__fval {
+    struct ll_str s;
+    double num;
+    bool present;
+    bool is_num; /* num is valid */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Conditions                                                                */
+
+enum ll__op {
+    OP_EQ,
+    OP_IN,
+    OP_PREFIX,
+    OP_SUFFIX,
+    OP_CONTAINS,
+    OP_REGEX,
+    OP_GT,
+    OP_GE,
+    OP_LT,
+    OP_LE,
+    OP_EXISTS,
+    OP_MISSING,
+};
+
+struct ll__test {
+    struct ll__fref f;
+    uint8_t op; /* enum ll__op */
+    bool nocase;
+    struct ll_str *vals; /* EQ, IN, PREFIX, SUFFIX, CONTAINS: any of them */
+    size_t n_vals;
+    double num; /* GT..LE, and EQ on a number */
+    bool num_valid;
+    pcre2_code *re;
+    struct ll_str lits[8]; /* REGEX: one of these must occur (prefilter) */
+    size_t n_lits;
+    bool lit_nocase;
+};
+
+enum ll__cop { C_TRUE, C_ALL, C_ANY, C_NOT, C_TEST };
+
+/* A condition node. ALL/ANY: children kids[a, a + b); NOT: child a; TEST:
+ * test a. */
+struct ll__cond {
+    uint8_t op;
+    uint32_t a, b;
+    uint32_t need; /* NF bits that must be present for it to be true */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Rules                                                                     */
+
+enum ll__kind { K_MATCH, K_THRESHOLD, K_SEQUENCE, K_ABSENCE, K_TIMELINE };
+
+#define LL__MAX_STEPS 8
+#define LL__MAX_KEY 4
+
+struct ll__step {
+    uint32_t cond;
+    uint32_t bit;
+    struct ll__fref key[LL__MAX_KEY]; /* pairing key (sequence, absence) */
+    size_t n_key;
+};
+
+/* Absence steps: after, expect, then optionally until. */
+enum { ST_AFTER = 0, ST_EXPECT = 1, ST_UNTIL = 2 };
+
+/* A summary template, split into literal text and field references. */
+struct ll__tpl_part {
+    struct ll_str text; /* literal, or the field's name when is_field */
+    struct ll__fref f;
+    bool is_field;
+};
+
+struct ll__rule {
+    const char *id, *symptom, *playbook, *severity, *title, *remediation;
+    const char *file;
+    int line;
+    uint8_t kind; /* enum ll__kind */
+    struct ll__step steps[LL__MAX_STEPS];
+    size_t n_steps;
+    struct ll__fref group[LL__MAX_KEY];
+    size_t n_group; /* 0: correlation id, else service */
+    struct ll__fref scope[LL__MAX_KEY]; /* absence: what pairs "until" with "after" */
+    size_t n_scope;
+    int64_t suppress_ns, window_ns, grace_ns;
+    uint32_t threshold;
+    uint32_t rate_n;
+    int64_t rate_window_ns;
+    uint32_t tl_cond; /* timeline rules */
+    struct ll__tpl_part *tpl;
+    size_t n_tpl;
+};
+
+struct ll__bit {
+    uint32_t rule;
+    uint8_t step;
+};
+
+struct ll_ruleset {
+    struct ll__rule *rules;
+    size_t n_rules;
+    struct ll__cond *conds;
+    size_t n_conds;
+    uint32_t *kids;
+    size_t n_kids;
+    struct ll__test *tests;
+    size_t n_tests;
+    char **extra;
+    size_t n_extra;
+    struct ll__bit *bits; /* step bit -> rule and step */
+    size_t n_bits;
+    struct ll_rule_example *examples;
+    size_t n_examples;
+    struct ll_arena mem; /* strings and small arrays of the compiled set */
+};
+
+/* Per-thread evaluation state (see rules.h). */
+struct ll_rule_eval {
+    const ll_ruleset *rs;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    uint64_t limit_hits;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Shared helpers                                                            */
+
+/* The value of @p f in @p ev (numbers formatted into @p scratch). */
+struct ll__fval ll__field_event(const struct ll_event *ev, struct ll__fref f, char *scratch,
+                                size_t scratch_size);
+/* The value of @p f in @p tl; services are tested one by one by the caller. */
+struct ll__fval ll__field_timeline(const struct ll_timeline *tl, struct ll__fref f,
+                                   char *scratch, size_t scratch_size);
+/* Bits of the normalised fields @p ev carries. */
+uint32_t ll__present(const struct ll_event *ev);
+
+/* Evaluate condition @p c. @p md may be NULL for rule sets without regexes. */
+bool ll__cond_eval_event(const ll_ruleset *rs, uint32_t c, const struct ll_event *ev,
+                         uint32_t present, pcre2_match_data *md, pcre2_match_context *mctx,
+                         uint64_t *limit_hits);
+bool ll__cond_eval_timeline(const ll_ruleset *rs, uint32_t c, const struct ll_timeline *tl,
+                            pcre2_match_data *md, pcre2_match_context *mctx,
+                            uint64_t *limit_hits);
+
+/* The built-in pack: NULL-terminated {name, text} pairs. */
+struct ll__builtin_file {
+    const char *name;
+    const char *text;
+};
+extern const struct ll__builtin_file ll__builtin_pack[];
+
+#endif

@@ -1,0 +1,584 @@
+/* Rules: every operator and rule kind, suppression, rate caps, regex limits,
+ * lint diagnostics, and alert ids that do not depend on arrival order. The
+ * pipeline is the executable's own stage (compiled in) behind a real
+ * decoder, so rules see exactly what they see in production. */
+#include "../testutil.h"
+
+#include "../../core/cli/stage.h"
+#include "logloom/ingest.h"
+#include "logloom/rules.h"
+#include "logloom/sinks.h"
+
+#define SEC LL_NS_PER_SEC
+
+static char *dir;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    dir = make_tmpdir();
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    rm_tree(dir);
+    free(dir);
+    return 0;
+}
+
+/* Rules from YAML text; fails the test on any diagnostic. */
+static ll_ruleset *rules(const char *yaml)
+{
+    static int n;
+    char name[32];
+    snprintf(name, sizeof name, "r%d.yaml", n++);
+    char *path = write_text(dir, name, yaml);
+    struct ll_diags d = {0};
+    ll_ruleset *rs = NULL;
+    const char *paths[] = {path};
+    int rc = ll_ruleset_load(paths, 1, false, &rs, &d);
+    if (rc != LL_OK)
+        ll_diags_print(&d, stderr);
+    assert_int_equal(rc, LL_OK);
+    ll_diags_free(&d);
+    free(path);
+    return rs;
+}
+
+/* Diagnostics of YAML text that must not load, as one string. */
+static char *lint(const char *yaml)
+{
+    char *path = write_text(dir, "bad.yaml", yaml);
+    struct ll_diags d = {0};
+    ll_ruleset *rs = NULL;
+    const char *paths[] = {path};
+    assert_int_equal(ll_ruleset_load(paths, 1, false, &rs, &d), LL_EINVAL);
+    assert_null(rs);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    ll_diags_print(&d, fp);
+    fclose(fp);
+    ll_diags_free(&d);
+    free(path);
+    return buf;
+}
+
+struct alerts {
+    int n;
+    char rule[32][32];
+    uint64_t id[32];
+    uint64_t count[32];
+    uint64_t tl_id[32];
+    char summary[32][128];
+    int64_t first[32], last[32];
+    size_t n_ev[32];
+    int timelines;
+    uint64_t tl_alerts[32];
+    int n_tl_alerts;
+};
+
+static void on_alert(void *ctx, const struct ll_alert *a)
+{
+    struct alerts *x = ctx;
+    assert_true(x->n < 32);
+    int i = x->n++;
+    snprintf(x->rule[i], sizeof x->rule[i], "%.*s", (int)a->rule.len, a->rule.ptr);
+    snprintf(x->summary[i], sizeof x->summary[i], "%.*s", (int)a->summary.len, a->summary.ptr);
+    x->id[i] = a->id;
+    x->count[i] = a->count;
+    x->tl_id[i] = a->timeline_id;
+    x->first[i] = a->first_ns;
+    x->last[i] = a->last_ns;
+    x->n_ev[i] = a->n_evidence;
+}
+
+static void on_timeline(void *ctx, const struct ll_timeline *tl)
+{
+    struct alerts *x = ctx;
+    x->timelines++;
+    for (size_t i = 0; i < tl->n_alerts && x->n_tl_alerts < 32; i++)
+        x->tl_alerts[x->n_tl_alerts++] = tl->alerts[i];
+}
+
+/* Runs @p lines (JSON or raw text; a line without a time takes the previous
+ * one's) through decode → stage, one source; line i sits at @p offsets[i]
+ * (NULL: i * 100). */
+static void run_at(const ll_ruleset *rs, const char *const *lines, const uint64_t *offsets,
+                   size_t n, struct alerts *x)
+{
+    memset(x, 0, sizeof *x);
+    ll_rule_eval *eval = ll_rule_eval_new(rs);
+    struct ll_decode_conf dc = {.match = ll_rule_eval_match, .match_ctx = eval};
+    dc.extra_paths = ll_ruleset_extra_paths(rs, &dc.n_extra_paths);
+    char err[256];
+    ll_decoder *dec = ll_decoder_new(&dc, err, sizeof err);
+    assert_non_null(dec);
+    struct ll__stage st;
+    struct ll__stage_out out = {on_timeline, NULL, on_alert, x};
+    struct ll_corr_conf cc = {.allowed_lateness_ns = 2 * SEC};
+    ll__stage_init(&st, &cc, rs, &out);
+    struct ll_arena a;
+    ll_arena_init(&a, 4096);
+    int64_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t off = offsets ? offsets[i] : i * 100;
+        struct ll_event ev = {.pos = {LL_STR("test.log"), off}};
+        enum ll_reject why;
+        if (ll_decoder_decode(dec, lines[i], strlen(lines[i]), &a, &ev, &why) != LL_OK) {
+            ll_decoder_raw_event(dec, lines[i], strlen(lines[i]), &a, &ev);
+            ev.pos = (struct ll_pos){LL_STR("test.log"), off};
+        }
+        if (!ev.service.len)
+            ev.service = LL_STR("svc");
+        if (ev.ts_ns == LL_TIME_NONE)
+            ev.ts_ns = last;
+        last = ev.ts_ns;
+        ll__stage_push(&st, &ev);
+        ll_arena_reset(&a);
+    }
+    ll__stage_flush(&st);
+    ll__stage_destroy(&st);
+    ll_arena_free(&a);
+    ll_decoder_destroy(dec);
+    ll_rule_eval_destroy(eval);
+}
+
+static void run(const ll_ruleset *rs, const char *const *lines, size_t n, struct alerts *x)
+{
+    run_at(rs, lines, NULL, n, x);
+}
+
+#define RULE_HEAD(id, sym)                                                                    \
+    "  - id: " id "\n    symptom: " sym "\n    severity: error\n    title: t\n"              \
+    "    remediation: r\n    examples: {no_match: ['{}']}\n"
+
+/* One line through a match rule with condition @p when: alerts raised. */
+static int matches(const char *when, const char *line)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "rules:\n" RULE_HEAD("m", "econnreset") "    when: %s\n", when);
+    ll_ruleset *rs = rules(yaml);
+    struct alerts x;
+    const char *lines[] = {line};
+    run(rs, lines, 1, &x);
+    ll_ruleset_destroy(rs);
+    return x.n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Matchers                                                                  */
+
+static void string_operators(void **state)
+{
+    (void)state;
+    const char *l = "{\"msg\":\"fetch failed: read ECONNRESET\",\"err\":{\"code\":\"ECONNRESET\","
+                    "\"syscall\":\"read\"},\"level\":50}";
+    assert_int_equal(matches("{err.code: ECONNRESET}", l), 1);
+    assert_int_equal(matches("{err.code: ECONNREFUSED}", l), 0);
+    assert_int_equal(matches("{err.code: [EPIPE, ECONNRESET]}", l), 1);
+    assert_int_equal(matches("{err.code: {in: [EPIPE, ETIMEDOUT]}}", l), 0);
+    assert_int_equal(matches("{msg: {prefix: 'fetch failed'}}", l), 1);
+    assert_int_equal(matches("{msg: {suffix: ECONNRESET}}", l), 1);
+    assert_int_equal(matches("{msg: {contains: 'read econnreset'}}", l), 0);
+    assert_int_equal(matches("{msg: {contains: 'read econnreset', nocase: true}}", l), 1);
+    assert_int_equal(matches("{msg: {equals: 'FETCH FAILED: READ ECONNRESET', nocase: true}}", l), 1);
+    assert_int_equal(matches("{err.syscall: {prefix: spawn}}", l), 0);
+}
+
+static void numbers_levels_and_presence(void **state)
+{
+    (void)state;
+    const char *l = "{\"level\":50,\"code\":137,\"signal\":null,\"exitCode\":137,\"pid\":42}";
+    assert_int_equal(matches("{exit.code: 137}", l), 1);
+    assert_int_equal(matches("{exit.code: {ge: 128, lt: 256}}", l), 1);
+    assert_int_equal(matches("{exit.code: {gt: 137}}", l), 0);
+    assert_int_equal(matches("{level: {ge: error}}", l), 1);
+    assert_int_equal(matches("{level: {ge: fatal}}", l), 0);
+    assert_int_equal(matches("{level: error}", l), 1);
+    assert_int_equal(matches("{exit.signal: {exists: false}}", l), 1);
+    assert_int_equal(matches("{pid: {exists: true}, err: {exists: false}}", l), 1);
+    assert_int_equal(matches("{json.exitCode: {equals: 137}}", l), 1);
+    assert_int_equal(matches("{json.code: {le: 136}}", l), 0);
+}
+
+static void raw_json_paths_and_booleans(void **state)
+{
+    (void)state;
+    const char *l = "{\"kind\":\"Event\",\"reason\":\"OOMKilled\",\"involvedObject\":{\"kind\":"
+                    "\"Pod\",\"name\":\"agent-2\"},\"msg\":\"x\"}";
+    assert_int_equal(matches("{json.reason: OOMKilled, json.involvedObject.kind: Pod}", l), 1);
+    assert_int_equal(matches("{json.involvedObject: {exists: true}}", l), 1);
+    assert_int_equal(matches("{json.missing.path: {exists: true}}", l), 0);
+    assert_int_equal(matches("{any: [{json.reason: Evicted}, {json.reason: OOMKilled}]}", l), 1);
+    assert_int_equal(matches("{all: [{json.reason: OOMKilled}, {not: {json.kind: Event}}]}", l), 0);
+    assert_int_equal(matches("{not: {json.reason: OOMKilled}}", l), 0);
+}
+
+static void regex_with_prefilter_and_raw_lines(void **state)
+{
+    (void)state;
+    const char *oom = "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of "
+                      "memory";
+    assert_int_equal(matches("{raw: true, line: {regex: 'JavaScript heap out of memory'}}", oom), 1);
+    assert_int_equal(matches("{raw: false}", oom), 0);
+    assert_int_equal(matches("{msg: {regex: 'heap (limit|out of memory)'}}", oom), 1);
+    assert_int_equal(matches("{msg: {regex: 'HEAP OUT', nocase: true}}", oom), 1);
+    assert_int_equal(matches("{msg: {regex: '^FATAL ERROR: .*memory$'}}", oom), 1);
+    assert_int_equal(matches("{msg: {regex: 'stack overflow'}}", oom), 0);
+}
+
+static void pathological_regex_is_stopped_and_counted(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("m", "econnreset")
+                           "    when: {msg: {regex: '^(a+)+$'}}\n");
+    ll_rule_eval *e = ll_rule_eval_new(rs);
+    struct ll_event ev = {0};
+    char line[64];
+    memset(line, 'a', 40);
+    strcpy(line + 40, "!");
+    ev.msg = ll_str_c(line);
+    struct ll_arena a;
+    ll_arena_init(&a, 256);
+    int64_t t0 = ll_clock_mono_ns();
+    ll_rule_eval_match(e, &ev, &a);
+    assert_null(ev.match);
+    assert_true(ll_rule_eval_limit_hits(e) >= 1);
+    assert_true(ll_clock_mono_ns() - t0 < 2 * SEC);
+    ll_arena_free(&a);
+    ll_rule_eval_destroy(e);
+    ll_ruleset_destroy(rs);
+}
+
+static void macros_lists_and_exceptions(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("lists:\n  net: [ECONNRESET, EPIPE]\n"
+                           "macros:\n  net_error: {err.code: {in_list: net}}\n"
+                           "rules:\n" RULE_HEAD("m", "econnreset")
+                           "    when: {macro: net_error}\n"
+                           "    exceptions:\n"
+                           "      - name: chaos-tests\n        fields: [service, err.code]\n"
+                           "        values: [[chaos-monkey, ECONNRESET]]\n");
+    const char *lines[] = {
+        "{\"time\":1,\"name\":\"agent\",\"err\":{\"code\":\"EPIPE\"}}",
+        "{\"time\":2,\"name\":\"chaos-monkey\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":3,\"name\":\"chaos-monkey\",\"err\":{\"code\":\"ENOENT\"}}",
+        "{\"time\":400,\"name\":\"agent\",\"err\":{\"code\":\"ECONNRESET\"}}",
+    };
+    struct alerts x;
+    run(rs, lines, 4, &x);
+    assert_int_equal(x.n, 2); /* EPIPE, then ECONNRESET after the 5 min suppression */
+    ll_ruleset_destroy(rs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kinds                                                                     */
+
+static void match_alerts_fold_within_suppress(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("reset", "econnreset")
+                           "    summary: '{service} lost a connection: {err.message}'\n"
+                           "    suppress: 60s\n"
+                           "    when: {err.code: ECONNRESET}\n");
+    const char *lines[] = {
+        "{\"time\":10,\"name\":\"agent-1\",\"correlationId\":\"w\",\"err\":{\"code\":\"ECONNRESET\",\"message\":\"read ECONNRESET\"}}",
+        "{\"time\":40,\"name\":\"agent-1\",\"correlationId\":\"w\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":95,\"name\":\"agent-1\",\"correlationId\":\"w\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":200,\"name\":\"agent-1\",\"correlationId\":\"w\",\"err\":{\"code\":\"ECONNRESET\"}}",
+    };
+    struct alerts x;
+    run(rs, lines, 4, &x);
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.count[0], 3);
+    assert_true(x.first[0] == 10 * SEC && x.last[0] == 95 * SEC);
+    assert_int_equal(x.n_ev[0], 3);
+    assert_string_equal(x.summary[0], "agent-1 lost a connection: read ECONNRESET");
+    assert_int_equal(x.count[1], 1);
+    assert_true(x.id[0] != x.id[1]);
+    /* Alerts are noted on their workflow's timelines. */
+    assert_int_equal(x.n_tl_alerts, 2);
+    assert_true(x.tl_id[0] != 0);
+    ll_ruleset_destroy(rs);
+}
+
+static void rate_cap_holds_alerts_back(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("reset", "econnreset")
+                           "    rate_limit: 2/1h\n    group_by: [json.conn]\n"
+                           "    when: {err.code: ECONNRESET}\n");
+    const char *lines[] = {
+        "{\"time\":1,\"conn\":\"a\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":2,\"conn\":\"b\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":3,\"conn\":\"c\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":4,\"conn\":\"d\",\"err\":{\"code\":\"ECONNRESET\"}}",
+    };
+    struct alerts x;
+    run(rs, lines, 4, &x);
+    assert_int_equal(x.n, 2);
+    ll_ruleset_destroy(rs);
+}
+
+static void threshold_counts_within_a_sliding_window(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("pool", "pg-pool-leak")
+                           "    kind: threshold\n    group_by: service\n"
+                           "    threshold: {count: 3, window: 10s}\n"
+                           "    when: {err.message: {contains: 'timeout exceeded'}}\n");
+    const char *spread[] = {
+        "{\"time\":0,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+        "{\"time\":8,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+        "{\"time\":16,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+    };
+    struct alerts x;
+    run(rs, spread, 3, &x);
+    assert_int_equal(x.n, 0); /* never three within 10 s */
+    const char *burst[] = {
+        "{\"time\":0,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+        "{\"time\":12,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+        "{\"time\":13,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+        "{\"time\":14,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+        "{\"time\":15,\"name\":\"m\",\"err\":{\"message\":\"timeout exceeded when trying to connect\"}}",
+    };
+    run(rs, burst, 5, &x);
+    assert_int_equal(x.n, 1);
+    assert_true(x.first[0] == 12 * SEC); /* the window's first */
+    assert_int_equal(x.count[0], 2);     /* the 14 s and 15 s windows fold in */
+    ll_ruleset_destroy(rs);
+}
+
+static void sequence_needs_order_and_window(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("dl", "pg-deadlock")
+                           "    kind: sequence\n"
+                           "    sequence:\n      within: 5s\n      steps:\n"
+                           "        - {err.code: 40P01}\n        - {msg: {contains: retry}}\n");
+    struct alerts x;
+    const char *ok[] = {"{\"time\":1,\"correlationId\":\"w\",\"err\":{\"code\":\"40P01\"}}",
+                        "{\"time\":3,\"correlationId\":\"w\",\"msg\":\"retrying transaction\"}"};
+    run(rs, ok, 2, &x);
+    assert_int_equal(x.n, 1);
+    const char *late[] = {"{\"time\":1,\"correlationId\":\"w\",\"err\":{\"code\":\"40P01\"}}",
+                          "{\"time\":9,\"correlationId\":\"w\",\"msg\":\"retrying transaction\"}"};
+    run(rs, late, 2, &x);
+    assert_int_equal(x.n, 0);
+    const char *reversed[] = {"{\"time\":1,\"correlationId\":\"w\",\"msg\":\"retrying\"}",
+                              "{\"time\":2,\"correlationId\":\"w\",\"err\":{\"code\":\"40P01\"}}"};
+    run(rs, reversed, 2, &x);
+    assert_int_equal(x.n, 0);
+    const char *other_key[] = {"{\"time\":1,\"correlationId\":\"a\",\"err\":{\"code\":\"40P01\"}}",
+                               "{\"time\":2,\"correlationId\":\"b\",\"msg\":\"retrying\"}"};
+    run(rs, other_key, 2, &x);
+    assert_int_equal(x.n, 0);
+    ll_ruleset_destroy(rs);
+}
+
+static void absence_fires_unless_expected_or_unknown(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("ghost", "ws-ghost-agent")
+                           "    kind: absence\n    group_by: service\n"
+                           "    absence:\n      within: 30s\n"
+                           "      after: {json.code: 1006}\n"
+                           "      expect: {msg: {contains: reconnected}}\n");
+    struct alerts x;
+    const char *ghost[] = {"{\"time\":100,\"name\":\"agent-2\",\"msg\":\"closed\",\"code\":1006}",
+                           "{\"time\":200,\"name\":\"manager\",\"msg\":\"tick\"}"};
+    run(rs, ghost, 2, &x);
+    assert_int_equal(x.n, 1);
+    assert_true(x.first[0] == 100 * SEC);
+    const char *back[] = {"{\"time\":100,\"name\":\"agent-2\",\"msg\":\"closed\",\"code\":1006}",
+                          "{\"time\":104,\"name\":\"agent-2\",\"msg\":\"reconnected\"}",
+                          "{\"time\":200,\"name\":\"manager\",\"msg\":\"tick\"}"};
+    run(rs, back, 3, &x);
+    assert_int_equal(x.n, 0);
+    const char *other[] = {"{\"time\":100,\"name\":\"agent-2\",\"msg\":\"closed\",\"code\":1006}",
+                           "{\"time\":104,\"name\":\"agent-1\",\"msg\":\"reconnected\"}",
+                           "{\"time\":200,\"name\":\"manager\",\"msg\":\"tick\"}"};
+    run(rs, other, 3, &x);
+    assert_int_equal(x.n, 1);
+    /* The log ends 10 s after the close: it might still have come back. */
+    const char *unknown[] = {"{\"time\":100,\"name\":\"agent-2\",\"msg\":\"closed\",\"code\":1006}",
+                             "{\"time\":110,\"name\":\"manager\",\"msg\":\"tick\"}"};
+    run(rs, unknown, 2, &x);
+    assert_int_equal(x.n, 0);
+    ll_ruleset_destroy(rs);
+}
+
+static void absence_until_scope_with_grace(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("zombie", "zombie-child")
+                           "    kind: absence\n"
+                           "    absence:\n      within: 24h\n      grace: 5s\n"
+                           "      scope: service\n"
+                           "      after: {when: {child.pid: {exists: true}, msg: {contains: spawned}}, key: child.pid}\n"
+                           "      expect: {when: {msg: {contains: exited}}, key: child.pid}\n"
+                           "      until: {msg: {contains: shutting down}}\n");
+    struct alerts x;
+    const char *z[] = {
+        "{\"time\":1,\"name\":\"agent\",\"childPid\":7,\"msg\":\"child spawned\"}",
+        "{\"time\":2,\"name\":\"agent\",\"childPid\":8,\"msg\":\"child spawned\"}",
+        "{\"time\":3,\"name\":\"agent\",\"childPid\":8,\"msg\":\"child exited\"}",
+        "{\"time\":10,\"name\":\"agent\",\"msg\":\"SIGTERM received, shutting down\"}",
+        "{\"time\":12,\"name\":\"other\",\"msg\":\"shutting down\"}",
+        "{\"time\":30,\"pid\":7,\"name\":\"worker\",\"msg\":\"still working\"}",
+    };
+    run(rs, z, 6, &x);
+    assert_int_equal(x.n, 1); /* child 7 outlived agent's shutdown by more than 5 s */
+    assert_true(x.first[0] == 1 * SEC);
+    ll_ruleset_destroy(rs);
+}
+
+static void timeline_rule_on_closed_workflow(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("lost", "correlation-lost")
+                           "    kind: timeline\n"
+                           "    timeline: {linked: {gt: 0}, services: worker}\n");
+    struct alerts x;
+    const char *l[] = {
+        "{\"time\":1,\"name\":\"agent\",\"correlationId\":\"w\",\"childPid\":9,\"msg\":\"spawned\"}",
+        "{\"time\":2,\"name\":\"worker\",\"pid\":9,\"msg\":\"no id here\"}",
+        "{\"time\":3,\"name\":\"agent\",\"correlationId\":\"v\",\"msg\":\"fine\"}",
+    };
+    run(rs, l, 3, &x);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.n_tl_alerts, 1);
+    assert_true(x.tl_alerts[0] == x.id[0]);
+    ll_ruleset_destroy(rs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ids                                                                       */
+
+static void alert_ids_do_not_depend_on_arrival_order(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("reset", "econnreset")
+                           "    when: {err.code: ECONNRESET}\n"
+                           "  - id: dl\n    symptom: pg-deadlock\n    severity: error\n"
+                           "    title: t\n    remediation: r\n    examples: {no_match: ['{}']}\n"
+                           "    kind: sequence\n    sequence:\n      within: 5s\n      steps:\n"
+                           "        - {err.code: 40P01}\n        - {msg: {contains: retry}}\n");
+    const char *lines[] = {
+        "{\"time\":10,\"correlationId\":\"w\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":11,\"correlationId\":\"w\",\"err\":{\"code\":\"40P01\"}}",
+        "{\"time\":11.5,\"correlationId\":\"w\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":12,\"correlationId\":\"w\",\"msg\":\"retrying transaction\"}",
+        "{\"time\":30,\"correlationId\":\"w\",\"msg\":\"done\"}",
+    };
+    const uint64_t off[] = {0, 100, 200, 300, 400};
+    struct alerts want;
+    run_at(rs, lines, off, 5, &want);
+    assert_int_equal(want.n, 2);
+    /* Every order in which no line moves by more than the 2 s lateness. */
+    static const size_t orders[][5] = {{1, 0, 2, 3, 4}, {2, 1, 0, 3, 4}, {3, 2, 1, 0, 4},
+                                       {0, 3, 1, 2, 4}};
+    for (size_t o = 0; o < 4; o++) {
+        const char *l[5];
+        uint64_t f[5];
+        for (size_t i = 0; i < 5; i++) {
+            l[i] = lines[orders[o][i]];
+            f[i] = off[orders[o][i]];
+        }
+        struct alerts got;
+        run_at(rs, l, f, 5, &got);
+        assert_int_equal(got.n, want.n);
+        for (int i = 0; i < want.n; i++) {
+            assert_true(got.id[i] == want.id[i]);
+            assert_true(got.count[i] == want.count[i]);
+            assert_true(got.first[i] == want.first[i]);
+        }
+    }
+    ll_ruleset_destroy(rs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lint                                                                      */
+
+static void lint_reports_places_and_suggestions(void **state)
+{
+    (void)state;
+    char *out = lint("rules:\n"
+                     "  - id: r1\n"
+                     "    symptom: econreset\n"
+                     "    severty: error\n"
+                     "    title: t\n"
+                     "    remediation: r\n"
+                     "    when:\n"
+                     "      err.cde: X\n"
+                     "      msg: {regex: 'a(b'}\n"
+                     "    examples: {match: ['{}']}\n"
+                     "  - id: r1\n"
+                     "    symptom: econnreset\n"
+                     "    severity: error\n"
+                     "    title: t\n"
+                     "    remediation: r\n"
+                     "    when: {macro: nope}\n");
+    assert_non_null(strstr(out, "bad.yaml:4:5: error: [r1] unknown rule key 'severty' (did you "
+                                "mean 'severity'?)"));
+    assert_non_null(strstr(out, "bad.yaml:3:14: error: [r1] unknown symptom 'econreset' (did you "
+                                "mean 'econnreset'?)"));
+    assert_non_null(strstr(out, "bad.yaml:8:7: error: [r1] unknown field 'err.cde' (did you mean "
+                                "'err.code'?)"));
+    assert_non_null(strstr(out, "bad.yaml:9:24: error: [r1] bad regex: missing closing "
+                                "parenthesis at offset 3"));
+    assert_non_null(strstr(out, "[r1] rule id 'r1' is already used"));
+    assert_non_null(strstr(out, "[r1] no macro named 'nope'"));
+    assert_non_null(strstr(out, "[r1] every rule carries examples"));
+    free(out);
+}
+
+static void lint_catches_yaml_cycles_and_kinds(void **state)
+{
+    (void)state;
+    char *out = lint("rules:\n  - id: x\n    when: [unclosed\n");
+    assert_non_null(strstr(out, "bad.yaml:"));
+    assert_non_null(strstr(out, "YAML:"));
+    free(out);
+    out = lint("macros:\n  a: {macro: b}\n  b: {macro: a}\nrules:\n" RULE_HEAD("m", "econnreset")
+               "    when: {macro: a}\n");
+    assert_non_null(strstr(out, "refers to itself"));
+    free(out);
+    out = lint("rules:\n" RULE_HEAD("m", "econnreset") "    kind: treshold\n    when: {}\n");
+    assert_non_null(strstr(out, "unknown kind 'treshold' (did you mean 'threshold'?)"));
+    free(out);
+    out = lint("nonsense: 1\nrules: []\n");
+    assert_non_null(strstr(out, "unknown top-level key 'nonsense'"));
+    free(out);
+    out = lint("rules:\n" RULE_HEAD("m", "econnreset") "    kind: timeline\n"
+               "    timeline: {err.code: X}\n");
+    assert_non_null(strstr(out, "unknown field 'err.code'"));
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(string_operators),
+        cmocka_unit_test(numbers_levels_and_presence),
+        cmocka_unit_test(raw_json_paths_and_booleans),
+        cmocka_unit_test(regex_with_prefilter_and_raw_lines),
+        cmocka_unit_test(pathological_regex_is_stopped_and_counted),
+        cmocka_unit_test(macros_lists_and_exceptions),
+        cmocka_unit_test(match_alerts_fold_within_suppress),
+        cmocka_unit_test(rate_cap_holds_alerts_back),
+        cmocka_unit_test(threshold_counts_within_a_sliding_window),
+        cmocka_unit_test(sequence_needs_order_and_window),
+        cmocka_unit_test(absence_fires_unless_expected_or_unknown),
+        cmocka_unit_test(absence_until_scope_with_grace),
+        cmocka_unit_test(timeline_rule_on_closed_workflow),
+        cmocka_unit_test(alert_ids_do_not_depend_on_arrival_order),
+        cmocka_unit_test(lint_reports_places_and_suggestions),
+        cmocka_unit_test(lint_catches_yaml_cycles_and_kinds),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
