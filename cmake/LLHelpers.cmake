@@ -32,3 +32,17 @@ function(ll_add_test name)
   set_tests_properties(${name} PROPERTIES ENVIRONMENT
       "LL_SOURCE_DIR=${PROJECT_SOURCE_DIR};LL_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
+
+# ll_embed(<name> <symbol> <comment> FILES...): compiles FILES into
+# ${CMAKE_CURRENT_BINARY_DIR}/<name>.c and <name>.h (see cmake/embed.cmake).
+function(ll_embed name symbol comment)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${name})
+  string(JOIN "|" inputs ${ARGN})
+  add_custom_command(
+    OUTPUT ${out}.c ${out}.h
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DINPUTS=${inputs}"
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    DEPENDS ${ARGN} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    COMMENT "${comment}"
+    VERBATIM)
+endfunction()

@@ -314,7 +314,9 @@ static struct sev make_sev(struct ll_correlator *c, struct session *s,
 {
     struct ll_str msg = cut(ev->msg.len ? ev->msg : ev->err_msg, c->conf.max_msg_bytes);
     struct ll_str code = cut(ev->err_code, MAX_CODE);
-    struct ll_str line = c->conf.keep_lines ? cut(ev->line, MAX_LINE) : LL_STR_NULL;
+    /* An event joined through a link key keeps its line anyway: it is the
+     * evidence that its service logged without the id. */
+    struct ll_str line = c->conf.keep_lines || via.len ? cut(ev->line, MAX_LINE) : LL_STR_NULL;
     via = cut(via, MAX_VIA);
     uint32_t flags = ev->flags | (ev->match ? LL_EV_MATCHED : 0);
     struct sev e = {.ts = ev->ts_ns, .offset = ev->pos.offset, .source = source,
@@ -633,8 +635,9 @@ static void session_add(struct ll_correlator *c, struct session *s, const struct
                         uint32_t source, uint32_t service, const char *via, uint32_t via_svc)
 {
     struct ll_str v = ll_str_c(via);
-    if (v.len) {
-        s->n_linked++;
+    if (v.len) { /* raw lines joined by source are crash output, not lost ids */
+        if (!(ev->flags & LL_EV_RAW))
+            s->n_linked++;
         c->linked++;
     }
     keep_event(c, s, make_sev(c, s, ev, source, service, v));
@@ -1028,8 +1031,11 @@ static struct pending *pending_pop(struct ll_correlator *c)
     return top;
 }
 
-static void attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev, uint32_t source,
-                             uint32_t service, uint32_t host, bool final)
+/* @returns the workflow's id when @p ev joined one (valid until the next
+ * change of sessions), else empty. */
+static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
+                                      uint32_t source, uint32_t service, uint32_t host,
+                                      bool final)
 {
     char via[MAX_VIA + 8];
     struct link *l = resolve(c, ev, service, host, via, sizeof via);
@@ -1037,11 +1043,11 @@ static void attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
         struct ll_event linked = *ev;
         linked.flags |= LL_EV_LINKED;
         session_add(c, l->owner, &linked, source, service, via, l->teacher_service);
-        return;
+        return session_id(l->owner);
     }
     if (!final) {
-        size_t extra = ev->msg.len + ev->err_code.len + ev->conn_id.len +
-                       (c->conf.keep_lines ? ev->line.len : 0);
+        struct ll_str line = cut(ev->line, MAX_LINE); /* kept if a key claims it */
+        size_t extra = ev->msg.len + ev->err_code.len + ev->conn_id.len + line.len;
         struct pending *p = ll_pool_alloc(&c->pending_pool, sizeof *p + extra);
         struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
         *p = (struct pending){.ts = ev->ts_ns, .pid = ev->pid, .seq = c->pending_seq++,
@@ -1050,17 +1056,18 @@ static void attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
                               .flags = ev->flags, .msg_len = (uint32_t)msg.len,
                               .code_len = (uint32_t)ev->err_code.len,
                               .conn_len = (uint32_t)ev->conn_id.len,
-                              .line_len = c->conf.keep_lines ? (uint32_t)ev->line.len : 0,
+                              .line_len = (uint32_t)line.len,
                               .level = ev->level};
         char *d = (char *)(p + 1);
         d = put_str(d, msg);
         d = put_str(d, ev->err_code);
         d = put_str(d, ev->conn_id);
-        put_str(d, (struct ll_str){ev->line.ptr, p->line_len});
+        put_str(d, line);
         pending_push(c, p);
-        return;
+        return LL_STR_NULL;
     }
     count_orphan(c, ev, source, service);
+    return LL_STR_NULL;
 }
 
 /* Gives every waiting event the watermark has passed its final chance, in
@@ -1273,17 +1280,15 @@ ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
     return c;
 }
 
-void ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
+struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
 {
     uint32_t source = ll__names_intern(&c->names, ev->pos.source, &c->cache_source);
     source_seen(c, source, ev->ts_ns);
     uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
     uint32_t host =
         ev->host.len ? ll__names_intern(&c->names, ev->host, &c->cache_host) : LL__NAME_NONE;
-    if (!ev->corr_id.len) {
-        attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm);
-        return;
-    }
+    if (!ev->corr_id.len)
+        return attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm);
     c->names.v[service].with_id++;
     uint64_t hash = ll_hash64(ev->corr_id.ptr, ev->corr_id.len, 0);
     struct session *s = find_session(c, hash, ev);
@@ -1292,16 +1297,17 @@ void ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
         int64_t gap = c->conf.session_gap_ns;
         if (t && !t->cap && ev->ts_ns <= t->end + gap && ev->ts_ns >= t->start - gap) {
             emit_late(c, ev, t->tl_id, source, service);
-            return;
+            return ev->corr_id;
         }
         if (ev->ts_ns + gap < c->wm) { /* its session would be closed already */
             emit_late(c, ev, 0, source, service);
-            return;
+            return ev->corr_id;
         }
         s = session_new(c, hash, ev, sev_size(c, ev));
     }
     session_add(c, s, ev, source, service, NULL, LL__NAME_NONE);
     learn_links(c, s, ev, source, service, host);
+    return ev->corr_id;
 }
 
 static int cmp_start(const void *a, const void *b, void *ctx)

@@ -94,6 +94,7 @@ static const struct default_path default_paths[] = {
     {"error.code", LL__F_ERR_CODE, S | N},
     {"err.cause.code", LL__F_ERR_CODE, S},
     {"error.cause.code", LL__F_ERR_CODE, S},
+    {"cause.code", LL__F_ERR_CODE, S},
     {"err.errno", LL__F_ERR_ERRNO, N},
     {"error.errno", LL__F_ERR_ERRNO, N},
     {"errno", LL__F_ERR_ERRNO, N},
@@ -423,6 +424,9 @@ static void resolve_error(const struct ll_decoder *d, struct ll_event *ev)
                   (ev->err_code.len && (ev->err_syscall.len || (ev->flags & LL_EV_HAS_ERRNO)));
     if (has_obj || spread)
         ev->flags |= LL_EV_HAS_ERR;
+    /* A spread Error's message is the record's own message. */
+    if (spread && !has_obj && !ev->err_msg.len)
+        ev->err_msg = str_field(d, LL__F_MSG);
 }
 
 static void resolve(const struct ll_decoder *d, struct ll_event *ev)

@@ -8,6 +8,8 @@
  * decode-time matcher sets. */
 #include "rules_int.h"
 
+#include "builtin_pack.h" /* generated: the YAML under playbooks/ */
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -99,6 +101,7 @@ struct cc {
     struct doc *doc;
     const char *rule;
     bool timeline; /* compiling a timeline predicate */
+    bool lazy;     /* json.* paths read only for matched events (summaries, keys) */
     int macro_depth;
     size_t cap_conds, cap_kids, cap_tests, cap_rules, cap_examples;
 };
@@ -235,18 +238,18 @@ static const char *const tl_names[TF__COUNT] = {
     [TF_STATUS] = "status",     [TF_REASON] = "reason",     [TF_EVENTS] = "events",
     [TF_ERRORS] = "errors",     [TF_LINKED] = "linked",     [TF_DROPPED] = "dropped",
     [TF_DURATION] = "duration_ms", [TF_SERVICES] = "services", [TF_N_SERVICES] = "n_services",
-    [TF_CORR] = "correlation_id", [TF_TERMINAL] = "terminal",
+    [TF_CORR] = "correlation_id", [TF_TERMINAL] = "terminal", [TF_VIA] = "via",
+    [TF_LINKED_SERVICES] = "linked_services",
 };
 
-static uint16_t extra_index(struct cc *c, const char *path)
+static uint16_t path_index(char ***list, size_t *n, const char *path)
 {
-    struct ll_ruleset *rs = c->rs;
-    for (size_t i = 0; i < rs->n_extra; i++)
-        if (strcmp(rs->extra[i], path) == 0)
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*list)[i], path) == 0)
             return (uint16_t)i;
-    rs->extra = ll_reallocarray(rs->extra, rs->n_extra + 1, sizeof *rs->extra);
-    rs->extra[rs->n_extra] = ll_strdup(path);
-    return (uint16_t)rs->n_extra++;
+    *list = ll_reallocarray(*list, *n + 1, sizeof **list);
+    (*list)[*n] = ll_strdup(path);
+    return (uint16_t)(*n)++;
 }
 
 /* Resolves a field name: a normalised field, "json.<path>", or in timeline
@@ -268,7 +271,8 @@ static bool resolve_field(struct cc *c, const yaml_node_t *at, struct ll_str nam
             err_at(c, at, "%s", err);
             return false;
         }
-        *out = (struct ll__fref){FK_EXTRA, extra_index(c, path)};
+        *out = c->lazy ? (struct ll__fref){FK_LAZY, path_index(&c->rs->lazy, &c->rs->n_lazy, path)}
+                       : (struct ll__fref){FK_EXTRA, path_index(&c->rs->extra, &c->rs->n_extra, path)};
         return true;
     }
     const char *hint = closest(name, names, n);
@@ -312,9 +316,12 @@ static uint32_t test_add(struct cc *c, struct ll__test t)
         c->cap_tests = c->cap_tests ? c->cap_tests * 2 : 64;
         rs->tests = ll_reallocarray(rs->tests, c->cap_tests, sizeof *rs->tests);
     }
+    t.lit_field = -1;
     rs->tests[rs->n_tests] = t;
-    uint32_t need = t.f.kind == FK_NORM && t.op != OP_MISSING ? 1u << t.f.index : 0;
-    return cond_add(c, (struct ll__cond){C_TEST, (uint32_t)rs->n_tests++, 0, need});
+    bool needs = t.op != OP_MISSING;
+    uint32_t need = needs && t.f.kind == FK_NORM ? 1u << t.f.index : 0;
+    uint32_t need_x = needs && t.f.kind == FK_EXTRA && t.f.index < 32 ? 1u << t.f.index : 0;
+    return cond_add(c, (struct ll__cond){C_TEST, (uint32_t)rs->n_tests++, 0, need, need_x});
 }
 
 /* ALL or ANY over @p k; the fields an ALL needs are all its children's, an
@@ -323,92 +330,193 @@ static uint32_t cond_group(struct cc *c, uint8_t op, const uint32_t *k, size_t n
 {
     if (n == 1)
         return k[0];
-    uint32_t need = op == C_ALL ? 0 : UINT32_MAX;
-    for (size_t i = 0; i < n; i++)
-        need = op == C_ALL ? need | c->rs->conds[k[i]].need : need & c->rs->conds[k[i]].need;
+    uint32_t need = op == C_ALL ? 0 : UINT32_MAX, need_x = need;
+    for (size_t i = 0; i < n; i++) {
+        const struct ll__cond *kid = &c->rs->conds[k[i]];
+        need = op == C_ALL ? need | kid->need : need & kid->need;
+        need_x = op == C_ALL ? need_x | kid->need_x : need_x & kid->need_x;
+    }
     if (!n)
-        need = 0;
+        need = need_x = 0;
     uint32_t at = kids_add(c, k, n);
-    return cond_add(c, (struct ll__cond){op, at, (uint32_t)n, need});
+    return cond_add(c, (struct ll__cond){op, at, (uint32_t)n, need, need_x});
 }
 
 /* ------------------------------------------------------------------------ */
 /* Regex literals for the prefilter                                          */
 
-/* Longest literal run in one alternative of @p re: characters that must
- * occur, in order. Conservative: anything it does not understand ends the
- * run. Returns false if the branch has no literal of 3 bytes or more. */
-static bool branch_literal(const char *re, size_t len, char *out, size_t *out_len)
+/* A literal set: the match must contain one of these strings. */
+struct litset {
+    char buf[8][64];
+    size_t len[8];
+    size_t n;
+    bool ok; /* false: no usable set */
+};
+
+/* The end of the group or class starting at re[i] (the index of its closing
+ * bracket), or len if unbalanced. */
+static size_t skip_bracket(const char *re, size_t len, size_t i)
 {
-    char cur[128];
-    size_t n = 0, best = 0;
+    if (re[i] == '[') {
+        size_t k = i + 1;
+        if (k < len && re[k] == '^')
+            k++;
+        if (k < len && re[k] == ']')
+            k++;
+        for (; k < len && re[k] != ']'; k++)
+            if (re[k] == '\\')
+                k++;
+        return k;
+    }
+    int depth = 0;
+    for (size_t k = i; k < len; k++) {
+        if (re[k] == '\\') {
+            k++;
+        } else if (re[k] == '[') {
+            k = skip_bracket(re, len, k);
+        } else if (re[k] == '(') {
+            depth++;
+        } else if (re[k] == ')' && --depth == 0) {
+            return k;
+        }
+    }
+    return len;
+}
+
+static bool quantifier_at(const char *re, size_t len, size_t i, bool *optional)
+{
+    if (i >= len)
+        return false;
+    *optional = re[i] == '?' || re[i] == '*' || (re[i] == '{' && i + 1 < len && re[i + 1] == '0');
+    return re[i] == '?' || re[i] == '*' || re[i] == '+' || re[i] == '{';
+}
+
+static void litset_add(struct litset *ls, const char *p, size_t n)
+{
+    if (ls->n == 8 || n >= sizeof ls->buf[0]) {
+        ls->ok = false;
+        return;
+    }
+    memcpy(ls->buf[ls->n], p, n);
+    ls->len[ls->n++] = n;
+}
+
+static void branch_set(const char *re, size_t len, struct litset *out, int depth);
+
+/* Splits @p re at its top-level '|' and gives each alternative's set; the
+ * union is the pattern's set. */
+static void alternation_set(const char *re, size_t len, struct litset *out, int depth)
+{
+    *out = (struct litset){.ok = true};
+    size_t start = 0;
+    for (size_t i = 0; i <= len && out->ok; i++) {
+        if (i < len) {
+            if (re[i] == '\\') {
+                i++;
+                continue;
+            }
+            if (re[i] == '(' || re[i] == '[') {
+                i = skip_bracket(re, len, i);
+                continue;
+            }
+            if (re[i] != '|')
+                continue;
+        }
+        struct litset b;
+        branch_set(re + start, i - start, &b, depth);
+        if (!b.ok) {
+            out->ok = false;
+            return;
+        }
+        for (size_t k = 0; k < b.n; k++)
+            litset_add(out, b.buf[k], b.len[k]);
+        start = i + 1;
+    }
+}
+
+/* The best set one alternative offers: its longest run of literal characters
+ * (3 or more), else a group of plain alternatives it must contain. */
+static void branch_set(const char *re, size_t len, struct litset *out, int depth)
+{
+    char cur[64], best[64];
+    size_t n = 0, best_n = 0;
+    struct litset group = {0};
     for (size_t i = 0; i < len; i++) {
-        char ch = re[i];
-        char lit = 0;
+        char ch = re[i], lit = 0;
+        bool opt = false, quant;
         if (ch == '\\' && i + 1 < len) {
             char e = re[++i];
-            if (strchr(".^$|?*+()[]{}\\/-\"' #:=!<>,", e))
+            if (strchr(".^$|?*+()[]{}\\/-\"' #:=!<>,@%&~`", e))
                 lit = e;
             else if (e == 'b' || e == 'B')
-                continue; /* zero width: the run goes on */
-        } else if (!strchr(".^$|?*+()[]{}", ch) && (unsigned char)ch >= 0x20 &&
+                continue; /* zero width */
+        } else if (ch == '(' || ch == '[') {
+            size_t end = skip_bracket(re, len, i);
+            quant = quantifier_at(re, len, end + 1, &opt);
+            /* A required group of plain alternatives: (EINVAL|UNKNOWN). */
+            if (ch == '(' && !opt && depth < 2 && !group.ok && end < len &&
+                !(i + 1 < len && re[i + 1] == '?')) {
+                struct litset g;
+                alternation_set(re + i + 1, end - i - 1, &g, depth + 1);
+                if (g.ok && g.n)
+                    group = g;
+            }
+            (void)quant;
+            i = end;
+        } else if (!strchr(".^$|?*+{}", ch) && (unsigned char)ch >= 0x20 &&
                    (unsigned char)ch < 0x7f) {
             lit = ch;
         }
-        /* A quantifier that allows zero occurrences takes the last char back. */
-        bool optional = i + 1 < len && (re[i + 1] == '?' || re[i + 1] == '*' ||
-                                        (re[i + 1] == '{' && i + 2 < len && re[i + 2] == '0'));
-        bool repeated = i + 1 < len && (re[i + 1] == '+' || re[i + 1] == '{');
-        if (lit && !optional && n < sizeof cur)
+        quant = quantifier_at(re, len, i + 1, &opt);
+        if (lit && !opt && n < sizeof cur)
             cur[n++] = lit;
-        if (!lit || optional || repeated) {
-            if (n > best) {
-                best = n;
-                memcpy(out, cur, n);
+        if (!lit || quant) {
+            if (n > best_n) {
+                best_n = n;
+                memcpy(best, cur, n);
             }
             n = 0;
         }
     }
-    if (n > best) {
-        best = n;
-        memcpy(out, cur, n);
+    if (n > best_n) {
+        best_n = n;
+        memcpy(best, cur, n);
     }
-    *out_len = best;
-    return best >= 3;
+    *out = (struct litset){.ok = true};
+    if (best_n >= 3) {
+        litset_add(out, best, best_n);
+        return;
+    }
+    bool group_ok = group.ok && group.n;
+    for (size_t k = 0; group_ok && k < group.n; k++)
+        group_ok = group.len[k] >= 2;
+    if (group_ok) {
+        *out = group;
+        return;
+    }
+    out->ok = false;
 }
 
 /* Fills t->lits with literals one of which every match must contain, or
- * leaves it empty when the pattern is too clever for that. */
+ * leaves it empty when the pattern is too clever for that. A leading (?i)
+ * makes the literals case-blind. */
 static void regex_literals(struct cc *c, struct ll__test *t, const char *re, size_t len)
 {
-    if (memchr(re, '(', len) || memchr(re, '[', len)) {
-        /* Groups and classes: only top-level alternation of plain runs. */
-        bool plain = true;
-        for (size_t i = 0; i < len && plain; i++)
-            plain = !(re[i] == '(' && !(i > 0 && re[i - 1] == '\\')) &&
-                    !(re[i] == '[' && !(i > 0 && re[i - 1] == '\\'));
-        if (!plain)
-            return;
+    bool nocase = t->nocase;
+    if (len >= 4 && memcmp(re, "(?i)", 4) == 0) {
+        nocase = true;
+        re += 4;
+        len -= 4;
     }
-    if (len >= 4 && memcmp(re, "(?i)", 4) == 0)
+    struct litset ls;
+    alternation_set(re, len, &ls, 0);
+    if (!ls.ok || !ls.n)
         return;
-    size_t start = 0, n = 0;
-    struct ll_str lits[8];
-    char buf[8][128];
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && !(re[i] == '|' && !(i > 0 && re[i - 1] == '\\')))
-            continue;
-        size_t l;
-        if (n == 8 || !branch_literal(re + start, i - start, buf[n], &l))
-            return;
-        lits[n] = (struct ll_str){buf[n], l};
-        n++;
-        start = i + 1;
-    }
-    for (size_t i = 0; i < n; i++)
-        t->lits[i] = (struct ll_str){keep_str(c, lits[i]), lits[i].len};
-    t->n_lits = n;
-    t->lit_nocase = t->nocase;
+    for (size_t i = 0; i < ls.n; i++)
+        t->lits[i] = (struct ll_str){keep_str(c, (struct ll_str){ls.buf[i], ls.len[i]}),
+                                     ls.len[i]};
+    t->n_lits = ls.n;
+    t->lit_nocase = nocase;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -693,7 +801,7 @@ static uint32_t macro_cond(struct cc *c, yaml_node_t *v)
 static uint32_t compile_cond(struct cc *c, yaml_node_t *n)
 {
     if (is_scalar(n) && ll_str_eq(scalar(n), LL_STR("true")))
-        return cond_add(c, (struct ll__cond){C_TRUE, 0, 0, 0});
+        return cond_add(c, (struct ll__cond){C_TRUE, 0, 0, 0, 0});
     if (n->type != YAML_MAPPING_NODE) {
         err_at(c, n, "a condition is a mapping of fields (or all:, any:, not:, macro:)");
         return UINT32_MAX;
@@ -716,7 +824,7 @@ static uint32_t compile_cond(struct cc *c, yaml_node_t *n)
         else if (key_is(key, "not")) {
             uint32_t child = compile_cond(c, val);
             r = child == UINT32_MAX ? UINT32_MAX
-                                    : cond_add(c, (struct ll__cond){C_NOT, child, 0, 0});
+                                    : cond_add(c, (struct ll__cond){C_NOT, child, 0, 0, 0});
         } else if (key_is(key, "macro"))
             r = macro_cond(c, val);
         else
@@ -788,10 +896,21 @@ static bool duration(struct cc *c, yaml_node_t *m, const char *key, int64_t def,
     return true;
 }
 
-/* A list of fields (or one field) into @p out. */
-static bool field_list(struct cc *c, yaml_node_t *v, struct ll__fref *out, size_t *n)
+static bool field_list_items(struct cc *c, yaml_node_t *v, struct ll__fref *out, size_t *n);
+
+/* A list of fields (or one field) into @p out; @p lazy for fields read only
+ * from matched events (keys), not tested in conditions. */
+static bool field_list(struct cc *c, yaml_node_t *v, struct ll__fref *out, size_t *n, bool lazy)
 {
     *n = 0;
+    c->lazy = lazy;
+    bool ok = field_list_items(c, v, out, n);
+    c->lazy = false;
+    return ok;
+}
+
+static bool field_list_items(struct cc *c, yaml_node_t *v, struct ll__fref *out, size_t *n)
+{
     if (is_scalar(v))
         return resolve_field(c, v, scalar(v), &out[(*n)++]);
     if (v->type != YAML_SEQUENCE_NODE) {
@@ -831,7 +950,7 @@ static uint32_t exceptions(struct cc *c, yaml_node_t *v)
             err_at(c, e, "an exception needs 'fields' and a list of 'values'");
             return UINT32_MAX;
         }
-        if (!field_list(c, fields, f, &nf))
+        if (!field_list(c, fields, f, &nf, false))
             return UINT32_MAX;
         for (yaml_node_item_t *t = values->data.sequence.items.start;
              t < values->data.sequence.items.top; t++) {
@@ -858,8 +977,8 @@ static uint32_t exceptions(struct cc *c, yaml_node_t *v)
         }
     }
     uint32_t any = n_alts ? cond_group(c, C_ANY, alts, n_alts)
-                          : cond_add(c, (struct ll__cond){C_TRUE, 0, 0, 0});
-    return cond_add(c, (struct ll__cond){C_NOT, any, 0, 0});
+                          : cond_add(c, (struct ll__cond){C_TRUE, 0, 0, 0, 0});
+    return cond_add(c, (struct ll__cond){C_NOT, any, 0, 0, 0});
 }
 
 /* A step: a condition, or {when: condition, key: fields}. */
@@ -882,7 +1001,7 @@ static bool step(struct cc *c, struct ll__rule *r, yaml_node_t *v, uint32_t exce
         uint32_t both[2] = {s->cond, except};
         s->cond = cond_group(c, C_ALL, both, 2);
     }
-    if (key && !field_list(c, key, s->key, &s->n_key))
+    if (key && !field_list(c, key, s->key, &s->n_key, true))
         return false;
     if (!key) {
         memcpy(s->key, r->group, sizeof s->key);
@@ -941,7 +1060,7 @@ static bool kind_absence(struct cc *c, struct ll__rule *r, yaml_node_t *m, uint3
             err_at(c, until, "'until' needs 'scope': the fields that tie it to 'after'");
             return false;
         }
-        ok = ok && field_list(c, scope, r->scope, &r->n_scope);
+        ok = ok && field_list(c, scope, r->scope, &r->n_scope, true);
     }
     return ok;
 }
@@ -959,34 +1078,68 @@ static bool kind_timeline(struct cc *c, struct ll__rule *r, yaml_node_t *m)
     return r->tl_cond != UINT32_MAX;
 }
 
-/* "{service} could not spawn {err.message}" into literal and field parts. */
+/* "{service} could not spawn {err.message}[ ({err.code})]" into literal,
+ * field and optional-section parts. */
 static bool template(struct cc *c, struct ll__rule *r, yaml_node_t *v)
 {
     struct ll_str t = scalar(v);
     struct ll__tpl_part parts[64];
     size_t n = 0, i = 0;
-    while (i < t.len && n < 64) {
-        const char *open = memchr(t.ptr + i, '{', t.len - i);
-        size_t end = open ? (size_t)(open - t.ptr) : t.len;
+    bool open_section = false;
+    while (i < t.len) {
+        size_t end = i;
+        while (end < t.len && !strchr("{[]", t.ptr[end]))
+            end++;
+        if (n + 2 > 64) {
+            err_at(c, v, "summary has too many parts (at most 64)");
+            return false;
+        }
         if (end > i)
-            parts[n++] = (struct ll__tpl_part){{keep_str(c, (struct ll_str){t.ptr + i, end - i}),
-                                                end - i},
-                                               {0, 0}, false};
-        if (!open)
+            parts[n++] = (struct ll__tpl_part){
+                .text = {keep_str(c, (struct ll_str){t.ptr + i, end - i}), end - i},
+                .kind = TPL_TEXT};
+        if (end == t.len)
             break;
-        const char *close = memchr(open, '}', t.len - end);
-        if (!close || n == 64) {
+        if (t.ptr[end] != '{') {
+            bool opening = t.ptr[end] == '[';
+            if (opening == open_section) {
+                err_at(c, v, "summary: unbalanced '%c' at offset %zu (sections do not nest)",
+                       t.ptr[end], end);
+                return false;
+            }
+            open_section = opening;
+            parts[n++] = (struct ll__tpl_part){.kind = opening ? TPL_OPEN : TPL_CLOSE};
+            i = end + 1;
+            continue;
+        }
+        const char *close = memchr(t.ptr + end, '}', t.len - end);
+        if (!close) {
             err_at(c, v, "unclosed '{' in summary at offset %zu", end);
             return false;
         }
-        struct ll_str name = {open + 1, (size_t)(close - open - 1)};
-        struct ll__fref f;
-        if (!resolve_field(c, v, name, &f))
-            return false;
-        parts[n++] = (struct ll__tpl_part){{keep_str(c, name), name.len}, f, true};
+        struct ll_str name = {t.ptr + end + 1, (size_t)(close - t.ptr - end - 1)};
+        struct ll__tpl_part part = {.text = {keep_str(c, name), name.len}, .kind = TPL_FIELD};
+        c->lazy = true;
+        for (size_t at = 0; at <= name.len;) {
+            const char *bar = memchr(name.ptr + at, '|', name.len - at);
+            size_t end_alt = bar ? (size_t)(bar - name.ptr) : name.len;
+            if (part.n_f == LL__MAX_KEY ||
+                !resolve_field(c, v, (struct ll_str){name.ptr + at, end_alt - at},
+                               &part.f[part.n_f++])) {
+                c->lazy = false;
+                return false;
+            }
+            at = end_alt + 1;
+        }
+        c->lazy = false;
+        parts[n++] = part;
         i = (size_t)(close - t.ptr) + 1;
     }
-    r->tpl = ll_arena_alloc(&c->rs->mem, n * sizeof *r->tpl);
+    if (open_section) {
+        err_at(c, v, "summary: '[' without its ']'");
+        return false;
+    }
+    r->tpl = ll_arena_alloc(&c->rs->mem, (n ? n : 1) * sizeof *r->tpl);
     memcpy(r->tpl, parts, n * sizeof *parts);
     r->n_tpl = n;
     return true;
@@ -1228,12 +1381,15 @@ static void compile_rule(struct cc *c, yaml_node_t *m)
                                 : (err_at(c, m, "missing required key 'severity'"), false);
     r.severity = severities[sev];
     yaml_node_t *g = get(c, m, "group_by");
-    ok &= !g || field_list(c, g, r.group, &r.n_group);
+    ok &= !g || field_list(c, g, r.group, &r.n_group, true);
     ok &= duration(c, m, "suppress", 5 * 60 * LL_NS_PER_SEC, &r.suppress_ns);
     ok &= rate_limit(c, &r, get(c, m, "rate_limit"));
-    yaml_node_t *sum = get(c, m, "summary");
+    /* A timeline rule's summary names fields of the timeline. */
+    yaml_node_t *sum = get(c, m, "summary"), *kind = get(c, m, "kind");
+    c->timeline = kind && is_scalar(kind) && ll_str_eq(scalar(kind), LL_STR("timeline"));
     ok &= !sum || (is_scalar(sum) ? template(c, &r, sum)
                                   : (err_at(c, sum, "summary is a text"), false));
+    c->timeline = false;
     uint32_t except = UINT32_MAX;
     if (get(c, m, "exceptions")) {
         except = exceptions(c, get(c, m, "exceptions"));
@@ -1450,8 +1606,11 @@ int ll_ruleset_load(const char *const *paths, size_t n, bool builtin, ll_ruleset
     ll_arena_init(&c->rs->mem, 16 << 10);
     size_t errors_before = diags->errors;
     if (builtin)
-        for (const struct ll__builtin_file *f = ll__builtin_pack; f->name; f++)
-            parse_doc(c, f->name, f->text, strlen(f->text));
+        for (const struct ll_embedded_file *f = ll__builtin_pack; f->name; f++) {
+            char name[256];
+            snprintf(name, sizeof name, "builtin:%s", f->name);
+            parse_doc(c, name, f->text, f->len);
+        }
     for (size_t i = 0; i < n; i++)
         load_path(c, paths[i]);
     for (size_t i = 0; i < c->n_docs; i++)
@@ -1465,6 +1624,7 @@ int ll_ruleset_load(const char *const *paths, size_t n, bool builtin, ll_ruleset
         rc = LL_EINVAL;
         ll_ruleset_destroy(c->rs);
     } else {
+        ll__litidx_build(c->rs);
         *out = c->rs;
     }
     ll_free(c->ids);
@@ -1485,11 +1645,20 @@ void ll_ruleset_destroy(ll_ruleset *rs)
     for (size_t i = 0; i < rs->n_extra; i++)
         ll_free(rs->extra[i]);
     ll_free(rs->extra);
+    for (size_t i = 0; i < rs->n_lazy; i++)
+        ll_free(rs->lazy[i]);
+    ll_free(rs->lazy);
     ll_free(rs->rules);
     ll_free(rs->conds);
     ll_free(rs->kids);
     ll_free(rs->tests);
     ll_free(rs->bits);
+    ll_free(rs->prog);
+    ll_free(rs->gates.ungated);
+    ll_free(rs->gates.by_field);
+    ll_free(rs->gates.by_extra);
+    ll_free(rs->gates.by_lit);
+    ll_free(rs->litidx);
     ll_free(rs->examples);
     ll_arena_free(&rs->mem);
     ll_free(rs);
@@ -1498,6 +1667,16 @@ void ll_ruleset_destroy(ll_ruleset *rs)
 size_t ll_ruleset_count(const ll_ruleset *rs)
 {
     return rs->n_rules;
+}
+
+size_t ll_ruleset_steps(const ll_ruleset *rs)
+{
+    return rs->n_bits;
+}
+
+const char *ll_ruleset_step_rule(const ll_ruleset *rs, size_t bit)
+{
+    return bit < rs->n_bits ? rs->rules[rs->bits[bit].rule].id : NULL;
 }
 
 void ll_ruleset_list(const ll_ruleset *rs, FILE *out)

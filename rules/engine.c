@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_tree.h>
 
 #define MAX_EVIDENCE 5
 #define MAX_LINE 2048
@@ -118,6 +119,7 @@ struct pending {
     struct pending *prev, *next; /* in the rule's list */
     struct match *m;
     int64_t deadline;
+    bool ended; /* its scope's "until" came: only the grace is left */
 };
 
 struct rule_state {
@@ -167,10 +169,68 @@ static size_t map_key(uint32_t rule, struct ll_str key, char *out, size_t size)
 /* ------------------------------------------------------------------------ */
 /* Building a match                                                          */
 
-static void append_field(struct ll_buf *b, const struct ll_event *ev, struct ll__fref f)
+/* Fields of one matched event, with the raw line parsed (once) for the
+ * json.* paths that only summaries and keys read. */
+struct view {
+    const ll_ruleset *rs;
+    const struct ll_event *ev;
+    yajl_val tree;
+    bool parsed;
+};
+
+static struct ll__fval lazy_value(struct view *w, uint16_t i)
+{
+    if (!w->parsed) {
+        w->parsed = true;
+        if (!(w->ev->flags & LL_EV_RAW)) {
+            char *text = ll_strndup(w->ev->line.ptr, w->ev->line.len);
+            w->tree = yajl_tree_parse(text, NULL, 0);
+            ll_free(text);
+        }
+    }
+    if (!w->tree || i >= w->rs->n_lazy)
+        return (struct ll__fval){0};
+    const char *path = w->rs->lazy[i];
+    char *scratch = ll_malloc(strlen(path) + 1), err[128];
+    struct ll_str parts[LL_PATH_MAX_PARTS];
+    const char *keys[LL_PATH_MAX_PARTS + 1];
+    char *copies = ll_malloc(strlen(path) + LL_PATH_MAX_PARTS + 1), *at = copies;
+    size_t n = 0;
+    yajl_val v = NULL;
+    if (ll_field_path_parse(path, scratch, parts, &n, err, sizeof err) == LL_OK) {
+        for (size_t k = 0; k < n; k++) {
+            memcpy(at, parts[k].ptr, parts[k].len);
+            at[parts[k].len] = '\0';
+            keys[k] = at;
+            at += parts[k].len + 1;
+        }
+        keys[n] = NULL;
+        v = yajl_tree_get(w->tree, keys, yajl_t_any);
+    }
+    ll_free(scratch);
+    struct ll__fval out = {0};
+    if (v && YAJL_IS_STRING(v))
+        out = (struct ll__fval){.s = ll_str_c(YAJL_GET_STRING(v)), .present = true};
+    else if (v && YAJL_IS_NUMBER(v))
+        out = (struct ll__fval){.s = ll_str_c(v->u.number.r), .present = true};
+    else if (v && (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)))
+        out = (struct ll__fval){.s = YAJL_IS_TRUE(v) ? LL_STR("true") : LL_STR("false"),
+                                .present = true};
+    ll_free(copies); /* the values point into the tree, not here */
+    return out;
+}
+
+static struct ll__fval field(struct view *w, struct ll__fref f, char *scratch, size_t size)
+{
+    if (f.kind == FK_LAZY)
+        return lazy_value(w, f.index);
+    return ll__field_event(w->ev, f, scratch, size);
+}
+
+static void append_field(struct ll_buf *b, struct view *w, struct ll__fref f)
 {
     char scratch[32];
-    struct ll__fval v = ll__field_event(ev, f, scratch, sizeof scratch);
+    struct ll__fval v = field(w, f, scratch, sizeof scratch);
     if (v.present)
         ll_buf_append(b, v.s.ptr, v.s.len);
     else
@@ -179,9 +239,9 @@ static void append_field(struct ll_buf *b, const struct ll_event *ev, struct ll_
 
 /* The key of a step: its fields joined, or the correlation id (else the
  * service) when the rule names none. */
-static void step_key(struct ll_buf *b, const struct ll_event *ev, const struct ll__fref *key,
-                     size_t n)
+static void step_key(struct ll_buf *b, struct view *w, const struct ll__fref *key, size_t n)
 {
+    const struct ll_event *ev = w->ev;
     if (!n) {
         ll_buf_append(b, ev->corr_id.len ? ev->corr_id.ptr : ev->service.ptr,
                       ev->corr_id.len ? ev->corr_id.len : ev->service.len);
@@ -190,20 +250,91 @@ static void step_key(struct ll_buf *b, const struct ll_event *ev, const struct l
     for (size_t i = 0; i < n; i++) {
         if (i)
             ll_buf_putc(b, '\x1f');
-        append_field(b, ev, key[i]);
+        append_field(b, w, key[i]);
     }
 }
 
-static void summary(struct ll_buf *b, const struct ll__rule *r, const struct ll_event *ev)
+/* Appends field @p f of @p subject; false (nothing appended) if absent. */
+typedef bool tpl_field_fn(struct ll_buf *b, const void *subject, struct ll__fref f);
+
+/* A rule's summary: "{a|b}" is the first of the alternatives present, else
+ * "-"; an optional section is left out when a field in it is absent. */
+static void render(struct ll_buf *b, const struct ll__rule *r, tpl_field_fn *field_of,
+                   const void *subject)
 {
+    size_t mark = 0;
+    bool in_section = false, missing = false;
     for (size_t i = 0; i < r->n_tpl; i++) {
-        if (r->tpl[i].is_field)
-            append_field(b, ev, r->tpl[i].f);
-        else
-            ll_buf_append(b, r->tpl[i].text.ptr, r->tpl[i].text.len);
+        const struct ll__tpl_part *p = &r->tpl[i];
+        size_t k = 0;
+        switch (p->kind) {
+        case TPL_TEXT: ll_buf_append(b, p->text.ptr, p->text.len); break;
+        case TPL_OPEN:
+            mark = b->len;
+            in_section = true;
+            missing = false;
+            break;
+        case TPL_CLOSE:
+            if (missing)
+                b->len = mark;
+            in_section = false;
+            break;
+        default:
+            while (k < p->n_f && !field_of(b, subject, p->f[k]))
+                k++;
+            if (k == p->n_f && in_section)
+                missing = true;
+            else if (k == p->n_f)
+                ll_buf_putc(b, '-');
+        }
     }
     if (!r->n_tpl)
         ll_buf_puts(b, r->title);
+}
+
+static bool event_field(struct ll_buf *b, const void *subject, struct ll__fref f)
+{
+    char scratch[32];
+    struct ll__fval v = field((struct view *)subject, f, scratch, sizeof scratch);
+    if (v.present)
+        ll_buf_append(b, v.s.ptr, v.s.len);
+    return v.present;
+}
+
+/* Timeline field @p f as text (lists joined with ", "); false if absent. */
+static bool timeline_field(struct ll_buf *b, const void *subject, struct ll__fref f)
+{
+    const struct ll_timeline *tl = subject;
+    if (f.index == TF_SERVICES) {
+        for (size_t i = 0; i < tl->n_services; i++) {
+            if (i)
+                ll_buf_puts(b, ", ");
+            ll_buf_append(b, tl->services[i].ptr, tl->services[i].len);
+        }
+        return tl->n_services > 0;
+    }
+    if (f.index == TF_LINKED_SERVICES) {
+        struct ll_str seen[8];
+        size_t n = 0;
+        for (size_t i = 0; i < tl->n_events_kept && n < 8; i++) {
+            struct ll_str svc = tl->events[i].service;
+            bool dup = false;
+            for (size_t k = 0; k < n && !dup; k++)
+                dup = ll_str_eq(seen[k], svc);
+            if (!ll__tl_linked(&tl->events[i]) || dup)
+                continue;
+            if (n)
+                ll_buf_puts(b, ", ");
+            ll_buf_append(b, svc.ptr, svc.len);
+            seen[n++] = svc;
+        }
+        return n > 0;
+    }
+    char scratch[32];
+    struct ll__fval v = ll__field_timeline(tl, f, scratch, sizeof scratch);
+    if (v.present)
+        ll_buf_append(b, v.s.ptr, v.s.len);
+    return v.present;
 }
 
 static struct ll_str cut(struct ll_str s, size_t max)
@@ -221,10 +352,11 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
 {
     const struct ll__rule *r = &e->rs->rules[rule];
     struct ll_buf key = {0}, scope = {0}, sum = {0};
-    step_key(&key, ev, r->steps[step].key, r->steps[step].n_key);
+    struct view w = {e->rs, ev, NULL, false};
+    step_key(&key, &w, r->steps[step].key, r->steps[step].n_key);
     if (r->n_scope)
-        step_key(&scope, ev, r->scope, r->n_scope);
-    summary(&sum, r, ev);
+        step_key(&scope, &w, r->scope, r->n_scope);
+    render(&sum, r, event_field, &w);
     struct ll_str k = cut((struct ll_str){key.data, key.len}, UINT16_MAX);
     struct ll_str sc = cut((struct ll_str){scope.data, scope.len}, UINT16_MAX);
     struct ll_str su = cut((struct ll_str){sum.data, sum.len}, 1024);
@@ -247,6 +379,8 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
     ll_buf_free(&key);
     ll_buf_free(&scope);
     ll_buf_free(&sum);
+    if (w.tree)
+        yajl_tree_free(w.tree);
     return m;
 }
 
@@ -594,6 +728,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
             if (p->m->ts <= m->ts && ll_str_eq(m_scope(p->m), m_scope(m)) &&
                 m->ts + r->grace_ns < p->deadline) {
                 p->deadline = m->ts + r->grace_ns;
+                p->ended = true;
                 ll_timerwheel_add(&e->wheel, &p->t.timer, p->deadline + 1);
             }
         return false;
@@ -733,10 +868,28 @@ void ll_rule_engine_advance(ll_rule_engine *e, int64_t wm, bool final)
         process(e, m);
     }
     if (final) {
-        /* Absences still waiting could yet have been met: never guess. */
+        /* An absence whose scope ended (the parent shut down) and whose
+         * awaited event never came before the logs end is raised: nothing
+         * can follow. Others could yet have been met: never guess. */
+        size_t n = 0;
         for (size_t r = 0; r < e->rs->n_rules; r++)
-            while (e->state[r].head)
-                pending_free(e, &e->state[r], e->state[r].head);
+            for (struct pending *p = e->state[r].head; p; p = p->next)
+                n += p->ended;
+        struct timed **ended = ll_calloc(n + 1, sizeof *ended);
+        n = 0;
+        for (size_t r = 0; r < e->rs->n_rules; r++)
+            for (struct pending *p = e->state[r].head, *next; p; p = next) {
+                next = p->next;
+                if (p->ended)
+                    ended[n++] = &p->t;
+                else
+                    pending_free(e, &e->state[r], p);
+            }
+        if (n > 1)
+            qsort(ended, n, sizeof *ended, cmp_fired);
+        for (size_t i = 0; i < n; i++)
+            fire(e, ended[i]);
+        ll_free(ended);
         return;
     }
     if (wm > e->wm) {
@@ -764,7 +917,7 @@ size_t ll_rule_engine_timeline(ll_rule_engine *e, const struct ll_timeline *tl, 
         for (int pass = 0; pass < 2 && n_ev < MAX_EVIDENCE; pass++)
             for (size_t i = 0; i < tl->n_events_kept && n_ev < MAX_EVIDENCE; i++) {
                 const struct ll_tl_event *te = &tl->events[i];
-                bool want = pass == 0 ? te->via.len > 0
+                bool want = pass == 0 ? ll__tl_linked(te)
                                       : (te->level >= LL_LEVEL_ERROR && !n_ev);
                 if (want)
                     ev[n_ev++] = (struct ll_evidence){{te->source, te->offset}, te->ts_ns,
@@ -775,7 +928,7 @@ size_t ll_rule_engine_timeline(ll_rule_engine *e, const struct ll_timeline *tl, 
             tid[i] = (unsigned char)(tl->id >> (8 * i));
         uint64_t id = ll_hash64(tid, sizeof tid, ll_hash64(r->id, strlen(r->id), 0x7b));
         struct ll_buf sum = {0};
-        ll_buf_puts(&sum, r->title);
+        render(&sum, r, timeline_field, tl);
         struct ll_alert rec = {
             .id = id, .rule = ll_str_c(r->id), .symptom = ll_str_c(r->symptom),
             .playbook = ll_str_c(r->playbook), .severity = ll_str_c(r->severity),

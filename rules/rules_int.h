@@ -50,10 +50,15 @@ enum ll__tf {
     TF_N_SERVICES,
     TF_CORR,
     TF_TERMINAL,
+    TF_VIA,             /* the link key of the first event joined through one */
+    TF_LINKED_SERVICES, /* services of the events joined through a link key */
     TF__COUNT
 };
 
-enum ll__fkind { FK_NORM, FK_EXTRA, FK_TL };
+/* FK_EXTRA paths are extracted by the decoder for every line (conditions
+ * need them); FK_LAZY paths are read from the raw line only for a matched
+ * event (summaries and keys), so they cost nothing on other lines. */
+enum ll__fkind { FK_NORM, FK_EXTRA, FK_TL, FK_LAZY };
 
 struct ll__fref {
     uint8_t kind;   /* enum ll__fkind */
@@ -98,6 +103,33 @@ struct ll__test {
     struct ll_str lits[8]; /* REGEX: one of these must occur (prefilter) */
     size_t n_lits;
     bool lit_nocase;
+    int8_t lit_field;  /* index of the literal index of its field, or -1 */
+    uint64_t lit_mask; /* its literals there: REGEX needs one, CONTAINS is one */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Literal indexes                                                           */
+
+/* Every literal the tests of one field look for (regex prefilters and
+ * "contains" values), found in one pass over the value: a bitmap of the
+ * literals' first two bytes (case-folded) says where one may start, a small
+ * hash of those bigrams lists the candidates. One scan per field and event
+ * replaces a memmem per test. */
+#define LL__MAX_LITFIELDS 16
+#define LL__MAX_FIELDLITS 64
+
+struct ll__lit {
+    struct ll_str s;
+    bool nocase;
+};
+
+struct ll__litidx {
+    struct ll__fref f;
+    struct ll__lit lits[LL__MAX_FIELDLITS];
+    size_t n;
+    uint8_t head[256];                /* bigram bucket: first literal + 1, 0 none */
+    uint8_t next[LL__MAX_FIELDLITS];  /* chain: next literal + 1 */
+    uint8_t bigram[65536 / 8];
 };
 
 enum ll__cop { C_TRUE, C_ALL, C_ANY, C_NOT, C_TEST };
@@ -107,7 +139,8 @@ enum ll__cop { C_TRUE, C_ALL, C_ANY, C_NOT, C_TEST };
 struct ll__cond {
     uint8_t op;
     uint32_t a, b;
-    uint32_t need; /* NF bits that must be present for it to be true */
+    uint32_t need;   /* NF bits that must be present for it to be true */
+    uint32_t need_x; /* extra paths (the first 32) that must be present */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -117,6 +150,29 @@ enum ll__kind { K_MATCH, K_THRESHOLD, K_SEQUENCE, K_ABSENCE, K_TIMELINE };
 
 #define LL__MAX_STEPS 8
 #define LL__MAX_KEY 4
+
+/* A necessary condition of a step: one of these literal sets is present.
+ * Steps whose every alternative is a literal test are skipped without a walk
+ * of their condition when none is there. */
+/* A step's needs, flattened so the decode hook reads one small array. */
+struct ll__prog {
+    uint32_t cond;
+    uint32_t need, need_x; /* the condition's needs (see ll__cond) */
+};
+
+/* Which steps the decode hook evaluates for an event, as sets of step bits
+ * (@c words uint64_t each). A step is gated when every way its condition can
+ * be true needs an uncommon field or a literal of an indexed field: it is
+ * evaluated only when one of those is present. The others always are. */
+struct ll__gates {
+    size_t words;
+    uint64_t *ungated;
+    uint64_t *by_field; /* NF__COUNT sets: steps a present field opens */
+    uint64_t *by_extra; /* 32 sets, one per extra path */
+    uint64_t *by_lit;   /* n_litidx x LL__MAX_FIELDLITS sets: steps a literal opens */
+    uint32_t fields, extras; /* fields and extra paths some step is gated on */
+    uint32_t lit_fields;     /* literal indexes some step is gated on */
+};
 
 struct ll__step {
     uint32_t cond;
@@ -128,11 +184,16 @@ struct ll__step {
 /* Absence steps: after, expect, then optionally until. */
 enum { ST_AFTER = 0, ST_EXPECT = 1, ST_UNTIL = 2 };
 
-/* A summary template, split into literal text and field references. */
+/* A summary template, split into literal text, field references and the
+ * bounds of optional sections ("[ ({err.code})]": left out, brackets
+ * included, when a field inside is missing). */
+enum ll__tpl_kind { TPL_TEXT, TPL_FIELD, TPL_OPEN, TPL_CLOSE };
+
 struct ll__tpl_part {
-    struct ll_str text; /* literal, or the field's name when is_field */
-    struct ll__fref f;
-    bool is_field;
+    struct ll_str text; /* literal, or the field's name */
+    struct ll__fref f[LL__MAX_KEY]; /* "{a|b}": the first present of a, b */
+    size_t n_f;
+    uint8_t kind; /* enum ll__tpl_kind */
 };
 
 struct ll__rule {
@@ -171,8 +232,14 @@ struct ll_ruleset {
     size_t n_tests;
     char **extra;
     size_t n_extra;
+    char **lazy; /* FK_LAZY paths */
+    size_t n_lazy;
     struct ll__bit *bits; /* step bit -> rule and step */
+    struct ll__prog *prog; /* step bit -> what to evaluate (ll__litidx_build) */
     size_t n_bits;
+    struct ll__gates gates;
+    struct ll__litidx *litidx;
+    size_t n_litidx;
     struct ll_rule_example *examples;
     size_t n_examples;
     struct ll_arena mem; /* strings and small arrays of the compiled set */
@@ -184,6 +251,7 @@ struct ll_rule_eval {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     uint64_t limit_hits;
+    uint64_t *open; /* gates.words: the steps to evaluate for this event */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -198,19 +266,23 @@ struct ll__fval ll__field_timeline(const struct ll_timeline *tl, struct ll__fref
 /* Bits of the normalised fields @p ev carries. */
 uint32_t ll__present(const struct ll_event *ev);
 
+/* Whether a timeline's event joined through a link key (raw lines joined
+ * by their file are crash output, not a lost id: the correlator's "linked"
+ * leaves them out too). */
+static inline bool ll__tl_linked(const struct ll_tl_event *te)
+{
+    return te->via.len && !(te->flags & LL_EV_RAW);
+}
+
 /* Evaluate condition @p c. @p md may be NULL for rule sets without regexes. */
 bool ll__cond_eval_event(const ll_ruleset *rs, uint32_t c, const struct ll_event *ev,
-                         uint32_t present, pcre2_match_data *md, pcre2_match_context *mctx,
-                         uint64_t *limit_hits);
+                         pcre2_match_data *md, pcre2_match_context *mctx, uint64_t *limit_hits);
 bool ll__cond_eval_timeline(const ll_ruleset *rs, uint32_t c, const struct ll_timeline *tl,
                             pcre2_match_data *md, pcre2_match_context *mctx,
                             uint64_t *limit_hits);
 
-/* The built-in pack: NULL-terminated {name, text} pairs. */
-struct ll__builtin_file {
-    const char *name;
-    const char *text;
-};
-extern const struct ll__builtin_file ll__builtin_pack[];
+/* Builds the literal indexes and the step programs of @p rs (after its
+ * tests are compiled). */
+void ll__litidx_build(ll_ruleset *rs);
 
 #endif

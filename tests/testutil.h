@@ -1,4 +1,5 @@
-/* Small helpers shared by the cmocka tests: temp directories and files. */
+/* Small helpers shared by the cmocka tests: temp directories and files, and
+ * running a program as a user would. */
 #ifndef LOGLOOM_TESTUTIL_H
 #define LOGLOOM_TESTUTIL_H
 
@@ -8,12 +9,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+
+extern char **environ;
 
 /* A fresh directory under $TMPDIR; the caller removes it with rm_tree(). */
 static inline char *make_tmpdir(void)
@@ -80,6 +86,78 @@ static inline char *read_file(const char *path, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+/* Runs argv[0] (NULL-terminated argv) with stdin from /dev/null and stdout,
+ * stderr into files under @p dir; returns the exit status and, where @p out
+ * or @p err are not NULL, the outputs (caller frees). */
+static inline int run_cmd(const char *const *argv, const char *dir, char **out, char **err)
+{
+    char out_path[1024], err_path[1024];
+    snprintf(out_path, sizeof out_path, "%s/run.stdout", dir);
+    snprintf(err_path, sizeof err_path, "%s/run.stderr", dir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(rc));
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st))
+        fail_msg("%s did not exit normally (status %#x)", argv[0], st);
+    if (out)
+        *out = read_file(out_path, NULL);
+    if (err)
+        *err = read_file(err_path, NULL);
+    return WEXITSTATUS(st);
+}
+
+/* Tests of the built executable: the sources become the working directory
+ * (paths in logloom's output are relative to them), @p bin receives the
+ * path of logloom and @p tmp a fresh directory, which the test removes with
+ * rm_tree(). */
+static inline void e2e_setup(char *bin, size_t bin_size, char *tmp, size_t tmp_size)
+{
+    const char *src = getenv("LL_SOURCE_DIR"), *build = getenv("LL_BINARY_DIR");
+    assert_non_null(src);
+    assert_non_null(build);
+    assert_int_equal(chdir(src), 0);
+    snprintf(bin, bin_size, "%s/logloom", build);
+    char *t = make_tmpdir();
+    snprintf(tmp, tmp_size, "%s", t);
+    free(t);
+}
+
+/* A finished run: exit status and outputs. */
+struct run_result {
+    int status;
+    char *out, *err;
+};
+
+/* Runs @p bin with @p args (NULL-terminated, argv[0] excluded); outputs go
+ * through files in @p dir. */
+static inline struct run_result run_args(const char *bin, const char *dir,
+                                         const char *const *args)
+{
+    const char *argv[64] = {bin};
+    size_t n = 1;
+    for (; args[n - 1] && n < 63; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    struct run_result r;
+    r.status = run_cmd(argv, dir, &r.out, &r.err);
+    return r;
+}
+
+static inline void run_result_free(struct run_result *r)
+{
+    free(r->out);
+    free(r->err);
 }
 
 #endif

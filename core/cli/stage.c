@@ -74,9 +74,15 @@ void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const
 
 void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
 {
-    if (st->eng)
-        ll_rule_engine_push(st->eng, ev);
-    ll_correlator_push(st->corr, ev);
+    struct ll_str joined = ll_correlator_push(st->corr, ev);
+    if (!st->eng || !ev->match)
+        return;
+    /* A line without an id that joined a workflow (a child's line through
+     * its pid, a crash report through its file) raises its alerts there. */
+    struct ll_event with = *ev;
+    if (!with.corr_id.len)
+        with.corr_id = joined;
+    ll_rule_engine_push(st->eng, &with);
 }
 
 void ll__stage_flush(struct ll__stage *st)

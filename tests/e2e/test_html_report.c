@@ -1,16 +1,12 @@
 /* `logloom replay --html`: the report on the example incident is one
  * self-contained file, and a real browser (headless Chromium) runs its script
- * without errors and draws the workflow table and the swimlanes.
+ * without errors and draws the workflow table, the swimlanes and the alerts.
+ * The run loads a rule file of its own (--rules replaces the built-in pack),
+ * so the alerts it raises do not depend on the pack.
  *
  * Chromium is required, not optional: CI installs it (.ci/setup), and a
  * missing browser fails the test with a message instead of skipping it. */
 #include "../testutil.h"
-
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-extern char **environ;
 
 #define CHROMIUM "/usr/bin/chromium"
 
@@ -20,51 +16,38 @@ static char html_path[600];
 static char *jsonl; /* logloom's stdout: the same run as JSON lines */
 static char *html;  /* the report */
 
-/* Runs argv[0] with stdout and stderr to files in tmpdir; returns the exit
- * status and the outputs (caller frees). */
+/* One rule: agent-2's "spawn EINVAL" line in the incident matches it. */
+static const char spawn_rule[] =
+    "rules:\n"
+    "  - id: test-spawn\n"
+    "    symptom: spawn-einval\n"
+    "    severity: error\n"
+    "    title: spawn rejected its arguments\n"
+    "    summary: \"{service}: {msg}\"\n"
+    "    remediation: Log the command and arguments.\n"
+    "    when: {err.code: EINVAL}\n"
+    "    examples: {match: ['{\"level\":50,\"err\":{\"code\":\"EINVAL\"}}']}\n";
+
 static int run(const char *const *argv, char **out, char **err)
 {
-    char out_path[600], err_path[600];
-    snprintf(out_path, sizeof out_path, "%s/stdout", tmpdir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(rc));
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    *out = read_file(out_path, NULL);
-    *err = read_file(err_path, NULL);
-    return WEXITSTATUS(st);
+    return run_cmd(argv, tmpdir, out, err);
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    const char *src = getenv("LL_SOURCE_DIR"), *bin = getenv("LL_BINARY_DIR");
-    assert_non_null(src);
-    assert_non_null(bin);
-    assert_int_equal(chdir(src), 0);
-    snprintf(logloom, sizeof logloom, "%s/logloom", bin);
-    char *t = make_tmpdir();
-    snprintf(tmpdir, sizeof tmpdir, "%s", t);
-    free(t);
+    e2e_setup(logloom, sizeof logloom, tmpdir, sizeof tmpdir);
     snprintf(html_path, sizeof html_path, "%s/report.html", tmpdir);
+    char *rules = write_text(tmpdir, "rules.yaml", spawn_rule);
     const char *argv[] = {logloom, "replay", "--format", "jsonl", "-q", "--html", html_path,
                           "--terminal", "workflow finished", "--terminal", "workflow failed",
-                          "examples/incident", NULL};
+                          "--rules", rules, "examples/incident", NULL};
     char *err;
     int status = run(argv, &jsonl, &err);
     if (status != 0)
         fail_msg("logloom exited %d: %s", status, err);
     free(err);
+    free(rules);
     html = read_file(html_path, NULL);
     return 0;
 }
@@ -149,11 +132,43 @@ static char *timeline_record(const char *corr_id)
 {
     char key[200];
     snprintf(key, sizeof key, "\"correlation_id\":\"%s\"", corr_id);
-    const char *p = strstr(jsonl, key);
+    for (const char *p = jsonl; (p = strstr(p, key)); p += strlen(key)) {
+        const char *line = p;
+        while (line > jsonl && line[-1] != '\n')
+            line--;
+        const char *type = "{\"type\":\"timeline\"";
+        if (strncmp(line, type, strlen(type)) == 0)
+            return strndup(line, strcspn(line, "\n"));
+    }
+    fail_msg("no timeline record for %s", corr_id);
+    return NULL;
+}
+
+/* A copy of the string field @p name of the JSON record at @p rec, which
+ * must have it and hold no escapes in it (caller frees). */
+static char *field(const char *rec, const char *name)
+{
+    char key[100];
+    snprintf(key, sizeof key, "\"%s\":\"", name);
+    const char *p = strstr(rec, key);
     assert_non_null(p);
-    while (p > jsonl && p[-1] != '\n')
-        p--;
-    return strndup(p, strcspn(p, "\n"));
+    p += strlen(key);
+    return strndup(p, strcspn(p, "\""));
+}
+
+/* The JSON lines records of the run that are not alerts: alerts cite raw
+ * lines as their evidence (caller frees). */
+static char *records_but_alerts(void)
+{
+    char *out = calloc(1, strlen(jsonl) + 1);
+    for (const char *p = jsonl; *p;) {
+        size_t len = strcspn(p, "\n");
+        const char *type = "{\"type\":\"alert\"";
+        if (strncmp(p, type, strlen(type)) != 0)
+            strncat(out, p, len + (p[len] == '\n'));
+        p += len + (p[len] == '\n');
+    }
+    return out;
 }
 
 static void report_is_one_self_contained_file(void **state)
@@ -197,9 +212,12 @@ static void report_has_every_workflow_and_raw_lines(void **state)
         free(id);
     }
     assert_true(n >= 10); /* the incident has 14 workflows */
-    /* Raw lines are kept: the host name is in no field of the JSON records. */
-    assert_null(strstr(jsonl, "orch-agent-01"));
+    /* Raw lines are kept: the host name is in no field of the JSON records
+     * (only an alert's evidence may cite a raw line). */
+    char *records = records_but_alerts();
+    assert_null(strstr(records, "orch-agent-01"));
     assert_non_null(strstr(html, "orch-agent-01"));
+    free(records);
 }
 
 static void chromium_draws_table_and_swimlanes_without_errors(void **state)
@@ -237,19 +255,33 @@ static void chromium_draws_table_and_swimlanes_without_errors(void **state)
     free(err);
 }
 
-/* Writes a copy of the report with @p script appended to its body. */
-static char *report_with_script(const char *name, const char *script)
+/* Writes a copy of @p page with @p script inserted before the first @p where
+ * in it. */
+static char *page_with_script_at(const char *page, const char *name, const char *where,
+                                 const char *script)
 {
-    char *at = strstr(html, "</body>");
+    const char *at = strstr(page, where);
     assert_non_null(at);
-    size_t head = (size_t)(at - html);
-    char *s = malloc(strlen(html) + strlen(script) + 1);
-    memcpy(s, html, head);
+    size_t head = (size_t)(at - page);
+    char *s = malloc(strlen(page) + strlen(script) + 1);
+    memcpy(s, page, head);
     strcpy(s + head, script);
     strcat(s, at);
     char *path = write_text(tmpdir, name, s);
     free(s);
     return path;
+}
+
+/* Writes a copy of @p page with @p script appended to its body. */
+static char *page_with_script(const char *page, const char *name, const char *script)
+{
+    return page_with_script_at(page, name, "</body>", script);
+}
+
+/* Writes a copy of the report with @p script appended to its body. */
+static char *report_with_script(const char *name, const char *script)
+{
+    return page_with_script(html, name, script);
 }
 
 static void hovering_an_event_shows_its_raw_line(void **state)
@@ -269,6 +301,131 @@ static void hovering_an_event_shows_its_raw_line(void **state)
     assert_non_null(strstr(tip, "display: block"));
     /* The raw JSON line, as text: its quotes are not markup. */
     assert_non_null(strstr(tip, "<pre class=\"raw\">{\"level\":"));
+    free(dom);
+    free(err);
+    free(path);
+}
+
+/* The first alert record of the run (caller frees). */
+static char *first_alert_record(void)
+{
+    const char *p = strstr(jsonl, "{\"type\":\"alert\"");
+    assert_non_null(p);
+    return strndup(p, strcspn(p, "\n"));
+}
+
+static void alerts_panel_has_a_row_per_alert(void **state)
+{
+    (void)state;
+    size_t n = count(jsonl, "{\"type\":\"alert\"");
+    assert_true(n >= 1); /* agent-2's spawn EINVAL */
+    char *err;
+    char *dom = chromium_dump_dom(html_path, &err);
+    assert_no_console_output(err);
+    /* The panel is shown, with one row per alert record, each by its id. */
+    assert_non_null(strstr(dom, "id=\"ll-alerts\""));
+    assert_null(strstr(dom, "id=\"ll-alerts\" hidden"));
+    assert_int_equal(count(dom, "data-ll-alert=\""), n);
+    const char *key = "{\"type\":\"alert\",\"id\":\"";
+    for (const char *p = jsonl; (p = strstr(p, key)); p += strlen(key)) {
+        char *id = strndup(p + strlen(key), 16);
+        char attr[64];
+        snprintf(attr, sizeof attr, "data-ll-alert=\"%s\"", id);
+        if (!strstr(dom, attr))
+            fail_msg("alert %s has no row in the panel", id);
+        free(id);
+    }
+    /* A row shows the alert's title, symptom, summary and count. */
+    const char *row = strstr(dom, "data-ll-alert=\"");
+    const char *row_end = strstr(row, "</tr>");
+    assert_non_null(row_end);
+    char *r = strndup(row, (size_t)(row_end - row));
+    assert_non_null(strstr(r, "spawn rejected its arguments"));
+    assert_non_null(strstr(r, "spawn-einval"));
+    assert_non_null(strstr(r, "agent-2: spawn EINVAL"));
+    assert_non_null(strstr(r, "\xc3\x97" "1")); /* x1 */
+    /* The header counts the alerts in red; the workflow table has a column. */
+    char total[120];
+    snprintf(total, sizeof total, "class=\"total bad\" data-ll-total=\"alerts\"><b>%zu</b>", n);
+    if (!strstr(dom, total))
+        fail_msg("no '%s' in the header", total);
+    assert_non_null(strstr(dom, "data-ll-col=\"n_alerts\""));
+    free(r);
+    free(dom);
+    free(err);
+}
+
+/* The alert's workflow, opened through its link: the alerts box names the
+ * alert by title and symptom, and the line it cites is marked on the lanes,
+ * with the symptom in the tooltip. */
+static void a_workflow_shows_its_alerts_and_their_evidence(void **state)
+{
+    (void)state;
+    char *rec = first_alert_record();
+    char *corr = field(rec, "correlation_id"), *id = field(rec, "id");
+    char *path = report_with_script(
+        "alerted.html",
+        "<script>const m = document.querySelector('.lanes .mark.alerted');\n"
+        "const r = m.getBoundingClientRect();\n"
+        "m.dispatchEvent(new MouseEvent('mousemove', {bubbles: true,\n"
+        "  clientX: r.left + 2, clientY: r.top + 2}));</script>\n");
+    char url[800];
+    snprintf(url, sizeof url, "%s#%s", path, corr);
+    char *err;
+    char *dom = chromium_dump_dom(url, &err);
+    assert_no_console_output(err);
+    char sel[200];
+    snprintf(sel, sizeof sel, "data-ll-selected=\"%s\"", corr);
+    assert_non_null(strstr(dom, sel));
+    const char *box = strstr(dom, "data-ll-alerts=\"1\"");
+    assert_non_null(box);
+    const char *box_end = strstr(box, "class=\"hops\"");
+    assert_non_null(box_end);
+    char *b = strndup(box, (size_t)(box_end - box));
+    assert_non_null(strstr(b, "spawn rejected its arguments"));
+    assert_non_null(strstr(b, "spawn-einval"));
+    char ref[64];
+    snprintf(ref, sizeof ref, "data-ll-alert-ref=\"%s\"", id);
+    assert_non_null(strstr(b, ref));
+    /* One mark for the one line of evidence; it also matched a rule step. */
+    assert_int_equal(count(dom, "data-ll-alert-mark=\"spawn-einval\""), 1);
+    assert_non_null(strstr(dom, "alerted matched"));
+    const char *tip = strstr(dom, "<div id=\"ll-tip\"");
+    assert_non_null(tip);
+    assert_non_null(strstr(tip, "display: block"));
+    assert_non_null(strstr(tip, "alert: spawn-einval"));
+    free(b);
+    free(dom);
+    free(err);
+    free(path);
+    free(id);
+    free(corr);
+    free(rec);
+}
+
+static void clicking_an_alert_shows_its_evidence_and_remediation(void **state)
+{
+    (void)state;
+    char *path = report_with_script(
+        "opened.html", "<script>document.querySelector('tr[data-ll-alert]').click();</script>\n");
+    char *err;
+    char *dom = chromium_dump_dom(path, &err);
+    assert_no_console_output(err);
+    assert_non_null(strstr(dom, "aria-expanded=\"true\""));
+    /* source:offset and the raw line of each piece of evidence, as text. */
+    char *rec = first_alert_record();
+    char *source = field(rec, "source");
+    const char *off = strstr(rec, "\"offset\":");
+    assert_non_null(off);
+    char pos[700];
+    snprintf(pos, sizeof pos, "data-ll-evidence=\"%s:%llu\"", source,
+             strtoull(off + strlen("\"offset\":"), NULL, 10));
+    if (!strstr(dom, pos))
+        fail_msg("no %s in the opened alert", pos);
+    assert_non_null(strstr(dom, "<pre class=\"raw\">{\"code\":\"EINVAL\""));
+    assert_non_null(strstr(dom, "<p class=\"remedy\">Log the command and arguments.</p>"));
+    free(source);
+    free(rec);
     free(dom);
     free(err);
     free(path);
@@ -312,6 +469,76 @@ static void log_text_cannot_inject_markup(void **state)
     free(log);
 }
 
+/* An alert's summary and evidence come from log text: markup in them is shown
+ * as text in the panel, when the alert is opened, and in the tooltip. */
+static void alert_text_cannot_inject_markup(void **state)
+{
+    (void)state;
+    const char *evil =
+        "{\"level\":\"info\",\"time\":\"2026-11-24T09:00:00.000Z\",\"service\":\"api\","
+        "\"requestId\":\"r-1\",\"msg\":\"start\"}\n"
+        "{\"level\":\"error\",\"time\":\"2026-11-24T09:00:01.000Z\",\"service\":\"api\","
+        "\"requestId\":\"r-1\",\"msg\":\"</script><img src=x onerror=alert(1)>\","
+        "\"err\":{\"code\":\"EINVAL\",\"message\":\"</script><img src=x onerror=alert(1)>\"}}\n";
+    char *log = write_text(tmpdir, "evil-alert.log", evil);
+    char *rules = write_text(tmpdir, "evil-rules.yaml", spawn_rule);
+    char out[600];
+    snprintf(out, sizeof out, "%s/evil-alert.html", tmpdir);
+    const char *argv[] = {logloom, "replay", "--format", "jsonl", "-q", "--rules", rules,
+                          "--html", out, log, NULL};
+    char *stdout_text, *err;
+    assert_int_equal(run(argv, &stdout_text, &err), 0);
+    free(err);
+    assert_int_equal(count(stdout_text, "{\"type\":\"alert\""), 1);
+    char *page = read_file(out, NULL);
+    assert_int_equal(count(page, "</script>"), 2); /* the data's end and the script's */
+    /* Should the markup run, alert() must flag it rather than block the page
+     * (and the test) on a dialog. */
+    char *trapped = page_with_script_at(
+        page, "evil-alert-trap.html", "<title>",
+        "<script>window.alert = () => document.documentElement.setAttribute("
+        "'data-pwned', '1');</script>\n");
+    free(page);
+    page = read_file(trapped, NULL);
+    /* Open the alert and hover its mark, so that every place that shows
+     * the text is drawn. */
+    char *path = page_with_script(
+        page, "evil-alert-open.html",
+        "<script>document.querySelector('tr[data-ll-alert]').click();\n"
+        "const m = document.querySelector('.lanes .mark.alerted');\n"
+        "const r = m.getBoundingClientRect();\n"
+        "m.dispatchEvent(new MouseEvent('mousemove', {bubbles: true,\n"
+        "  clientX: r.left + 2, clientY: r.top + 2}));</script>\n");
+    char *dom = chromium_dump_dom(path, &err);
+    assert_no_console_output(err);
+    assert_non_null(strstr(dom, "data-ll-ready=\"1\""));
+    assert_int_equal(count(dom, "data-ll-alert=\""), 1);
+    assert_null(strstr(dom, "data-pwned=\""));
+    assert_null(strstr(dom, "<img"));
+    const char *text = "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;";
+    char summary[200];
+    snprintf(summary, sizeof summary, "<div class=\"summary\">api: %s</div>", text);
+    if (!strstr(dom, summary))
+        fail_msg("no '%s' in the panel", summary);
+    const char *evidence = strstr(dom, "class=\"evidence\"");
+    assert_non_null(evidence);
+    const char *pre = strstr(evidence, "<pre class=\"raw\">");
+    assert_non_null(pre);
+    assert_non_null(strstr(pre, text));
+    const char *tip = strstr(dom, "<div id=\"ll-tip\"");
+    assert_non_null(tip);
+    assert_non_null(strstr(tip, "alert: spawn-einval"));
+    assert_non_null(strstr(tip, text));
+    free(dom);
+    free(err);
+    free(path);
+    free(trapped);
+    free(page);
+    free(stdout_text);
+    free(rules);
+    free(log);
+}
+
 /* The console check above must not pass because Chromium changed how it
  * logs: a page that throws has to be caught by it. */
 static void console_check_catches_a_page_that_throws(void **state)
@@ -339,7 +566,11 @@ int main(void)
         cmocka_unit_test(report_has_every_workflow_and_raw_lines),
         cmocka_unit_test(chromium_draws_table_and_swimlanes_without_errors),
         cmocka_unit_test(hovering_an_event_shows_its_raw_line),
+        cmocka_unit_test(alerts_panel_has_a_row_per_alert),
+        cmocka_unit_test(a_workflow_shows_its_alerts_and_their_evidence),
+        cmocka_unit_test(clicking_an_alert_shows_its_evidence_and_remediation),
         cmocka_unit_test(log_text_cannot_inject_markup),
+        cmocka_unit_test(alert_text_cannot_inject_markup),
         cmocka_unit_test(console_check_catches_a_page_that_throws),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

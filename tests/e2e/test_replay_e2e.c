@@ -4,32 +4,13 @@
  * intended change of output (and review the diff). */
 #include "../testutil.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-extern char **environ;
-
-struct result {
-    int status;
-    char *out;
-    char *err;
-};
-
 static char logloom[1024];
 static char tmpdir[512];
 
 static int group_setup(void **state)
 {
     (void)state;
-    const char *src = getenv("LL_SOURCE_DIR"), *bin = getenv("LL_BINARY_DIR");
-    assert_non_null(src);
-    assert_non_null(bin);
-    assert_int_equal(chdir(src), 0); /* sources in the output are relative to it */
-    snprintf(logloom, sizeof logloom, "%s/logloom", bin);
-    char *t = make_tmpdir();
-    snprintf(tmpdir, sizeof tmpdir, "%s", t);
-    free(t);
+    e2e_setup(logloom, sizeof logloom, tmpdir, sizeof tmpdir);
     return 0;
 }
 
@@ -40,34 +21,9 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* Runs logloom with a NULL-terminated argument list (argv[0] excluded). */
-static struct result run(const char *const *args)
+static struct run_result run(const char *const *args)
 {
-    const char *argv[64] = {logloom};
-    size_t n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    char out_path[600], err_path[600];
-    snprintf(out_path, sizeof out_path, "%s/stdout", tmpdir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, logloom, &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    return (struct result){WEXITSTATUS(st), read_file(out_path, NULL), read_file(err_path, NULL)};
-}
-
-static void result_free(struct result *r)
-{
-    free(r->out);
-    free(r->err);
+    return run_args(logloom, tmpdir, args);
 }
 
 static void assert_golden(const char *got, const char *golden_path)
@@ -87,12 +43,12 @@ static void incident_jsonl_matches_golden(void **state)
 {
     (void)state;
     const char *args[] = {"replay", "--format", "jsonl", "--events", "examples/incident", NULL};
-    struct result r = run(args);
+    struct run_result r = run(args);
     assert_int_equal(r.status, 0);
     assert_golden(r.out, "tests/data/incident.golden.jsonl");
     /* The summary on stderr names what was read. */
     assert_non_null(strstr(r.err, "240 events from 15 inputs")); /* 16 of them raw */
-    result_free(&r);
+    run_result_free(&r);
 }
 
 static void incident_text_matches_golden(void **state)
@@ -101,11 +57,11 @@ static void incident_text_matches_golden(void **state)
     const char *args[] = {"replay", "--format", "text", "--color", "never", "-q",
                           "--terminal", "workflow finished", "--terminal", "workflow failed",
                           "examples/incident", NULL};
-    struct result r = run(args);
+    struct run_result r = run(args);
     assert_int_equal(r.status, 0);
     assert_golden(r.out, "tests/data/incident.golden.txt");
     assert_string_equal(r.err, ""); /* -q: nothing on stderr */
-    result_free(&r);
+    run_result_free(&r);
 }
 
 static void output_does_not_depend_on_argument_order(void **state)
@@ -121,11 +77,11 @@ static void output_does_not_depend_on_argument_order(void **state)
                            "examples/incident/agent-1.log",
                            "examples/incident/agent-1.log.1.gz",
                            NULL};
-    struct result a = run(whole), b = run(files);
+    struct run_result a = run(whole), b = run(files);
     assert_int_equal(b.status, 0);
     assert_string_equal(a.out, b.out);
-    result_free(&a);
-    result_free(&b);
+    run_result_free(&a);
+    run_result_free(&b);
 }
 
 static void output_does_not_depend_on_batch_size(void **state)
@@ -133,17 +89,17 @@ static void output_does_not_depend_on_batch_size(void **state)
     (void)state;
     const char *base[] = {"replay", "--format", "jsonl", "--events", "-q",
                           "examples/incident", NULL};
-    struct result want = run(base);
+    struct run_result want = run(base);
     static const char *const sizes[] = {"1", "3", "64"};
     for (size_t i = 0; i < 3; i++) {
         const char *args[] = {"replay", "--format", "jsonl", "--events", "-q",
                               "--batch-events", sizes[i], "examples/incident", NULL};
-        struct result got = run(args);
+        struct run_result got = run(args);
         assert_int_equal(got.status, 0);
         assert_string_equal(got.out, want.out);
-        result_free(&got);
+        run_result_free(&got);
     }
-    result_free(&want);
+    run_result_free(&want);
 }
 
 static void id_filter_shows_one_workflow(void **state)
@@ -151,16 +107,28 @@ static void id_filter_shows_one_workflow(void **state)
     (void)state;
     const char *args[] = {"replay", "--format", "jsonl", "-q", "--id",
                           "f453b1ea-15ee-4d7c-b37e-52920e8a7ef6", "examples/incident", NULL};
-    struct result r = run(args);
+    struct run_result r = run(args);
     assert_int_equal(r.status, 0);
     char *first_nl = strchr(r.out, '\n');
     assert_non_null(first_nl);
     assert_non_null(strstr(r.out, "\"correlation_id\":\"f453b1ea-15ee-4d7c-b37e-52920e8a7ef6\""));
     assert_non_null(strstr(r.out, "\"status\":\"failed\""));
-    /* Only that timeline, then the orphan summaries and the stats record. */
-    assert_int_equal(strncmp(first_nl + 1, "{\"type\":\"orphans\"", 17), 0);
+    /* Only that timeline and its alerts, then the orphan summaries and the
+     * stats record. */
     assert_null(strstr(first_nl, "\"type\":\"timeline\""));
-    result_free(&r);
+    const char *line = first_nl + 1;
+    int alerts = 0;
+    while (strncmp(line, "{\"type\":\"alert\"", 15) == 0) {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        char *id = strstr(line, "\"correlation_id\":\"f453b1ea-15ee-4d7c-b37e-52920e8a7ef6\"");
+        assert_true(id != NULL && id < end);
+        alerts++;
+        line = end + 1;
+    }
+    assert_int_equal(alerts, 1);
+    assert_int_equal(strncmp(line, "{\"type\":\"orphans\"", 17), 0);
+    run_result_free(&r);
 }
 
 static void time_range_filters_events(void **state)
@@ -169,12 +137,12 @@ static void time_range_filters_events(void **state)
     const char *args[] = {"replay", "--format", "jsonl", "-q", "--from",
                           "2026-11-24T09:21:00Z", "--to", "2026-11-24T09:22:00Z",
                           "examples/incident", NULL};
-    struct result r = run(args);
+    struct run_result r = run(args);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "659e69bc-261c-41b0-8b84-b375b7b12b53"));
     assert_null(strstr(r.out, "3eda4544"));
     assert_null(strstr(r.out, "\"filtered\":0}"));
-    result_free(&r);
+    run_result_free(&r);
 }
 
 static void dead_letters_keep_every_rejected_line(void **state)
@@ -185,7 +153,7 @@ static void dead_letters_keep_every_rejected_line(void **state)
     unlink(dl);
     const char *args[] = {"replay", "--format", "jsonl", "-q", "--dead-letter", dl,
                           "examples/incident", NULL};
-    struct result r = run(args);
+    struct run_result r = run(args);
     assert_int_equal(r.status, 0);
     char *dead = read_file(dl, NULL);
     int lines = 0;
@@ -199,7 +167,7 @@ static void dead_letters_keep_every_rejected_line(void **state)
     assert_int_equal(stat(dl, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     free(dead);
-    result_free(&r);
+    run_result_free(&r);
 }
 
 static void bad_arguments_exit_2_with_a_reason(void **state)
@@ -218,12 +186,12 @@ static void bad_arguments_exit_2_with_a_reason(void **state)
                                          "'tuesday' is not a time", "not a duration",
                                          "a..b", "no input given", "unknown command"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct result r = run((const char *const *)cases[i]);
+        struct run_result r = run((const char *const *)cases[i]);
         assert_int_equal(r.status, 2);
         assert_string_equal(r.out, "");
         if (!strstr(r.err, reason[i]))
             fail_msg("case %zu: '%s' not in: %s", i, reason[i], r.err);
-        result_free(&r);
+        run_result_free(&r);
     }
 }
 
@@ -235,10 +203,10 @@ static void input_that_is_not_a_file_exits_2(void **state)
     unlink(fifo);
     assert_int_equal(mkfifo(fifo, 0600), 0);
     const char *args[] = {"replay", fifo, NULL};
-    struct result r = run(args);
+    struct run_result r = run(args);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "not a regular file or directory"));
-    result_free(&r);
+    run_result_free(&r);
 }
 
 int main(void)

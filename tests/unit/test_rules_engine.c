@@ -306,6 +306,27 @@ static void match_alerts_fold_within_suppress(void **state)
     ll_ruleset_destroy(rs);
 }
 
+static void summary_alternatives_and_optional_sections(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("reset", "econnreset")
+                           "    summary: '{service}: {err.message|msg}[ ({err.code})][ for "
+                           "{json.task}] in {host}'\n"
+                           "    suppress: 1s\n"
+                           "    when: {msg: {contains: failed}}\n");
+    const char *lines[] = {
+        "{\"time\":10,\"name\":\"agent-1\",\"task\":\"t1\",\"msg\":\"call failed\","
+        "\"err\":{\"code\":\"ECONNRESET\",\"message\":\"read ECONNRESET\"}}",
+        "{\"time\":20,\"name\":\"agent-1\",\"msg\":\"call failed\"}",
+    };
+    struct alerts x;
+    run(rs, lines, 2, &x);
+    assert_int_equal(x.n, 2);
+    assert_string_equal(x.summary[0], "agent-1: read ECONNRESET (ECONNRESET) for t1 in -");
+    assert_string_equal(x.summary[1], "agent-1: call failed in -");
+    ll_ruleset_destroy(rs);
+}
+
 static void rate_cap_holds_alerts_back(void **state)
 {
     (void)state;
@@ -434,6 +455,21 @@ static void absence_until_scope_with_grace(void **state)
     run(rs, z, 6, &x);
     assert_int_equal(x.n, 1); /* child 7 outlived agent's shutdown by more than 5 s */
     assert_true(x.first[0] == 1 * SEC);
+    /* The logs end within the grace, the child's exit never logged: nothing
+     * can follow, so it is raised; an exit within the grace clears it. */
+    run(rs, z, 4, &x);
+    assert_int_equal(x.n, 1);
+    assert_true(x.first[0] == 1 * SEC);
+    const char *reaped[] = {
+        "{\"time\":1,\"name\":\"agent\",\"childPid\":7,\"msg\":\"child spawned\"}",
+        "{\"time\":10,\"name\":\"agent\",\"msg\":\"SIGTERM received, shutting down\"}",
+        "{\"time\":11,\"name\":\"agent\",\"childPid\":7,\"msg\":\"child exited\"}",
+    };
+    run(rs, reaped, 3, &x);
+    assert_int_equal(x.n, 0);
+    /* No shutdown: the child may still be running. */
+    run(rs, z, 3, &x);
+    assert_int_equal(x.n, 0);
     ll_ruleset_destroy(rs);
 }
 
@@ -442,17 +478,21 @@ static void timeline_rule_on_closed_workflow(void **state)
     (void)state;
     ll_ruleset *rs = rules("rules:\n" RULE_HEAD("lost", "correlation-lost")
                            "    kind: timeline\n"
-                           "    timeline: {linked: {gt: 0}, services: worker}\n");
+                           "    summary: '{linked} of {events} by {linked_services} via {via}; "
+                           "{services}, {status}'\n"
+                           "    timeline: {linked: {gt: 0}, linked_services: worker}\n");
     struct alerts x;
     const char *l[] = {
         "{\"time\":1,\"name\":\"agent\",\"correlationId\":\"w\",\"childPid\":9,\"msg\":\"spawned\"}",
         "{\"time\":2,\"name\":\"worker\",\"pid\":9,\"msg\":\"no id here\"}",
         "{\"time\":3,\"name\":\"agent\",\"correlationId\":\"v\",\"msg\":\"fine\"}",
+        "{\"time\":4,\"name\":\"worker\",\"correlationId\":\"v\",\"msg\":\"with the id\"}",
     };
-    run(rs, l, 3, &x);
+    run(rs, l, 4, &x);
     assert_int_equal(x.n, 1);
     assert_int_equal(x.n_tl_alerts, 1);
     assert_true(x.tl_alerts[0] == x.id[0]);
+    assert_string_equal(x.summary[0], "1 of 2 by worker via pid:9; agent, worker, ok");
     ll_ruleset_destroy(rs);
 }
 
@@ -522,6 +562,7 @@ static void lint_reports_places_and_suggestions(void **state)
                      "    severity: error\n"
                      "    title: t\n"
                      "    remediation: r\n"
+                     "    summary: '{service}[ ({err.code})'\n"
                      "    when: {macro: nope}\n");
     assert_non_null(strstr(out, "bad.yaml:4:5: error: [r1] unknown rule key 'severty' (did you "
                                 "mean 'severity'?)"));
@@ -534,6 +575,7 @@ static void lint_reports_places_and_suggestions(void **state)
     assert_non_null(strstr(out, "[r1] rule id 'r1' is already used"));
     assert_non_null(strstr(out, "[r1] no macro named 'nope'"));
     assert_non_null(strstr(out, "[r1] every rule carries examples"));
+    assert_non_null(strstr(out, "bad.yaml:16:14: error: [r1] summary: '[' without its ']'"));
     free(out);
 }
 
@@ -570,6 +612,7 @@ int main(void)
         cmocka_unit_test(pathological_regex_is_stopped_and_counted),
         cmocka_unit_test(macros_lists_and_exceptions),
         cmocka_unit_test(match_alerts_fold_within_suppress),
+        cmocka_unit_test(summary_alternatives_and_optional_sections),
         cmocka_unit_test(rate_cap_holds_alerts_back),
         cmocka_unit_test(threshold_counts_within_a_sliding_window),
         cmocka_unit_test(sequence_needs_order_and_window),

@@ -76,8 +76,11 @@ ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
 void ll_correlator_destroy(ll_correlator *c);
 
 /** @brief Apply one event. May close (and emit) timelines the watermark has
- *         passed, before the event is applied. */
-void ll_correlator_push(ll_correlator *c, const struct ll_event *ev);
+ *         passed, before the event is applied.
+ *  @returns the correlation id of the workflow the event joined: its own, or
+ *           the one a link key led to; empty if it joined none (yet). Valid
+ *           until the next call. */
+struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev);
 
 /** @brief The input has ended: resolve waiting events and close every open
  *         timeline with reason "end", in order of their earliest event. */

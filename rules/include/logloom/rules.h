@@ -85,6 +85,10 @@ size_t ll_ruleset_count(const ll_ruleset *rs);
 /** @brief Print one line per rule: id, kind, symptom, playbook section,
  *         severity, title. */
 void ll_ruleset_list(const ll_ruleset *rs, FILE *out);
+/** @returns the number of stateless steps (bits of ev->match). */
+size_t ll_ruleset_steps(const ll_ruleset *rs);
+/** @returns the id of the rule that step @p bit belongs to. */
+const char *ll_ruleset_step_rule(const ll_ruleset *rs, size_t bit);
 /** @returns raw JSON paths the rules read (their "json." fields), which the
  *           decoder must extract into ev->extra in this order. */
 const char *const *ll_ruleset_extra_paths(const ll_ruleset *rs, size_t *n);
