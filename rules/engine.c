@@ -117,6 +117,8 @@ struct keystate {
 struct pending {
     struct timed t;
     struct pending *prev, *next; /* in the rule's list */
+    struct pending *same_prev, *same_next; /* waiting with the same key */
+    uint64_t key_hash;
     struct match *m;
     int64_t deadline;
     bool ended; /* its scope's "until" came: only the grace is left */
@@ -124,6 +126,7 @@ struct pending {
 
 struct rule_state {
     struct pending *head, *tail; /* absence: waiting afters */
+    struct ll_idmap by_key; /* absence: key -> first pending of that key */
     size_t n_pending;
     int64_t rate_start;
     uint32_t rate_count;
@@ -690,8 +693,42 @@ static bool on_sequence(ll_rule_engine *e, struct match *m)
 /* ------------------------------------------------------------------------ */
 /* Absence                                                                   */
 
+static struct ll_str pending_key(const void *p)
+{
+    return m_key(((const struct pending *)p)->m);
+}
+
+static void pending_index(struct rule_state *st, struct pending *p)
+{
+    struct ll_str key = m_key(p->m);
+    p->key_hash = ll_hash64(key.ptr, key.len, 0);
+    struct pending *head = ll_idmap_get(&st->by_key, p->key_hash, key);
+    if (!head) {
+        ll_idmap_put(&st->by_key, p->key_hash, p);
+        return;
+    }
+    p->same_prev = head;
+    p->same_next = head->same_next;
+    if (p->same_next)
+        p->same_next->same_prev = p;
+    head->same_next = p;
+}
+
+static void pending_unindex(struct rule_state *st, struct pending *p)
+{
+    if (p->same_prev)
+        p->same_prev->same_next = p->same_next;
+    else if (p->same_next)
+        ll_idmap_replace(&st->by_key, p->key_hash, p, p->same_next);
+    else
+        ll_idmap_del(&st->by_key, p->key_hash, p);
+    if (p->same_next)
+        p->same_next->same_prev = p->same_prev;
+}
+
 static void pending_unlink(ll_rule_engine *e, struct rule_state *st, struct pending *p)
 {
+    pending_unindex(st, p);
     if (p->prev)
         p->prev->next = p->next;
     else
@@ -716,9 +753,12 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     const struct ll__rule *r = &e->rs->rules[m->rule];
     struct rule_state *st = &e->state[m->rule];
     if (m->step == ST_EXPECT) { /* the awaited event: the waits of its key end */
-        for (struct pending *p = st->head, *next; p; p = next) {
-            next = p->next;
-            if (p->m->ts <= m->ts && p->deadline >= m->ts && ll_str_eq(m_key(p->m), m_key(m)))
+        struct ll_str key = m_key(m);
+        for (struct pending *p = ll_idmap_get(&st->by_key, ll_hash64(key.ptr, key.len, 0), key),
+                            *next;
+             p; p = next) {
+            next = p->same_next;
+            if (p->m->ts <= m->ts && p->deadline >= m->ts)
                 pending_free(e, st, p);
         }
         return false;
@@ -747,6 +787,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
         st->head = p;
     st->tail = p;
     st->n_pending++;
+    pending_index(st, p);
     ll_timerwheel_add(&e->wheel, &p->t.timer, p->deadline + 1);
     return true;
 }
@@ -837,6 +878,9 @@ ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_ou
     e->rs = rs;
     e->out = *out;
     e->state = ll_calloc(rs->n_rules ? rs->n_rules : 1, sizeof *e->state);
+    for (size_t r = 0; r < rs->n_rules; r++)
+        if (rs->rules[r].kind == K_ABSENCE)
+            ll_idmap_init(&e->state[r].by_key, 64, pending_key);
     ll_idmap_init(&e->alerts, 256, alert_key);
     ll_idmap_init(&e->keys, 256, keystate_key);
     e->eval = ll_rule_eval_new(rs);
@@ -981,9 +1025,11 @@ void ll_rule_engine_destroy(ll_rule_engine *e)
         return;
     while (e->n_heap)
         ll_pool_release(&e->pool, heap_pop(e));
-    for (size_t r = 0; r < e->rs->n_rules; r++)
+    for (size_t r = 0; r < e->rs->n_rules; r++) {
         while (e->state[r].head)
             pending_free(e, &e->state[r], e->state[r].head);
+        ll_idmap_free(&e->state[r].by_key);
+    }
     for (size_t i = 0; i < e->alerts.n_slots; i++)
         if (e->alerts.slots[i].p)
             alert_free(e->alerts.slots[i].p);
