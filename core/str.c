@@ -2,6 +2,7 @@
  * base64 writers. */
 #include "logloom/core.h"
 
+#include <ctype.h>
 #include <string.h>
 
 struct ll_str ll_str_c(const char *s)
@@ -233,4 +234,40 @@ void ll_buf_base64(struct ll_buf *b, const void *p, size_t len)
     }
     b->len = (size_t)(out - b->data);
     b->data[b->len] = '\0';
+}
+
+/* Levenshtein distance, ignoring ASCII case; 99 for names too long to care. */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t row[64];
+    if (lb >= 64)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t sub = prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+            row[j] = best < sub ? best : sub;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+const char *ll_closest(struct ll_str got, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = got.len / 3 + 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(got.ptr, got.len, names[i], strlen(names[i]));
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    return best;
 }

@@ -2,6 +2,7 @@
  * RFC 3339, and durations. All arithmetic is integer nanoseconds. */
 #include "logloom/core.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -304,6 +305,22 @@ int ll_duration_parse(const char *s, int64_t *ns)
         return LL_EPARSE;
     *ns = whole * unit + (int64_t)((double)frac / (double)scale * (double)unit);
     return LL_OK;
+}
+
+void ll_duration_format(int64_t ns, char out[32])
+{
+    static const struct {
+        const char *name;
+        int64_t ns;
+    } units[] = {{"d", 86400 * LL_NS_PER_SEC}, {"h", 3600 * LL_NS_PER_SEC},
+                 {"m", 60 * LL_NS_PER_SEC},    {"s", LL_NS_PER_SEC},
+                 {"ms", LL_NS_PER_MS},         {"us", 1000}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ns && ns % units[i].ns == 0) {
+            snprintf(out, 32, "%lld%s", (long long)(ns / units[i].ns), units[i].name);
+            return;
+        }
+    snprintf(out, 32, "%lldns", (long long)ns);
 }
 
 int64_t ll_clock_mono_ns(void)

@@ -171,47 +171,11 @@ static char *keep_str(struct cc *c, struct ll_str s)
 /* ------------------------------------------------------------------------ */
 /* Did you mean                                                              */
 
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    size_t row[64];
-    if (lb >= 64)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            size_t sub = prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
-            row[j] = best < sub ? best : sub;
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
-/* The closest of @p names to @p got, or NULL if none is close. */
-static const char *closest(struct ll_str got, const char *const *names, size_t n)
-{
-    const char *best = NULL;
-    size_t best_d = got.len / 3 + 2;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(got.ptr, got.len, names[i], strlen(names[i]));
-        if (d < best_d) {
-            best_d = d;
-            best = names[i];
-        }
-    }
-    return best;
-}
-
 static void unknown_key(struct cc *c, const yaml_node_t *k, const char *what,
                         const char *const *names, size_t n)
 {
     struct ll_str got = scalar(k);
-    const char *hint = closest(got, names, n);
+    const char *hint = ll_closest(got, names, n);
     if (hint)
         err_at(c, k, "unknown %s '%.*s' (did you mean '%s'?)", what, (int)got.len, got.ptr, hint);
     else
@@ -275,7 +239,7 @@ static bool resolve_field(struct cc *c, const yaml_node_t *at, struct ll_str nam
                        : (struct ll__fref){FK_EXTRA, path_index(&c->rs->extra, &c->rs->n_extra, path)};
         return true;
     }
-    const char *hint = closest(name, names, n);
+    const char *hint = ll_closest(name, names, n);
     err_at(c, at, "unknown field '%.*s'%s%s%s%s", (int)name.len, name.ptr,
            hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "",
            c->timeline ? "" : "; raw JSON paths are written json.<path>");
@@ -778,7 +742,7 @@ static uint32_t macro_cond(struct cc *c, yaml_node_t *v)
         size_t n = 0;
         for (size_t i = 0; i < c->n_macros && n < 256; i++)
             names[n++] = c->macros[i].name;
-        const char *hint = closest(scalar(v), names, n);
+        const char *hint = ll_closest(scalar(v), names, n);
         err_at(c, v, "no macro named '%.*s'%s%s%s", (int)scalar(v).len, scalar(v).ptr,
                hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
         return UINT32_MAX;
@@ -1190,7 +1154,7 @@ static bool check_symptom(struct cc *c, struct ll__rule *r, yaml_node_t *m)
         const char *names[64];
         for (size_t i = 0; i < n && i < 64; i++)
             names[i] = all[i].id;
-        const char *hint = closest(scalar(v), names, n < 64 ? n : 64);
+        const char *hint = ll_closest(scalar(v), names, n < 64 ? n : 64);
         err_at(c, v, "unknown symptom '%s'%s%s%s; declare new ones under 'symptoms:'",
                r->symptom, hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
         return false;

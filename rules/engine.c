@@ -265,7 +265,7 @@ typedef bool tpl_field_fn(struct ll_buf *b, const void *subject, struct ll__fref
 static void render(struct ll_buf *b, const struct ll__rule *r, tpl_field_fn *field_of,
                    const void *subject)
 {
-    size_t mark = 0;
+    size_t start = b->len, mark = 0;
     bool in_section = false, missing = false;
     for (size_t i = 0; i < r->n_tpl; i++) {
         const struct ll__tpl_part *p = &r->tpl[i];
@@ -293,6 +293,18 @@ static void render(struct ll_buf *b, const struct ll__rule *r, tpl_field_fn *fie
     }
     if (!r->n_tpl)
         ll_buf_puts(b, r->title);
+    /* A NUL from a JSON "\u0000" would end the summary wherever it is kept
+     * as a C string: show it as U+FFFD. */
+    for (size_t i = start; i < b->len; i++)
+        if (b->data[i] == '\0') {
+            struct ll_buf rest = {0};
+            ll_buf_append(&rest, b->data + i + 1, b->len - i - 1);
+            b->len = i;
+            ll_buf_append(b, "\xEF\xBF\xBD", 3);
+            ll_buf_append(b, rest.data ? rest.data : "", rest.len);
+            ll_buf_free(&rest);
+            i += 2;
+        }
 }
 
 static bool event_field(struct ll_buf *b, const void *subject, struct ll__fref f)

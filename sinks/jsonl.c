@@ -2,6 +2,8 @@
  * add fields; the ones written here are never renamed. */
 #include "sink_int.h"
 
+#include <string.h>
+
 static void json_str(struct ll_buf *b, struct ll_str s)
 {
     ll_buf_json_str(b, s.ptr, s.len);
@@ -206,7 +208,7 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
                   "\"time_inferred\":%llu,\"filtered\":%llu,\"linked\":%llu,\"late\":%llu,"
                   "\"evicted\":%llu,\"open_max\":%llu,\"raw_events\":%llu,\"alerts\":%llu,"
                   "\"alerts_suppressed\":%llu,\"alerts_rate_limited\":%llu,"
-                  "\"regex_limit_hits\":%llu}\n",
+                  "\"regex_limit_hits\":%llu",
                   (unsigned long long)st->inputs, (unsigned long long)st->input_errors,
                   (unsigned long long)st->lines, (unsigned long long)st->bytes,
                   (unsigned long long)st->time_inferred, (unsigned long long)st->filtered,
@@ -216,6 +218,24 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
                   (unsigned long long)st->alerts_suppressed,
                   (unsigned long long)st->alerts_rate_limited,
                   (unsigned long long)st->regex_limit_hits);
+    if (st->n_sinks) {
+        ll_buf_puts(b, ",\"sinks\":[");
+        for (size_t i = 0; i < st->n_sinks; i++) {
+            const struct ll_delivery_report *d = &st->sinks[i];
+            ll_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+            ll_buf_json_str(b, d->name, strlen(d->name));
+            ll_buf_printf(b,
+                          ",\"queued\":%llu,\"delivered\":%llu,\"rejected\":%llu,"
+                          "\"batches\":%llu,\"retries\":%llu,\"outages\":%llu,\"waits\":%llu,"
+                          "\"waited_ms\":%lld}",
+                          (unsigned long long)d->queued, (unsigned long long)d->delivered,
+                          (unsigned long long)d->rejected, (unsigned long long)d->batches,
+                          (unsigned long long)d->retries, (unsigned long long)d->outages,
+                          (unsigned long long)d->waits, (long long)(d->waited_ns / LL_NS_PER_MS));
+        }
+        ll_buf_putc(b, ']');
+    }
+    ll_buf_puts(b, "}\n");
 }
 
 static int jsonl_timeline(ll_sink *s, const struct ll_timeline *tl)

@@ -88,14 +88,10 @@ static inline char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Runs argv[0] (NULL-terminated argv) with stdin from /dev/null and stdout,
- * stderr into files under @p dir; returns the exit status and, where @p out
- * or @p err are not NULL, the outputs (caller frees). */
-static inline int run_cmd(const char *const *argv, const char *dir, char **out, char **err)
+/* Starts argv[0] (NULL-terminated argv) with stdin from /dev/null and
+ * stdout, stderr into @p out_path, @p err_path; returns its pid. */
+static inline pid_t spawn_cmd(const char *const *argv, const char *out_path, const char *err_path)
 {
-    char out_path[1024], err_path[1024];
-    snprintf(out_path, sizeof out_path, "%s/run.stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/run.stderr", dir);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -106,15 +102,33 @@ static inline int run_cmd(const char *const *argv, const char *dir, char **out, 
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         fail_msg("cannot run %s: %s", argv[0], strerror(rc));
+    return pid;
+}
+
+/* Waits for @p pid, which must exit normally; returns its exit status. */
+static inline int wait_cmd(pid_t pid)
+{
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     if (!WIFEXITED(st))
-        fail_msg("%s did not exit normally (status %#x)", argv[0], st);
+        fail_msg("pid %d did not exit normally (status %#x)", (int)pid, st);
+    return WEXITSTATUS(st);
+}
+
+/* Runs argv[0] like spawn_cmd() with the outputs in files under @p dir;
+ * returns the exit status and, where @p out or @p err are not NULL, the
+ * outputs (caller frees). */
+static inline int run_cmd(const char *const *argv, const char *dir, char **out, char **err)
+{
+    char out_path[1024], err_path[1024];
+    snprintf(out_path, sizeof out_path, "%s/run.stdout", dir);
+    snprintf(err_path, sizeof err_path, "%s/run.stderr", dir);
+    int status = wait_cmd(spawn_cmd(argv, out_path, err_path));
     if (out)
         *out = read_file(out_path, NULL);
     if (err)
         *err = read_file(err_path, NULL);
-    return WEXITSTATUS(st);
+    return status;
 }
 
 /* Tests of the built executable: the sources become the working directory
@@ -132,6 +146,27 @@ static inline void e2e_setup(char *bin, size_t bin_size, char *tmp, size_t tmp_s
     snprintf(tmp, tmp_size, "%s", t);
     free(t);
 }
+
+#ifdef LL_E2E
+/* Tests of the built executable (define LL_E2E before including this):
+ * its path, and a scratch directory removed when the group ends. */
+static char logloom[1024];
+static char tmpdir[512];
+
+static int e2e_group_setup(void **state)
+{
+    (void)state;
+    e2e_setup(logloom, sizeof logloom, tmpdir, sizeof tmpdir);
+    return 0;
+}
+
+static int e2e_group_teardown(void **state)
+{
+    (void)state;
+    rm_tree(tmpdir);
+    return 0;
+}
+#endif
 
 /* A finished run: exit status and outputs. */
 struct run_result {

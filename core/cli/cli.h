@@ -13,5 +13,7 @@ int ll_cmd_replay(int argc, char **argv);
 void ll_cmd_replay_usage(FILE *out);
 int ll_cmd_rules(int argc, char **argv);
 void ll_cmd_rules_usage(FILE *out);
+int ll_cmd_config(int argc, char **argv);
+void ll_cmd_config_usage(FILE *out);
 
 #endif

@@ -17,6 +17,7 @@ static void usage(FILE *out)
             "commands:\n"
             "  replay PATH...   correlate archived JSON logs into workflow timelines\n"
             "  rules VERB ...   lint, test or list rule files\n"
+            "  config VERB ...  show the effective configuration, check a file\n"
             "  help [COMMAND]   show help\n"
             "  version          show the version\n"
             "\n"
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         return ll_cmd_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "rules") == 0)
         return ll_cmd_rules(argc - 1, argv + 1);
+    if (strcmp(cmd, "config") == 0)
+        return ll_cmd_config(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("logloom %s\n", LL_VERSION);
         return LL_EXIT_OK;
@@ -43,6 +46,8 @@ int main(int argc, char **argv)
             ll_cmd_replay_usage(stdout);
         else if (argc > 2 && strcmp(argv[2], "rules") == 0)
             ll_cmd_rules_usage(stdout);
+        else if (argc > 2 && strcmp(argv[2], "config") == 0)
+            ll_cmd_config_usage(stdout);
         else
             usage(stdout);
         return LL_EXIT_OK;

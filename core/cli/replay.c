@@ -1,8 +1,11 @@
-/* `logloom replay`: archived logs → merged events → timelines → a sink.
+/* `logloom replay`: archived logs → merged events → timelines → sinks.
  *
- * The runner is single-threaded for now: the replay source pulls decoded
- * events in event-time order, the correlator closes timelines as the
- * watermark passes them, and the sink writes each closed timeline. */
+ * The runner is single-threaded: the replay source pulls decoded events in
+ * event-time order, the correlator closes timelines as the watermark passes
+ * them, and every sink gets each closed timeline and alert. Delivery sinks
+ * (PostgreSQL, Redis, files) run their own threads; when one falls behind,
+ * handing it a record waits, so reading pauses until it catches up. At the
+ * end the run waits until they have made everything durable. */
 #include "logloom/core.h"
 #include "logloom/correlate.h"
 #include "logloom/ingest.h"
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +23,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sinkconf.h"
 #include "stage.h"
 
 #define PROGRESS_EVERY_NS (250 * LL_NS_PER_MS)
 
 struct replay_opts {
     bool jsonl;
+    bool no_output; /* --format none */
     bool events;
     bool color;
     bool quiet;
@@ -44,14 +50,19 @@ struct replay_opts {
     const char **rules; /* --rules paths ("builtin": the built-in pack) */
     size_t n_rules;
     bool no_rules;
+    const char **sinks; /* --sink specs */
+    size_t n_sinks;
+    const char *config; /* --config FILE */
     struct ll_corr_conf corr;
 };
 
 struct run {
     const struct replay_opts *o;
-    ll_sink *sink;
+    ll_sink *sink; /* the terminal's, unless --format none */
     ll_sink *html; /* --html: a second sink, fed the same records */
     FILE *html_fp;
+    ll_sink **delivery; /* --sink and the configuration's sinks */
+    size_t n_delivery;
     FILE *dead;
     int out_rc;
     struct ll_buf dl; /* dead-letter record */
@@ -68,7 +79,8 @@ void ll_cmd_replay_usage(FILE *out)
             "(read recursively) or a glob pattern.\n"
             "\n"
             "output:\n"
-            "  --format text|jsonl     text on a terminal, else jsonl\n"
+            "  --format text|jsonl|none  text on a terminal, else jsonl; none: only\n"
+            "                          the sinks below\n"
             "  --events                jsonl: include each timeline's event_list\n"
             "  --color auto|always|never\n"
             "  --id ID                 show only this correlation id (repeatable)\n"
@@ -76,6 +88,12 @@ void ll_cmd_replay_usage(FILE *out)
             "  -q, --quiet             no progress line and no summary on stderr\n"
             "  --html FILE             also write a self-contained HTML report to FILE,\n"
             "                          with each event's raw line\n"
+            "sinks:\n"
+            "  --sink URL[#OPTS]       also deliver alerts (and, with receive=both,\n"
+            "                          timelines) to postgresql://..., a libpq string,\n"
+            "                          redis://..., unix:///path/redis.sock or file:PATH\n"
+            "                          (repeatable); OPTS: name=value&... (see README)\n"
+            "  --config FILE           a YAML configuration: its sinks and rules\n"
             "rules:\n"
             "  --rules PATH            rule file or directory (repeatable; replaces the\n"
             "                          built-in pack, which 'builtin' names)\n"
@@ -104,7 +122,8 @@ void ll_cmd_replay_usage(FILE *out)
             "  --max-open N            open workflows before the least recently active\n"
             "                          is closed (default 1000000)\n"
             "\n"
-            "exit status: 0 done, 1 output failed, 2 bad arguments or unreadable input\n");
+            "exit status: 0 done, 1 output failed or delivery interrupted, 2 bad\n"
+            "arguments, unreadable input, or a sink that cannot work\n");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -153,7 +172,7 @@ enum {
     OPT_FORMAT = 256, OPT_EVENTS, OPT_COLOR, OPT_ID, OPT_FROM, OPT_TO, OPT_DEAD,
     OPT_MAXLINE, OPT_IDFIELD, OPT_SVCFIELD, OPT_GAP, OPT_LATE, OPT_IDLE, OPT_TERMINAL,
     OPT_MAXSPAN, OPT_MAXEVENTS, OPT_MAXKEPT, OPT_MAXOPEN, OPT_BATCH,
-    OPT_HTML, OPT_RULES, OPT_NORULES,
+    OPT_HTML, OPT_RULES, OPT_NORULES, OPT_SINK, OPT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -178,6 +197,8 @@ static const struct option long_opts[] = {
     {"html", required_argument, NULL, OPT_HTML},
     {"rules", required_argument, NULL, OPT_RULES},
     {"no-rules", no_argument, NULL, OPT_NORULES},
+    {"sink", required_argument, NULL, OPT_SINK},
+    {"config", required_argument, NULL, OPT_CONFIG},
     {"batch-events", required_argument, NULL, OPT_BATCH},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -227,8 +248,8 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
 {
     switch (c) {
     case OPT_FORMAT:
-        *format = parse_choice(arg, "text", "jsonl", NULL);
-        return *format < 0 ? usage_error("unknown format '%s' (text or jsonl)", arg) : 0;
+        *format = parse_choice(arg, "text", "jsonl", "none");
+        return *format < 0 ? usage_error("unknown format '%s' (text, jsonl or none)", arg) : 0;
     case OPT_COLOR:
         *color = parse_choice(arg, "auto", "always", "never");
         return *color < 0 ? usage_error("--color takes auto, always or never, not '%s'", arg)
@@ -241,6 +262,8 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
     case OPT_HTML: o->html = arg; return 0;
     case OPT_RULES: push(&o->rules, &o->n_rules, arg); return 0;
     case OPT_NORULES: o->no_rules = true; return 0;
+    case OPT_SINK: push(&o->sinks, &o->n_sinks, arg); return 0;
+    case OPT_CONFIG: o->config = arg; return 0;
     case OPT_MAXLINE:
         return parse_size(arg, &o->max_line) ? 0
                                                : usage_error("bad --max-line-bytes '%s'", arg);
@@ -292,6 +315,7 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
         return usage_error("%s", "--from is after --to");
     bool tty = isatty(STDOUT_FILENO);
     o->jsonl = format < 0 ? !tty : format == 1;
+    o->no_output = format == 2;
     const char *term = getenv("TERM");
     o->color = color == 1 || (color == 0 && tty && !getenv("NO_COLOR") &&
                               !(term && strcmp(term, "dumb") == 0));
@@ -311,13 +335,26 @@ static bool wanted(const struct run *r, struct ll_str corr_id)
     return false;
 }
 
+/* The terminal's sink, the report's, then the delivery sinks; NULL after. */
+static ll_sink *output(const struct run *r, size_t i)
+{
+    ll_sink *fixed[2] = {r->sink, r->html};
+    for (size_t k = 0; k < 2; k++) {
+        if (fixed[k] && i == 0)
+            return fixed[k];
+        i -= fixed[k] != NULL;
+    }
+    return i < r->n_delivery ? r->delivery[i] : NULL;
+}
+
 static void on_timeline(void *ctx, const struct ll_timeline *tl)
 {
     struct run *r = ctx;
-    if (wanted(r, tl->corr_id) && r->out_rc == LL_OK)
-        r->out_rc = ll_sink_timeline(r->sink, tl);
-    if (r->html && wanted(r, tl->corr_id) && r->out_rc == LL_OK)
-        r->out_rc = ll_sink_timeline(r->html, tl);
+    if (!wanted(r, tl->corr_id))
+        return;
+    ll_sink *s;
+    for (size_t i = 0; (s = output(r, i)) && r->out_rc == LL_OK; i++)
+        r->out_rc = ll_sink_timeline(s, tl);
 }
 
 static void on_alert(void *ctx, const struct ll_alert *a)
@@ -325,19 +362,19 @@ static void on_alert(void *ctx, const struct ll_alert *a)
     struct run *r = ctx;
     if (r->o->n_ids && !wanted(r, a->corr_id))
         return;
-    if (r->out_rc == LL_OK)
-        r->out_rc = ll_sink_alert(r->sink, a);
-    if (r->html && r->out_rc == LL_OK)
-        r->out_rc = ll_sink_alert(r->html, a);
+    ll_sink *s;
+    for (size_t i = 0; (s = output(r, i)) && r->out_rc == LL_OK; i++)
+        r->out_rc = ll_sink_alert(s, a);
 }
 
 static void on_late(void *ctx, const struct ll_late *late)
 {
     struct run *r = ctx;
-    if (wanted(r, late->corr_id) && r->out_rc == LL_OK)
-        r->out_rc = ll_sink_late(r->sink, late);
-    if (r->html && wanted(r, late->corr_id) && r->out_rc == LL_OK)
-        r->out_rc = ll_sink_late(r->html, late);
+    if (!wanted(r, late->corr_id))
+        return;
+    ll_sink *s;
+    for (size_t i = 0; (s = output(r, i)) && r->out_rc == LL_OK; i++)
+        r->out_rc = ll_sink_late(s, late);
 }
 
 /* --terminal: the message equals TEXT, or starts with it for "TEXT*". */
@@ -496,17 +533,18 @@ static int finish_html(struct run *r, int rc, const struct ll_stats *st,
     return rc;
 }
 
-/* --rules, or the built-in pack; problems printed with their places. */
-static ll_ruleset *load_rules(const struct replay_opts *o)
+/* @p rules (--rules, else the configuration's), or the built-in pack;
+ * problems printed with their places. */
+static ll_ruleset *load_rules(const char *const *rules, size_t n_rules)
 {
-    const char **paths = ll_calloc(o->n_rules ? o->n_rules : 1, sizeof *paths);
+    const char **paths = ll_calloc(n_rules ? n_rules : 1, sizeof *paths);
     size_t n = 0;
-    bool builtin = o->n_rules == 0;
-    for (size_t i = 0; i < o->n_rules; i++) {
-        if (strcmp(o->rules[i], "builtin") == 0)
+    bool builtin = n_rules == 0;
+    for (size_t i = 0; i < n_rules; i++) {
+        if (strcmp(rules[i], "builtin") == 0)
             builtin = true;
         else
-            paths[n++] = o->rules[i];
+            paths[n++] = rules[i];
     }
     struct ll_diags diags = {0};
     ll_ruleset *rs = NULL;
@@ -516,6 +554,74 @@ static ll_ruleset *load_rules(const struct replay_opts *o)
     ll_diags_free(&diags);
     ll_free(paths);
     return rs;
+}
+
+/* The configuration's sinks and --sink's, connected before any input is
+ * read: a sink that cannot work stops the run before it starts. */
+static bool open_delivery(struct run *r, const struct ll_config *cfg)
+{
+    struct ll_delivery_conf *confs;
+    size_t n;
+    bool ok = ll__delivery_confs(cfg, r->o->sinks, r->o->n_sinks, &confs, &n);
+    r->delivery = ll_calloc(n ? n : 1, sizeof *r->delivery);
+    for (size_t i = 0; ok && i < n; i++) {
+        char err[1024];
+        if (ll_sink_delivery_open(&confs[i], &r->delivery[r->n_delivery], err, sizeof err) !=
+            LL_OK) {
+            fprintf(stderr, "logloom replay: %s\n", err);
+            ok = false;
+        } else {
+            r->n_delivery++;
+        }
+    }
+    ll__delivery_confs_free(confs, n);
+    return ok;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Waits until the delivery sinks have made everything durable; an
+ * interrupt (Ctrl-C) stops waiting. Fills @p reps; @returns false if
+ * records were left undelivered. */
+static bool drain_delivery(struct run *r, struct ll_delivery_report *reps)
+{
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    bool all = true;
+    for (size_t i = 0; i < r->n_delivery; i++) {
+        if (ll_sink_drain(r->delivery[i], &interrupted) != LL_OK)
+            all = false;
+        ll_sink_report(r->delivery[i], &reps[i]);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return all;
+}
+
+static void delivery_summary(const struct ll_delivery_report *d)
+{
+    uint64_t handled = d->delivered + d->rejected;
+    fprintf(stderr, "logloom: %s: %llu of %llu records durable in %llu batches", d->name,
+            (unsigned long long)d->delivered, (unsigned long long)d->queued,
+            (unsigned long long)d->batches);
+    if (d->rejected)
+        fprintf(stderr, ", %llu rejected", (unsigned long long)d->rejected);
+    if (d->outages || d->retries)
+        fprintf(stderr, "; %llu outages, %llu retries", (unsigned long long)d->outages,
+                (unsigned long long)d->retries);
+    if (d->waits)
+        fprintf(stderr, "; input waited %.1fs", (double)d->waited_ns / 1e9);
+    if (handled < d->queued)
+        fprintf(stderr, "; %llu NOT delivered", (unsigned long long)(d->queued - handled));
+    fprintf(stderr, "\n");
 }
 
 static int run_pipeline(struct run *r, ll_replay *rp, struct ll__stage *stage,
@@ -548,6 +654,8 @@ int ll_cmd_replay(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o);
     struct ll_input_list files = {0};
     struct run r = {.o = &o};
+    struct ll_config cfg = {0};
+    struct ll_delivery_report *reps = NULL;
     ll_replay *rp = NULL;
     ll_ruleset *rules = NULL;
     ll_rule_eval *eval = NULL;
@@ -567,9 +675,21 @@ int ll_cmd_replay(int argc, char **argv)
     }
     if (o.dead_letter && !(r.dead = open_dead_letter(o.dead_letter)))
         goto done;
+    if (o.config) {
+        struct ll_buf errors = {0};
+        int crc = ll_config_load(o.config, &cfg, &errors);
+        fputs(errors.data ? errors.data : "", stderr);
+        ll_buf_free(&errors);
+        if (crc != LL_OK)
+            goto done;
+    }
     if (o.html && !open_html(&r, &o.corr))
         goto done;
-    if (!o.no_rules && !(rules = load_rules(&o)))
+    if (!o.no_rules && !(rules = o.n_rules ? load_rules(o.rules, o.n_rules)
+                                           : load_rules((const char *const *)cfg.rules,
+                                                        cfg.n_rules)))
+        goto done;
+    if (!open_delivery(&r, o.config ? &cfg : NULL))
         goto done;
     struct ll_decode_conf dconf = {.id_paths = o.id_paths, .n_id_paths = o.n_id_paths,
                                    .service_paths = o.service_paths,
@@ -593,7 +713,8 @@ int ll_cmd_replay(int argc, char **argv)
         goto done;
     }
     struct ll_sink_opts sopts = {.events = o.events, .color = o.color};
-    r.sink = o.jsonl ? ll_sink_jsonl_new(stdout, &sopts) : ll_sink_text_new(stdout, &sopts);
+    if (!o.no_output)
+        r.sink = o.jsonl ? ll_sink_jsonl_new(stdout, &sopts) : ll_sink_text_new(stdout, &sopts);
     if (o.n_terminal) {
         o.corr.is_terminal = is_terminal;
         o.corr.terminal_ctx = &o;
@@ -611,21 +732,37 @@ int ll_cmd_replay(int argc, char **argv)
     ll__stage_stats(&stage, &st);
     if (eval)
         st.regex_limit_hits = ll_rule_eval_limit_hits(eval);
+    reps = ll_calloc(r.n_delivery ? r.n_delivery : 1, sizeof *reps);
+    bool delivered = drain_delivery(&r, reps);
+    st.sinks = reps;
+    st.n_sinks = r.n_delivery;
     size_t n_orph;
     const struct ll_orphans *orph = ll_correlator_orphans(stage.corr, &n_orph);
-    if (rc == LL_OK)
+    if (rc == LL_OK && r.sink)
         rc = ll_sink_stats(r.sink, &st, orph, n_orph);
-    if (rc == LL_OK)
+    if (rc == LL_OK && r.sink)
         rc = ll_sink_flush(r.sink);
     if (r.html)
         rc = finish_html(&r, rc, &st, orph, n_orph);
     if (r.dead && fflush(r.dead) != 0)
         rc = LL_EIO;
-    if (!o.quiet)
+    if (!o.quiet) {
         summary(&st, ll_clock_mono_ns() - t0, r.dead_written, o.dead_letter);
+        for (size_t i = 0; i < r.n_delivery; i++)
+            delivery_summary(&reps[i]);
+    }
     status = LL_EXIT_OK;
     if (rc != LL_OK) {
         fprintf(stderr, "logloom replay: writing output failed: %s\n", strerror(errno));
+        status = LL_EXIT_FAILURE;
+    }
+    if (!delivered) {
+        for (size_t i = 0; i < r.n_delivery; i++)
+            if (reps[i].delivered + reps[i].rejected < reps[i].queued)
+                fprintf(stderr, "logloom replay: interrupted: %llu records not delivered to %s\n",
+                        (unsigned long long)(reps[i].queued - reps[i].delivered -
+                                             reps[i].rejected),
+                        reps[i].name);
         status = LL_EXIT_FAILURE;
     }
 done:
@@ -636,6 +773,11 @@ done:
     ll_ruleset_destroy(rules);
     ll_sink_destroy(r.sink);
     ll_sink_destroy(r.html);
+    for (size_t i = 0; i < r.n_delivery; i++)
+        ll_sink_destroy(r.delivery[i]);
+    ll_free(r.delivery);
+    ll_free(reps);
+    ll_config_free(&cfg);
     if (r.html_fp)
         fclose(r.html_fp);
     if (r.dead)
@@ -647,5 +789,6 @@ done:
     ll_free(o.service_paths);
     ll_free(o.terminal);
     ll_free(o.rules);
+    ll_free(o.sinks);
     return status;
 }

@@ -6,12 +6,11 @@
  *
  * Chromium is required, not optional: CI installs it (.ci/setup), and a
  * missing browser fails the test with a message instead of skipping it. */
+#define LL_E2E
 #include "../testutil.h"
 
 #define CHROMIUM "/usr/bin/chromium"
 
-static char logloom[1024];
-static char tmpdir[512];
 static char html_path[600];
 static char *jsonl; /* logloom's stdout: the same run as JSON lines */
 static char *html;  /* the report */
@@ -36,7 +35,7 @@ static int run(const char *const *argv, char **out, char **err)
 static int group_setup(void **state)
 {
     (void)state;
-    e2e_setup(logloom, sizeof logloom, tmpdir, sizeof tmpdir);
+    e2e_group_setup(state);
     snprintf(html_path, sizeof html_path, "%s/report.html", tmpdir);
     char *rules = write_text(tmpdir, "rules.yaml", spawn_rule);
     const char *argv[] = {logloom, "replay", "--format", "jsonl", "-q", "--html", html_path,
@@ -57,7 +56,7 @@ static int group_teardown(void **state)
     (void)state;
     free(jsonl);
     free(html);
-    rm_tree(tmpdir);
+    e2e_group_teardown(state);
     return 0;
 }
 

@@ -2,27 +2,11 @@
  * winston, pg, ws, undici fetch, child_process, V8), one directory per
  * scenario under tests/data/real: every scenario must raise exactly the
  * symptoms its MANIFEST.json entry expects, healthy ones none. */
+#define LL_E2E
 #include "../testutil.h"
 
 #include <stdbool.h>
 #include <yajl/yajl_tree.h>
-
-static char logloom[1024];
-static char tmpdir[512];
-
-static int group_setup(void **state)
-{
-    (void)state;
-    e2e_setup(logloom, sizeof logloom, tmpdir, sizeof tmpdir);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rm_tree(tmpdir);
-    return 0;
-}
 
 /* Runs logloom replay on @p dir; returns its JSON lines output. */
 static char *replay(const char *dir)
@@ -110,5 +94,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_scenario_raises_what_it_should),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

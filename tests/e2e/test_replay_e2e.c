@@ -2,24 +2,8 @@
  * checked-in expected output, determinism, filters, dead letters and exit
  * statuses. Set LL_UPDATE_GOLDEN=1 to rewrite the expected files after an
  * intended change of output (and review the diff). */
+#define LL_E2E
 #include "../testutil.h"
-
-static char logloom[1024];
-static char tmpdir[512];
-
-static int group_setup(void **state)
-{
-    (void)state;
-    e2e_setup(logloom, sizeof logloom, tmpdir, sizeof tmpdir);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rm_tree(tmpdir);
-    return 0;
-}
 
 static struct run_result run(const char *const *args)
 {
@@ -222,5 +206,5 @@ int main(void)
         cmocka_unit_test(bad_arguments_exit_2_with_a_reason),
         cmocka_unit_test(input_that_is_not_a_file_exits_2),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

@@ -2,26 +2,10 @@
  * pack lints clean, passes its examples and covers every playbook symptom;
  * broken rule files are reported with file:line:column and fail; a failing
  * example fails the run and names its rule; custom rules replace the pack. */
+#define LL_E2E
 #include "../testutil.h"
 
 #include "logloom/rules.h"
-
-static char logloom[1024];
-static char tmpdir[512];
-
-static int group_setup(void **state)
-{
-    (void)state;
-    e2e_setup(logloom, sizeof logloom, tmpdir, sizeof tmpdir);
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rm_tree(tmpdir);
-    return 0;
-}
 
 /* logloom with up to four arguments (NULL ends them). */
 static struct run_result logloom_run(const char *a1, const char *a2, const char *a3,
@@ -205,5 +189,5 @@ int main(void)
         cmocka_unit_test(failing_example_fails_the_run_and_names_its_rule),
         cmocka_unit_test(custom_rules_replace_the_pack_and_no_rules_turns_them_off),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

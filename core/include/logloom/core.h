@@ -81,6 +81,9 @@ bool ll_str_eq_nocase(struct ll_str a, struct ll_str b);
 /** @returns true when @p s holds well-formed UTF-8 (no overlongs, no
  *           surrogates, nothing above U+10FFFF). */
 bool ll_utf8_valid(const char *s, size_t len);
+/** @returns the name in @p names closest to @p got (edit distance, ASCII
+ *           case ignored), or NULL if none is close: for "did you mean". */
+const char *ll_closest(struct ll_str got, const char *const *names, size_t n);
 
 /** @brief Owned growable byte buffer. Mutators take the buffer by pointer so
  *         callers never hold a stale data pointer across a growth. */
@@ -241,6 +244,9 @@ size_t ll_time_format(int64_t ns, char *out);
 /** @brief Parse a duration: "250ms", "30s", "5m", "1h", "2d", "1.5s", or a
  *         plain number of seconds. @returns LL_OK or LL_EPARSE. */
 int ll_duration_parse(const char *s, int64_t *ns);
+/** @brief The largest whole unit that writes @p ns exactly: "200ms", "30s",
+ *         "7d" (ll_duration_parse reads it back). */
+void ll_duration_format(int64_t ns, char out[32]);
 /** @returns monotonic wall-clock nanoseconds (for progress and rates only;
  *           never used for event time). */
 int64_t ll_clock_mono_ns(void);
@@ -541,6 +547,52 @@ enum ll_reject {
 /** @returns "not_json", "not_object", "invalid_utf8", "too_long", "nul_byte". */
 const char *ll_reject_name(enum ll_reject r);
 
+/* ------------------------------------------------------------------------ */
+/* Configuration file                                                        */
+
+/** @brief One "name: value" as written, with its place in the file. A list
+ *         value ("[alerts, timelines]") is joined with commas. */
+struct ll_config_opt {
+    char *name, *value;
+    int line, column;
+};
+
+/** @brief A sink as configured: its URL and its other options. */
+struct ll_config_sink {
+    char *url;
+    int line, column;
+    struct ll_config_opt *opts;
+    size_t n_opts;
+};
+
+/** @brief A loaded configuration file (YAML: "sinks:", "rules:"). */
+struct ll_config {
+    char *path;
+    struct ll_config_sink *sinks;
+    size_t n_sinks;
+    char **rules; /**< rule files or directories; "builtin" names the pack */
+    size_t n_rules;
+};
+
+/** @brief Loads @p path. Every problem is appended to @p errors as
+ *         "path:line:column: error: reason" lines.
+ *  @returns LL_OK, LL_EIO (unreadable) or LL_EINVAL; free @p cfg either way. */
+int ll_config_load(const char *path, struct ll_config *cfg, struct ll_buf *errors);
+void ll_config_free(struct ll_config *cfg);
+
+/** @brief What a delivery sink (PostgreSQL, Redis, a JSONL file) did. */
+struct ll_delivery_report {
+    const char *name;   /**< kind and URL, password masked */
+    uint64_t queued;    /**< records handed to it */
+    uint64_t delivered; /**< records acknowledged durable */
+    uint64_t rejected;  /**< records the server refused as data (logged, counted) */
+    uint64_t batches;   /**< batches made durable */
+    uint64_t retries;   /**< batches written again after a transient error */
+    uint64_t outages;   /**< times the server became unreachable */
+    uint64_t waits;     /**< times the pipeline waited on a full queue */
+    int64_t waited_ns;  /**< total time the pipeline waited */
+};
+
 /** @brief Counters of one run, reported as the final "stats" record. */
 struct ll_stats {
     uint64_t inputs;
@@ -562,7 +614,10 @@ struct ll_stats {
     uint64_t alerts_suppressed;   /**< matches folded into an open alert */
     uint64_t alerts_rate_limited; /**< alerts a rule's rate cap held back */
     uint64_t regex_limit_hits;    /**< regex evaluations stopped by a limit */
+    const struct ll_delivery_report *sinks; /**< one per delivery sink (borrowed) */
+    size_t n_sinks;
 };
+
 
 /** @brief A named counter, e.g. orphan events of one service. */
 struct ll_count {

@@ -2,10 +2,12 @@
  * @file sinks.h
  * @brief logloom sinks: where closed timelines and run statistics go.
  *
- * A sink is an opaque handle with a few verbs. This header offers the
- * terminal-facing ones: JSON lines (the stable machine contract) and a text
- * view for people, plus an HTML report file. Records passed in are borrowed
- * for the call.
+ * A sink is an opaque handle with a few verbs. The terminal-facing ones are
+ * JSON lines (the stable machine contract), a text view for people and an
+ * HTML report file. Delivery sinks (PostgreSQL, Redis, a JSONL file) each
+ * run on their own thread behind a bounded queue, write in batches, and
+ * acknowledge a record only once it is durable. Records passed in are
+ * borrowed for the call.
  */
 #ifndef LOGLOOM_SINKS_H
 #define LOGLOOM_SINKS_H
@@ -49,6 +51,72 @@ int ll_sink_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orphans
 /** @brief Flush buffered output. @returns LL_OK or LL_EIO. */
 int ll_sink_flush(ll_sink *s);
 void ll_sink_destroy(ll_sink *s);
+
+/* ------------------------------------------------------------------------ */
+/* Delivery sinks                                                            */
+
+/** @brief What a delivery sink receives (a mask). */
+enum ll_receive { LL_RECEIVE_ALERTS = 1, LL_RECEIVE_TIMELINES = 2 };
+
+/** @brief Where and how a delivery sink writes. Set up with
+ *         ll_delivery_conf_init(), then options by name (ll_delivery_conf_set)
+ *         or from a "URL#name=value&..." spec (ll_delivery_conf_parse). */
+struct ll_delivery_conf {
+    char *url;                /**< postgresql://, a libpq "key=value" string,
+                                   redis://, unix://, file: */
+    unsigned receive;         /**< enum ll_receive mask (alerts) */
+    size_t batch;             /**< records per batch (500) */
+    int64_t linger_ns;        /**< a partial batch waits this long for more (200 ms) */
+    size_t queue;             /**< records queued before the pipeline waits (10000) */
+    int64_t retry_min_ns;     /**< first backoff (250 ms), doubling, with jitter... */
+    int64_t retry_max_ns;     /**< ...up to this (30 s) */
+    int64_t connect_timeout_ns; /**< at start: how long to keep trying (30 s) */
+    int64_t io_timeout_ns;    /**< a write or reply taking longer is an outage (30 s) */
+    char *stream;             /**< Redis: stream of alerts ("logloom:alerts") */
+    char *timeline_stream;    /**< Redis: stream of timelines ("logloom:timelines") */
+    char *channel;            /**< Redis: channel for live alerts ("logloom:alerts"; "" none) */
+    uint64_t maxlen;          /**< Redis: approximate cap of each stream (1000000; 0 none) */
+    int64_t dedupe_ttl_ns;    /**< Redis: how long a delivered id is remembered (7 days) */
+};
+
+/** @brief Defaults, and a copy of @p url. */
+void ll_delivery_conf_init(struct ll_delivery_conf *c, const char *url);
+/** @brief Sets option @p name ("receive", "batch", "linger", "queue",
+ *         "retry_min", "retry_max", "connect_timeout", "io_timeout", "stream",
+ *         "timeline_stream", "channel", "maxlen", "dedupe_ttl").
+ *  @returns LL_OK, or LL_EINVAL with the reason in @p err. */
+int ll_delivery_conf_set(struct ll_delivery_conf *c, const char *name, const char *value,
+                         char *err, size_t errsz);
+/** @brief "URL" or "URL#name=value&name=value": init plus options. */
+int ll_delivery_conf_parse(struct ll_delivery_conf *c, const char *spec, char *err,
+                           size_t errsz);
+void ll_delivery_conf_free(struct ll_delivery_conf *c);
+/** @returns the option names ll_delivery_conf_set() knows; @p n their number. */
+const char *const *ll_delivery_options(size_t *n);
+/** @brief @p url with any password replaced by "***" (URIs, libpq key=value
+ *         strings, redis://, unix:// queries). Never fails; truncates. */
+void ll_url_mask(const char *url, char *out, size_t size);
+
+/** @brief Opens a delivery sink: connects (retrying what may pass, such as a
+ *         server still starting, for connect_timeout), creates or migrates the
+ *         schema (PostgreSQL) or loads the script (Redis), and starts its
+ *         thread. Alerts and timelines given to it are queued; a full queue
+ *         makes the caller wait (back-pressure). Late events and stats are
+ *         ignored.
+ *  @returns LL_OK; LL_EINVAL if it cannot work as configured (bad URL,
+ *           authentication, no TLS support); LL_EIO if the server stayed
+ *           unreachable. @p err holds the reason, passwords masked. */
+int ll_sink_delivery_open(const struct ll_delivery_conf *c, ll_sink **out, char *err,
+                          size_t errsz);
+/** @returns the number of records acknowledged durable: every record handed
+ *           to the sink up to that count is (they are acknowledged in order). */
+uint64_t ll_sink_acked(ll_sink *s);
+/** @brief Waits until every queued record is durable, or until @p *stop
+ *         becomes true (looked at every 100 ms; may be NULL).
+ *  @returns LL_OK, or LL_EAGAIN when stopped with records not yet durable. */
+int ll_sink_drain(ll_sink *s, volatile const int *stop);
+/** @brief Counters so far; the name stays valid while the sink lives. */
+void ll_sink_report(ll_sink *s, struct ll_delivery_report *out);
 
 /** @brief Append the JSON line of a timeline record (with a trailing newline)
  *         to @p b. Shared by every sink that writes the JSONL contract. */

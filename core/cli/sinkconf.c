@@ -1,0 +1,199 @@
+/* Delivery sinks from the configuration file and from --sink, and the
+ * `logloom config` command that shows what they resolve to. */
+#include "logloom/sinks.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sinkconf.h"
+
+bool ll__delivery_confs(const struct ll_config *cfg, const char *const *specs, size_t n_specs,
+                        struct ll_delivery_conf **out, size_t *n)
+{
+    size_t total = (cfg ? cfg->n_sinks : 0) + n_specs;
+    struct ll_delivery_conf *v = ll_calloc(total ? total : 1, sizeof *v);
+    bool ok = true;
+    size_t k = 0;
+    char err[512];
+    for (size_t i = 0; cfg && i < cfg->n_sinks; i++) {
+        const struct ll_config_sink *s = &cfg->sinks[i];
+        ll_delivery_conf_init(&v[k], s->url ? s->url : "");
+        for (size_t o = 0; o < s->n_opts; o++)
+            if (ll_delivery_conf_set(&v[k], s->opts[o].name, s->opts[o].value, err,
+                                     sizeof err) != LL_OK) {
+                fprintf(stderr, "%s:%d:%d: error: %s\n", cfg->path, s->opts[o].line,
+                        s->opts[o].column, err);
+                ok = false;
+            }
+        k++;
+    }
+    for (size_t i = 0; i < n_specs; i++) {
+        if (ll_delivery_conf_parse(&v[k], specs[i], err, sizeof err) != LL_OK) {
+            char masked[512];
+            ll_url_mask(specs[i], masked, sizeof masked);
+            fprintf(stderr, "logloom: --sink %s: %s\n", masked, err);
+            ok = false;
+            continue;
+        }
+        k++;
+    }
+    *out = v;
+    *n = k;
+    return ok;
+}
+
+void ll__delivery_confs_free(struct ll_delivery_conf *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ll_delivery_conf_free(&v[i]);
+    ll_free(v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* logloom config                                                            */
+
+void ll_cmd_config_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: logloom config show [--config FILE] [--sink URL]...\n"
+            "       logloom config check FILE\n"
+            "\n"
+            "  show    the sinks and rules a run would use, every default filled in and\n"
+            "          every password masked\n"
+            "  check   report every problem of a configuration file with file:line:column\n"
+            "\n"
+            "exit status: 0 fine, 1 problems, 2 bad arguments\n");
+}
+
+static void yaml_str(const char *s)
+{
+    struct ll_buf b = {0};
+    ll_buf_json_str(&b, s, strlen(s)); /* a JSON string is a YAML double-quoted scalar */
+    fputs(b.data, stdout);
+    ll_buf_free(&b);
+}
+
+static void show_duration(const char *name, int64_t ns)
+{
+    char d[32];
+    ll_duration_format(ns, d);
+    printf("    %s: %s\n", name, d);
+}
+
+static void show_sink(const struct ll_delivery_conf *c)
+{
+    char masked[1024];
+    ll_url_mask(c->url, masked, sizeof masked);
+    printf("  - url: ");
+    yaml_str(masked);
+    printf("\n    receive: [%s]\n",
+           c->receive == (LL_RECEIVE_ALERTS | LL_RECEIVE_TIMELINES) ? "alerts, timelines"
+           : c->receive == LL_RECEIVE_TIMELINES                    ? "timelines"
+                                                                   : "alerts");
+    printf("    batch: %zu\n", c->batch);
+    show_duration("linger", c->linger_ns);
+    printf("    queue: %zu\n", c->queue);
+    show_duration("retry_min", c->retry_min_ns);
+    show_duration("retry_max", c->retry_max_ns);
+    show_duration("connect_timeout", c->connect_timeout_ns);
+    show_duration("io_timeout", c->io_timeout_ns);
+    if (strncmp(c->url, "redis", 5) == 0 || strncmp(c->url, "unix:", 5) == 0) {
+        printf("    stream: ");
+        yaml_str(c->stream);
+        printf("\n    timeline_stream: ");
+        yaml_str(c->timeline_stream);
+        printf("\n    channel: ");
+        yaml_str(c->channel);
+        printf("\n    maxlen: %llu\n", (unsigned long long)c->maxlen);
+        show_duration("dedupe_ttl", c->dedupe_ttl_ns);
+    }
+}
+
+static int config_show(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"sink", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = NULL;
+    const char **specs = ll_calloc((size_t)argc, sizeof *specs);
+    size_t n_specs = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'c')
+            path = optarg;
+        else if (c == 's')
+            specs[n_specs++] = optarg;
+        else {
+            ll_free(specs);
+            ll_cmd_config_usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? LL_EXIT_OK : LL_EXIT_USAGE;
+        }
+    }
+    struct ll_config cfg = {0};
+    struct ll_buf errors = {0};
+    int status = LL_EXIT_OK;
+    if (path && ll_config_load(path, &cfg, &errors) != LL_OK) {
+        fputs(errors.data ? errors.data : "", stderr);
+        status = LL_EXIT_FAILURE;
+    }
+    struct ll_delivery_conf *confs = NULL;
+    size_t n = 0;
+    if (!ll__delivery_confs(path ? &cfg : NULL, specs, n_specs, &confs, &n))
+        status = LL_EXIT_FAILURE;
+    if (status == LL_EXIT_OK) {
+        printf("# the configuration a run would use; passwords are masked\n");
+        printf("sinks:%s\n", n ? "" : " []  # only the terminal");
+        for (size_t i = 0; i < n; i++)
+            show_sink(&confs[i]);
+        printf("rules: [");
+        for (size_t i = 0; i < cfg.n_rules; i++) {
+            printf(i ? ", " : "");
+            yaml_str(cfg.rules[i]);
+        }
+        printf("%s]\n", cfg.n_rules ? "" : "builtin");
+    }
+    ll__delivery_confs_free(confs, n);
+    ll_config_free(&cfg);
+    ll_buf_free(&errors);
+    ll_free(specs);
+    return status;
+}
+
+static int config_check(int argc, char **argv)
+{
+    if (argc != 2) {
+        ll_cmd_config_usage(stderr);
+        return LL_EXIT_USAGE;
+    }
+    struct ll_config cfg = {0};
+    struct ll_buf errors = {0};
+    int rc = ll_config_load(argv[1], &cfg, &errors);
+    fputs(errors.data ? errors.data : "", stderr);
+    struct ll_delivery_conf *confs = NULL;
+    size_t n = 0;
+    bool ok = ll__delivery_confs(&cfg, NULL, 0, &confs, &n) && rc == LL_OK;
+    if (ok)
+        printf("%s: %zu sink%s, %zu rule path%s, no problems\n", argv[1], n, n == 1 ? "" : "s",
+               cfg.n_rules, cfg.n_rules == 1 ? "" : "s");
+    ll__delivery_confs_free(confs, n);
+    ll_config_free(&cfg);
+    ll_buf_free(&errors);
+    return rc == LL_EIO ? LL_EXIT_USAGE : ok ? LL_EXIT_OK : LL_EXIT_FAILURE;
+}
+
+int ll_cmd_config(int argc, char **argv)
+{
+    if (argc < 2) {
+        ll_cmd_config_usage(stderr);
+        return LL_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "show") == 0)
+        return config_show(argc - 1, argv + 1);
+    if (strcmp(argv[1], "check") == 0)
+        return config_check(argc - 1, argv + 1);
+    ll_cmd_config_usage(strcmp(argv[1], "help") == 0 ? stdout : stderr);
+    return strcmp(argv[1], "help") == 0 ? LL_EXIT_OK : LL_EXIT_USAGE;
+}

@@ -1,0 +1,49 @@
+/* Private to sinks/: the drivers behind a delivery sink. delivery.c owns the
+ * queue, the thread, batching, backoff and acknowledgements; a driver only
+ * connects and writes one batch, and says what kind of failure it met. */
+#ifndef LOGLOOM_DELIVERY_INT_H
+#define LOGLOOM_DELIVERY_INT_H
+
+#include "logloom/sinks.h"
+
+/* One queued record: an alert or a timeline as its JSON line (no newline),
+ * and for alerts a compact JSON for live subscribers. */
+struct ll__rec {
+    uint64_t seq;
+    unsigned kind;   /* LL_RECEIVE_ALERTS or LL_RECEIVE_TIMELINES */
+    char id[17];     /* the record's id, hex */
+    struct ll_str json, compact;
+};
+
+/* What a failed write means for the batch. */
+enum ll__wr {
+    WR_OK,     /* durable */
+    WR_RETRY,  /* transient (deadlock, serialisation): same connection, after a backoff */
+    WR_OUTAGE, /* the server is gone or refuses work: reconnect with backoff */
+    WR_REJECT, /* record *bad cannot be stored (the server says its data is wrong) */
+};
+
+struct ll__driver_ops {
+    const char *kind; /* "postgres", "redis", "file" */
+    /* LL_OK; LL_EAGAIN when trying again may help (server down, starting,
+     * too many connections); LL_EINVAL when it cannot work as configured
+     * (authentication, missing database). */
+    int (*connect)(void *d, char *err, size_t errsz);
+    enum ll__wr (*write)(void *d, struct ll__rec *const *recs, size_t n, size_t *bad, char *err,
+                         size_t errsz);
+    void (*disconnect)(void *d);
+    void (*destroy)(void *d);
+};
+
+/* Each driver: parses its URL (LL_EINVAL with a reason if it cannot),
+ * without connecting. */
+int ll__pg_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
+int ll__redis_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
+int ll__file_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
+extern const struct ll__driver_ops ll__pg_ops, ll__redis_ops, ll__file_ops;
+
+/* Waits for @p fd to be readable (@p write: writable) for at most
+ * @p timeout_ns. @returns 1 ready, 0 timed out, -1 error. */
+int ll__wait_fd(int fd, bool write, int64_t timeout_ns);
+
+#endif

@@ -1,0 +1,103 @@
+/* The file driver: JSON lines appended to a file (mode 0600, it holds log
+ * text), each batch written whole and fsync'ed before it is acknowledged.
+ * A batch that fails half-way (a full disk) is cut back off the file before
+ * it is written again, so a retry leaves no partial line behind. */
+#include "delivery_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct filed {
+    char *path;
+    int fd;
+    struct ll_buf b;
+};
+
+int ll__file_new(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
+{
+    const char *path = c->url + 5; /* file:PATH */
+    if (strncmp(path, "//", 2) == 0)
+        path += 2; /* file:///abs/path */
+    if (!*path) {
+        snprintf(err, errsz, "file: needs a path (file:alerts.jsonl)");
+        return LL_EINVAL;
+    }
+    struct filed *f = ll_calloc(1, sizeof *f);
+    f->path = ll_strdup(path);
+    f->fd = -1;
+    *out = f;
+    return LL_OK;
+}
+
+static int file_connect(void *v, char *err, size_t errsz)
+{
+    struct filed *f = v;
+    f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (f->fd >= 0)
+        return LL_OK;
+    int e = errno;
+    snprintf(err, errsz, "cannot open %s: %s", f->path, strerror(e));
+    /* A missing directory or a forbidden path will not fix itself. */
+    return e == ENOENT || e == EACCES || e == EISDIR || e == ENOTDIR || e == EROFS ? LL_EINVAL
+                                                                                 : LL_EAGAIN;
+}
+
+static enum ll__wr file_write(void *v, struct ll__rec *const *recs, size_t n, size_t *bad,
+                              char *err, size_t errsz)
+{
+    struct filed *f = v;
+    (void)bad;
+    ll_buf_reset(&f->b);
+    for (size_t i = 0; i < n; i++) {
+        ll_buf_append(&f->b, recs[i]->json.ptr, recs[i]->json.len);
+        ll_buf_putc(&f->b, '\n');
+    }
+    struct stat st;
+    if (fstat(f->fd, &st) != 0) {
+        snprintf(err, errsz, "%s: %s", f->path, strerror(errno));
+        return WR_OUTAGE;
+    }
+    const char *p = f->b.data;
+    size_t left = f->b.len;
+    while (left) {
+        ssize_t w = write(f->fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, errsz, "writing %s: %s", f->path, strerror(w < 0 ? errno : EIO));
+            if (ftruncate(f->fd, st.st_size) != 0) /* reopen and try again later */
+                return WR_OUTAGE;
+            return WR_RETRY;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(f->fd) != 0) {
+        snprintf(err, errsz, "fsync %s: %s", f->path, strerror(errno));
+        return WR_OUTAGE; /* after a failed fsync the page cache cannot be trusted */
+    }
+    return WR_OK;
+}
+
+static void file_disconnect(void *v)
+{
+    struct filed *f = v;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+}
+
+static void file_destroy(void *v)
+{
+    struct filed *f = v;
+    file_disconnect(f);
+    ll_buf_free(&f->b);
+    ll_free(f->path);
+    ll_free(f);
+}
+
+const struct ll__driver_ops ll__file_ops = {"file", file_connect, file_write, file_disconnect,
+                                            file_destroy};

@@ -1,0 +1,132 @@
+/* `logloom config` and `replay --config`: the effective configuration is
+ * shown with every default and no password; broken files are reported with
+ * file:line:column; a run takes its sinks and rules from the file. */
+#define LL_E2E
+#include "../testutil.h"
+
+static void show_fills_defaults_and_masks_passwords(void **state)
+{
+    (void)state;
+    char *cfg = write_text(tmpdir, "show.yaml",
+                           "sinks:\n"
+                           "  - url: postgresql://logloom:hunter2@db/logloom\n"
+                           "    receive: [alerts, timelines]\n"
+                           "    batch: 200\n"
+                           "  - redis://:s3cret@cache:6380/2\n"
+                           "rules: [builtin, team-rules]\n");
+    const char *args[] = {"config", "show", "--config", cfg, "--sink",
+                          "host=db password='x y' dbname=z#linger=1s", NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "hunter2"));
+    assert_null(strstr(r.out, "s3cret"));
+    assert_null(strstr(r.out, "x y"));
+    assert_non_null(strstr(r.out, "  - url: \"postgresql://logloom:***@db/logloom\"\n"
+                                  "    receive: [alerts, timelines]\n"
+                                  "    batch: 200\n"
+                                  "    linger: 200ms\n"));
+    assert_non_null(strstr(r.out, "  - url: \"redis://:***@cache:6380/2\"\n"
+                                  "    receive: [alerts]\n"));
+    assert_non_null(strstr(r.out, "    maxlen: 1000000\n    dedupe_ttl: 7d\n"));
+    assert_non_null(strstr(r.out, "  - url: \"host=db password=*** dbname=z\"\n"));
+    assert_non_null(strstr(r.out, "    linger: 1s\n"));
+    assert_non_null(strstr(r.out, "rules: [\"builtin\", \"team-rules\"]\n"));
+    run_result_free(&r);
+    free(cfg);
+}
+
+static void check_reports_problems_with_their_places(void **state)
+{
+    (void)state;
+    char *cfg = write_text(tmpdir, "bad.yaml",
+                           "sinks:\n"
+                           "  - url: file:x.jsonl\n"
+                           "    bach: 5\n"
+                           "    linger: soon\n"
+                           "  - receive: alerts\n"
+                           "rule: [x]\n");
+    const char *args[] = {"config", "check", cfg, NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 1);
+    char want[800];
+    snprintf(want, sizeof want, "%s:3:11: error: unknown sink option 'bach' (did you mean "
+                                "'batch'?)", cfg);
+    assert_non_null(strstr(r.err, want));
+    snprintf(want, sizeof want, "%s:4:13: error: sink option linger: 'soon' is not a duration",
+             cfg);
+    assert_non_null(strstr(r.err, want));
+    snprintf(want, sizeof want, "%s:5:5: error: a sink needs a url", cfg);
+    assert_non_null(strstr(r.err, want));
+    snprintf(want, sizeof want, "%s:6:1: error: unknown key 'rule' (did you mean 'rules'?)",
+             cfg);
+    assert_non_null(strstr(r.err, want));
+    run_result_free(&r);
+
+    /* A broken file stops a replay before it reads anything. */
+    const char *replay[] = {"replay", "--config", cfg, "examples/incident", NULL};
+    r = run_args(logloom, tmpdir, replay);
+    assert_int_equal(r.status, 2);
+    assert_string_equal(r.out, "");
+    run_result_free(&r);
+
+    char *yaml = write_text(tmpdir, "notyaml.yaml", "sinks: [file:x\n");
+    const char *check[] = {"config", "check", yaml, NULL};
+    r = run_args(logloom, tmpdir, check);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "error: YAML:"));
+    run_result_free(&r);
+    free(yaml);
+    free(cfg);
+}
+
+static void replay_takes_sinks_and_rules_from_the_file(void **state)
+{
+    (void)state;
+    char *rules = write_text(tmpdir, "only.yaml",
+                             "rules:\n"
+                             "  - id: only-deadlocks\n"
+                             "    symptom: pg-deadlock\n"
+                             "    severity: warning\n"
+                             "    title: deadlock\n"
+                             "    remediation: retry\n"
+                             "    when: {err.code: 40P01}\n"
+                             "    examples: {match: ['{\"err\":{\"code\":\"40P01\"}}']}\n");
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "sinks:\n"
+             "  - url: file:%s/from-config.jsonl\n"
+             "    receive: both\n"
+             "rules: [%s]\n",
+             tmpdir, rules);
+    char *cfg = write_text(tmpdir, "run.yaml", yaml);
+    const char *args[] = {"replay", "-q", "--format", "none", "--config", cfg,
+                          "examples/incident", NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "");
+    run_result_free(&r);
+    char path[700];
+    snprintf(path, sizeof path, "%s/from-config.jsonl", tmpdir);
+    char *text = read_file(path, NULL);
+    size_t alerts = 0, timelines = 0;
+    for (const char *p = text; (p = strstr(p, "{\"type\":\"alert\"")); p++)
+        alerts++;
+    for (const char *p = text; (p = strstr(p, "{\"type\":\"timeline\"")); p++)
+        timelines++;
+    assert_int_equal(alerts, 1); /* the one deadlock, by the file's rule only */
+    assert_non_null(strstr(text, "\"rule\":\"only-deadlocks\""));
+    assert_int_equal(timelines, 14);
+    free(text);
+    free(cfg);
+    free(rules);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(show_fills_defaults_and_masks_passwords),
+        cmocka_unit_test(check_reports_problems_with_their_places),
+        cmocka_unit_test(replay_takes_sinks_and_rules_from_the_file),
+    };
+    return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
+}

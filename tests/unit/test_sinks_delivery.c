@@ -1,0 +1,174 @@
+/* Delivery sinks without servers: options from URLs and by name, passwords
+ * masked in every URL form, and the file sink's batches, acknowledgements
+ * and back-pressure through the real queue and thread. */
+#include "../testutil.h"
+
+#include "logloom/sinks.h"
+
+static char *dir;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    dir = make_tmpdir();
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    rm_tree(dir);
+    free(dir);
+    return 0;
+}
+
+static void mask_is(const char *url, const char *want)
+{
+    char out[512];
+    ll_url_mask(url, out, sizeof out);
+    assert_string_equal(out, want);
+}
+
+static void passwords_are_masked_in_every_url_form(void **state)
+{
+    (void)state;
+    mask_is("postgresql://logloom:hunter2@db:5432/alerts", "postgresql://logloom:***@db:5432/alerts");
+    mask_is("postgres://u:p%40ss@db/x?sslmode=require", "postgres://u:***@db/x?sslmode=require");
+    mask_is("postgresql://db/x?user=u&password=hunter2&port=5", "postgresql://db/x?user=u&password=***&port=5");
+    mask_is("host=/run/pg dbname=x password=hunter2 user=u", "host=/run/pg dbname=x password=*** user=u");
+    mask_is("host=db password='hun ter\\'2' dbname=x", "host=db password=*** dbname=x");
+    mask_is("redis://:hunter2@cache:6380/2", "redis://:***@cache:6380/2");
+    mask_is("redis://alice:hunter2@cache", "redis://alice:***@cache");
+    mask_is("redis://hunter2@cache", "redis://***@cache");
+    mask_is("unix:///run/redis.sock?db=2&password=hunter2", "unix:///run/redis.sock?db=2&password=***");
+    mask_is("postgresql://u@db/x", "postgresql://u@db/x");
+    mask_is("file:alerts.jsonl", "file:alerts.jsonl");
+}
+
+static void options_come_from_the_url_or_by_name(void **state)
+{
+    (void)state;
+    struct ll_delivery_conf c;
+    char err[256];
+    assert_int_equal(ll_delivery_conf_parse(&c, "redis://h/0#receive=both&batch=50&linger=0&"
+                                                 "maxlen=0&stream=a:b&dedupe_ttl=1h",
+                                            err, sizeof err),
+                     LL_OK);
+    assert_string_equal(c.url, "redis://h/0");
+    assert_int_equal(c.receive, LL_RECEIVE_ALERTS | LL_RECEIVE_TIMELINES);
+    assert_int_equal(c.batch, 50);
+    assert_true(c.linger_ns == 0);
+    assert_int_equal(c.maxlen, 0);
+    assert_string_equal(c.stream, "a:b");
+    assert_true(c.dedupe_ttl_ns == 3600 * LL_NS_PER_SEC);
+    assert_true(c.retry_max_ns == 30 * LL_NS_PER_SEC); /* untouched: the default */
+    ll_delivery_conf_free(&c);
+
+    /* A '#' that does not start options belongs to the URL (a password). */
+    assert_int_equal(ll_delivery_conf_parse(&c, "host=db password=a#b", err, sizeof err), LL_OK);
+    assert_string_equal(c.url, "host=db password=a#b");
+    ll_delivery_conf_free(&c);
+
+    assert_int_equal(ll_delivery_conf_parse(&c, "file:x#recieve=timelines", err, sizeof err),
+                     LL_EINVAL);
+    assert_string_equal(err, "unknown sink option 'recieve' (did you mean 'receive'?)");
+    ll_delivery_conf_init(&c, "file:x");
+    assert_int_equal(ll_delivery_conf_set(&c, "batch", "0", err, sizeof err), LL_EINVAL);
+    assert_int_equal(ll_delivery_conf_set(&c, "linger", "soon", err, sizeof err), LL_EINVAL);
+    assert_int_equal(ll_delivery_conf_set(&c, "receive", "alerts,bogus", err, sizeof err),
+                     LL_EINVAL);
+    assert_int_equal(ll_delivery_conf_set(&c, "receive", "timelines", err, sizeof err), LL_OK);
+    assert_int_equal(c.receive, LL_RECEIVE_TIMELINES);
+    ll_delivery_conf_free(&c);
+}
+
+static void unusable_sinks_fail_at_open_with_a_reason(void **state)
+{
+    (void)state;
+    struct ll_delivery_conf c;
+    char err[512];
+    ll_sink *s;
+    const char *bad[][2] = {
+        {"rediss://:pw@cache", "TLS is not supported"},
+        {"redis://cache:99999", "not a Redis URL"},
+        {"mongodb://x", "unknown sink"},
+        {"host=db bogus_option=1", "invalid connection option"},
+        {"file:/nonexistent-dir/alerts.jsonl", "No such file or directory"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ll_delivery_conf_init(&c, bad[i][0]);
+        assert_int_equal(ll_sink_delivery_open(&c, &s, err, sizeof err), LL_EINVAL);
+        assert_null(s);
+        if (!strstr(err, bad[i][1]))
+            fail_msg("%s: got '%s'", bad[i][0], err);
+        assert_null(strstr(err, ":pw@"));
+        ll_delivery_conf_free(&c);
+    }
+}
+
+static struct ll_alert alert(uint64_t id)
+{
+    static struct ll_evidence ev = {{LL_STR("a.log"), 7}, 1, LL_STR("{\"x\":1}")};
+    return (struct ll_alert){.id = id, .rule = LL_STR("r"), .symptom = LL_STR("econnreset"),
+                             .playbook = LL_STR("2.2"), .severity = LL_STR("error"),
+                             .title = LL_STR("t"), .summary = LL_STR("s"),
+                             .service = LL_STR("svc"), .remediation = LL_STR("fix"),
+                             .first_ns = LL_NS_PER_SEC, .last_ns = LL_NS_PER_SEC, .count = 1,
+                             .evidence = &ev, .n_evidence = 1};
+}
+
+static void file_sink_appends_every_record_and_acknowledges_in_order(void **state)
+{
+    (void)state;
+    char spec[700], err[512];
+    snprintf(spec, sizeof spec, "file:%s/alerts.jsonl#batch=7&queue=10&linger=1ms", dir);
+    struct ll_delivery_conf c;
+    assert_int_equal(ll_delivery_conf_parse(&c, spec, err, sizeof err), LL_OK);
+    ll_sink *s;
+    assert_int_equal(ll_sink_delivery_open(&c, &s, err, sizeof err), LL_OK);
+    /* More than the queue holds: pushing waits for the thread. */
+    for (uint64_t i = 0; i < 100; i++) {
+        struct ll_alert a = alert(i + 1);
+        assert_int_equal(ll_sink_alert(s, &a), LL_OK);
+    }
+    struct ll_timeline tl = {.id = 77, .corr_id = LL_STR("w")};
+    assert_int_equal(ll_sink_timeline(s, &tl), LL_OK); /* not received: alerts only */
+    assert_int_equal(ll_sink_drain(s, NULL), LL_OK);
+    assert_int_equal(ll_sink_acked(s), 100);
+    struct ll_delivery_report rep;
+    ll_sink_report(s, &rep);
+    assert_int_equal(rep.queued, 100);
+    assert_int_equal(rep.delivered, 100);
+    assert_true(rep.batches >= 15); /* at most 7 a batch */
+    assert_string_equal(rep.name + strlen(rep.name) - strlen("/alerts.jsonl"), "/alerts.jsonl");
+    ll_sink_destroy(s);
+    ll_delivery_conf_free(&c);
+
+    char path[600];
+    snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    size_t len;
+    char *text = read_file(path, &len);
+    size_t lines = 0;
+    for (char *p = text; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_int_equal(lines, 100);
+    /* In the order they were handed over. */
+    char *first = strstr(text, "\"id\":\"0000000000000001\""),
+         *last = strstr(text, "\"id\":\"0000000000000064\"");
+    assert_true(first && last && first < last);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(passwords_are_masked_in_every_url_form),
+        cmocka_unit_test(options_come_from_the_url_or_by_name),
+        cmocka_unit_test(unusable_sinks_fail_at_open_with_a_reason),
+        cmocka_unit_test(file_sink_appends_every_record_and_acknowledges_in_order),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
