@@ -34,9 +34,8 @@
 /* Configuration                                                             */
 
 static const char *const options[] = {
-    "receive",    "batch",      "linger",    "queue",  "retry_min",
-    "retry_max",  "connect_timeout", "io_timeout", "stream", "timeline_stream",
-    "channel",    "maxlen",     "dedupe_ttl",
+    "receive", "batch", "linger", "queue", "retry_min", "retry_max", "connect_timeout",
+    "io_timeout", "stream", "timeline_stream", "channel", "maxlen", "dedupe_ttl",
 };
 
 const char *const *ll_delivery_options(size_t *n)
@@ -161,8 +160,8 @@ int ll_delivery_conf_set(struct ll_delivery_conf *c, const char *name, const cha
     if (strcmp(name, "dedupe_ttl") == 0)
         return set_duration(&c->dedupe_ttl_ns, name, v, false, err, errsz);
     if (strcmp(name, "stream") == 0 || strcmp(name, "timeline_stream") == 0) {
-        if (!*v)
-            return bad(err, errsz, name, v, "a key name");
+        if (!*v || strlen(v) > 256)
+            return bad(err, errsz, name, v, "a key name of 1 to 256 bytes");
         set_str(strcmp(name, "stream") == 0 ? &c->stream : &c->timeline_stream, v);
         return LL_OK;
     }

@@ -93,7 +93,7 @@ static const char write_sql[] =
     " SELECT r.id, r.rule, r.symptom, r.playbook, r.severity, r.correlation_id, r.service,"
     "  r.first_seen, r.last_seen, r.count, r.title, r.summary, coalesce(r.evidence, '[]'),"
     "  r.remediation, r.timeline_id"
-    " FROM jsonb_array_elements($1::jsonb) AS e(rec), jsonb_to_record(e.rec) AS r("
+    " FROM json_to_recordset($1::json) AS r("
     "  id text, rule text, symptom text, playbook text, severity text, correlation_id text,"
     "  service text, first_seen timestamptz, last_seen timestamptz, count bigint, title text,"
     "  summary text, evidence jsonb, remediation text, timeline_id text)"

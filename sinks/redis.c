@@ -13,18 +13,29 @@
 #include <string.h>
 #include <sys/time.h>
 
-/* KEYS: the id's claim, the stream. ARGV: claim TTL in ms, MAXLEN (0: no
- * cap), channel ("" none), id, type, record, compact message. */
+/* Up to CHUNK records per call. KEYS: per record, its id's claim and its
+ * stream. ARGV: claim TTL in ms, MAXLEN (0: no cap), channel ("" none), then
+ * per record its id, type, record and compact message. Returns how many
+ * records were new. */
+#define CHUNK 64
 static const char script[] =
-    "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end\n"
-    "if ARGV[2] ~= '0' then\n"
-    "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'id', ARGV[4], 'type', ARGV[5],"
-    " 'record', ARGV[6])\n"
-    "else\n"
-    "  redis.call('XADD', KEYS[2], '*', 'id', ARGV[4], 'type', ARGV[5], 'record', ARGV[6])\n"
+    "local ttl, maxlen, channel = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local added = 0\n"
+    "for i = 1, #KEYS / 2 do\n"
+    "  local a = 3 + (i - 1) * 4\n"
+    "  if redis.call('SET', KEYS[2 * i - 1], '1', 'NX', 'PX', ttl) then\n"
+    "    if maxlen ~= '0' then\n"
+    "      redis.call('XADD', KEYS[2 * i], 'MAXLEN', '~', maxlen, '*', 'id', ARGV[a + 1],"
+    " 'type', ARGV[a + 2], 'record', ARGV[a + 3])\n"
+    "    else\n"
+    "      redis.call('XADD', KEYS[2 * i], '*', 'id', ARGV[a + 1], 'type', ARGV[a + 2],"
+    " 'record', ARGV[a + 3])\n"
+    "    end\n"
+    "    if channel ~= '' and ARGV[a + 4] ~= '' then redis.call('PUBLISH', channel, ARGV[a + 4]) end\n"
+    "    added = added + 1\n"
+    "  end\n"
     "end\n"
-    "if ARGV[3] ~= '' and ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[7]) end\n"
-    "return 1\n";
+    "return added\n";
 
 struct redis {
     const struct ll_delivery_conf *conf;
@@ -295,29 +306,52 @@ static enum ll__wr redis_write(void *v, struct ll__rec *const *recs, size_t n, s
 {
     struct redis *r = v;
     (void)bad;
-    char ttl[24], maxlen[24];
+    char ttl[24], maxlen[24], nkeys[16];
     snprintf(ttl, sizeof ttl, "%lld", (long long)(r->conf->dedupe_ttl_ns / LL_NS_PER_MS));
     snprintf(maxlen, sizeof maxlen, "%llu", (unsigned long long)r->conf->maxlen);
-    struct ll_buf claim = {0};
-    for (size_t i = 0; i < n; i++) {
-        const struct ll__rec *rec = recs[i];
-        bool alert = rec->kind == LL_RECEIVE_ALERTS;
-        const char *stream = alert ? r->conf->stream : r->conf->timeline_stream;
-        ll_buf_reset(&claim);
-        ll_buf_printf(&claim, "%s:seen:%s", stream, rec->id);
-        const char *argv[12] = {"EVALSHA", r->sha, "2", claim.data, stream, ttl, maxlen,
-                                alert ? r->conf->channel : "", rec->id,
-                                alert ? "alert" : "timeline", rec->json.ptr, rec->compact.ptr};
-        size_t lens[12];
-        for (int k = 0; k < 12; k++)
-            lens[k] = strlen(argv[k]);
-        lens[10] = rec->json.len;
-        lens[11] = rec->compact.len;
-        redisAppendCommandArgv(r->ctx, 12, argv, lens);
+    /* argv: EVALSHA sha numkeys, 2 keys per record, 3 args, 4 per record. */
+    const char *argv[3 + 2 * CHUNK + 3 + 4 * CHUNK];
+    size_t lens[sizeof argv / sizeof argv[0]];
+    char claims[CHUNK][300];
+    size_t calls = 0;
+    for (size_t at = 0; at < n; at += CHUNK, calls++) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        snprintf(nkeys, sizeof nkeys, "%zu", 2 * k);
+        size_t c = 0;
+        argv[c++] = "EVALSHA";
+        argv[c++] = r->sha;
+        argv[c++] = nkeys;
+        for (size_t i = 0; i < k; i++) {
+            const struct ll__rec *rec = recs[at + i];
+            const char *stream = rec->kind == LL_RECEIVE_ALERTS ? r->conf->stream
+                                                                : r->conf->timeline_stream;
+            snprintf(claims[i], sizeof claims[i], "%s:seen:%s", stream, rec->id);
+            argv[c++] = claims[i];
+            argv[c++] = stream;
+        }
+        argv[c++] = ttl;
+        argv[c++] = maxlen;
+        argv[c++] = r->conf->channel;
+        for (size_t i = 0; i < k; i++) {
+            const struct ll__rec *rec = recs[at + i];
+            bool alert = rec->kind == LL_RECEIVE_ALERTS;
+            argv[c++] = rec->id;
+            argv[c++] = alert ? "alert" : "timeline";
+            argv[c] = rec->json.ptr;
+            lens[c++] = rec->json.len;
+            argv[c] = alert ? rec->compact.ptr : "";
+            lens[c++] = alert ? rec->compact.len : 0;
+        }
+        for (size_t i = 0; i < c; i++) { /* records and messages have their lengths */
+            bool sized = i >= 3 + 2 * k + 3 && (i - (3 + 2 * k + 3)) % 4 >= 2;
+            if (!sized)
+                lens[i] = strlen(argv[i]);
+        }
+        redisAppendCommandArgv(r->ctx, (int)c, argv, lens);
     }
-    ll_buf_free(&claim);
     enum ll__wr wr = WR_OK;
-    for (size_t i = 0; i < n; i++) {
+    bool noscript = false;
+    for (size_t i = 0; i < calls; i++) { /* one reply per call */
         redisReply *rep = NULL;
         if (redisGetReply(r->ctx, (void **)&rep) != REDIS_OK || !rep) {
             snprintf(err, errsz, "%s", r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
@@ -325,27 +359,20 @@ static enum ll__wr redis_write(void *v, struct ll__rec *const *recs, size_t n, s
         }
         if (rep->type == REDIS_REPLY_ERROR && wr == WR_OK) {
             snprintf(err, errsz, "%s", rep->str);
-            /* A restarted or flushed server forgot the script: load it
-             * again; records already appended are recognised by their id. */
+            noscript = is_error(rep, "NOSCRIPT");
             wr = is_error(rep, "NOAUTH") || is_error(rep, "WRONGPASS") ? WR_OUTAGE : WR_RETRY;
-            if (is_error(rep, "NOSCRIPT")) {
-                char e2[128];
-                const char *load[3] = {"SCRIPT", "LOAD", script};
-                freeReplyObject(rep);
-                /* read the rest of the pipeline first */
-                for (size_t k = i + 1; k < n; k++) {
-                    redisReply *more = NULL;
-                    if (redisGetReply(r->ctx, (void **)&more) != REDIS_OK)
-                        return WR_OUTAGE;
-                    freeReplyObject(more);
-                }
-                redisReply *l = command(r, 3, load, e2, sizeof e2);
-                bool loaded = l != NULL;
-                freeReplyObject(l);
-                return loaded ? WR_RETRY : WR_OUTAGE;
-            }
         }
         freeReplyObject(rep);
+    }
+    /* A restarted or flushed server forgot the script: load it again; the
+     * records it already appended are recognised by their ids. */
+    if (noscript) {
+        char e2[128];
+        const char *load[3] = {"SCRIPT", "LOAD", script};
+        redisReply *l = command(r, 3, load, e2, sizeof e2);
+        if (!l)
+            return WR_OUTAGE;
+        freeReplyObject(l);
     }
     return wr;
 }
