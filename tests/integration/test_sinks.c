@@ -23,7 +23,7 @@ static int group_setup(void **state)
     (void)state;
     signal(SIGPIPE, SIG_IGN); /* the test talks to servers it kills */
     e2e_group_setup(state);
-    if (ll_test_pg_start(&pg) != 0 || ll_test_redis_start(&rd, "r3dis-pass", false) != 0)
+    if (ll_test_pg_start(&pg) != 0 || ll_test_redis_start(&rd, "r3dis-pass", true) != 0)
         return -1;
     return 0;
 }
@@ -419,6 +419,27 @@ static void hostile_log_text_is_stored_verbatim(void **state)
     free(log);
 }
 
+static void redis_over_tcp_writes_to_the_database_it_names(void **state)
+{
+    (void)state;
+    char sink[300];
+    snprintf(sink, sizeof sink, "redis://:%s@127.0.0.1:%d/3#stream=t9:alerts", rd.password,
+             rd.tcp_port);
+    const char *args[] = {"replay", "-q", "--format", "none", "--sink", sink,
+                          "examples/incident", NULL};
+    assert_int_equal(wait_cmd(start("tcp", args)), 0);
+    assert_int_equal(redis_xlen("t9:alerts"), 0); /* not in database 0 */
+    redisContext *c = redisConnect("127.0.0.1", rd.tcp_port);
+    assert_true(c && !c->err);
+    freeReplyObject(redisCommand(c, "AUTH %s", rd.password));
+    freeReplyObject(redisCommand(c, "SELECT 3"));
+    redisReply *r = redisCommand(c, "XLEN t9:alerts");
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(r->integer, 11);
+    freeReplyObject(r);
+    redisFree(c);
+}
+
 static void wrong_passwords_stop_the_run_without_showing_them(void **state)
 {
     (void)state;
@@ -537,6 +558,7 @@ int main(void)
         cmocka_unit_test(redis_killed_mid_run_loses_and_duplicates_nothing),
         cmocka_unit_test(a_hung_redis_pauses_the_input_until_it_answers),
         cmocka_unit_test(hostile_log_text_is_stored_verbatim),
+        cmocka_unit_test(redis_over_tcp_writes_to_the_database_it_names),
         cmocka_unit_test(wrong_passwords_stop_the_run_without_showing_them),
         cmocka_unit_test(deadlocks_retry_and_bad_data_is_rejected_alone),
         cmocka_unit_test(acknowledgements_wait_until_the_rows_are_committed),
