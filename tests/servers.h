@@ -27,13 +27,19 @@
 struct ll_test_pg {
     char dir[512];       /* temp dir holding data/ and the socket */
     char bindir[256];    /* server binaries */
-    int port;            /* the socket file is <dir>/.s.PGSQL.<port>; pick a free number, e.g. 50000 + pid % 10000 */
-    char conninfo[1024]; /* superuser, trust: "host=<dir> port=<port> dbname=postgres user=postgres" */
-    char user_conninfo[1024]; /* role "logloom" with password "right-password" (scram-sha-256), database "logloom" owned by it: "host=<dir> port=<port> dbname=logloom user=logloom password=right-password" */
+    /* the socket file is <dir>/.s.PGSQL.<port>; pick a free number, e.g. 50000 + pid % 10000 */
+    int port;
+    /* superuser, trust: "host=<dir> port=<port> dbname=postgres user=postgres" */
+    char conninfo[1024];
+    /* role "logloom" with password "right-password" (scram-sha-256), database "logloom" owned by
+     * it: "host=<dir> port=<port> dbname=logloom user=logloom password=right-password" */
+    char user_conninfo[1024];
 };
 
 /* initdb + start (waits until it accepts connections), creates role/db logloom.
- * pg_hba: local postgres trust; local all all scram-sha-256. Settings: max_connections=20, fsync=off is NOT allowed (keep defaults for durability), log to a file in dir. Returns 0, or -1 with a message on stderr.
+ * pg_hba: local postgres trust; local all all scram-sha-256. Settings: max_connections=20,
+ * fsync=off is NOT allowed (keep defaults for durability), log to a file in dir. Returns 0, or
+ * -1 with a message on stderr.
  *
  * The binaries are found with `pg_config --bindir` (PATH). The temp dir is
  * made under $TMPDIR, or /tmp when the socket path would not fit a unix
@@ -57,7 +63,8 @@ int ll_test_pg_restart(struct ll_test_pg *pg);
  * Accepts NULL and a struct whose start failed; afterwards @p pg is empty. */
 void ll_test_pg_destroy(struct ll_test_pg *pg);
 
-/* Runs one SQL statement as superuser (own connection); returns the first column of the first row as a long long (0 if no rows); -1 and a message on error.
+/* Runs one SQL statement as superuser (own connection); returns the first column of the first
+ * row as a long long (0 if no rows); -1 and a message on error.
  * A statement that returns no rows (DDL, INSERT without RETURNING) or an
  * SQL NULL gives 0; a value that is not an integer is an error. -1 is also
  * a possible value, so tests select values they know to be >= 0. */
@@ -67,7 +74,8 @@ long long ll_test_pg_int(const struct ll_test_pg *pg, const char *sql);
  * An SQL NULL also gives NULL. The caller frees the result with free(). */
 char *ll_test_pg_text(const struct ll_test_pg *pg, const char *sql);
 
-/* Redis: redis-server on a unix socket (and optionally TCP on 127.0.0.1), with AOF persistence (appendonly yes, appendfsync always) so data survives a kill -9 and restart. */
+/* Redis: redis-server on a unix socket (and optionally TCP on 127.0.0.1), with AOF persistence
+ * (appendonly yes, appendfsync always) so data survives a kill -9 and restart. */
 struct ll_test_redis {
     char dir[512];    /* temp dir: socket, AOF, log */
     char sock[600];   /* unix socket path */
@@ -77,7 +85,8 @@ struct ll_test_redis {
     char url[800];    /* "unix://<sock>" (no password in it) */
 };
 
-/* Starts it; @p password NULL for none; @p tcp true also listens on a free 127.0.0.1 port. Waits until PING answers. 0 or -1.
+/* Starts it; @p password NULL for none; @p tcp true also listens on a free 127.0.0.1 port. Waits
+ * until PING answers. 0 or -1.
  *
  * redis-server is found on PATH. The temp dir is made under $TMPDIR (or
  * /tmp); when <dir>/redis.sock would be too long for a unix socket address,
@@ -103,7 +112,8 @@ int ll_test_redis_restart(struct ll_test_redis *r);
  * Accepts NULL and a struct whose start failed; afterwards @p r is empty. */
 void ll_test_redis_destroy(struct ll_test_redis *r);
 
-/* Runs one command (argv style, via hiredis over the unix socket, AUTH first if a password is set); returns an integer reply, the length of an array reply, or -1 on error.
+/* Runs one command (argv style, via hiredis over the unix socket, AUTH first if a password is
+ * set); returns an integer reply, the length of an array reply, or -1 on error.
  * Status, string and nil replies give 0. Connecting and the reply each time
  * out after 5 s, so a paused server gives -1 instead of a hung test. */
 long long ll_test_redis_int(const struct ll_test_redis *r, int argc, const char **argv);
