@@ -323,6 +323,13 @@ void ll_duration_format(int64_t ns, char out[32])
     snprintf(out, 32, "%lldns", (long long)ns);
 }
 
+int64_t ll_clock_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * LL_NS_PER_SEC + ts.tv_nsec;
+}
+
 int64_t ll_clock_mono_ns(void)
 {
     struct timespec ts;

@@ -65,6 +65,7 @@ struct session {
     struct link *links; /* links this session taught */
     uint64_t *alerts;   /* ids of alerts noted on it */
     int64_t start, end, terminal_ts;
+    uint64_t seq_first, seq_last; /* read order span (live sources; 0 in replay) */
     uint32_t buf_len, buf_cap, garbage;
     uint32_t n_kept, cap_kept;
     uint32_t ring; /* next tail slot to overwrite once the cap is reached */
@@ -117,7 +118,8 @@ struct tomb {
 /* An event without an id waiting for the watermark (strings follow it). */
 struct pending {
     int64_t ts, pid;
-    uint64_t seq; /* arrival order: ties in the heap */
+    uint64_t seq;     /* arrival order: ties in the heap */
+    uint64_t ev_seq;  /* the event's read order (live sources) */
     uint64_t offset;
     uint32_t source, service, host, flags;
     uint32_t msg_len, code_len, conn_len, line_len;
@@ -642,6 +644,10 @@ static void session_add(struct ll_correlator *c, struct session *s, const struct
     }
     keep_event(c, s, make_sev(c, s, ev, source, service, v));
     note_service(s, service, ev, source, via_svc, c);
+    if (ev->seq && (!s->seq_first || ev->seq < s->seq_first))
+        s->seq_first = ev->seq;
+    if (ev->seq > s->seq_last)
+        s->seq_last = ev->seq;
     s->n_events++;
     if (ll_event_is_error(ev))
         s->n_errors++;
@@ -740,6 +746,10 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
     into->n_events += from->n_events;
     into->n_errors += from->n_errors;
     into->n_linked += from->n_linked;
+    if (from->seq_first && (!into->seq_first || from->seq_first < into->seq_first))
+        into->seq_first = from->seq_first;
+    if (from->seq_last > into->seq_last)
+        into->seq_last = from->seq_last;
     if (from->start < into->start)
         into->start = from->start;
     if (from->end > into->end)
@@ -905,6 +915,8 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
         .terminal = s->terminal_ts != LL_TIME_NONE,
         .alerts = s->alerts,
         .n_alerts = s->n_alerts,
+        .seq_first = s->seq_first,
+        .seq_last = s->seq_last,
     };
     c->timelines++;
     c->out.timeline(c->out.ctx, &tl);
@@ -1051,6 +1063,7 @@ static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_e
         struct pending *p = ll_pool_alloc(&c->pending_pool, sizeof *p + extra);
         struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
         *p = (struct pending){.ts = ev->ts_ns, .pid = ev->pid, .seq = c->pending_seq++,
+                              .ev_seq = ev->seq,
                               .offset = ev->pos.offset,
                               .source = source, .service = service, .host = host,
                               .flags = ev->flags, .msg_len = (uint32_t)msg.len,
@@ -1088,6 +1101,7 @@ static void drain_pending(struct ll_correlator *c, bool all)
             .pid = p->pid,
             .flags = p->flags,
             .level = p->level,
+            .seq = p->ev_seq,
         };
         attach_or_orphan(c, &ev, p->source, p->service, p->host, true);
         ll_pool_release(&c->pending_pool, p);
@@ -1456,4 +1470,17 @@ void ll_correlator_destroy(ll_correlator *c)
     ll_free(c->o_hop);
     ll_free(c->o_orph);
     ll_free(c);
+}
+
+uint64_t ll_correlator_oldest_seq(const ll_correlator *c)
+{
+    uint64_t oldest = UINT64_MAX;
+    for (size_t i = 0; i < c->sessions.n_slots; i++)
+        for (const struct session *s = c->sessions.slots[i].p; s; s = s->older)
+            if (s->seq_first && s->seq_first < oldest)
+                oldest = s->seq_first;
+    for (size_t i = 0; i < c->n_pending; i++)
+        if (c->pending[i]->ev_seq && c->pending[i]->ev_seq < oldest)
+            oldest = c->pending[i]->ev_seq;
+    return oldest;
 }

@@ -34,7 +34,8 @@
 struct match {
     int64_t ts;
     uint64_t offset;
-    uint64_t seq; /* arrival: the last tie-break */
+    uint64_t seq;    /* arrival: the last tie-break */
+    uint64_t ev_seq; /* the event's read order (live sources; 0 in replay) */
     struct ll_str source; /* lives as long as the pipeline */
     uint32_t rule;
     uint8_t step;
@@ -92,6 +93,8 @@ struct alert {
     uint32_t rule;
     int64_t first, last;
     uint64_t count;
+    uint64_t emitted;             /* live: the count last written out */
+    uint64_t seq_first, seq_last; /* read order of the opening and the last match */
     char *map_key; /* rule index and key: the map's key */
     size_t map_key_len;
     char *corr, *service, *summary;
@@ -148,6 +151,7 @@ struct ll_rule_engine {
     size_t n_fired, cap_fired;
     struct ll_rule_eval *eval; /* for timeline predicates */
     uint64_t raised, suppressed, rate_limited;
+    bool live; /* match rules raise on arrival, not when the watermark passes */
 };
 
 static struct ll_str alert_key(const void *p)
@@ -380,6 +384,7 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
     size_t len = k.len + corr.len + svc.len + sc.len + su.len + line.len;
     struct match *m = ll_pool_alloc(&e->pool, sizeof *m + len);
     *m = (struct match){.ts = ev->ts_ns, .offset = ev->pos.offset, .seq = e->seq++,
+                        .ev_seq = ev->seq,
                         .source = ev->pos.source, .rule = rule, .step = step,
                         .key_len = (uint16_t)k.len, .corr_len = (uint16_t)corr.len,
                         .svc_len = (uint16_t)svc.len, .scope_len = (uint16_t)sc.len,
@@ -491,7 +496,10 @@ static void alert_emit(ll_rule_engine *e, struct alert *a)
         .timeline_id = a->timeline_id,
         .evidence = a->ev,
         .n_evidence = a->n_ev,
+        .seq_first = a->seq_first,
+        .seq_last = a->seq_last,
     };
+    a->emitted = a->count;
     e->out.alert(e->out.ctx, &rec);
 }
 
@@ -510,7 +518,8 @@ static void alert_close(ll_rule_engine *e, struct alert *a)
 {
     ll_timerwheel_del(&e->wheel, &a->t.timer);
     ll_idmap_del(&e->alerts, a->hash, a);
-    alert_emit(e, a);
+    if (a->count != a->emitted) /* live: written when it opened; again if it grew */
+        alert_emit(e, a);
     alert_free(a);
 }
 
@@ -561,6 +570,8 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
         a->count++;
         if (m->ts > a->last)
             a->last = m->ts;
+        if (m->ev_seq > a->seq_last)
+            a->seq_last = m->ev_seq;
         evidence_add(a, m);
         e->suppressed++;
         ll_timerwheel_add(&e->wheel, &a->t.timer, a->last + r->suppress_ns + 1);
@@ -578,6 +589,8 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
     a->first = opener->ts;
     a->last = m->ts;
     a->count = 1;
+    a->seq_first = opener->ev_seq;
+    a->seq_last = m->ev_seq > opener->ev_seq ? m->ev_seq : opener->ev_seq;
     a->id = alert_id(r, m_key(m), opener);
     a->corr = ll_strndup(m_corr(opener).ptr, m_corr(opener).len);
     a->service = ll_strndup(m_svc(opener).ptr, m_svc(opener).len);
@@ -593,6 +606,8 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
     e->raised++;
     if (e->out.opened && a->corr[0])
         a->timeline_id = e->out.opened(e->out.ctx, a->id, ll_str_c(a->corr), a->first);
+    if (e->live && r->kind == K_MATCH)
+        alert_emit(e, a); /* at once; once more when it closes, if it grew */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -856,7 +871,8 @@ static void fire(ll_rule_engine *e, struct timed *t)
     if (t->kind == T_ALERT) {
         struct alert *a = (struct alert *)t;
         ll_idmap_del(&e->alerts, a->hash, a);
-        alert_emit(e, a);
+        if (a->count != a->emitted)
+            alert_emit(e, a);
         alert_free(a);
     } else if (t->kind == T_KEYSTATE) {
         keystate_free(e, (struct keystate *)t);
@@ -900,13 +916,63 @@ ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_ou
     return e;
 }
 
+void ll_rule_engine_set_live(ll_rule_engine *e, bool live)
+{
+    e->live = live;
+}
+
 void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev)
 {
     if (!ev->match)
         return;
-    for (size_t b = 0; b < e->rs->n_bits; b++)
-        if (ev->match[b / 64] & (UINT64_C(1) << (b % 64)))
-            heap_push(e, make_match(e, ev, e->rs->bits[b].rule, e->rs->bits[b].step));
+    for (size_t b = 0; b < e->rs->n_bits; b++) {
+        if (!(ev->match[b / 64] & (UINT64_C(1) << (b % 64))))
+            continue;
+        uint32_t rule = e->rs->bits[b].rule;
+        struct match *m = make_match(e, ev, rule, e->rs->bits[b].step);
+        if (!e->live || e->rs->rules[rule].kind != K_MATCH) {
+            heap_push(e, m);
+            continue;
+        }
+        /* A rule without a window needs no order: raise it now. */
+        if (!e->wheel_ready) {
+            ll_timerwheel_init(&e->wheel, m->ts, LL_NS_PER_MS);
+            e->wheel_ready = true;
+        }
+        raise_alert(e, m, m, NULL, 0);
+        ll_pool_release(&e->pool, m);
+    }
+}
+
+/* The oldest read order @p m holds back. */
+static void oldest_of(const struct match *m, uint64_t *oldest)
+{
+    if (m && m->ev_seq && m->ev_seq < *oldest)
+        *oldest = m->ev_seq;
+}
+
+uint64_t ll_rule_engine_oldest_seq(const ll_rule_engine *e)
+{
+    uint64_t oldest = UINT64_MAX;
+    for (size_t i = 0; i < e->n_heap; i++)
+        oldest_of(e->heap[i], &oldest);
+    for (size_t i = 0; i < e->alerts.n_slots; i++) {
+        const struct alert *a = e->alerts.slots[i].p;
+        if (a && a->seq_first && a->seq_first < oldest)
+            oldest = a->seq_first;
+    }
+    for (size_t i = 0; i < e->keys.n_slots; i++) {
+        const struct keystate *k = e->keys.slots[i].p;
+        for (size_t w = 0; k && w < k->n_win; w++)
+            oldest_of(k->win[w], &oldest);
+        for (size_t a = 0; k && a < LL__MAX_STEPS; a++)
+            for (size_t b = 0; b < k->stage_n[a]; b++)
+                oldest_of(k->stage[a][b], &oldest);
+    }
+    for (size_t r = 0; r < e->rs->n_rules; r++)
+        for (const struct pending *p = e->state[r].head; p; p = p->next)
+            oldest_of(p->m, &oldest);
+    return oldest;
 }
 
 void ll_rule_engine_advance(ll_rule_engine *e, int64_t wm, bool final)

@@ -355,6 +355,8 @@ struct delivery {
     pthread_cond_t items, space, acked_cv, wake;
     struct ll__rec **ring; /* queued, not yet taken */
     size_t cap, head, n;
+    struct ll__rec **inflight; /* the batch being delivered */
+    size_t n_inflight;
     uint64_t pushed, acked;
     bool closing; /* drain: deliver partial batches now */
     bool stop;    /* destroy: the thread leaves */
@@ -546,6 +548,8 @@ static void *run(void *arg)
             d->head = (d->head + 1) % d->cap;
         }
         d->n -= k;
+        d->inflight = batch;
+        d->n_inflight = k;
         pthread_cond_broadcast(&d->space);
         pthread_mutex_unlock(&d->mu);
 
@@ -558,6 +562,7 @@ static void *run(void *arg)
             ll_free(batch[i]);
             batch[i] = NULL;
         }
+        d->n_inflight = 0;
         d->acked += k;
         d->rep.delivered = d->acked - d->rep.rejected;
         pthread_cond_broadcast(&d->acked_cv);
@@ -605,8 +610,8 @@ static void enqueue(struct delivery *d, struct ll__rec *r)
 }
 
 /* A record holding @p json (without its newline) and @p compact. */
-static struct ll__rec *make_rec(unsigned kind, uint64_t id, struct ll_str json,
-                                struct ll_str compact)
+static struct ll__rec *make_rec(unsigned kind, uint64_t id, uint64_t src_seq,
+                                struct ll_str json, struct ll_str compact)
 {
     struct ll__rec *r = ll_malloc(sizeof *r + json.len + compact.len + 2);
     char *p = (char *)(r + 1);
@@ -614,7 +619,7 @@ static struct ll__rec *make_rec(unsigned kind, uint64_t id, struct ll_str json,
     p[json.len] = '\0';
     memcpy(p + json.len + 1, compact.ptr, compact.len);
     p[json.len + 1 + compact.len] = '\0';
-    *r = (struct ll__rec){.kind = kind, .json = {p, json.len},
+    *r = (struct ll__rec){.kind = kind, .src_seq = src_seq, .json = {p, json.len},
                           .compact = {p + json.len + 1, compact.len}};
     ll_id_format(id, r->id);
     return r;
@@ -658,7 +663,7 @@ static int delivery_alert(ll_sink *s, const struct ll_alert *a)
     json_field(c, "title", a->title);
     json_field(c, "first_seen", ll_str_c(first));
     ll_buf_putc(c, '}');
-    enqueue(d, make_rec(LL_RECEIVE_ALERTS, a->id, without_newline(&s->buf),
+    enqueue(d, make_rec(LL_RECEIVE_ALERTS, a->id, a->seq_first, without_newline(&s->buf),
                         (struct ll_str){c->data, c->len}));
     return LL_OK;
 }
@@ -670,7 +675,8 @@ static int delivery_timeline(ll_sink *s, const struct ll_timeline *tl)
         return LL_OK;
     ll_buf_reset(&s->buf);
     ll_timeline_to_json(&s->buf, tl, false);
-    enqueue(d, make_rec(LL_RECEIVE_TIMELINES, tl->id, without_newline(&s->buf), LL_STR("")));
+    enqueue(d, make_rec(LL_RECEIVE_TIMELINES, tl->id, tl->seq_first, without_newline(&s->buf),
+                        LL_STR("")));
     return LL_OK;
 }
 
@@ -855,6 +861,23 @@ int ll_sink_drain(ll_sink *s, volatile const int *stop)
     d->closing = false;
     pthread_mutex_unlock(&d->mu);
     return rc;
+}
+
+uint64_t ll_sink_oldest_seq(ll_sink *s)
+{
+    struct delivery *d = s->priv;
+    uint64_t oldest = UINT64_MAX;
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->n; i++) {
+        uint64_t q = d->ring[(d->head + i) % d->cap]->src_seq;
+        if (q && q < oldest)
+            oldest = q;
+    }
+    for (size_t i = 0; i < d->n_inflight; i++)
+        if (d->inflight[i] && d->inflight[i]->src_seq && d->inflight[i]->src_seq < oldest)
+            oldest = d->inflight[i]->src_seq;
+    pthread_mutex_unlock(&d->mu);
+    return oldest;
 }
 
 void ll_sink_report(ll_sink *s, struct ll_delivery_report *out)

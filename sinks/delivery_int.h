@@ -9,7 +9,8 @@
 /* One queued record: an alert or a timeline as its JSON line (no newline),
  * and for alerts a compact JSON for live subscribers. */
 struct ll__rec {
-    uint64_t seq;
+    uint64_t seq;     /* queue order */
+    uint64_t src_seq; /* read order of the oldest event it derives from (live sources) */
     unsigned kind;   /* LL_RECEIVE_ALERTS or LL_RECEIVE_TIMELINES */
     char id[17];     /* the record's id, hex */
     struct ll_str json, compact;

@@ -147,6 +147,7 @@ static inline void e2e_setup(char *bin, size_t bin_size, char *tmp, size_t tmp_s
     free(t);
 }
 
+
 #ifdef LL_E2E
 /* Tests of the built executable (define LL_E2E before including this):
  * its path, and a scratch directory removed when the group ends. */
@@ -194,5 +195,26 @@ static inline void run_result_free(struct run_result *r)
     free(r->out);
     free(r->err);
 }
+
+#ifdef LL_TMPDIR
+/* Tests that write files (define LL_TMPDIR before including this): a
+ * scratch directory for the group, removed when it ends. */
+static char *dir;
+
+static int tmpdir_group_setup(void **state)
+{
+    (void)state;
+    dir = make_tmpdir();
+    return 0;
+}
+
+static int tmpdir_group_teardown(void **state)
+{
+    (void)state;
+    rm_tree(dir);
+    free(dir);
+    return 0;
+}
+#endif
 
 #endif

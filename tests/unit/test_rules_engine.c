@@ -2,6 +2,7 @@
  * lint diagnostics, and alert ids that do not depend on arrival order. The
  * pipeline is the executable's own stage (compiled in) behind a real
  * decoder, so rules see exactly what they see in production. */
+#define LL_TMPDIR
 #include "../testutil.h"
 
 #include "../../core/cli/stage.h"
@@ -10,23 +11,6 @@
 #include "logloom/sinks.h"
 
 #define SEC LL_NS_PER_SEC
-
-static char *dir;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    dir = make_tmpdir();
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rm_tree(dir);
-    free(dir);
-    return 0;
-}
 
 /* Rules from YAML text; fails the test on any diagnostic. */
 static ll_ruleset *rules(const char *yaml)
@@ -623,5 +607,5 @@ int main(void)
         cmocka_unit_test(lint_reports_places_and_suggestions),
         cmocka_unit_test(lint_catches_yaml_cycles_and_kinds),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tmpdir_group_setup, tmpdir_group_teardown);
 }

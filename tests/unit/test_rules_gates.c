@@ -3,6 +3,7 @@
  * a result: for every line of the example incident, of the real Node.js logs
  * and of the pack's own examples, plus rules written to stress the gate
  * analysis, the hook's match bits equal evaluating every step in full. */
+#define LL_TMPDIR
 #include "../testutil.h"
 
 #include "../../rules/rules_int.h"
@@ -10,23 +11,6 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
-
-static char *dir;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    dir = make_tmpdir();
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rm_tree(dir);
-    free(dir);
-    return 0;
-}
 
 struct lines {
     char **v;
@@ -213,5 +197,5 @@ int main(void)
         cmocka_unit_test(builtin_pack_on_incident_real_logs_and_examples),
         cmocka_unit_test(stress_rules_on_incident_and_real_logs),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tmpdir_group_setup, tmpdir_group_teardown);
 }

@@ -1,26 +1,10 @@
 /* Delivery sinks without servers: options from URLs and by name, passwords
  * masked in every URL form, and the file sink's batches, acknowledgements
  * and back-pressure through the real queue and thread. */
+#define LL_TMPDIR
 #include "../testutil.h"
 
 #include "logloom/sinks.h"
-
-static char *dir;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    dir = make_tmpdir();
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    rm_tree(dir);
-    free(dir);
-    return 0;
-}
 
 static void mask_is(const char *url, const char *want)
 {
@@ -170,5 +154,5 @@ int main(void)
         cmocka_unit_test(unusable_sinks_fail_at_open_with_a_reason),
         cmocka_unit_test(file_sink_appends_every_record_and_acknowledges_in_order),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tmpdir_group_setup, tmpdir_group_teardown);
 }

@@ -250,6 +250,9 @@ void ll_duration_format(int64_t ns, char out[32]);
 /** @returns monotonic wall-clock nanoseconds (for progress and rates only;
  *           never used for event time). */
 int64_t ll_clock_mono_ns(void);
+/** @returns the wall clock in ns since the epoch (live sources only: event
+ *           time comes from the logs). */
+int64_t ll_clock_real_ns(void);
 
 /* ------------------------------------------------------------------------ */
 /* Timer wheel                                                               */
@@ -410,6 +413,7 @@ struct ll_event {
     uint32_t n_extra;
     uint32_t flags; /**< enum ll_event_flag */
     uint8_t level;  /**< enum ll_level */
+    uint64_t seq;   /**< live sources: read order, from 1 (checkpoints); 0 otherwise */
 };
 
 /** @returns true if the event is error-level or carries an error object. */
@@ -483,6 +487,7 @@ struct ll_timeline {
     bool terminal;      /**< a terminal event was seen */
     const uint64_t *alerts; /**< ids of the alerts raised on its events */
     size_t n_alerts;
+    uint64_t seq_first, seq_last; /**< live sources: its events' read order span */
 };
 
 /** @brief An event that arrived after its workflow closed. */
@@ -516,6 +521,7 @@ struct ll_alert {
     uint64_t timeline_id; /**< 0 when not tied to a workflow */
     const struct ll_evidence *evidence;
     size_t n_evidence;
+    uint64_t seq_first, seq_last; /**< live sources: read order of its opening and last match */
 };
 
 /** @brief Events of one service that no workflow could claim. */
@@ -627,6 +633,92 @@ struct ll_count {
 
 /** @returns the sum of all rejected counters. */
 uint64_t ll_stats_rejected_total(const struct ll_stats *st);
+
+/* ------------------------------------------------------------------------ */
+/* Metrics and health endpoint                                               */
+/*                                                                           */
+/* The core thread owns every counter. Every few hundred milliseconds it      */
+/* renders them as Prometheus text (ll_prom_family(), ll_prom_sample()) and   */
+/* hands the text to ll_metrics_publish(); an HTTP server on its own thread   */
+/* serves the latest published text. Only publish and serve take a lock, and  */
+/* only to swap or take a reference to the published text.                   */
+
+/** @brief Where `logloom run` serves /metrics, /healthz and /readyz unless
+ *         told otherwise: loopback only, the port registered for
+ *         Prometheus exporters of this kind. */
+#define LL_METRICS_LISTEN_DEFAULT "127.0.0.1:9464"
+
+/** @brief Append a metric family header to @p b:
+ *         "# HELP name help\n# TYPE name type\n".
+ *  @param name a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, asserted).
+ *  @param type "counter" or "gauge".
+ *  @param help one line; a backslash or newline in it is escaped as the
+ *              exposition format requires. */
+void ll_prom_family(struct ll_buf *b, const char *name, const char *type, const char *help);
+/** @brief Append one sample: `name{k1="v1",k2="v2"} value\n`.
+ *  @param labels NULL-terminated list of key, value pairs, or NULL for none
+ *         (then no braces are written). Keys are label names (asserted);
+ *         values may be any UTF-8 and are escaped (backslash, double quote,
+ *         newline); bytes that are not valid UTF-8 become U+FFFD, so text
+ *         taken from logs can never break the exposition.
+ *  @param value written as an integer when integral and below 2^64 in
+ *         magnitude ("42", "-3", "0"), else
+ *         with the fewest of 15..17 significant digits that read back as
+ *         the same double ("0.1", "0.30000000000000004"); NaN, +Inf and
+ *         -Inf as "NaN", "+Inf", "-Inf". Uses the C locale's decimal point:
+ *         the daemon never calls setlocale(LC_NUMERIC). */
+void ll_prom_sample(struct ll_buf *b, const char *name, const char *const *labels, double value);
+
+/** @brief The metrics and health HTTP endpoint (opaque). Create with
+ *         ll_metrics_new(), start with ll_metrics_serve(), free with
+ *         ll_metrics_destroy(). Publish and the health setters may be
+ *         called from any thread, before or after serving starts. */
+typedef struct ll_metrics ll_metrics;
+
+/** @returns a new endpoint, not serving yet: /metrics empty, live, and not
+ *           ready (reason "starting"). Never NULL. */
+ll_metrics *ll_metrics_new(void);
+/** @brief Replace the text GET /metrics answers with a copy of @p len bytes
+ *         at @p text. Thread-safe; the copy is made before the lock is
+ *         taken, and a scrape in progress keeps the text it started with,
+ *         so no client ever sees a mix of two publications. */
+void ll_metrics_publish(ll_metrics *m, const char *text, size_t len);
+/** @brief Set what GET /readyz answers: 200 "ready\n" when @p ready, else
+ *         503 with @p reason and a newline (copied; NULL gives "not ready").
+ *         Thread-safe. */
+void ll_metrics_set_ready(ll_metrics *m, bool ready, const char *reason);
+/** @brief Set what GET /healthz answers: 200 "ok\n" while the process
+ *         serves at all, unless called with @p live false: then 503 with
+ *         @p reason and a newline (copied; NULL gives "not live").
+ *         Thread-safe. */
+void ll_metrics_set_live(ll_metrics *m, bool live, const char *reason);
+/** @brief Start serving on its own thread (libmicrohttpd, internal polling;
+ *         at most 32 connections, each closed after 10 s idle).
+ *
+ *  GET or HEAD /metrics: 200, `text/plain; version=0.0.4; charset=utf-8`,
+ *  the latest published text (empty before the first publish). /healthz
+ *  and /readyz as set above. Other paths: 404. Other methods: 405.
+ *
+ *  @param listen "host:port", "[v6]:port" or ":port". The host is an IPv4
+ *         or bracketed IPv6 literal, or "localhost" (127.0.0.1); names are
+ *         not resolved. The server binds exactly that address ("[::]" is
+ *         IPv6 only); ":port" means every IPv4 interface. The daemon's
+ *         default is LL_METRICS_LISTEN_DEFAULT, "127.0.0.1:9464". Port 0
+ *         picks a free port: ll_metrics_port() tells which.
+ *  @param OUT err a one-line reason on failure (may be NULL).
+ *  @returns LL_OK; LL_EINVAL for a malformed address or when already
+ *           serving; LL_EIO when the address cannot be bound (in use, not
+ *           local, not permitted). */
+int ll_metrics_serve(ll_metrics *m, const char *listen, char *err, size_t errsz);
+/** @returns the port being served, or 0 when not serving. */
+int ll_metrics_port(const ll_metrics *m);
+/** @brief Stop the server if it was started (waiting for its thread; scrapes
+ *         in progress are cut) and free everything. Accepts NULL. */
+void ll_metrics_destroy(ll_metrics *m);
+
+/** @returns the resident set size of this process in bytes, from
+ *           /proc/self/statm; 0 if it cannot be read. */
+uint64_t ll_process_rss(void);
 
 #ifdef __cplusplus
 }

@@ -82,6 +82,11 @@ void ll_correlator_destroy(ll_correlator *c);
  *           until the next call. */
 struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev);
 
+/** @returns the read order (seq) of the oldest event still held: in an
+ *           open timeline, or waiting for a link key; UINT64_MAX if none.
+ *           Reading may resume there after a crash and rebuild the state. */
+uint64_t ll_correlator_oldest_seq(const ll_correlator *c);
+
 /** @brief The input has ended: resolve waiting events and close every open
  *         timeline with reason "end", in order of their earliest event. */
 void ll_correlator_flush(ll_correlator *c);

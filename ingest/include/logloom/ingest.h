@@ -192,6 +192,192 @@ void ll_replay_progress(const ll_replay *rp, uint64_t *done, uint64_t *total);
 const struct ll_stats *ll_replay_stats(const ll_replay *rp);
 void ll_replay_close(ll_replay *rp);
 
+/* ------------------------------------------------------------------------ */
+/* Container log framing (frame.c)                                           */
+/*                                                                           */
+/* Files under /var/log/containers/ are written by the container runtime,   */
+/* which wraps each line the application printed in a frame: docker's       */
+/* json-file objects or the CRI text format of containerd and CRI-O. A       */
+/* deframer, one per file, turns those physical lines back into the          */
+/* application's logical lines, joining the pieces a runtime split.          */
+
+/** @brief How the lines of one file are framed. */
+enum ll_frame_format {
+    LL_FRAME_AUTO,   /**< decided on the file's first non-blank line */
+    LL_FRAME_PLAIN,  /**< no frame: the line is the application's line */
+    LL_FRAME_DOCKER, /**< {"log":"...\\n","stream":"stdout","time":"..."} */
+    LL_FRAME_CRI,    /**< <RFC 3339 time> <stdout|stderr> <P|F> <text> */
+};
+
+/** @brief One logical line out of a deframer. Views stay valid until the
+ *         next call on that deframer (and, for lines that needed no joining
+ *         or unescaping, as long as the physical line passed in). */
+struct ll_frame {
+    struct ll_str line; /**< the application's line, without newline */
+    int64_t ts_ns;      /**< the runtime's timestamp (of the first chunk);
+                             LL_TIME_NONE for plain and mismatched lines */
+    bool stderr_stream; /**< from stderr */
+    unsigned chunks;    /**< physical lines joined into it (1: not split) */
+    bool too_long;      /**< joining stopped at max_len: the line is cut there
+                             (at a UTF-8 character boundary), the rest of its
+                             chunks were dropped, and counted in chunks */
+    bool mismatch;      /**< did not match the file's format: passed through
+                             as plain */
+    bool partial;       /**< not a complete line: held by ll_deframer_push()
+                             (which returned 0), or handed out by
+                             ll_deframer_flush() because the chunk that ends
+                             it never came */
+};
+
+typedef struct ll_deframer ll_deframer;
+
+/** @brief A deframer for one file.
+ *  @param fmt the file's framing, or LL_FRAME_AUTO to decide on the first
+ *         non-blank line (a docker object whose first key is "log", or that
+ *         has "log" and "stream"; else a CRI line; else plain). The decision
+ *         holds for the whole file.
+ *  @param max_len cap in bytes of a logical line (0: 1 MiB). Memory held is
+ *         about max_len per stream plus the longest physical line.
+ *  @returns the deframer; free with ll_deframer_destroy(). */
+ll_deframer *ll_deframer_new(enum ll_frame_format fmt, size_t max_len);
+
+/** @brief Feed one physical line (without its line ending).
+ *
+ *  A line that does not match the file's format is returned at once as plain
+ *  text with `mismatch` set, never dropped; a blank line is returned as it is
+ *  (neither mismatched nor deciding LL_FRAME_AUTO). Pieces of a split line
+ *  are joined per stream, so interleaved stdout and stderr pieces each make
+ *  their own line.
+ *  @param OUT out the logical line, when one is complete; else the line
+ *         held so far (flagged `partial`): its stream, so that a caller can
+ *         track where each stream's held line began, its first chunk's time
+ *         and the chunks held.
+ *  @returns 1 when a logical line is complete, 0 when the line was a partial
+ *           chunk now held. */
+int ll_deframer_push(ll_deframer *d, const char *line, size_t len, struct ll_frame *out);
+
+/** @brief Hand out a held partial line (when the file ends, or a timeout
+ *         passes), the longest-held stream first; call again for the other.
+ *  @param OUT out the partial line, flagged `partial`.
+ *  @returns 1 with @p out set, or 0 when nothing is held. */
+int ll_deframer_flush(ll_deframer *d, struct ll_frame *out);
+
+/** @returns the file's format: what LL_FRAME_AUTO decided, or LL_FRAME_AUTO
+ *           while only blank lines (or none) were pushed. */
+enum ll_frame_format ll_deframer_format(const ll_deframer *d);
+void ll_deframer_destroy(ll_deframer *d);
+
+/** @returns "auto", "plain", "docker" or "cri" (static). */
+const char *ll_frame_format_name(enum ll_frame_format f);
+/** @brief The format named "auto", "plain", "docker" or "cri".
+ *  @returns LL_OK, or LL_EINVAL for any other name. */
+int ll_frame_format_parse(const char *name, enum ll_frame_format *out);
+
+/** @brief Kubernetes names of a container log file; views into the path. */
+struct ll_k8s_names {
+    struct ll_str pod, namespace_, container;
+};
+
+/** @brief Read the names in a kubelet container log file name,
+ *         `/var/log/containers/<pod>_<namespace>_<container>-<64 hex id>.log`
+ *         (directories optional). The pod name is a DNS subdomain (may hold
+ *         '-' and '.'); namespace and container are DNS labels.
+ *  @param OUT out views into @p path, set only on success.
+ *  @returns true when the name has that shape. */
+bool ll_k8s_names_from_path(const char *path, struct ll_k8s_names *out);
+
+/* ------------------------------------------------------------------------ */
+/* Tail source                                                               */
+
+/** @brief A file's identity and the offset to resume it at: what a
+ *         checkpoint holds. The fingerprint (a hash of the file's first
+ *         fp_len bytes, at most 256) tells a reused inode from the same file. */
+struct ll_tail_pos {
+    const char *path;   /**< where it was last seen */
+    const char *source; /**< its name in positions (and so in ids): where it was first seen */
+    uint64_t dev, ino;
+    uint64_t fp;
+    uint32_t fp_len;
+    uint64_t offset;
+};
+
+struct ll_tail_conf {
+    const char *const *paths;   /**< glob patterns; symlinks are followed */
+    size_t n_paths;
+    const char *const *exclude; /**< fnmatch patterns matched against the path */
+    size_t n_exclude;
+    bool start_at_tail;         /**< files seen the first time start at their end */
+    enum ll_frame_format format;
+    size_t max_line;            /**< 0: 1 MiB */
+    int64_t rescan_ns;          /**< globs read again this often (0: 5 s); inotify too */
+    int64_t partial_timeout_ns; /**< a last line without newline waits this long (0: 5 s) */
+    bool raw_events;            /**< lines that are not JSON also become raw events */
+    const struct ll_decode_conf *decode;
+    const struct ll_tail_pos *resume; /**< from the checkpoints: where files resume */
+    size_t n_resume;
+    ll_reject_fn *on_reject;    /**< may be NULL */
+    void *ctx;
+};
+
+/** @brief What the tail source has done. */
+struct ll_tail_stats {
+    uint64_t files_open;
+    uint64_t files_seen;    /**< files ever opened */
+    uint64_t rotations;     /**< files replaced at their path (rename) or removed */
+    uint64_t truncations;   /**< files cut shorter in place (copytruncate): read again from 0 */
+    uint64_t partial_lines; /**< last lines given up waiting for their newline */
+    uint64_t lost_files;    /**< checkpointed files that could not be found again */
+    uint64_t bytes, lines, events, raw_events, time_inferred;
+    uint64_t rejected[LL_REJECT__COUNT];
+};
+
+typedef struct ll_tail ll_tail;
+
+/** @brief Starts tailing: the globs are read and matching files opened.
+ *  @returns LL_OK, or LL_EINVAL / LL_EIO with the reason in @p err. */
+int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size_t errsz);
+
+/** @brief The next event, in the order lines are read (files take turns),
+ *         waiting for new data at most @p timeout_ns. Each event's seq is one
+ *         more than the last. Rotation (rename or removal: the old file is
+ *         read to its end first), copytruncate (read again from 0) and new
+ *         files are followed. Lines without a time take the container
+ *         runtime's, else their file's previous event's, else the wall
+ *         clock's (flagged LL_EV_TIME_INFERRED).
+ *  @param OUT ev valid until the next call.
+ *  @returns LL_OK, or LL_EAGAIN when nothing arrived in time. */
+int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns);
+
+/** @returns the latest seq at or before @p seq where the source started
+ *           reading a stretch of one file: a cut every file agrees on. */
+uint64_t ll_tail_cut(const ll_tail *t, uint64_t seq);
+/** @brief Each file's position at cut @p seq (a value of ll_tail_cut): the
+ *         offset of its first line with a seq at or after it, else its read
+ *         position. @returns how many; the array lives until the next call. */
+size_t ll_tail_positions(ll_tail *t, uint64_t seq, const struct ll_tail_pos **out);
+/** @brief Lines before @p seq will never be needed again (a checkpoint at
+ *         that cut is durable): closed files read to their end are dropped. */
+void ll_tail_forget(ll_tail *t, uint64_t seq);
+/** @returns the seq of the last event returned (0 before the first). */
+uint64_t ll_tail_seq(const ll_tail *t);
+const struct ll_tail_stats *ll_tail_stats(const ll_tail *t);
+void ll_tail_close(ll_tail *t);
+
+/* Checkpoints: one file per tailed file in a directory, written atomically
+ * (temporary file, fsync, rename), mode 0600. */
+
+/** @brief Writes @p n positions to @p dir and removes the checkpoints of
+ *         files not among them. @returns LL_OK or LL_EIO with @p err. */
+int ll_checkpoints_save(const char *dir, const struct ll_tail_pos *pos, size_t n, char *err,
+                        size_t errsz);
+/** @brief Reads every checkpoint of @p dir (none if it does not exist).
+ *         Unreadable or malformed files are skipped with a log line.
+ *  @returns LL_OK or LL_EIO (the directory cannot be read). Free with
+ *           ll_checkpoints_free(). */
+int ll_checkpoints_load(const char *dir, struct ll_tail_pos **out, size_t *n, char *err,
+                        size_t errsz);
+void ll_checkpoints_free(struct ll_tail_pos *pos, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

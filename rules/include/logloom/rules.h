@@ -144,6 +144,16 @@ typedef struct ll_rule_engine ll_rule_engine;
 ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_out *out);
 void ll_rule_engine_destroy(ll_rule_engine *e);
 
+/** @brief Live sources: alerts of rules without a window (kind match) are
+ *         written the moment their first match arrives, and once more when
+ *         they close if more matches folded in; the other kinds still wait
+ *         for the watermark, so their results do not depend on arrival order. */
+void ll_rule_engine_set_live(ll_rule_engine *e, bool live);
+/** @returns the read order (seq) of the oldest event the engine's state
+ *           still holds (matches waiting, open alerts, windows), UINT64_MAX
+ *           if none. */
+uint64_t ll_rule_engine_oldest_seq(const ll_rule_engine *e);
+
 /** @brief Offer an event; only its matched steps are kept (copied). */
 void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev);
 

@@ -115,6 +115,10 @@ uint64_t ll_sink_acked(ll_sink *s);
  *         becomes true (looked at every 100 ms; may be NULL).
  *  @returns LL_OK, or LL_EAGAIN when stopped with records not yet durable. */
 int ll_sink_drain(ll_sink *s, volatile const int *stop);
+/** @returns the read order (seq) of the oldest event a record not yet
+ *           durable derives from (live sources), UINT64_MAX if none: reading
+ *           must resume there after a crash for it to be made again. */
+uint64_t ll_sink_oldest_seq(ll_sink *s);
 /** @brief Counters so far; the name stays valid while the sink lives. */
 void ll_sink_report(ll_sink *s, struct ll_delivery_report *out);
 
