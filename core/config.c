@@ -1,14 +1,20 @@
-/* The YAML configuration file: where alerts go (sinks) and which rules run.
+/* The YAML configuration file of logloom run (and of replay's sinks and
+ * rules):
  *
+ *   sources:
+ *     - paths: [/var/log/containers/agent-*.log]
+ *       start_at: head
+ *   correlation: {session_gap: 30s}
+ *   rules: [builtin, ./our-rules]
  *   sinks:
  *     - url: postgresql://logloom@db/logloom
  *       receive: [alerts, timelines]
- *       batch: 500
  *     - file:alerts.jsonl            # a bare URL takes every default
- *   rules: [builtin, ./our-rules]
+ *   metrics: 127.0.0.1:9464
+ *   checkpoints: {dir: /var/lib/logloom}
  *
  * This file checks the shape and keeps every value with its place; what the
- * values mean is for the modules using them, which report problems at that
+ * values mean is for the code using them, which reports problems at that
  * place too. */
 #include "logloom/core.h"
 
@@ -17,7 +23,9 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char *const top_keys[] = {"sinks", "rules"};
+static const char *const top_keys[] = {"sources", "decode",      "correlation", "rules",
+                                       "sinks",   "metrics",     "checkpoints", "log",
+                                       "shutdown_timeout"};
 
 struct loader {
     const char *path;
@@ -56,98 +64,181 @@ static char *scalar_dup(const yaml_node_t *n)
     return ll_strndup((const char *)n->data.scalar.value, n->data.scalar.length);
 }
 
-/* A scalar, or a list of scalars joined with ",": "receive: [a, b]". */
-static char *value_of(struct loader *l, yaml_node_t *v)
+static struct ll_str scalar_str(const yaml_node_t *n)
 {
-    if (is_scalar(v))
-        return scalar_dup(v);
+    return (struct ll_str){(const char *)n->data.scalar.value, n->data.scalar.length};
+}
+
+/* A scalar, or a list of scalars ("receive: [a, b]"). */
+static bool value_of(struct loader *l, yaml_node_t *v, struct ll_config_opt *o)
+{
+    if (is_scalar(v)) {
+        o->value = scalar_dup(v);
+        return true;
+    }
     if (v->type != YAML_SEQUENCE_NODE) {
         error_at(l, v, "expected a value or a list of values");
-        return NULL;
+        return false;
     }
-    struct ll_buf b = {0};
+    struct ll_buf joined = {0};
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
          it++) {
         yaml_node_t *e = node(l, *it);
         if (!is_scalar(e)) {
             error_at(l, e, "expected a value");
-            ll_buf_free(&b);
-            return NULL;
+            continue;
         }
+        o->items = ll_reallocarray(o->items, o->n_items + 1, sizeof *o->items);
+        o->items[o->n_items++] = scalar_dup(e);
         if (it > v->data.sequence.items.start)
-            ll_buf_putc(&b, ',');
-        ll_buf_append(&b, e->data.scalar.value, e->data.scalar.length);
+            ll_buf_putc(&joined, ',');
+        ll_buf_append(&joined, e->data.scalar.value, e->data.scalar.length);
     }
-    char *s = ll_strdup(b.data ? b.data : "");
-    ll_buf_free(&b);
-    return s;
+    o->value = ll_strdup(joined.data ? joined.data : "");
+    ll_buf_free(&joined);
+    o->is_list = true;
+    return true;
 }
 
-static void add_opt(struct ll_config_sink *s, char *name, char *value, const yaml_node_t *at)
+static void add_opt(struct ll_config_item *it, struct ll_config_opt o)
 {
-    s->opts = ll_reallocarray(s->opts, s->n_opts + 1, sizeof *s->opts);
-    s->opts[s->n_opts++] = (struct ll_config_opt){name, value, (int)at->start_mark.line + 1,
-                                                  (int)at->start_mark.column + 1};
+    it->opts = ll_reallocarray(it->opts, it->n_opts + 1, sizeof *it->opts);
+    it->opts[it->n_opts++] = o;
 }
 
-static void load_sink(struct loader *l, struct ll_config *cfg, yaml_node_t *n)
+static struct ll_config_opt opt_at(const char *name, const yaml_node_t *at)
 {
-    struct ll_config_sink s = {.line = (int)n->start_mark.line + 1,
-                               .column = (int)n->start_mark.column + 1};
-    if (is_scalar(n)) {
-        s.url = scalar_dup(n);
-    } else if (n->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
-            if (!is_scalar(k)) {
-                error_at(l, k, "a sink option is a name");
-                continue;
-            }
-            char *name = scalar_dup(k), *value = value_of(l, v);
-            if (!value) {
-                ll_free(name);
-                continue;
-            }
-            if (strcmp(name, "url") == 0) {
-                ll_free(s.url);
-                s.url = value;
-                ll_free(name);
-            } else {
-                add_opt(&s, name, value, v);
-            }
+    return (struct ll_config_opt){.name = ll_strdup(name), .line = (int)at->start_mark.line + 1,
+                                  .column = (int)at->start_mark.column + 1};
+}
+
+/* A mapping of name: value into @p it; a scalar is the value of
+ * @p scalar_name (a sink's url, a source's paths, metrics' listen). */
+static void load_item(struct loader *l, yaml_node_t *n, const char *scalar_name,
+                      struct ll_config_item *it)
+{
+    it->line = (int)n->start_mark.line + 1;
+    it->column = (int)n->start_mark.column + 1;
+    it->present = true;
+    if (is_scalar(n) && scalar_name) {
+        struct ll_config_opt o = opt_at(scalar_name, n);
+        value_of(l, n, &o);
+        add_opt(it, o);
+        return;
+    }
+    if (n->type != YAML_MAPPING_NODE) {
+        error_at(l, n, "expected a mapping of names to values%s%s",
+                 scalar_name ? " or a " : "", scalar_name ? scalar_name : "");
+        return;
+    }
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+        if (!is_scalar(k)) {
+            error_at(l, k, "an option is a name");
+            continue;
         }
-        if (!s.url)
-            error_at(l, n, "a sink needs a url (postgresql://..., redis://..., file:PATH)");
+        char *name = scalar_dup(k);
+        struct ll_config_opt o = opt_at(name, v);
+        ll_free(name);
+        if (ll_config_get(it, o.name)) {
+            error_at(l, k, "'%s' is given twice", o.name);
+            ll_free(o.name);
+            continue;
+        }
+        if (value_of(l, v, &o))
+            add_opt(it, o);
+        else
+            ll_free(o.name);
+    }
+}
+
+/* A list of items (or one item given without the list). */
+static void load_items(struct loader *l, yaml_node_t *v, const char *scalar_name,
+                       struct ll_config_item **items, size_t *n)
+{
+    yaml_node_item_t one = 0, *start, *top;
+    if (v->type == YAML_SEQUENCE_NODE) {
+        start = v->data.sequence.items.start;
+        top = v->data.sequence.items.top;
     } else {
-        error_at(l, n, "a sink is a URL or a mapping with a url");
+        start = &one;
+        top = start + 1;
     }
-    cfg->sinks = ll_reallocarray(cfg->sinks, cfg->n_sinks + 1, sizeof *cfg->sinks);
-    cfg->sinks[cfg->n_sinks++] = s;
+    for (yaml_node_item_t *i = start; i < top; i++) {
+        yaml_node_t *e = i == &one ? v : node(l, *i);
+        *items = ll_reallocarray(*items, *n + 1, sizeof **items);
+        (*items)[*n] = (struct ll_config_item){0};
+        load_item(l, e, scalar_name, &(*items)[(*n)++]);
+    }
 }
 
-static void load_list(struct loader *l, yaml_node_t *v, void (*each)(struct loader *,
-                                                                       struct ll_config *,
-                                                                       yaml_node_t *),
-                      struct ll_config *cfg)
+const struct ll_config_opt *ll_config_get(const struct ll_config_item *it, const char *name)
 {
-    if (v->type != YAML_SEQUENCE_NODE) {
-        each(l, cfg, v); /* one item given without the list */
-        return;
-    }
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-         it++)
-        each(l, cfg, node(l, *it));
+    for (size_t i = 0; i < it->n_opts; i++)
+        if (strcmp(it->opts[i].name, name) == 0)
+            return &it->opts[i];
+    return NULL;
 }
 
-static void load_rule_path(struct loader *l, struct ll_config *cfg, yaml_node_t *n)
+static void load_root(struct loader *l, struct ll_config *cfg, yaml_node_t *root)
 {
-    if (!is_scalar(n)) {
-        error_at(l, n, "rules is a list of files or directories ('builtin': the built-in pack)");
+    if (!root || (is_scalar(root) && root->data.scalar.length == 0))
+        return; /* an empty file: every default */
+    if (root->type != YAML_MAPPING_NODE) {
+        error_at(l, root, "the configuration is a mapping (sources:, sinks:, ...)");
         return;
     }
-    cfg->rules = ll_reallocarray(cfg->rules, cfg->n_rules + 1, sizeof *cfg->rules);
-    cfg->rules[cfg->n_rules++] = scalar_dup(n);
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+         pr < root->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = node(l, pr->key), *v = node(l, pr->value);
+        struct ll_str key = is_scalar(k) ? scalar_str(k) : LL_STR("");
+        struct {
+            const char *name;
+            struct ll_config_item *item;
+            const char *scalar;
+        } single[] = {{"decode", &cfg->decode, NULL},
+                      {"correlation", &cfg->correlation, NULL},
+                      {"metrics", &cfg->metrics, "listen"},
+                      {"checkpoints", &cfg->checkpoints, "dir"},
+                      {"log", &cfg->log, "level"}};
+        bool done = false;
+        for (size_t i = 0; i < sizeof single / sizeof single[0] && !done; i++)
+            if (ll_str_eq(key, ll_str_c(single[i].name))) {
+                if (single[i].item->present)
+                    error_at(l, k, "'%s' is given twice", single[i].name);
+                load_item(l, v, single[i].scalar, single[i].item);
+                done = true;
+            }
+        if (done)
+            continue;
+        if (ll_str_eq(key, LL_STR("sinks"))) {
+            load_items(l, v, "url", &cfg->sinks, &cfg->n_sinks);
+        } else if (ll_str_eq(key, LL_STR("sources"))) {
+            load_items(l, v, "paths", &cfg->sources, &cfg->n_sources);
+        } else if (ll_str_eq(key, LL_STR("rules"))) {
+            struct ll_config_opt o = opt_at("rules", v);
+            if (value_of(l, v, &o) && !o.is_list && *o.value) { /* one path, not a list */
+                o.items = ll_calloc(1, sizeof *o.items);
+                o.items[0] = ll_strdup(o.value);
+                o.n_items = 1;
+            }
+            cfg->rules = o.items;
+            cfg->n_rules = o.n_items;
+            ll_free(o.name);
+            ll_free(o.value);
+        } else if (ll_str_eq(key, LL_STR("shutdown_timeout"))) {
+            struct ll_config_opt o = opt_at("shutdown_timeout", v);
+            cfg->top.present = true;
+            if (value_of(l, v, &o))
+                add_opt(&cfg->top, o);
+            else
+                ll_free(o.name);
+        } else {
+            const char *hint = ll_closest(key, top_keys, sizeof top_keys / sizeof top_keys[0]);
+            error_at(l, k, "unknown key '%.*s'%s%s%s", (int)key.len, key.ptr,
+                     hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        }
+    }
 }
 
 int ll_config_load(const char *path, struct ll_config *cfg, struct ll_buf *errors)
@@ -171,43 +262,36 @@ int ll_config_load(const char *path, struct ll_config *cfg, struct ll_buf *error
     }
     yaml_parser_delete(&p);
     fclose(fp);
-    yaml_node_t *root = yaml_document_get_root_node(&l.doc);
-    if (root && root->type != YAML_MAPPING_NODE &&
-        !(is_scalar(root) && root->data.scalar.length == 0))
-        error_at(&l, root, "the configuration is a mapping (sinks:, rules:)");
-    for (yaml_node_pair_t *pr = root && root->type == YAML_MAPPING_NODE
-                                    ? root->data.mapping.pairs.start
-                                    : NULL;
-         pr && pr < root->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = node(&l, pr->key), *v = node(&l, pr->value);
-        struct ll_str key = is_scalar(k) ? (struct ll_str){(const char *)k->data.scalar.value,
-                                                          k->data.scalar.length}
-                                         : LL_STR("");
-        if (ll_str_eq(key, LL_STR("sinks"))) {
-            load_list(&l, v, load_sink, cfg);
-        } else if (ll_str_eq(key, LL_STR("rules"))) {
-            load_list(&l, v, load_rule_path, cfg);
-        } else {
-            const char *hint = ll_closest(key, top_keys, sizeof top_keys / sizeof top_keys[0]);
-            error_at(&l, k, "unknown key '%.*s'%s%s%s", (int)key.len, key.ptr,
-                     hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
-        }
-    }
+    load_root(&l, cfg, yaml_document_get_root_node(&l.doc));
     yaml_document_delete(&l.doc);
     return l.n_errors ? LL_EINVAL : LL_OK;
 }
 
+static void item_free(struct ll_config_item *it)
+{
+    for (size_t k = 0; k < it->n_opts; k++) {
+        struct ll_config_opt *o = &it->opts[k];
+        for (size_t i = 0; i < o->n_items; i++)
+            ll_free(o->items[i]);
+        ll_free(o->items);
+        ll_free(o->name);
+        ll_free(o->value);
+    }
+    ll_free(it->opts);
+}
+
 void ll_config_free(struct ll_config *cfg)
 {
-    for (size_t i = 0; i < cfg->n_sinks; i++) {
-        for (size_t k = 0; k < cfg->sinks[i].n_opts; k++) {
-            ll_free(cfg->sinks[i].opts[k].name);
-            ll_free(cfg->sinks[i].opts[k].value);
-        }
-        ll_free(cfg->sinks[i].opts);
-        ll_free(cfg->sinks[i].url);
-    }
+    for (size_t i = 0; i < cfg->n_sinks; i++)
+        item_free(&cfg->sinks[i]);
     ll_free(cfg->sinks);
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        item_free(&cfg->sources[i]);
+    ll_free(cfg->sources);
+    struct ll_config_item *single[] = {&cfg->decode, &cfg->correlation, &cfg->metrics,
+                                       &cfg->checkpoints, &cfg->log, &cfg->top};
+    for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+        item_free(single[i]);
     for (size_t i = 0; i < cfg->n_rules; i++)
         ll_free(cfg->rules[i]);
     ll_free(cfg->rules);

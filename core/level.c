@@ -68,10 +68,16 @@ const char *ll_level_name(enum ll_level level)
 }
 
 static enum ll_level log_threshold = LL_LEVEL_INFO;
+static bool log_json;
 
 void ll_log_set_level(enum ll_level level)
 {
     log_threshold = level;
+}
+
+void ll_log_set_json(bool json)
+{
+    log_json = json;
 }
 
 bool ll_log_enabled(enum ll_level level)
@@ -87,6 +93,22 @@ void ll_log_emit(enum ll_level level, const char *component, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "logloom: %s: %s: %s\n", ll_level_name(level), component, msg);
+    if (log_json) {
+        /* One JSON line per message, as a log collector wants it; written
+         * with one call so lines from several threads do not mix. */
+        char ts[LL_TIME_BUFSZ];
+        ll_time_format(ll_clock_real_ns(), ts);
+        struct ll_buf b = {0};
+        ll_buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"component\":", ts,
+                      ll_level_name(level));
+        ll_buf_json_str(&b, component, strlen(component));
+        ll_buf_puts(&b, ",\"msg\":");
+        ll_buf_json_str(&b, msg, strlen(msg));
+        ll_buf_puts(&b, "}\n");
+        fwrite(b.data, 1, b.len, stderr);
+        ll_buf_free(&b);
+    } else {
+        fprintf(stderr, "logloom: %s: %s: %s\n", ll_level_name(level), component, msg);
+    }
     errno = saved;
 }

@@ -1484,3 +1484,18 @@ uint64_t ll_correlator_oldest_seq(const ll_correlator *c)
             oldest = c->pending[i]->ev_seq;
     return oldest;
 }
+
+void ll_correlator_tick(ll_correlator *c, int64_t now)
+{
+    if (!c->wheel_ready || now <= c->newest)
+        return;
+    c->newest = now;
+    /* Every source quiet since before now - idle_timeout stops holding the
+     * watermark back; if all are, nothing does. */
+    while (c->n_heap && c->names.v[c->heap[0]].newest < now - c->conf.idle_timeout_ns)
+        heap_pop(c);
+    int64_t low = c->n_heap ? c->names.v[c->heap[0]].newest : now;
+    int64_t wm = low - c->conf.allowed_lateness_ns;
+    if (wm > c->wm)
+        advance(c, wm);
+}

@@ -36,7 +36,7 @@
 #define CLOSE_QUIET_NS (1 * LL_NS_PER_SEC) /* an orphaned file at EOF this long closes */
 
 struct run {
-    uint64_t seq, offset;
+    uint64_t seq, end, offset; /* lines seq..end, the first at offset */
 };
 
 struct tfile {
@@ -95,7 +95,7 @@ struct ll_tail {
     ll_decoder *dec;
     struct ll_arena arena;
     struct ll_event ev;
-    uint64_t seq;
+    uint64_t *seq, own_seq; /* the read order counter: shared by sources, or own */
     struct ll_tail_stats st;
     struct ll_tail_pos *pos; /* ll_tail_positions' answer */
     size_t cap_pos;
@@ -554,14 +554,15 @@ static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_fra
         t->st.time_inferred++;
     }
     f->last_ts = ev->ts_ns;
-    ev->seq = ++t->seq;
+    ev->seq = ++*t->seq;
     if (f->last_seq + 1 != ev->seq || !f->n_runs) {
         if (f->n_runs == f->cap_runs) {
             f->cap_runs = f->cap_runs ? f->cap_runs * 2 : 16;
             f->runs = ll_reallocarray(f->runs, f->cap_runs, sizeof *f->runs);
         }
-        f->runs[f->n_runs++] = (struct run){ev->seq, off};
+        f->runs[f->n_runs++] = (struct run){ev->seq, ev->seq, off};
     }
+    f->runs[f->n_runs - 1].end = ev->seq;
     f->last_seq = ev->seq;
     t->st.events++;
 }
@@ -694,6 +695,7 @@ static void watch_dirs(struct ll_tail *t)
 int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
 {
     int64_t deadline = ll_clock_mono_ns() + timeout_ns;
+    bool drained = false;
     for (;;) {
         int64_t now = ll_clock_mono_ns();
         if (t->rescan_now || now >= t->next_scan)
@@ -729,8 +731,14 @@ int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
             t->turn = 0;
         }
         now = ll_clock_mono_ns();
-        if (now >= deadline)
-            return LL_EAGAIN;
+        if (now >= deadline) {
+            /* Out of time: but what inotify says costs no waiting. */
+            if (t->ino < 0 || drained)
+                return LL_EAGAIN;
+            drained = true;
+            drain_inotify(t);
+            continue;
+        }
         int64_t wait = deadline - now;
         if (t->next_poll - now < wait)
             wait = t->next_poll - now;
@@ -751,16 +759,21 @@ int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
 
 uint64_t ll_tail_cut(const ll_tail *t, uint64_t seq)
 {
-    if (seq > t->seq)
-        return seq; /* past everything read: each file at its read end */
-    /* Runs partition what was read: the one holding seq starts at or after
-     * the last cut forgotten, so it is still known. */
-    uint64_t cut = 0;
-    for (size_t i = 0; i < t->n; i++)
-        for (size_t k = 0; k < t->f[i]->n_runs; k++)
-            if (t->f[i]->runs[k].seq <= seq && t->f[i]->runs[k].seq > cut)
-                cut = t->f[i]->runs[k].seq;
-    return cut ? cut : seq;
+    /* Lower it to the start of any run it falls inside, until it falls
+     * inside none: then every file has an exact offset at it. The run that
+     * holds it starts at or after the last cut forgotten, so it is known. */
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (size_t i = 0; i < t->n; i++)
+            for (size_t k = 0; k < t->f[i]->n_runs; k++) {
+                const struct run *r = &t->f[i]->runs[k];
+                if (r->seq < seq && seq <= r->end) {
+                    seq = r->seq;
+                    moved = true;
+                }
+            }
+    }
+    return seq;
 }
 
 /* The offset of @p f's first line at or after cut @p seq. */
@@ -807,10 +820,8 @@ void ll_tail_forget(ll_tail *t, uint64_t seq)
     for (size_t i = 0; i < t->n;) {
         struct tfile *f = t->f[i];
         size_t keep = 0;
-        while (keep < f->n_runs && f->runs[keep].seq < seq)
+        while (keep < f->n_runs && f->runs[keep].end < seq)
             keep++;
-        /* A run that started before the cut is needed if the cut is inside
-         * it; cuts are run starts, so it is not. */
         memmove(f->runs, f->runs + keep, (f->n_runs - keep) * sizeof *f->runs);
         f->n_runs -= keep;
         if (f->fd < 0 && !f->n_runs) {
@@ -824,7 +835,22 @@ void ll_tail_forget(ll_tail *t, uint64_t seq)
 
 uint64_t ll_tail_seq(const ll_tail *t)
 {
-    return t->seq;
+    return *t->seq;
+}
+
+int ll_tail_set_decode(ll_tail *t, const struct ll_decode_conf *decode, char *err, size_t errsz)
+{
+    ll_decoder *d = ll_decoder_new(decode, err, errsz);
+    if (!d)
+        return LL_EINVAL;
+    ll_decoder_destroy(t->dec);
+    t->dec = d;
+    return LL_OK;
+}
+
+int ll_tail_fd(const ll_tail *t)
+{
+    return t->ino;
 }
 
 const struct ll_tail_stats *ll_tail_stats(const ll_tail *t)
@@ -864,6 +890,7 @@ int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size
                                                      : 5 * LL_NS_PER_SEC;
     t->on_reject = conf->on_reject;
     t->ctx = conf->ctx;
+    t->seq = conf->seq ? conf->seq : &t->own_seq;
     t->resume = ll_calloc(conf->n_resume ? conf->n_resume : 1, sizeof *t->resume);
     for (size_t i = 0; i < conf->n_resume; i++) {
         t->resume[i] = conf->resume[i];

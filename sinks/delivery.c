@@ -847,13 +847,15 @@ uint64_t ll_sink_acked(ll_sink *s)
     return n;
 }
 
-int ll_sink_drain(ll_sink *s, volatile const int *stop)
+/* Waits until everything queued is durable, @p *stop is set, or the
+ * monotonic clock passes @p deadline (0: never). */
+static int drain(ll_sink *s, volatile const int *stop, int64_t deadline)
 {
     struct delivery *d = s->priv;
     pthread_mutex_lock(&d->mu);
     d->closing = true;
     pthread_cond_broadcast(&d->items);
-    while (d->acked < d->pushed && !(stop && *stop)) {
+    while (d->acked < d->pushed && !(stop && *stop) && !(deadline && mono_now() >= deadline)) {
         struct timespec until = deadline_in(100 * LL_NS_PER_MS);
         pthread_cond_timedwait(&d->acked_cv, &d->mu, &until);
     }
@@ -878,6 +880,16 @@ uint64_t ll_sink_oldest_seq(ll_sink *s)
             oldest = d->inflight[i]->src_seq;
     pthread_mutex_unlock(&d->mu);
     return oldest;
+}
+
+int ll_sink_drain(ll_sink *s, volatile const int *stop)
+{
+    return drain(s, stop, 0);
+}
+
+int ll_sink_drain_until(ll_sink *s, int64_t deadline)
+{
+    return drain(s, NULL, deadline);
 }
 
 void ll_sink_report(ll_sink *s, struct ll_delivery_report *out)

@@ -15,5 +15,8 @@ int ll_cmd_rules(int argc, char **argv);
 void ll_cmd_rules_usage(FILE *out);
 int ll_cmd_config(int argc, char **argv);
 void ll_cmd_config_usage(FILE *out);
+int ll_cmd_run(int argc, char **argv);
+int ll_cmd_check(int argc, char **argv);
+void ll_cmd_run_usage(FILE *out);
 
 #endif

@@ -16,6 +16,8 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  replay PATH...   correlate archived JSON logs into workflow timelines\n"
+            "  run -c FILE      the daemon: tail files, alert as lines arrive\n"
+            "  check -c FILE    check a run configuration and its rules\n"
             "  rules VERB ...   lint, test or list rule files\n"
             "  config VERB ...  show the effective configuration, check a file\n"
             "  help [COMMAND]   show help\n"
@@ -37,6 +39,10 @@ int main(int argc, char **argv)
         return ll_cmd_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "config") == 0)
         return ll_cmd_config(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return ll_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return ll_cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("logloom %s\n", LL_VERSION);
         return LL_EXIT_OK;
@@ -48,6 +54,8 @@ int main(int argc, char **argv)
             ll_cmd_rules_usage(stdout);
         else if (argc > 2 && strcmp(argv[2], "config") == 0)
             ll_cmd_config_usage(stdout);
+        else if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "check") == 0))
+            ll_cmd_run_usage(stdout);
         else
             usage(stdout);
         return LL_EXIT_OK;

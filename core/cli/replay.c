@@ -537,22 +537,12 @@ static int finish_html(struct run *r, int rc, const struct ll_stats *st,
  * problems printed with their places. */
 static ll_ruleset *load_rules(const char *const *rules, size_t n_rules)
 {
-    const char **paths = ll_calloc(n_rules ? n_rules : 1, sizeof *paths);
-    size_t n = 0;
-    bool builtin = n_rules == 0;
-    for (size_t i = 0; i < n_rules; i++) {
-        if (strcmp(rules[i], "builtin") == 0)
-            builtin = true;
-        else
-            paths[n++] = rules[i];
-    }
     struct ll_diags diags = {0};
-    ll_ruleset *rs = NULL;
-    if (ll_ruleset_load(paths, n, builtin, &rs, &diags) != LL_OK)
+    ll_ruleset *rs = ll__load_rules(rules, n_rules, &diags);
+    if (!rs)
         fprintf(stderr, "logloom replay: the rules have errors:\n");
     ll_diags_print(&diags, stderr);
     ll_diags_free(&diags);
-    ll_free(paths);
     return rs;
 }
 

@@ -17,11 +17,20 @@ bool ll__delivery_confs(const struct ll_config *cfg, const char *const *specs, s
     size_t k = 0;
     char err[512];
     for (size_t i = 0; cfg && i < cfg->n_sinks; i++) {
-        const struct ll_config_sink *s = &cfg->sinks[i];
-        ll_delivery_conf_init(&v[k], s->url ? s->url : "");
+        const struct ll_config_item *s = &cfg->sinks[i];
+        const struct ll_config_opt *url = ll_config_get(s, "url");
+        if (!url) {
+            fprintf(stderr, "%s:%d:%d: error: a sink needs a url (postgresql://..., "
+                            "redis://..., file:PATH)\n",
+                    cfg->path, s->line, s->column);
+            ok = false;
+            continue;
+        }
+        ll_delivery_conf_init(&v[k], url->value);
         for (size_t o = 0; o < s->n_opts; o++)
-            if (ll_delivery_conf_set(&v[k], s->opts[o].name, s->opts[o].value, err,
-                                     sizeof err) != LL_OK) {
+            if (&s->opts[o] != url && ll_delivery_conf_set(&v[k], s->opts[o].name,
+                                                           s->opts[o].value, err,
+                                                           sizeof err) != LL_OK) {
                 fprintf(stderr, "%s:%d:%d: error: %s\n", cfg->path, s->opts[o].line,
                         s->opts[o].column, err);
                 ok = false;

@@ -13,7 +13,8 @@
 static void on_advance(void *ctx, int64_t wm, bool final)
 {
     struct ll__stage *st = ctx;
-    ll_rule_engine_advance(st->eng, wm, final);
+    if (st->eng)
+        ll_rule_engine_advance(st->eng, wm, final);
 }
 
 static uint64_t on_opened(void *ctx, uint64_t alert_id, struct ll_str corr_id, int64_t ts)
@@ -62,14 +63,29 @@ void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const
 {
     *st = (struct ll__stage){.out = *out};
     struct ll_corr_conf c = *conf;
-    if (rs) {
-        struct ll_rule_out ro = {on_alert, on_opened, st};
-        st->eng = ll_rule_engine_new(rs, &ro);
-        c.on_advance = on_advance;
-        c.advance_ctx = st;
-    }
+    ll__stage_set_rules(st, rs, false);
+    c.on_advance = on_advance;
+    c.advance_ctx = st;
     struct ll_corr_out co = {on_timeline, on_late, st};
     st->corr = ll_correlator_new(&c, &co);
+}
+
+void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, bool live)
+{
+    ll_rule_engine_destroy(st->eng);
+    st->eng = NULL;
+    if (!rs)
+        return;
+    struct ll_rule_out ro = {on_alert, on_opened, st};
+    st->eng = ll_rule_engine_new(rs, &ro);
+    ll_rule_engine_set_live(st->eng, live);
+}
+
+uint64_t ll__stage_oldest_seq(const struct ll__stage *st)
+{
+    uint64_t c = ll_correlator_oldest_seq(st->corr);
+    uint64_t e = st->eng ? ll_rule_engine_oldest_seq(st->eng) : UINT64_MAX;
+    return c < e ? c : e;
 }
 
 void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
@@ -83,6 +99,11 @@ void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
     if (!with.corr_id.len)
         with.corr_id = joined;
     ll_rule_engine_push(st->eng, &with);
+}
+
+void ll__stage_tick(struct ll__stage *st, int64_t now)
+{
+    ll_correlator_tick(st->corr, now);
 }
 
 void ll__stage_flush(struct ll__stage *st)
@@ -104,4 +125,21 @@ void ll__stage_destroy(struct ll__stage *st)
     ll_correlator_destroy(st->corr);
     ll_rule_engine_destroy(st->eng);
     ll_free(st->ids);
+}
+
+ll_ruleset *ll__load_rules(const char *const *rules, size_t n_rules, struct ll_diags *diags)
+{
+    const char **paths = ll_calloc(n_rules ? n_rules : 1, sizeof *paths);
+    size_t n = 0;
+    bool builtin = n_rules == 0;
+    for (size_t i = 0; i < n_rules; i++) {
+        if (strcmp(rules[i], "builtin") == 0)
+            builtin = true;
+        else
+            paths[n++] = rules[i];
+    }
+    ll_ruleset *rs = NULL;
+    ll_ruleset_load(paths, n, builtin, &rs, diags);
+    ll_free(paths);
+    return rs;
 }

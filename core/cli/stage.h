@@ -26,10 +26,22 @@ struct ll__stage {
  * on_advance hook is taken by the stage. */
 void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
                     const struct ll__stage_out *out);
+/* Replaces the rule engine (its windows start over) with one for @p rs
+ * (NULL: none); @p live: windowless rules raise on arrival. */
+void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, bool live);
+/* The read order of the oldest event the stage still holds (UINT64_MAX:
+ * none). */
+uint64_t ll__stage_oldest_seq(const struct ll__stage *st);
 void ll__stage_push(struct ll__stage *st, const struct ll_event *ev);
+/* Live sources are quiet: event time has reached @p now anyway. */
+void ll__stage_tick(struct ll__stage *st, int64_t now);
 /* The input ended: everything open closes. */
 void ll__stage_flush(struct ll__stage *st);
 void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out);
 void ll__stage_destroy(struct ll__stage *st);
+
+/* Rule files and directories (none, or "builtin" among them: the built-in
+ * pack too); problems into @p diags. @returns NULL if there were errors. */
+ll_ruleset *ll__load_rules(const char *const *rules, size_t n_rules, struct ll_diags *diags);
 
 #endif

@@ -339,6 +339,8 @@ void ll_log_emit(enum ll_level level, const char *component, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 /** @brief Set the threshold (default LL_LEVEL_INFO). */
 void ll_log_set_level(enum ll_level level);
+/** @brief Log lines as JSON objects ({"time","level","component","msg"}). */
+void ll_log_set_json(bool json);
 /** @returns true if diagnostics at @p level are emitted. */
 bool ll_log_enabled(enum ll_level level);
 
@@ -556,29 +558,40 @@ const char *ll_reject_name(enum ll_reject r);
 /* ------------------------------------------------------------------------ */
 /* Configuration file                                                        */
 
-/** @brief One "name: value" as written, with its place in the file. A list
- *         value ("[alerts, timelines]") is joined with commas. */
+/** @brief One "name: value" as written, with its place in the file. */
 struct ll_config_opt {
-    char *name, *value;
+    char *name;
+    char *value;  /**< a scalar; for a list, its items joined with commas */
+    char **items; /**< a list's items */
+    size_t n_items;
+    bool is_list;
     int line, column;
 };
 
-/** @brief A sink as configured: its URL and its other options. */
-struct ll_config_sink {
-    char *url;
+/** @brief A mapping of options (a sink, a source, a section). */
+struct ll_config_item {
+    bool present;
     int line, column;
     struct ll_config_opt *opts;
     size_t n_opts;
 };
 
-/** @brief A loaded configuration file (YAML: "sinks:", "rules:"). */
+/** @brief A loaded configuration file (YAML). Sections are kept as written;
+ *         the code using them gives them meaning and checks their options. */
 struct ll_config {
     char *path;
-    struct ll_config_sink *sinks;
+    struct ll_config_item *sources; /**< "paths" holds a bare glob */
+    size_t n_sources;
+    struct ll_config_item *sinks; /**< "url" holds a bare URL */
     size_t n_sinks;
+    struct ll_config_item decode, correlation, metrics, checkpoints, log;
+    struct ll_config_item top; /**< top-level values: shutdown_timeout */
     char **rules; /**< rule files or directories; "builtin" names the pack */
     size_t n_rules;
 };
+
+/** @returns the option @p name of @p it, or NULL. */
+const struct ll_config_opt *ll_config_get(const struct ll_config_item *it, const char *name);
 
 /** @brief Loads @p path. Every problem is appended to @p errors as
  *         "path:line:column: error: reason" lines.

@@ -87,6 +87,12 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev);
  *           Reading may resume there after a crash and rebuild the state. */
 uint64_t ll_correlator_oldest_seq(const ll_correlator *c);
 
+/** @brief Live sources: event time has reached @p now though no event says
+ *         so (the daemon extrapolates it from the wall clock while sources
+ *         are quiet). Sources silent for idle_timeout by then stop holding
+ *         the watermark back, so quiet workflows still close. */
+void ll_correlator_tick(ll_correlator *c, int64_t now);
+
 /** @brief The input has ended: resolve waiting events and close every open
  *         timeline with reason "end", in order of their earliest event. */
 void ll_correlator_flush(ll_correlator *c);

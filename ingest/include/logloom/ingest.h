@@ -317,6 +317,7 @@ struct ll_tail_conf {
     size_t n_resume;
     ll_reject_fn *on_reject;    /**< may be NULL */
     void *ctx;
+    uint64_t *seq; /**< the read order counter, shared by several sources; NULL: its own */
 };
 
 /** @brief What the tail source has done. */
@@ -348,8 +349,10 @@ int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size
  *  @returns LL_OK, or LL_EAGAIN when nothing arrived in time. */
 int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns);
 
-/** @returns the latest seq at or before @p seq where the source started
- *           reading a stretch of one file: a cut every file agrees on. */
+/** @returns the latest seq at or before @p seq that falls inside no
+ *           stretch of lines read from one file: a cut at which every file
+ *           has an exact offset. With a shared counter, lower it through
+ *           every source until none moves it. */
 uint64_t ll_tail_cut(const ll_tail *t, uint64_t seq);
 /** @brief Each file's position at cut @p seq (a value of ll_tail_cut): the
  *         offset of its first line with a seq at or after it, else its read
@@ -358,8 +361,15 @@ size_t ll_tail_positions(ll_tail *t, uint64_t seq, const struct ll_tail_pos **ou
 /** @brief Lines before @p seq will never be needed again (a checkpoint at
  *         that cut is durable): closed files read to their end are dropped. */
 void ll_tail_forget(ll_tail *t, uint64_t seq);
-/** @returns the seq of the last event returned (0 before the first). */
+/** @returns the seq of the last event read (0 before the first). */
 uint64_t ll_tail_seq(const ll_tail *t);
+/** @brief Decodes from now on with @p decode (new rules read other paths
+ *         and match otherwise). @returns LL_OK or LL_EINVAL with @p err. */
+int ll_tail_set_decode(ll_tail *t, const struct ll_decode_conf *decode, char *err, size_t errsz);
+/** @returns a descriptor that becomes readable when files change (inotify),
+ *           or -1: poll it (with a timeout, for rescans and partial lines)
+ *           to wait for several sources at once. */
+int ll_tail_fd(const ll_tail *t);
 const struct ll_tail_stats *ll_tail_stats(const ll_tail *t);
 void ll_tail_close(ll_tail *t);
 

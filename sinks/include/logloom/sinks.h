@@ -119,6 +119,9 @@ int ll_sink_drain(ll_sink *s, volatile const int *stop);
  *           durable derives from (live sources), UINT64_MAX if none: reading
  *           must resume there after a crash for it to be made again. */
 uint64_t ll_sink_oldest_seq(ll_sink *s);
+/** @brief ll_sink_drain() that gives up when ll_clock_mono_ns() passes
+ *         @p deadline. @returns LL_OK or LL_EAGAIN. */
+int ll_sink_drain_until(ll_sink *s, int64_t deadline);
 /** @brief Counters so far; the name stays valid while the sink lives. */
 void ll_sink_report(ll_sink *s, struct ll_delivery_report *out);
 

@@ -1,0 +1,339 @@
+/* What `logloom run` does, from its configuration file: every section
+ * checked, every problem reported at its place, defaults filled in. */
+#include "runconf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sinkconf.h"
+
+/* ------------------------------------------------------------------------ */
+/* Options by table                                                          */
+
+enum kind { K_DURATION, K_COUNT, K_SIZE, K_LIST, K_PATH, K_BOOL };
+
+struct optdef {
+    const char *name;
+    enum kind kind;
+    size_t at;    /* offsetof the field; lists: of the char ** (count right after) */
+    size_t count; /* lists: offsetof the size_t count */
+};
+
+#define OPT(s, name, kind, field) {name, kind, offsetof(s, field), 0}
+#define LIST(s, name, field, n) {name, K_LIST, offsetof(s, field), offsetof(s, n)}
+
+static const struct optdef source_opts[] = {
+    LIST(struct ll__source_conf, "paths", paths, n_paths),
+    LIST(struct ll__source_conf, "exclude", exclude, n_exclude),
+    OPT(struct ll__source_conf, "rescan", K_DURATION, rescan_ns),
+    OPT(struct ll__source_conf, "partial_timeout", K_DURATION, partial_timeout_ns),
+    {"start_at", K_PATH, 0, 0}, /* below: head or tail */
+    {"format", K_PATH, 0, 0},   /* below: auto, plain, docker, cri */
+};
+
+static const struct optdef decode_opts[] = {
+    LIST(struct ll__run_conf, "id_fields", id_fields, n_id_fields),
+    LIST(struct ll__run_conf, "service_fields", service_fields, n_service_fields),
+    OPT(struct ll__run_conf, "max_line_bytes", K_SIZE, max_line),
+};
+
+static const struct optdef corr_opts[] = {
+    OPT(struct ll__run_conf, "session_gap", K_DURATION, corr.session_gap_ns),
+    OPT(struct ll__run_conf, "allowed_lateness", K_DURATION, corr.allowed_lateness_ns),
+    OPT(struct ll__run_conf, "idle_timeout", K_DURATION, corr.idle_timeout_ns),
+    OPT(struct ll__run_conf, "max_span", K_DURATION, corr.max_span_ns),
+    OPT(struct ll__run_conf, "max_events", K_COUNT, corr.max_events),
+    OPT(struct ll__run_conf, "max_events_kept", K_COUNT, max_events_kept),
+    OPT(struct ll__run_conf, "max_open", K_COUNT, max_open),
+    LIST(struct ll__run_conf, "terminal", terminal, n_terminal),
+};
+
+static const struct optdef metrics_opts[] = {
+    OPT(struct ll__run_conf, "listen", K_PATH, metrics_listen),
+};
+
+static const struct optdef checkpoint_opts[] = {
+    OPT(struct ll__run_conf, "dir", K_PATH, checkpoint_dir),
+    OPT(struct ll__run_conf, "interval", K_DURATION, checkpoint_interval_ns),
+};
+
+static const struct optdef log_opts[] = {
+    {"level", K_PATH, 0, 0},  /* below */
+    {"format", K_PATH, 0, 0}, /* below */
+};
+
+static const struct optdef top_opts[] = {
+    OPT(struct ll__run_conf, "shutdown_timeout", K_DURATION, shutdown_timeout_ns),
+};
+
+struct checker {
+    const char *path;
+    bool ok;
+};
+
+static void problem(struct checker *c, const struct ll_config_opt *o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(struct checker *c, const struct ll_config_opt *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s:%d:%d: error: ", c->path, o ? o->line : 1, o ? o->column : 1);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    c->ok = false;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = *end == 'K' || *end == 'k'   ? 10
+                     : *end == 'M' || *end == 'm' ? 20
+                     : *end == 'G' || *end == 'g' ? 30
+                                                  : 0;
+    end += shift != 0;
+    if (errno || end == s || *end || s[0] == '-' || !v || v > ((size_t)1 << 32) >> shift)
+        return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
+static char **copy_items(const struct ll_config_opt *o, size_t *n)
+{
+    size_t k = o->is_list ? o->n_items : 1;
+    char **v = ll_calloc(k ? k : 1, sizeof *v);
+    for (size_t i = 0; i < k; i++)
+        v[i] = ll_strdup(o->is_list ? o->items[i] : o->value);
+    *n = k;
+    return v;
+}
+
+/* Applies the options of @p it to @p base by @p defs; names not in the table
+ * are left to @p extra (NULL: unknown). */
+static void apply(struct checker *c, const struct ll_config_item *it, const struct optdef *defs,
+                  size_t n_defs, void *base, const char *section,
+                  bool (*extra)(struct checker *, const struct ll_config_opt *, void *))
+{
+    const char *names[16];
+    for (size_t i = 0; i < n_defs; i++)
+        names[i] = defs[i].name;
+    for (size_t k = 0; k < it->n_opts; k++) {
+        const struct ll_config_opt *o = &it->opts[k];
+        const struct optdef *d = NULL;
+        for (size_t i = 0; i < n_defs && !d; i++)
+            if (strcmp(defs[i].name, o->name) == 0)
+                d = &defs[i];
+        if (!d) {
+            const char *hint = ll_closest(ll_str_c(o->name), names, n_defs);
+            problem(c, o, "unknown %s option '%s'%s%s%s", section, o->name,
+                    hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+            continue;
+        }
+        if (extra && extra(c, o, base))
+            continue;
+        char *field = (char *)base + d->at;
+        if (d->kind != K_LIST && o->is_list) {
+            problem(c, o, "%s takes one value, not a list", o->name);
+            continue;
+        }
+        switch (d->kind) {
+        case K_DURATION: {
+            int64_t ns;
+            if (ll_duration_parse(o->value, &ns) != LL_OK || ns <= 0)
+                problem(c, o, "%s: '%s' is not a duration (e.g. 500ms, 30s, 5m)", o->name,
+                        o->value);
+            else
+                memcpy(field, &ns, sizeof ns);
+            break;
+        }
+        case K_COUNT: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(o->value, &end, 10);
+            if (errno || end == o->value || *end || o->value[0] == '-' || !v || v > UINT32_MAX) {
+                problem(c, o, "%s: '%s' is not a count from 1 to %u", o->name, o->value,
+                        UINT32_MAX);
+            } else if (strcmp(o->name, "max_events") == 0) {
+                uint64_t u = v;
+                memcpy(field, &u, sizeof u);
+            } else {
+                size_t z = (size_t)v;
+                memcpy(field, &z, sizeof z);
+            }
+            break;
+        }
+        case K_SIZE: {
+            size_t z;
+            if (!parse_size(o->value, &z))
+                problem(c, o, "%s: '%s' is not a size (e.g. 1M, 512K)", o->name, o->value);
+            else
+                memcpy(field, &z, sizeof z);
+            break;
+        }
+        case K_LIST: {
+            char **old;
+            memcpy(&old, field, sizeof old);
+            size_t *count = (size_t *)((char *)base + d->count);
+            for (size_t i = 0; i < *count; i++)
+                ll_free(old[i]);
+            ll_free(old);
+            char **v = copy_items(o, count);
+            memcpy(field, &v, sizeof v);
+            break;
+        }
+        default: {
+            char *old;
+            memcpy(&old, field, sizeof old);
+            ll_free(old);
+            char *v = ll_strdup(o->value);
+            memcpy(field, &v, sizeof v);
+        }
+        }
+    }
+}
+
+static bool source_extra(struct checker *c, const struct ll_config_opt *o, void *base)
+{
+    struct ll__source_conf *s = base;
+    if (strcmp(o->name, "start_at") == 0) {
+        if (strcmp(o->value, "head") != 0 && strcmp(o->value, "tail") != 0)
+            problem(c, o, "start_at: '%s' is not head or tail", o->value);
+        s->start_at_tail = strcmp(o->value, "tail") == 0;
+        return true;
+    }
+    if (strcmp(o->name, "format") == 0) {
+        if (ll_frame_format_parse(o->value, &s->format) != LL_OK)
+            problem(c, o, "format: '%s' is not auto, plain, docker or cri", o->value);
+        return true;
+    }
+    if (strcmp(o->name, "paths") == 0 || strcmp(o->name, "exclude") == 0) {
+        for (size_t i = 0; i < (o->is_list ? o->n_items : 1); i++)
+            if (!*(o->is_list ? o->items[i] : o->value))
+                problem(c, o, "%s: an empty pattern", o->name);
+    }
+    return false;
+}
+
+static bool decode_extra(struct checker *c, const struct ll_config_opt *o, void *base)
+{
+    (void)base;
+    if (strcmp(o->name, "id_fields") != 0 && strcmp(o->name, "service_fields") != 0)
+        return false;
+    char err[256];
+    for (size_t i = 0; i < (o->is_list ? o->n_items : 1); i++)
+        if (ll_field_path_check(o->is_list ? o->items[i] : o->value, err, sizeof err) != LL_OK)
+            problem(c, o, "%s: %s", o->name, err);
+    return false;
+}
+
+static bool log_extra(struct checker *c, const struct ll_config_opt *o, void *base)
+{
+    struct ll__run_conf *rc = base;
+    if (strcmp(o->name, "level") == 0) {
+        enum ll_level l = ll_level_from_name(o->value, strlen(o->value));
+        if (l == LL_LEVEL_NONE)
+            problem(c, o, "level: '%s' is not trace, debug, info, warn, error or fatal",
+                    o->value);
+        else
+            rc->log_level = l;
+    } else {
+        if (strcmp(o->value, "json") != 0 && strcmp(o->value, "text") != 0)
+            problem(c, o, "format: '%s' is not json or text", o->value);
+        rc->log_json = strcmp(o->value, "json") == 0;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                   */
+
+static void defaults(struct ll__run_conf *rc)
+{
+    *rc = (struct ll__run_conf){
+        .max_line = (size_t)1 << 20,
+        .checkpoint_interval_ns = 5 * LL_NS_PER_SEC,
+        .shutdown_timeout_ns = 30 * LL_NS_PER_SEC,
+        .metrics_listen = ll_strdup(LL_METRICS_LISTEN_DEFAULT),
+        .log_level = LL_LEVEL_INFO,
+        .log_json = true,
+    };
+    rc->corr.session_gap_ns = 30 * LL_NS_PER_SEC;
+    rc->corr.allowed_lateness_ns = 5 * LL_NS_PER_SEC;
+    rc->corr.idle_timeout_ns = 30 * LL_NS_PER_SEC;
+    rc->corr.max_span_ns = 3600 * LL_NS_PER_SEC;
+    rc->corr.max_events = 100000;
+    rc->max_events_kept = 1000;
+    rc->max_open = 1000000;
+}
+
+bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
+{
+    defaults(rc);
+    struct checker c = {cfg->path, true};
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        rc->sources = ll_reallocarray(rc->sources, rc->n_sources + 1, sizeof *rc->sources);
+        struct ll__source_conf *s = &rc->sources[rc->n_sources++];
+        *s = (struct ll__source_conf){.rescan_ns = 5 * LL_NS_PER_SEC,
+                                      .partial_timeout_ns = 5 * LL_NS_PER_SEC};
+        apply(&c, &cfg->sources[i], source_opts, sizeof source_opts / sizeof source_opts[0], s,
+              "source", source_extra);
+        struct ll_config_opt at = {.line = cfg->sources[i].line,
+                                   .column = cfg->sources[i].column};
+        if (!s->n_paths)
+            problem(&c, &at, "a source needs paths (globs of files to tail)");
+    }
+    if (!cfg->n_sources)
+        problem(&c, NULL, "no sources: add sources: [{paths: [/var/log/containers/x.log]}]");
+    apply(&c, &cfg->decode, decode_opts, sizeof decode_opts / sizeof decode_opts[0], rc, "decode",
+          decode_extra);
+    apply(&c, &cfg->correlation, corr_opts, sizeof corr_opts / sizeof corr_opts[0], rc,
+          "correlation", NULL);
+    apply(&c, &cfg->metrics, metrics_opts, sizeof metrics_opts / sizeof metrics_opts[0], rc,
+          "metrics", NULL);
+    if (rc->metrics_listen && (strcmp(rc->metrics_listen, "off") == 0 ||
+                               strcmp(rc->metrics_listen, "false") == 0)) {
+        ll_free(rc->metrics_listen);
+        rc->metrics_listen = NULL;
+    }
+    apply(&c, &cfg->checkpoints, checkpoint_opts,
+          sizeof checkpoint_opts / sizeof checkpoint_opts[0], rc, "checkpoints", NULL);
+    apply(&c, &cfg->log, log_opts, sizeof log_opts / sizeof log_opts[0], rc, "log", log_extra);
+    apply(&c, &cfg->top, top_opts, sizeof top_opts / sizeof top_opts[0], rc, "top-level", NULL);
+    rc->rules = ll_calloc(cfg->n_rules ? cfg->n_rules : 1, sizeof *rc->rules);
+    for (size_t i = 0; i < cfg->n_rules; i++)
+        rc->rules[i] = ll_strdup(cfg->rules[i]);
+    rc->n_rules = cfg->n_rules;
+    if (!ll__delivery_confs(cfg, NULL, 0, &rc->sinks, &rc->n_sinks))
+        c.ok = false;
+    return c.ok;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ll_free(v[i]);
+    ll_free(v);
+}
+
+void ll__run_conf_free(struct ll__run_conf *rc)
+{
+    for (size_t i = 0; i < rc->n_sources; i++) {
+        free_list(rc->sources[i].paths, rc->sources[i].n_paths);
+        free_list(rc->sources[i].exclude, rc->sources[i].n_exclude);
+    }
+    ll_free(rc->sources);
+    free_list(rc->id_fields, rc->n_id_fields);
+    free_list(rc->service_fields, rc->n_service_fields);
+    free_list(rc->terminal, rc->n_terminal);
+    free_list(rc->rules, rc->n_rules);
+    ll__delivery_confs_free(rc->sinks, rc->n_sinks);
+    ll_free(rc->metrics_listen);
+    ll_free(rc->checkpoint_dir);
+    *rc = (struct ll__run_conf){0};
+}

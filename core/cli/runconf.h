@@ -1,0 +1,46 @@
+/* Private to the logloom executable: the configuration of `logloom run`. */
+#ifndef LOGLOOM_CLI_RUNCONF_H
+#define LOGLOOM_CLI_RUNCONF_H
+
+#include "logloom/correlate.h"
+#include "logloom/ingest.h"
+#include "logloom/sinks.h"
+
+/* One tail source. */
+struct ll__source_conf {
+    char **paths, **exclude;
+    size_t n_paths, n_exclude;
+    bool start_at_tail;
+    enum ll_frame_format format;
+    int64_t rescan_ns, partial_timeout_ns;
+};
+
+struct ll__run_conf {
+    struct ll__source_conf *sources;
+    size_t n_sources;
+    char **id_fields, **service_fields; /* decode: NULL for the defaults */
+    size_t n_id_fields, n_service_fields;
+    size_t max_line;
+    struct ll_corr_conf corr;
+    size_t max_events_kept, max_open;
+    char **terminal;
+    size_t n_terminal;
+    char **rules; /* none: the built-in pack */
+    size_t n_rules;
+    struct ll_delivery_conf *sinks;
+    size_t n_sinks;
+    char *metrics_listen; /* NULL: off */
+    char *checkpoint_dir; /* NULL: no checkpoints */
+    int64_t checkpoint_interval_ns;
+    int64_t shutdown_timeout_ns;
+    enum ll_level log_level;
+    bool log_json;
+};
+
+/* Reads @p cfg into @p rc with every default; each problem is printed as
+ * "file:line:column: error: reason". @returns false if there was one.
+ * Free with ll__run_conf_free() either way. */
+bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc);
+void ll__run_conf_free(struct ll__run_conf *rc);
+
+#endif

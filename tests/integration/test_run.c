@@ -1,0 +1,412 @@
+/* `logloom run` as it runs beside an application: alerts arrive while the
+ * application writes; SIGKILL mid-stream and a restart lose and repeat no
+ * alert in a real PostgreSQL; SIGTERM drains, checkpoints and exits 0; a
+ * broken rule file on SIGHUP keeps the old rules; metrics say what
+ * happened; configuration problems name their places. */
+#define LL_E2E
+#include "../testutil.h"
+
+#include "servers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static struct ll_test_pg pg;
+
+static int group_setup(void **state)
+{
+    e2e_group_setup(state);
+    signal(SIGPIPE, SIG_IGN);
+    return ll_test_pg_start(&pg) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    ll_test_pg_destroy(&pg);
+    return e2e_group_teardown(state);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+static char *in_tmp(const char *name)
+{
+    char *p = malloc(strlen(tmpdir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* Workflow @p i fails with ECONNRESET: two lines, one of them an error. */
+static void write_workflow(FILE *fp, int i)
+{
+    int64_t t = now_ms();
+    fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"wf-%06d\","
+                "\"msg\":\"task received\"}\n",
+            (long long)t, i);
+    fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"wf-%06d\","
+                "\"err\":{\"code\":\"ECONNRESET\",\"message\":\"read ECONNRESET\"},"
+                "\"msg\":\"call failed\"}\n",
+            (long long)t + 1, i);
+}
+
+static pid_t start_run(const char *config, const char *name)
+{
+    const char *argv[] = {logloom, "run", "-c", config, NULL};
+    char out[700], err[700];
+    snprintf(out, sizeof out, "%s/%s.out", tmpdir, name);
+    snprintf(err, sizeof err, "%s/%s.err", tmpdir, name);
+    return spawn_cmd(argv, out, err);
+}
+
+static long long alerts_in_pg(const char *sql)
+{
+    struct ll_test_pg on = pg;
+    snprintf(on.conninfo, sizeof on.conninfo, "host=%.600s port=%d dbname=run user=postgres",
+             pg.dir, pg.port);
+    return ll_test_pg_int(&on, sql);
+}
+
+/* Waits until @p sql gives @p want (or 20 s pass); @returns the last value. */
+static long long wait_for(const char *sql, long long want)
+{
+    long long v = -1;
+    for (int i = 0; i < 400 && v != want; i++) {
+        v = alerts_in_pg(sql);
+        if (v != want)
+            sleep_ms(50);
+    }
+    return v;
+}
+
+static char *config(const char *name, const char *logs, const char *extra)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "sources:\n"
+             "  - paths: [%s/*.log]\n"
+             "correlation: {session_gap: 1s, allowed_lateness: 200ms, idle_timeout: 1s}\n"
+             "checkpoints: {dir: %s/ckpt-%s, interval: 200ms}\n"
+             "metrics: off\n"
+             "log: {level: info, format: json}\n"
+             "%s",
+             logs, tmpdir, name, extra);
+    char file[64];
+    snprintf(file, sizeof file, "%s.yaml", name);
+    return write_text(tmpdir, file, text);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void a_crash_mid_stream_loses_and_repeats_no_alert(void **state)
+{
+    (void)state;
+    enum { N = 600 };
+    assert_int_equal(ll_test_pg_int(&pg, "DROP DATABASE IF EXISTS run"), 0);
+    assert_int_equal(ll_test_pg_int(&pg, "CREATE DATABASE run"), 0);
+    char *logs = in_tmp("crash-logs");
+    mkdir(logs, 0700);
+    char extra[1400];
+    snprintf(extra, sizeof extra,
+             "sinks:\n  - url: host=%s port=%d dbname=run user=postgres\n"
+             "    receive: both\n    linger: 20ms\n",
+             pg.dir, pg.port);
+    char *cfg = config("crash", logs, extra);
+    char *app = in_tmp("crash-logs/agent.log");
+    FILE *fp = fopen(app, "a");
+    setvbuf(fp, NULL, _IOLBF, 0);
+    pid_t pid = start_run(cfg, "crash1");
+    int i = 0;
+    for (; i < N / 2; i++) {
+        write_workflow(fp, i);
+        if (i % 50 == 49)
+            sleep_ms(30);
+    }
+    /* Some alerts are in, some still on their way: kill it there. */
+    assert_true(wait_for("SELECT least(count(*), 1) FROM logloom.alerts", 1) == 1);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    long long at_kill = alerts_in_pg("SELECT count(*) FROM logloom.alerts");
+    /* The application goes on writing while logloom is down. */
+    for (; i < N; i++)
+        write_workflow(fp, i);
+    fclose(fp);
+    pid = start_run(cfg, "crash2");
+    assert_int_equal(wait_for("SELECT count(*) FROM logloom.alerts", N), N);
+    assert_int_equal(wait_for("SELECT count(*) FROM logloom.timelines", N), N);
+    sleep_ms(500); /* anything doubled would show by now */
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(alerts_in_pg("SELECT count(*) FROM logloom.alerts"), N);
+    assert_int_equal(alerts_in_pg("SELECT count(DISTINCT correlation_id) FROM logloom.alerts"),
+                     N);
+    assert_int_equal(alerts_in_pg("SELECT sum(count) FROM logloom.alerts"), N);
+    assert_int_equal(alerts_in_pg("SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
+                     N);
+    print_message("alerts in PostgreSQL when killed: %lld of %d\n", at_kill, N);
+    free(app);
+    free(cfg);
+    free(logs);
+}
+
+static void sigterm_drains_checkpoints_and_exits_0(void **state)
+{
+    (void)state;
+    char *logs = in_tmp("term-logs"), *out = in_tmp("term-alerts.jsonl");
+    mkdir(logs, 0700);
+    char extra[800];
+    snprintf(extra, sizeof extra, "sinks: [file:%s]\nshutdown_timeout: 5s\n", out);
+    char *cfg = config("term", logs, extra);
+    char *app = in_tmp("term-logs/app.log");
+    FILE *fp = fopen(app, "a");
+    for (int i = 0; i < 20; i++)
+        write_workflow(fp, i);
+    fclose(fp);
+    pid_t pid = start_run(cfg, "term");
+    for (int k = 0; k < 100; k++) {
+        if (access(out, R_OK) != 0) { /* not started yet */
+            sleep_ms(50);
+            continue;
+        }
+        char *text = read_file(out, NULL);
+        size_t n = 0;
+        for (char *p = text; (p = strstr(p, "\"type\":\"alert\"")); p++)
+            n++;
+        free(text);
+        if (n == 20)
+            break;
+        sleep_ms(50);
+    }
+    int64_t t0 = now_ms();
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_true(now_ms() - t0 < 5000);
+    char *err = in_tmp("term.err"), *log = read_file(err, NULL);
+    assert_non_null(strstr(log, "\"msg\":\"stopped; checkpoints at read order"));
+    assert_non_null(strstr(log, "\"level\":\"info\",\"component\":\"run\""));
+    char ck[600];
+    snprintf(ck, sizeof ck, "%s/ckpt-term", tmpdir);
+    struct stat st;
+    assert_int_equal(stat(ck, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    free(log);
+    free(err);
+    free(app);
+    free(cfg);
+    free(out);
+    free(logs);
+}
+
+static void sighup_with_a_broken_rule_file_keeps_the_old_rules(void **state)
+{
+    (void)state;
+    char *logs = in_tmp("hup-logs"), *out = in_tmp("hup-alerts.jsonl");
+    mkdir(logs, 0700);
+    const char *rule_a = "rules:\n"
+                         "  - id: rule-a\n"
+                         "    symptom: econnreset\n"
+                         "    severity: error\n"
+                         "    title: a\n"
+                         "    remediation: r\n"
+                         "    when: {msg: {contains: marker-a}}\n"
+                         "    examples: {match: ['{\"msg\":\"marker-a\"}']}\n";
+    char *rules = write_text(tmpdir, "hup-rules.yaml", rule_a);
+    char extra[1200];
+    snprintf(extra, sizeof extra, "sinks: [file:%s]\nrules: [%s]\n", out, rules);
+    char *cfg = config("hup", logs, extra);
+    char *app = in_tmp("hup-logs/app.log");
+    pid_t pid = start_run(cfg, "hup");
+    sleep_ms(300);
+    FILE *fp = fopen(app, "a");
+    fprintf(fp, "{\"time\":%lld,\"correlationId\":\"h1\",\"msg\":\"marker-a one\"}\n",
+            (long long)now_ms());
+    fflush(fp);
+    /* A broken rule file, then SIGHUP: the old rules stay. */
+    free(write_text(tmpdir, "hup-rules.yaml", "rules:\n  - id: [broken\n"));
+    sleep_ms(300);
+    kill(pid, SIGHUP);
+    sleep_ms(300);
+    fprintf(fp, "{\"time\":%lld,\"correlationId\":\"h2\",\"msg\":\"marker-a two\"}\n",
+            (long long)now_ms());
+    fflush(fp);
+    sleep_ms(500);
+    /* A good file with another rule: now that one applies. */
+    const char *rule_b = "rules:\n"
+                         "  - id: rule-b\n"
+                         "    symptom: econnreset\n"
+                         "    severity: error\n"
+                         "    title: b\n"
+                         "    remediation: r\n"
+                         "    when: {msg: {contains: marker-b}}\n"
+                         "    examples: {match: ['{\"msg\":\"marker-b\"}']}\n";
+    free(write_text(tmpdir, "hup-rules.yaml", rule_b));
+    kill(pid, SIGHUP);
+    sleep_ms(300);
+    fprintf(fp, "{\"time\":%lld,\"correlationId\":\"h3\",\"msg\":\"marker-a three\"}\n"
+                "{\"time\":%lld,\"correlationId\":\"h4\",\"msg\":\"marker-b four\"}\n",
+            (long long)now_ms(), (long long)now_ms());
+    fclose(fp);
+    sleep_ms(800);
+    kill(pid, SIGTERM);
+    char *errp = in_tmp("hup.err");
+    int status = wait_cmd(pid);
+    char *log = read_file(errp, NULL);
+    if (status != 0)
+        fail_msg("logloom run exited %d:\n%s", status, log);
+    char *text = read_file(out, NULL);
+    assert_non_null(strstr(text, "\"rule\":\"rule-a\",")); /* h1 */
+    const char *h2 = strstr(text, "\"correlation_id\":\"h2\"");
+    assert_non_null(h2); /* raised by rule-a after the failed reload */
+    assert_null(strstr(text, "\"correlation_id\":\"h3\"")); /* rule-a is gone now */
+    assert_non_null(strstr(text, "\"correlation_id\":\"h4\""));
+    assert_non_null(strstr(log, "reload failed: keeping the 1 rules loaded before"));
+    assert_non_null(strstr(log, "hup-rules.yaml:3:1: YAML:"));
+    assert_non_null(strstr(log, "reloaded: 1 rules"));
+    free(log);
+    free(errp);
+    free(text);
+    free(app);
+    free(cfg);
+    free(rules);
+    free(out);
+    free(logs);
+}
+
+/* GET @p path from 127.0.0.1:@p port; the whole response (caller frees). */
+static char *http_get(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t len = 0, cap = 65536;
+    char *s = malloc(cap);
+    ssize_t got;
+    while ((got = read(fd, s + len, cap - len - 1)) > 0)
+        if ((len += (size_t)got) + 1 == cap)
+            s = realloc(s, cap *= 2);
+    close(fd);
+    s[len] = '\0';
+    return s;
+}
+
+static void metrics_say_what_happened(void **state)
+{
+    (void)state;
+    char *logs = in_tmp("m-logs"), *out = in_tmp("m-alerts.jsonl");
+    mkdir(logs, 0700);
+    char extra[800];
+    snprintf(extra, sizeof extra, "sinks: [file:%s]\n", out);
+    char *cfg = config("metrics", logs, extra);
+    /* metrics on a free port instead of off */
+    char *text = read_file(cfg, NULL);
+    char *m = strstr(text, "metrics: off");
+    memcpy(m, "metrics: :0 ", 12);
+    free(write_text(tmpdir, "metrics.yaml", text));
+    free(text);
+    char *app = in_tmp("m-logs/app.log");
+    FILE *fp = fopen(app, "a");
+    for (int i = 0; i < 5; i++)
+        write_workflow(fp, i);
+    fprintf(fp, "not json at all\n");
+    fclose(fp);
+    pid_t pid = start_run(cfg, "metrics");
+    int port = 0;
+    char *errp = in_tmp("metrics.err");
+    for (int k = 0; k < 100 && !port; k++) {
+        sleep_ms(50);
+        if (access(errp, R_OK) != 0)
+            continue;
+        char *log = read_file(errp, NULL);
+        char *p = strstr(log, "(port ");
+        if (p)
+            port = atoi(p + 6);
+        free(log);
+    }
+    assert_true(port > 0);
+    sleep_ms(1500); /* published every second */
+    char *r = http_get(port, "/metrics");
+    assert_non_null(strstr(r, " 200 OK\r\n"));
+    char want[400];
+    snprintf(want, sizeof want, "logloom_events_total{source=\"%s/*.log\"} 11\n", logs);
+    if (!strstr(r, want))
+        fail_msg("no '%s' in:\n%s", want, r);
+    assert_non_null(strstr(r, "logloom_alerts_total{rule=\"econnreset\",symptom=\"econnreset\"} 5\n"));
+    assert_non_null(strstr(r, "logloom_rejected_lines_total{reason=\"not_json\"} 1\n"));
+    assert_non_null(strstr(r, "logloom_sink_queue_depth{sink=\"file file:"));
+    assert_non_null(strstr(r, "# TYPE logloom_process_resident_memory_bytes gauge\n"));
+    free(r);
+    r = http_get(port, "/readyz");
+    assert_non_null(strstr(r, " 200 OK\r\n"));
+    free(r);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    free(errp);
+    free(app);
+    free(cfg);
+    free(out);
+    free(logs);
+}
+
+static void configuration_problems_name_their_places(void **state)
+{
+    (void)state;
+    char *cfg = write_text(tmpdir, "bad-run.yaml",
+                           "sources:\n"
+                           "  - paths: [/var/log/x/*.log]\n"
+                           "    start_at: middle\n"
+                           "    formt: cri\n"
+                           "correlation:\n"
+                           "  session_gap: soon\n"
+                           "checkpoint: {dir: /tmp}\n"
+                           "sinks:\n"
+                           "  - url: file:x.jsonl\n"
+                           "    batch: 0\n");
+    const char *args[] = {"check", "-c", cfg, NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 1);
+    const char *want[] = {
+        ":3:15: error: start_at: 'middle' is not head or tail",
+        ":4:12: error: unknown source option 'formt' (did you mean 'format'?)",
+        ":6:16: error: session_gap: 'soon' is not a duration",
+        ":7:1: error: unknown key 'checkpoint' (did you mean 'checkpoints'?)",
+        ":10:12: error: sink option batch: '0' is not a count",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(r.err, want[i]))
+            fail_msg("missing '%s' in:\n%s", want[i], r.err);
+    run_result_free(&r);
+    /* run refuses it the same way, before doing anything. */
+    const char *run[] = {"run", "-c", cfg, NULL};
+    r = run_args(logloom, tmpdir, run);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "start_at: 'middle'"));
+    run_result_free(&r);
+    free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_crash_mid_stream_loses_and_repeats_no_alert),
+        cmocka_unit_test(sigterm_drains_checkpoints_and_exits_0),
+        cmocka_unit_test(sighup_with_a_broken_rule_file_keeps_the_old_rules),
+        cmocka_unit_test(metrics_say_what_happened),
+        cmocka_unit_test(configuration_problems_name_their_places),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
