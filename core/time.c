@@ -315,6 +315,10 @@ void ll_duration_format(int64_t ns, char out[32])
     } units[] = {{"d", 86400 * LL_NS_PER_SEC}, {"h", 3600 * LL_NS_PER_SEC},
                  {"m", 60 * LL_NS_PER_SEC},    {"s", LL_NS_PER_SEC},
                  {"ms", LL_NS_PER_MS},         {"us", 1000}};
+    if (ns == 0) {
+        snprintf(out, 32, "0s");
+        return;
+    }
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (ns && ns % units[i].ns == 0) {
             snprintf(out, 32, "%lld%s", (long long)(ns / units[i].ns), units[i].name);

@@ -12,7 +12,8 @@
  * Every event gets a sequence number in read order. Files take turns in
  * stretches ("runs") of up to LINES_PER_TURN lines; a checkpoint cut is
  * always the start of a run, so every file has an exact offset at it: the
- * start of its first run at or after the cut. That is what makes resuming
+ * start of its first run at or after the cut (a file read alone still
+ * starts a new run every LINES_PER_TURN lines). That is what makes resuming
  * after a crash neither lose nor repeat a line. */
 #include "logloom/ingest.h"
 
@@ -33,6 +34,7 @@
 #define FP_BYTES 256
 #define LINES_PER_TURN 512
 #define POLL_NS (250 * LL_NS_PER_MS)    /* reads without an inotify event */
+#define POLL_BLIND_NS (50 * LL_NS_PER_MS) /* the same without inotify at all */
 #define CLOSE_QUIET_NS (1 * LL_NS_PER_SEC) /* an orphaned file at EOF this long closes */
 
 struct run {
@@ -528,6 +530,15 @@ static bool is_blank(const char *p, size_t n)
     return true;
 }
 
+static void push_run(struct tfile *f, uint64_t seq, uint64_t offset)
+{
+    if (f->n_runs == f->cap_runs) {
+        f->cap_runs = f->cap_runs ? f->cap_runs * 2 : 16;
+        f->runs = ll_reallocarray(f->runs, f->cap_runs, sizeof *f->runs);
+    }
+    f->runs[f->n_runs++] = (struct run){seq, seq, offset};
+}
+
 /* Makes the decoded (or raw) event of @p fr from @p f ready: position,
  * service, time, seq and the run it starts or continues. */
 static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_frame *fr,
@@ -555,12 +566,22 @@ static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_fra
     }
     f->last_ts = ev->ts_ns;
     ev->seq = ++*t->seq;
-    if (f->last_seq + 1 != ev->seq || !f->n_runs) {
-        if (f->n_runs == f->cap_runs) {
-            f->cap_runs = f->cap_runs ? f->cap_runs * 2 : 16;
-            f->runs = ll_reallocarray(f->runs, f->cap_runs, sizeof *f->runs);
-        }
-        f->runs[f->n_runs++] = (struct run){ev->seq, ev->seq, off};
+    /* A new run where another file's lines came between, and every
+     * LINES_PER_TURN lines of one file, so that a checkpoint can move on
+     * while a single file is read; but never while a piece of a split line
+     * is held: reading again from this line would lose that piece. The
+     * first run starts at the held piece then, as nothing before it was
+     * read from this file. */
+    bool held = f->held[0] || f->held[1];
+    if (!f->n_runs) {
+        uint64_t at = off;
+        for (int s = 0; s < 2; s++)
+            if (f->held[s] && f->held_off[s] < at)
+                at = f->held_off[s];
+        push_run(f, ev->seq, at);
+    } else if (!held && (f->last_seq + 1 != ev->seq ||
+                         ev->seq - f->runs[f->n_runs - 1].seq >= LINES_PER_TURN)) {
+        push_run(f, ev->seq, off);
     }
     f->runs[f->n_runs - 1].end = ev->seq;
     f->last_seq = ev->seq;
@@ -702,7 +723,7 @@ int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
             scan(t, false);
         bool poll_all = now >= t->next_poll;
         if (poll_all)
-            t->next_poll = now + POLL_NS;
+            t->next_poll = now + (t->ino >= 0 ? POLL_NS : POLL_BLIND_NS);
         /* Files take turns: the current one keeps going for a run. */
         for (size_t tried = 0; tried <= t->n && t->n; tried++) {
             if (t->cur >= t->n)
@@ -716,11 +737,15 @@ int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
                         *ev = &t->ev;
                         return LL_OK;
                     }
-                    if (attempt || !(f->dirty || poll_all || f->orphaned) || !fill(t, f))
+                    if (attempt || !(f->dirty || poll_all || f->orphaned))
+                        break;
+                    /* Read on until a read finds nothing: one inotify event
+                     * (or poll) may stand for more than a buffer. */
+                    f->dirty = fill(t, f) > 0;
+                    if (!f->dirty)
                         break;
                     f->quiet_since = 0;
                 }
-                f->dirty = false;
                 if (retire(t, f, now) && !f->n_runs) {
                     file_free(f);
                     t->f[t->cur] = t->f[--t->n];
@@ -853,6 +878,11 @@ int ll_tail_fd(const ll_tail *t)
     return t->ino;
 }
 
+int64_t ll_tail_deadline(const ll_tail *t)
+{
+    return t->next_poll < t->next_scan ? t->next_poll : t->next_scan;
+}
+
 const struct ll_tail_stats *ll_tail_stats(const ll_tail *t)
 {
     return &t->st;
@@ -905,10 +935,10 @@ int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size
         ll_tail_close(t);
         return LL_EINVAL;
     }
-    t->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (t->ino < 0)
+    t->ino = conf->poll_only ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (t->ino < 0 && !conf->poll_only)
         ll_log(LL_LEVEL_WARN, "tail", "no inotify (%s): polling every %lld ms", strerror(errno),
-               (long long)(POLL_NS / LL_NS_PER_MS));
+               (long long)(POLL_BLIND_NS / LL_NS_PER_MS));
     watch_dirs(t);
     scan(t, true);
     find_rotated(t);

@@ -133,6 +133,7 @@ struct rule_state {
     size_t n_pending;
     int64_t rate_start;
     uint32_t rate_count;
+    bool rate_said; /* the cap held an alert back in this window, and it was logged */
 };
 
 struct ll_rule_engine {
@@ -531,8 +532,17 @@ static bool rate_ok(ll_rule_engine *e, uint32_t rule, int64_t ts)
     if (!st->rate_count || ts - st->rate_start >= r->rate_window_ns) {
         st->rate_start = ts;
         st->rate_count = 0;
+        st->rate_said = false;
     }
     if (st->rate_count >= r->rate_n) {
+        if (!st->rate_said) {
+            st->rate_said = true;
+            char per[32];
+            ll_duration_format(r->rate_window_ns, per);
+            ll_log(LL_LEVEL_WARN, "rules", "rule %s reached its rate_limit of %u alerts per %s: "
+                   "more in this window are held back (counted, not written)", r->id, r->rate_n,
+                   per);
+        }
         e->rate_limited++;
         return false;
     }

@@ -3,8 +3,8 @@
  * The pipeline hands alerts and timelines to ll_sink_alert/_timeline, which
  * serialise them and queue the record; a full queue makes the caller wait,
  * which is how back-pressure reaches the sources (replay stops reading). The
- * sink's thread takes up to `batch` records (or what arrived within `linger`
- * of the first), gives them to its driver, and acknowledges them only when
+ * sink's thread takes up to `batch` records (what is queued when it comes
+ * round, or what arrived within `linger` of the first), gives them to its driver, and acknowledges them only when
  * the driver says they are durable. Failures never drop a record:
  *
  *   transient (deadlock)        retry the batch on the same connection;
@@ -50,7 +50,7 @@ void ll_delivery_conf_init(struct ll_delivery_conf *c, const char *url)
         .url = ll_strdup(url ? url : ""),
         .receive = LL_RECEIVE_ALERTS,
         .batch = 500,
-        .linger_ns = 200 * LL_NS_PER_MS,
+        .linger_ns = 0, /* an alert goes now; under load, batches fill meanwhile */
         .queue = 10000,
         .retry_min_ns = 250 * LL_NS_PER_MS,
         .retry_max_ns = 30 * LL_NS_PER_SEC,

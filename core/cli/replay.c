@@ -278,19 +278,19 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
     case OPT_TERMINAL: push(&o->terminal, &o->n_terminal, arg); return 0;
     case OPT_MAXEVENTS: return parse_count(arg, &o->corr.max_events, "--max-events");
     case OPT_MAXKEPT: {
-        uint64_t v;
+        uint64_t v = 0;
         int rc = parse_count(arg, &v, "--max-events-kept");
         o->corr.max_events_kept = (size_t)v;
         return rc;
     }
     case OPT_BATCH: {
-        uint64_t v;
+        uint64_t v = 0;
         int rc = parse_count(arg, &v, "--batch-events");
         o->batch_events = (size_t)v;
         return rc;
     }
     case OPT_MAXOPEN: {
-        uint64_t v;
+        uint64_t v = 0;
         int rc = parse_count(arg, &v, "--max-open");
         o->corr.max_open_timelines = (size_t)v;
         return rc;

@@ -36,6 +36,7 @@
 
 #define TICK_NS (100 * LL_NS_PER_MS)
 #define METRICS_EVERY_NS (1 * LL_NS_PER_SEC)
+#define METRICS_IDLE_NS (100 * LL_NS_PER_MS) /* gone quiet: publish, at most this often */
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no event this long: event time follows the clock */
 #define EVENTS_PER_TURN 256
 
@@ -65,7 +66,8 @@ struct daemon {
     struct interval *closed; /* closed timelines and alerts: no cut inside */
     size_t n_closed, cap_closed;
     uint64_t committed;
-    int64_t next_checkpoint, next_metrics;
+    int64_t next_checkpoint, next_metrics, published;
+    bool unpublished; /* events read since metrics were last published */
     int64_t newest_ts, newest_wall; /* event time, and when it was seen */
 
     struct count *alerts; /* by rule */
@@ -298,6 +300,8 @@ static void publish_metrics(struct daemon *d)
 {
     if (!d->metrics)
         return;
+    d->published = ll_clock_mono_ns();
+    d->unpublished = false;
     struct ll_buf *b = &d->text;
     ll_buf_reset(b);
     struct ll_tail_stats st = {0};
@@ -341,6 +345,10 @@ static void publish_metrics(struct daemon *d)
         const char *labels[] = {"rule", d->alerts[i].name, "symptom", d->alerts[i].symptom, NULL};
         ll_prom_sample(b, "logloom_alerts_total", labels, (double)d->alerts[i].n);
     }
+    sample(b, "logloom_alerts_suppressed_total", "counter",
+           "Matches folded into an alert already open", (double)cs.alerts_suppressed);
+    sample(b, "logloom_alerts_rate_limited_total", "counter",
+           "Alerts held back by their rule's rate_limit", (double)cs.alerts_rate_limited);
     const char *fam[][3] = {
         {"logloom_sink_queue_depth", "gauge", "Records waiting to be made durable"},
         {"logloom_sink_delivered_total", "counter", "Records made durable"},
@@ -415,7 +423,8 @@ static bool start(struct daemon *d)
         struct ll_tail_conf tc = {
             .paths = (const char *const *)s->paths, .n_paths = s->n_paths,
             .exclude = (const char *const *)s->exclude, .n_exclude = s->n_exclude,
-            .start_at_tail = s->start_at_tail, .format = s->format, .max_line = d->rc.max_line,
+            .start_at_tail = s->start_at_tail, .poll_only = s->poll_only, .format = s->format,
+            .max_line = d->rc.max_line,
             .rescan_ns = s->rescan_ns, .partial_timeout_ns = s->partial_timeout_ns,
             .raw_events = true, .decode = &d->dconf, .resume = resume, .n_resume = n_resume,
             .on_reject = on_reject, .ctx = d, .seq = &d->seq};
@@ -478,14 +487,20 @@ static bool read_some(struct daemon *d)
     return any;
 }
 
+/* Sleeps until a source has news, one is due to read anyway, or @p ns pass. */
 static void wait_for_input(struct daemon *d, int64_t ns)
 {
     struct pollfd p[64];
     nfds_t n = 0;
-    for (size_t i = 0; i < d->n_tails && n < 64; i++)
-        if (ll_tail_fd(d->tails[i]) >= 0)
+    int64_t now = ll_clock_mono_ns();
+    for (size_t i = 0; i < d->n_tails; i++) {
+        if (ll_tail_fd(d->tails[i]) >= 0 && n < 64)
             p[n++] = (struct pollfd){.fd = ll_tail_fd(d->tails[i]), .events = POLLIN};
-    poll(p, n, (int)(ns / LL_NS_PER_MS));
+        int64_t due = ll_tail_deadline(d->tails[i]) - now;
+        if (due < ns)
+            ns = due > 0 ? due : 0;
+    }
+    poll(p, n, (int)((ns + LL_NS_PER_MS - 1) / LL_NS_PER_MS));
 }
 
 static void housekeeping(struct daemon *d, int64_t now)
@@ -621,8 +636,14 @@ int ll_cmd_run(int argc, char **argv)
             reload_requested = 0;
             reload_rules(&d);
         }
-        if (!read_some(&d))
+        if (read_some(&d)) {
+            d.unpublished = true;
+        } else {
+            /* Gone quiet: what was read shows in /metrics now. */
+            if (d.unpublished && ll_clock_mono_ns() - d.published >= METRICS_IDLE_NS)
+                publish_metrics(&d);
             wait_for_input(&d, TICK_NS);
+        }
         housekeeping(&d, ll_clock_mono_ns());
     }
     status = shutdown_daemon(&d);

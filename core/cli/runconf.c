@@ -32,6 +32,7 @@ static const struct optdef source_opts[] = {
     OPT(struct ll__source_conf, "partial_timeout", K_DURATION, partial_timeout_ns),
     {"start_at", K_PATH, 0, 0}, /* below: head or tail */
     {"format", K_PATH, 0, 0},   /* below: auto, plain, docker, cri */
+    {"watch", K_PATH, 0, 0},    /* below: inotify or poll */
 };
 
 static const struct optdef decode_opts[] = {
@@ -207,6 +208,12 @@ static bool source_extra(struct checker *c, const struct ll_config_opt *o, void 
         s->start_at_tail = strcmp(o->value, "tail") == 0;
         return true;
     }
+    if (strcmp(o->name, "watch") == 0) {
+        if (strcmp(o->value, "inotify") != 0 && strcmp(o->value, "poll") != 0)
+            problem(c, o, "watch: '%s' is not inotify or poll", o->value);
+        s->poll_only = strcmp(o->value, "poll") == 0;
+        return true;
+    }
     if (strcmp(o->name, "format") == 0) {
         if (ll_frame_format_parse(o->value, &s->format) != LL_OK)
             problem(c, o, "format: '%s' is not auto, plain, docker or cri", o->value);
@@ -336,4 +343,57 @@ void ll__run_conf_free(struct ll__run_conf *rc)
     ll_free(rc->metrics_listen);
     ll_free(rc->checkpoint_dir);
     *rc = (struct ll__run_conf){0};
+}
+
+static void show_list(const char *indent, const char *name, char **v, size_t n,
+                      const char *none)
+{
+    printf("%s%s: [", indent, name);
+    for (size_t i = 0; i < n; i++) {
+        printf(i ? ", " : "");
+        ll__yaml_str(v[i]);
+    }
+    printf("]%s%s\n", n || !none ? "" : "  # ", n ? "" : none ? none : "");
+}
+
+void ll__run_conf_show(const struct ll__run_conf *rc)
+{
+    printf("sources:\n");
+    for (size_t i = 0; i < rc->n_sources; i++) {
+        const struct ll__source_conf *s = &rc->sources[i];
+        show_list("  - ", "paths", s->paths, s->n_paths, NULL);
+        show_list("    ", "exclude", s->exclude, s->n_exclude, NULL);
+        printf("    start_at: %s\n    format: %s\n    watch: %s\n",
+               s->start_at_tail ? "tail" : "head", ll_frame_format_name(s->format),
+               s->poll_only ? "poll" : "inotify");
+        ll__show_duration("    ", "rescan", s->rescan_ns);
+        ll__show_duration("    ", "partial_timeout", s->partial_timeout_ns);
+    }
+    printf("decode:\n");
+    show_list("  ", "id_fields", rc->id_fields, rc->n_id_fields, "the defaults (README)");
+    show_list("  ", "service_fields", rc->service_fields, rc->n_service_fields,
+              "the defaults (README)");
+    printf("  max_line_bytes: %zu\ncorrelation:\n", rc->max_line);
+    ll__show_duration("  ", "session_gap", rc->corr.session_gap_ns);
+    ll__show_duration("  ", "allowed_lateness", rc->corr.allowed_lateness_ns);
+    ll__show_duration("  ", "idle_timeout", rc->corr.idle_timeout_ns);
+    ll__show_duration("  ", "max_span", rc->corr.max_span_ns);
+    printf("  max_events: %llu\n  max_events_kept: %zu\n  max_open: %zu\n",
+           (unsigned long long)rc->corr.max_events, rc->max_events_kept, rc->max_open);
+    show_list("  ", "terminal", rc->terminal, rc->n_terminal, NULL);
+    printf("metrics: ");
+    if (rc->metrics_listen)
+        ll__yaml_str(rc->metrics_listen);
+    else
+        printf("off");
+    printf("\ncheckpoints:\n  dir: ");
+    if (rc->checkpoint_dir)
+        ll__yaml_str(rc->checkpoint_dir);
+    else
+        printf("null  # none: a restart reads every file again from its start");
+    printf("\n");
+    ll__show_duration("  ", "interval", rc->checkpoint_interval_ns);
+    printf("log: {level: %s, format: %s}\n", ll_level_name(rc->log_level),
+           rc->log_json ? "json" : "text");
+    ll__show_duration("", "shutdown_timeout", rc->shutdown_timeout_ns);
 }

@@ -11,6 +11,7 @@ struct ll__source_conf {
     char **paths, **exclude;
     size_t n_paths, n_exclude;
     bool start_at_tail;
+    bool poll_only; /* watch: poll */
     enum ll_frame_format format;
     int64_t rescan_ns, partial_timeout_ns;
 };
@@ -42,5 +43,7 @@ struct ll__run_conf {
  * Free with ll__run_conf_free() either way. */
 bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc);
 void ll__run_conf_free(struct ll__run_conf *rc);
+/* Prints every section but sinks and rules as YAML, defaults filled in. */
+void ll__run_conf_show(const struct ll__run_conf *rc);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "runconf.h"
 #include "sinkconf.h"
 
 bool ll__delivery_confs(const struct ll_config *cfg, const char *const *specs, size_t n_specs,
@@ -75,7 +76,7 @@ void ll_cmd_config_usage(FILE *out)
             "exit status: 0 fine, 1 problems, 2 bad arguments\n");
 }
 
-static void yaml_str(const char *s)
+void ll__yaml_str(const char *s)
 {
     struct ll_buf b = {0};
     ll_buf_json_str(&b, s, strlen(s)); /* a JSON string is a YAML double-quoted scalar */
@@ -83,11 +84,11 @@ static void yaml_str(const char *s)
     ll_buf_free(&b);
 }
 
-static void show_duration(const char *name, int64_t ns)
+void ll__show_duration(const char *indent, const char *name, int64_t ns)
 {
     char d[32];
     ll_duration_format(ns, d);
-    printf("    %s: %s\n", name, d);
+    printf("%s%s: %s\n", indent, name, d);
 }
 
 static void show_sink(const struct ll_delivery_conf *c)
@@ -95,27 +96,27 @@ static void show_sink(const struct ll_delivery_conf *c)
     char masked[1024];
     ll_url_mask(c->url, masked, sizeof masked);
     printf("  - url: ");
-    yaml_str(masked);
+    ll__yaml_str(masked);
     printf("\n    receive: [%s]\n",
            c->receive == (LL_RECEIVE_ALERTS | LL_RECEIVE_TIMELINES) ? "alerts, timelines"
            : c->receive == LL_RECEIVE_TIMELINES                    ? "timelines"
                                                                    : "alerts");
     printf("    batch: %zu\n", c->batch);
-    show_duration("linger", c->linger_ns);
+    ll__show_duration("    ", "linger", c->linger_ns);
     printf("    queue: %zu\n", c->queue);
-    show_duration("retry_min", c->retry_min_ns);
-    show_duration("retry_max", c->retry_max_ns);
-    show_duration("connect_timeout", c->connect_timeout_ns);
-    show_duration("io_timeout", c->io_timeout_ns);
+    ll__show_duration("    ", "retry_min", c->retry_min_ns);
+    ll__show_duration("    ", "retry_max", c->retry_max_ns);
+    ll__show_duration("    ", "connect_timeout", c->connect_timeout_ns);
+    ll__show_duration("    ", "io_timeout", c->io_timeout_ns);
     if (strncmp(c->url, "redis", 5) == 0 || strncmp(c->url, "unix:", 5) == 0) {
         printf("    stream: ");
-        yaml_str(c->stream);
+        ll__yaml_str(c->stream);
         printf("\n    timeline_stream: ");
-        yaml_str(c->timeline_stream);
+        ll__yaml_str(c->timeline_stream);
         printf("\n    channel: ");
-        yaml_str(c->channel);
+        ll__yaml_str(c->channel);
         printf("\n    maxlen: %llu\n", (unsigned long long)c->maxlen);
-        show_duration("dedupe_ttl", c->dedupe_ttl_ns);
+        ll__show_duration("    ", "dedupe_ttl", c->dedupe_ttl_ns);
     }
 }
 
@@ -152,18 +153,26 @@ static int config_show(int argc, char **argv)
     size_t n = 0;
     if (!ll__delivery_confs(path ? &cfg : NULL, specs, n_specs, &confs, &n))
         status = LL_EXIT_FAILURE;
+    /* A daemon's configuration: every section, defaults filled in. */
+    struct ll__run_conf rc = {0};
+    bool daemon = status == LL_EXIT_OK && cfg.n_sources;
+    if (daemon && !ll__run_conf_load(&cfg, &rc))
+        status = LL_EXIT_FAILURE;
     if (status == LL_EXIT_OK) {
         printf("# the configuration a run would use; passwords are masked\n");
+        if (daemon)
+            ll__run_conf_show(&rc);
         printf("sinks:%s\n", n ? "" : " []  # only the terminal");
         for (size_t i = 0; i < n; i++)
             show_sink(&confs[i]);
         printf("rules: [");
         for (size_t i = 0; i < cfg.n_rules; i++) {
             printf(i ? ", " : "");
-            yaml_str(cfg.rules[i]);
+            ll__yaml_str(cfg.rules[i]);
         }
         printf("%s]\n", cfg.n_rules ? "" : "builtin");
     }
+    ll__run_conf_free(&rc);
     ll__delivery_confs_free(confs, n);
     ll_config_free(&cfg);
     ll_buf_free(&errors);
@@ -183,10 +192,18 @@ static int config_check(int argc, char **argv)
     fputs(errors.data ? errors.data : "", stderr);
     struct ll_delivery_conf *confs = NULL;
     size_t n = 0;
-    bool ok = ll__delivery_confs(&cfg, NULL, 0, &confs, &n) && rc == LL_OK;
+    bool ok;
+    if (cfg.n_sources) { /* a daemon's: every section */
+        struct ll__run_conf run;
+        ok = ll__run_conf_load(&cfg, &run) && rc == LL_OK;
+        ll__run_conf_free(&run);
+    } else {
+        ok = ll__delivery_confs(&cfg, NULL, 0, &confs, &n) && rc == LL_OK;
+    }
     if (ok)
-        printf("%s: %zu sink%s, %zu rule path%s, no problems\n", argv[1], n, n == 1 ? "" : "s",
-               cfg.n_rules, cfg.n_rules == 1 ? "" : "s");
+        printf("%s: %zu source%s, %zu sink%s, %zu rule path%s, no problems\n", argv[1],
+               cfg.n_sources, cfg.n_sources == 1 ? "" : "s", cfg.n_sinks,
+               cfg.n_sinks == 1 ? "" : "s", cfg.n_rules, cfg.n_rules == 1 ? "" : "s");
     ll__delivery_confs_free(confs, n);
     ll_config_free(&cfg);
     ll_buf_free(&errors);

@@ -12,4 +12,8 @@ bool ll__delivery_confs(const struct ll_config *cfg, const char *const *specs, s
                         struct ll_delivery_conf **out, size_t *n);
 void ll__delivery_confs_free(struct ll_delivery_conf *v, size_t n);
 
+/* For `config show`: @p s as a YAML double-quoted scalar; a duration line. */
+void ll__yaml_str(const char *s);
+void ll__show_duration(const char *indent, const char *name, int64_t ns);
+
 #endif

@@ -72,6 +72,8 @@ void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const
 
 void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, bool live)
 {
+    if (st->eng)
+        ll_rule_engine_stats(st->eng, &st->before);
     ll_rule_engine_destroy(st->eng);
     st->eng = NULL;
     if (!rs)
@@ -118,6 +120,9 @@ void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out)
     ll_correlator_stats(st->corr, out);
     if (st->eng)
         ll_rule_engine_stats(st->eng, out);
+    out->alerts += st->before.alerts;
+    out->alerts_suppressed += st->before.alerts_suppressed;
+    out->alerts_rate_limited += st->before.alerts_rate_limited;
 }
 
 void ll__stage_destroy(struct ll__stage *st)

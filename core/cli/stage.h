@@ -20,6 +20,7 @@ struct ll__stage {
     struct ll__stage_out out;
     uint64_t *ids; /* scratch: a timeline's alert ids */
     size_t cap_ids;
+    struct ll_stats before; /* alert counters of engines replaced by reloads */
 };
 
 /* Builds the stage; @p rs may be NULL (no rules). @p conf is copied; its

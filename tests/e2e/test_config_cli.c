@@ -24,7 +24,7 @@ static void show_fills_defaults_and_masks_passwords(void **state)
     assert_non_null(strstr(r.out, "  - url: \"postgresql://logloom:***@db/logloom\"\n"
                                   "    receive: [alerts, timelines]\n"
                                   "    batch: 200\n"
-                                  "    linger: 200ms\n"));
+                                  "    linger: 0s\n"));
     assert_non_null(strstr(r.out, "  - url: \"redis://:***@cache:6380/2\"\n"
                                   "    receive: [alerts]\n"));
     assert_non_null(strstr(r.out, "    maxlen: 1000000\n    dedupe_ttl: 7d\n"));
@@ -33,6 +33,46 @@ static void show_fills_defaults_and_masks_passwords(void **state)
     assert_non_null(strstr(r.out, "rules: [\"builtin\", \"team-rules\"]\n"));
     run_result_free(&r);
     free(cfg);
+}
+
+static void show_a_daemon_configuration_with_every_section(void **state)
+{
+    (void)state;
+    char *cfg = write_text(tmpdir, "daemon.yaml",
+                           "sources: [/var/log/containers/*.log]\n"
+                           "correlation: {session_gap: 45s}\n"
+                           "sinks: ['redis://:s3cret@cache/0']\n"
+                           "checkpoints: /var/lib/logloom\n");
+    const char *args[] = {"config", "show", "--config", cfg, NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "s3cret"));
+    assert_non_null(strstr(r.out, "sources:\n  - paths: [\"/var/log/containers/*.log\"]\n"
+                                  "    exclude: []\n    start_at: head\n    format: auto\n"
+                                  "    watch: inotify\n"));
+    assert_non_null(strstr(r.out, "  session_gap: 45s\n  allowed_lateness: 5s\n"));
+    assert_non_null(strstr(r.out, "metrics: \"127.0.0.1:9464\"\n"));
+    assert_non_null(strstr(r.out, "checkpoints:\n  dir: \"/var/lib/logloom\"\n  interval: 5s\n"));
+    assert_non_null(strstr(r.out, "shutdown_timeout: 30s\n"));
+    assert_non_null(strstr(r.out, "  - url: \"redis://:***@cache/0\"\n"));
+    run_result_free(&r);
+    free(cfg);
+}
+
+/* The deployment examples the README points to are configurations that
+ * work, not sketches. */
+static void the_deployment_examples_check_clean(void **state)
+{
+    (void)state;
+    const char *files[] = {"examples/deploy/logloom.yaml", "examples/deploy/sidecar.yaml"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *args[] = {"check", "-c", files[i], NULL};
+        struct run_result r = run_args(logloom, tmpdir, args);
+        if (r.status != 0)
+            fail_msg("%s: %s", files[i], r.err);
+        assert_non_null(strstr(r.out, "configuration fine: 1 sources, "));
+        run_result_free(&r);
+    }
 }
 
 static void check_reports_problems_with_their_places(void **state)
@@ -125,6 +165,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(show_fills_defaults_and_masks_passwords),
+        cmocka_unit_test(show_a_daemon_configuration_with_every_section),
+        cmocka_unit_test(the_deployment_examples_check_clean),
         cmocka_unit_test(check_reports_problems_with_their_places),
         cmocka_unit_test(replay_takes_sinks_and_rules_from_the_file),
     };

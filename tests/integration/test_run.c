@@ -16,6 +16,10 @@
 
 static struct ll_test_pg pg;
 
+/* Every daemon started, killed at the end should a failed test leave one. */
+static pid_t started[32];
+static int n_started;
+
 static int group_setup(void **state)
 {
     e2e_group_setup(state);
@@ -25,6 +29,11 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+    for (int i = 0; i < n_started; i++)
+        if (waitpid(started[i], NULL, WNOHANG) == 0) { /* still ours, still running */
+            kill(started[i], SIGKILL);
+            waitpid(started[i], NULL, 0);
+        }
     ll_test_pg_destroy(&pg);
     return e2e_group_teardown(state);
 }
@@ -67,7 +76,10 @@ static pid_t start_run(const char *config, const char *name)
     char out[700], err[700];
     snprintf(out, sizeof out, "%s/%s.out", tmpdir, name);
     snprintf(err, sizeof err, "%s/%s.err", tmpdir, name);
-    return spawn_cmd(argv, out, err);
+    pid_t pid = spawn_cmd(argv, out, err);
+    if (n_started < (int)(sizeof started / sizeof *started))
+        started[n_started++] = pid;
+    return pid;
 }
 
 static long long alerts_in_pg(const char *sql)
@@ -208,6 +220,51 @@ static void sigterm_drains_checkpoints_and_exits_0(void **state)
     free(logs);
 }
 
+/* One file read alone, busily, with a workflow that stays open at its end:
+ * its checkpoint still moves on, up to that workflow's first line. */
+static void the_checkpoint_of_a_single_busy_file_moves_on(void **state)
+{
+    (void)state;
+    char *logs = in_tmp("busy-logs");
+    mkdir(logs, 0700);
+    char *cfg = config("busy", logs, "");
+    char *app = in_tmp("busy-logs/app.log");
+    FILE *fp = fopen(app, "a");
+    for (int i = 0; i < 3000; i++)
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"correlationId\":\"b-%d\",\"msg\":\"step\"}\n",
+                (long long)now_ms(), i);
+    fflush(fp);
+    long long open_at = ftell(fp);
+    struct stat st;
+    assert_int_equal(stat(app, &st), 0);
+    char ck[700];
+    snprintf(ck, sizeof ck, "%s/ckpt-busy/%llx-%llx.ckpt", tmpdir, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    pid_t pid = start_run(cfg, "busy");
+    long long offset = 0;
+    for (int k = 0; k < 50 && offset == 0; k++) {
+        /* The open workflow: a line every 200 ms, less than session_gap. */
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"correlationId\":\"open\",\"msg\":\"tick\"}\n",
+                (long long)now_ms());
+        fflush(fp);
+        sleep_ms(200);
+        char *text = access(ck, R_OK) == 0 ? read_file(ck, NULL) : NULL;
+        const char *o = text ? strstr(text, "\"offset\":") : NULL;
+        if (o)
+            offset = atoll(o + strlen("\"offset\":"));
+        free(text);
+    }
+    fclose(fp);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    print_message("checkpoint at %lld, the open workflow at %lld\n", offset, open_at);
+    assert_true(offset > 0);
+    assert_true(offset <= open_at);
+    free(app);
+    free(cfg);
+    free(logs);
+}
+
 static void sighup_with_a_broken_rule_file_keeps_the_old_rules(void **state)
 {
     (void)state;
@@ -309,8 +366,19 @@ static void metrics_say_what_happened(void **state)
     (void)state;
     char *logs = in_tmp("m-logs"), *out = in_tmp("m-alerts.jsonl");
     mkdir(logs, 0700);
-    char extra[800];
-    snprintf(extra, sizeof extra, "sinks: [file:%s]\n", out);
+    /* A rule capped at 2 alerts a minute, beside the built-in pack. */
+    char *capped = write_text(tmpdir, "capped.yaml",
+                              "rules:\n"
+                              "  - id: capped\n"
+                              "    symptom: econnreset\n"
+                              "    severity: error\n"
+                              "    title: capped\n"
+                              "    remediation: r\n"
+                              "    when: {err.code: ECONNRESET}\n"
+                              "    rate_limit: 2/1m\n"
+                              "    examples: {match: ['{\"err\":{\"code\":\"ECONNRESET\"}}']}\n");
+    char extra[1400];
+    snprintf(extra, sizeof extra, "sinks: [file:%s]\nrules: [builtin, %s]\n", out, capped);
     char *cfg = config("metrics", logs, extra);
     /* metrics on a free port instead of off */
     char *text = read_file(cfg, NULL);
@@ -338,13 +406,19 @@ static void metrics_say_what_happened(void **state)
         free(log);
     }
     assert_true(port > 0);
-    sleep_ms(1500); /* published every second */
-    char *r = http_get(port, "/metrics");
-    assert_non_null(strstr(r, " 200 OK\r\n"));
     char want[400];
     snprintf(want, sizeof want, "logloom_events_total{source=\"%s/*.log\"} 11\n", logs);
+    char *r = NULL;
+    for (int k = 0; k < 60 && !(r && strstr(r, want)); k++) {
+        free(r);
+        sleep_ms(50);
+        r = http_get(port, "/metrics");
+    }
+    assert_non_null(strstr(r, " 200 OK\r\n"));
     if (!strstr(r, want))
         fail_msg("no '%s' in:\n%s", want, r);
+    assert_non_null(strstr(r, "logloom_alerts_total{rule=\"capped\",symptom=\"econnreset\"} 2\n"));
+    assert_non_null(strstr(r, "logloom_alerts_rate_limited_total 3\n"));
     assert_non_null(strstr(r, "logloom_alerts_total{rule=\"econnreset\",symptom=\"econnreset\"} 5\n"));
     assert_non_null(strstr(r, "logloom_rejected_lines_total{reason=\"not_json\"} 1\n"));
     assert_non_null(strstr(r, "logloom_sink_queue_depth{sink=\"file file:"));
@@ -355,6 +429,10 @@ static void metrics_say_what_happened(void **state)
     free(r);
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
+    char *log = read_file(errp, NULL);
+    assert_non_null(strstr(log, "rule capped reached its rate_limit of 2 alerts per 1m"));
+    free(log);
+    free(capped);
     free(errp);
     free(app);
     free(cfg);
@@ -370,6 +448,7 @@ static void configuration_problems_name_their_places(void **state)
                            "  - paths: [/var/log/x/*.log]\n"
                            "    start_at: middle\n"
                            "    formt: cri\n"
+                           "    watch: fanotify\n"
                            "correlation:\n"
                            "  session_gap: soon\n"
                            "checkpoint: {dir: /tmp}\n"
@@ -382,9 +461,10 @@ static void configuration_problems_name_their_places(void **state)
     const char *want[] = {
         ":3:15: error: start_at: 'middle' is not head or tail",
         ":4:12: error: unknown source option 'formt' (did you mean 'format'?)",
-        ":6:16: error: session_gap: 'soon' is not a duration",
-        ":7:1: error: unknown key 'checkpoint' (did you mean 'checkpoints'?)",
-        ":10:12: error: sink option batch: '0' is not a count",
+        ":5:12: error: watch: 'fanotify' is not inotify or poll",
+        ":7:16: error: session_gap: 'soon' is not a duration",
+        ":8:1: error: unknown key 'checkpoint' (did you mean 'checkpoints'?)",
+        ":11:12: error: sink option batch: '0' is not a count",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(r.err, want[i]))
@@ -404,6 +484,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_crash_mid_stream_loses_and_repeats_no_alert),
         cmocka_unit_test(sigterm_drains_checkpoints_and_exits_0),
+        cmocka_unit_test(the_checkpoint_of_a_single_busy_file_moves_on),
         cmocka_unit_test(sighup_with_a_broken_rule_file_keeps_the_old_rules),
         cmocka_unit_test(metrics_say_what_happened),
         cmocka_unit_test(configuration_problems_name_their_places),

@@ -130,6 +130,17 @@ static void durations(void **state)
     assert_int_equal(ll_duration_parse("5 parsecs", &ns), LL_EPARSE);
     assert_int_equal(ll_duration_parse("s", &ns), LL_EPARSE);
     assert_int_equal(ll_duration_parse("", &ns), LL_EPARSE);
+    /* Formatting reads back, in the largest whole unit. */
+    const int64_t back[] = {0, 1500 * LL_NS_PER_MS, 90 * LL_NS_PER_SEC, 7 * 86400 * LL_NS_PER_SEC,
+                            1234};
+    const char *want[] = {"0s", "1500ms", "90s", "7d", "1234ns"};
+    for (size_t i = 0; i < sizeof back / sizeof back[0]; i++) {
+        char out[32];
+        ll_duration_format(back[i], out);
+        assert_string_equal(out, want[i]);
+        assert_int_equal(ll_duration_parse(out, &ns), LL_OK);
+        assert_true(ns == back[i]);
+    }
 }
 
 int main(void)

@@ -81,6 +81,42 @@ static void follows_a_growing_file_and_holds_a_partial_line(void **state)
     free(p);
 }
 
+/* A write larger than the read buffer is read to its end at once, not a
+ * buffer per poll: with inotify (the event stands for all of it) and
+ * without (watch: poll, every 50 ms). */
+static void one_big_write_is_read_without_waiting(void **state)
+{
+    (void)state;
+    enum { LINES = 30000 };
+    struct ll_buf b = {0};
+    for (int i = 0; i < LINES; i++)
+        ll_buf_printf(&b, "{\"time\":%d,\"msg\":\"line %d of a big write\"}\n", i, i);
+    assert_true(b.len > (1 << 20)); /* several read buffers */
+    for (int poll_only = 0; poll_only < 2; poll_only++) {
+        char name[32];
+        snprintf(name, sizeof name, "big-%d.log", poll_only);
+        char *p = path_of(name);
+        append(p, "");
+        const char *paths[] = {p};
+        struct ll_tail_conf c = {.paths = paths, .n_paths = 1, .poll_only = poll_only,
+                                 .raw_events = true};
+        ll_tail *t;
+        char err[256];
+        assert_int_equal(ll_tail_open(&c, &t, err, sizeof err), LL_OK);
+        assert_null(next(t, 0));
+        int fd = open(p, O_WRONLY | O_APPEND);
+        assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
+        close(fd);
+        int n = next(t, 500) ? 1 : 0; /* the next poll, without inotify */
+        while (next(t, 0))
+            n++;
+        assert_int_equal(n, LINES);
+        ll_tail_close(t);
+        free(p);
+    }
+    ll_buf_free(&b);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Rotation under load                                                       */
 
@@ -247,6 +283,65 @@ static void resumes_from_a_checkpoint_without_loss_or_repeat(void **state)
     free(ckdir);
 }
 
+/* Reads @p path from the checkpoint at cut @p seq of @p t; @returns how
+ * many events come again and whether @p msg is among them. */
+static size_t resume_at(ll_tail *t, const char *path, uint64_t seq, const char *msg, bool *found)
+{
+    const struct ll_tail_pos *pos;
+    size_t n = ll_tail_positions(t, seq, &pos);
+    assert_int_equal(n, 1);
+    ll_tail *again = open_tail(path, pos, n, 5 * LL_NS_PER_SEC);
+    const struct ll_event *ev;
+    size_t count = 0;
+    *found = false;
+    while ((ev = next(again, 300))) {
+        count++;
+        *found |= ev->msg.len == strlen(msg) && memcmp(ev->msg.ptr, msg, ev->msg.len) == 0;
+    }
+    ll_tail_close(again);
+    return count;
+}
+
+/* A file read alone can still be cut in the middle, but never while a piece
+ * of a split line waits for its end: resuming there would lose the piece. */
+static void a_single_file_is_cut_between_split_lines_only(void **state)
+{
+    (void)state;
+    char *plain = path_of("alone.log");
+    for (int i = 0; i < 1200; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "{\"time\":%d,\"msg\":\"%d\"}\n", i, i);
+        append(plain, line);
+    }
+    ll_tail *t = open_tail(plain, NULL, 0, 5 * LL_NS_PER_SEC);
+    for (int i = 0; i < 1200; i++)
+        assert_non_null(next(t, 500));
+    uint64_t cut = ll_tail_cut(t, 1000);
+    assert_true(cut > 1 && cut <= 1000);
+    bool found;
+    assert_int_equal(resume_at(t, plain, cut, "999", &found), 1200 - (cut - 1));
+    assert_true(found);
+    ll_tail_close(t);
+
+    char *cri = path_of("split.log");
+    append(cri, "2026-11-27T10:00:00Z stderr P {\"msg\":\"jo\n");
+    for (int i = 0; i < 1200; i++) {
+        char line[96];
+        snprintf(line, sizeof line, "2026-11-27T10:00:01Z stdout F {\"msg\":\"%d\"}\n", i);
+        append(cri, line);
+    }
+    append(cri, "2026-11-27T10:00:02Z stderr F ined\"}\n");
+    t = open_tail(cri, NULL, 0, 5 * LL_NS_PER_SEC);
+    for (int i = 0; i < 1201; i++)
+        assert_non_null(next(t, 500));
+    assert_int_equal(ll_tail_cut(t, 1000), 1); /* the piece was held all along */
+    assert_int_equal(resume_at(t, cri, 1, "joined", &found), 1201);
+    assert_true(found);
+    ll_tail_close(t);
+    free(plain);
+    free(cri);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Container framing                                                         */
 
@@ -292,9 +387,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(follows_a_growing_file_and_holds_a_partial_line),
+        cmocka_unit_test(one_big_write_is_read_without_waiting),
         cmocka_unit_test(rotation_by_rename_under_load),
         cmocka_unit_test(rotation_by_copytruncate_under_load),
         cmocka_unit_test(resumes_from_a_checkpoint_without_loss_or_repeat),
+        cmocka_unit_test(a_single_file_is_cut_between_split_lines_only),
         cmocka_unit_test(container_logs_are_deframed_and_named),
     };
     return cmocka_run_group_tests(tests, tmpdir_group_setup, tmpdir_group_teardown);

@@ -312,6 +312,8 @@ struct ll_tail_conf {
     int64_t rescan_ns;          /**< globs read again this often (0: 5 s); inotify too */
     int64_t partial_timeout_ns; /**< a last line without newline waits this long (0: 5 s) */
     bool raw_events;            /**< lines that are not JSON also become raw events */
+    bool poll_only;             /**< no inotify (it sees nothing of writes made on another
+                                     host to NFS): files are read every 50 ms */
     const struct ll_decode_conf *decode;
     const struct ll_tail_pos *resume; /**< from the checkpoints: where files resume */
     size_t n_resume;
@@ -370,6 +372,10 @@ int ll_tail_set_decode(ll_tail *t, const struct ll_decode_conf *decode, char *er
  *           or -1: poll it (with a timeout, for rescans and partial lines)
  *           to wait for several sources at once. */
 int ll_tail_fd(const ll_tail *t);
+/** @returns when (monotonic ns) the source next reads without being told
+ *           to (a poll of its files, a rescan of its globs): a caller that
+ *           waits on ll_tail_fd() should call ll_tail_next() by then. */
+int64_t ll_tail_deadline(const ll_tail *t);
 const struct ll_tail_stats *ll_tail_stats(const ll_tail *t);
 void ll_tail_close(ll_tail *t);
 

@@ -66,7 +66,7 @@ struct ll_delivery_conf {
                                    redis://, unix://, file: */
     unsigned receive;         /**< enum ll_receive mask (alerts) */
     size_t batch;             /**< records per batch (500) */
-    int64_t linger_ns;        /**< a partial batch waits this long for more (200 ms) */
+    int64_t linger_ns;        /**< a partial batch waits this long for more (0) */
     size_t queue;             /**< records queued before the pipeline waits (10000) */
     int64_t retry_min_ns;     /**< first backoff (250 ms), doubling, with jitter... */
     int64_t retry_max_ns;     /**< ...up to this (30 s) */

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# `logloom run` as a live daemon: how long a line written to a log takes to
+# become an alert in Redis, and how fast it tails compared with `replay`.
+#
+#   benchmarks/latency.sh [BUILD_DIR] [SECONDS]        (build, 10)
+#
+# 1. Latency. Starts a throwaway Redis on a unix socket (no persistence:
+#    --save '' --appendonly no, so the figure is logloom's and not the
+#    disk's), then for each of LL_BENCH_ROUNDS rounds (3) and each rate,
+#    1,000 and 10,000 lines/s (the order alternates between rounds): a fresh
+#    temp dir with an empty log file, a configuration (that file from its
+#    head with `watch: LL_BENCH_WATCH` (inotify), a Redis sink with the
+#    default linger or LL_BENCH_LINGER, checkpoints in the dir, metrics
+#    off, the built-in rule pack), a fresh `logloom run`, ll-bench-latency
+#    for SECONDS, SIGTERM. A fresh daemon
+#    per measurement because the econnreset rule's default rate_limit is
+#    1000 alerts a minute: 10 s at 10,000 lines/s makes exactly 1000
+#    markers, so SECONDS is at most 10.
+# 2. Tail throughput. A corpus of LL_BENCH_LINES lines (1000000; ll-gen-corpus
+#    seed 1, or $LL_BENCH_CORPUS; LL_BENCH_LINES=0 skips this part), read
+#    once untimed (to warm the page cache and count its events), then
+#    LL_BENCH_ROUNDS rounds, interleaved: (a) `logloom replay --format none`,
+#    the whole process; (b) `logloom run` with start_at: head and metrics on
+#    127.0.0.1 (a free port), no sinks (alerts to stdout, /dev/null), timed
+#    from its start until /metrics shows logloom_events_total equal to the
+#    corpus's events (polled every 50 ms), then SIGTERM. The daemon
+#    publishes its metrics once a second, so (b) is also given as an
+#    estimate of when reading really finished, from the rate between the
+#    last samples.
+#
+# Prints medians (and min-max) over the rounds. Works as root or not;
+# everything it starts is stopped and its temp dir removed on exit.
+set -euo pipefail
+
+build=${1:-build}
+seconds=${2:-10}
+rounds=${LL_BENCH_ROUNDS:-3}
+lines=${LL_BENCH_LINES:-1000000}
+linger=${LL_BENCH_LINGER:-}
+watch=${LL_BENCH_WATCH:-inotify}
+logloom=$build/logloom
+bench=$build/benchmarks/ll-bench-latency
+gen=$build/benchmarks/ll-gen-corpus
+
+die() { echo "latency.sh: $*" >&2; exit 2; }
+for x in "$logloom" "$bench" "$gen"; do [ -x "$x" ] || die "$x not built"; done
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    die "needs redis-server and redis-cli"
+fi
+if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ] || [ "$seconds" -gt 10 ]; then
+    die "SECONDS is 1 to 10: the built-in econnreset rule raises at most 1000 alerts a minute"
+fi
+
+work=$(mktemp -d /tmp/ll-latency-XXXXXX)
+redis_pid=
+daemon_pid=
+status=0
+
+cleanup() {
+    if [ -n "$daemon_pid" ]; then
+        kill -TERM "$daemon_pid" 2>/dev/null || true
+        wait "$daemon_pid" 2>/dev/null || true
+    fi
+    if [ -n "$redis_pid" ]; then
+        kill "$redis_pid" 2>/dev/null || true
+        wait "$redis_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { echo "${EPOCHREALTIME:-$(date +%s.%N)}"; }
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}'; }
+field() { tr ' ' '\n' | sed -n "s/^$1=\([0-9.]*\)$/\1/p" | head -n 1; } # NAME=value
+
+# start_run CONFIG NAME: logloom run in the background, back once it has
+# said "started" (sinks connected, files open).
+start_run() {
+    "$logloom" run -c "$1" >"$work/$2.out" 2>"$work/$2.err" &
+    daemon_pid=$!
+    for _ in $(seq 200); do
+        grep -q 'run: started' "$work/$2.err" && return 0
+        kill -0 "$daemon_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$work/$2.err" >&2
+    die "logloom run did not start"
+}
+
+stop_run() {
+    local rc=0
+    kill -TERM "$daemon_pid"
+    wait "$daemon_pid" || rc=$?
+    daemon_pid=
+    [ "$rc" -eq 0 ] || { echo "latency.sh: logloom run exited $rc" >&2; status=1; }
+}
+
+# ------------------------------------------------------------------------
+# 1. Latency
+
+redis-server --port 0 --unixsocket "$work/redis.sock" --unixsocketperm 700 --save '' \
+    --appendonly no --dir "$work" --logfile "$work/redis.log" &
+redis_pid=$!
+rcli() { redis-cli -s "$work/redis.sock" "$@"; }
+for _ in $(seq 100); do rcli ping >/dev/null 2>&1 && break; sleep 0.05; done
+rcli ping >/dev/null || die "redis-server did not start (see it with a shell in $work)"
+
+latency_config() { # DIR
+    cat >"$1/run.yaml" <<EOF
+sources:
+  - paths: [$1/app.log]
+    start_at: head
+    watch: $watch
+sinks:
+  - url: unix://$work/redis.sock
+${linger:+    linger: $linger
+}checkpoints: {dir: $1/ckpt}
+metrics: off
+log: {level: info, format: text}
+EOF
+}
+
+declare -A p50 p90 p99 pmax achieved
+echo "latency: $rounds rounds of $seconds s per rate, watch $watch, Redis sink linger" \
+    "${linger:-default}"
+for round in $(seq "$rounds"); do
+    order="1000 10000"
+    [ $((round % 2)) -eq 0 ] && order="10000 1000"
+    for rate in $order; do
+        dir=$work/lat-$round-$rate
+        mkdir "$dir"
+        : >"$dir/app.log"
+        latency_config "$dir"
+        rcli flushall >/dev/null
+        start_run "$dir/run.yaml" "lat-$round-$rate"
+        if ! "$bench" "$dir/app.log" "$rate" "$seconds" "$work/redis.sock" >"$dir/bench.txt"; then
+            echo "latency.sh: round $round at $rate lines/s: alerts missing" >&2
+            status=1
+        fi
+        stop_run
+        sed "s/^/  $rate lines\/s, round $round: /" "$dir/bench.txt"
+        p50[$rate]+="$(field p50 <"$dir/bench.txt") "
+        p90[$rate]+="$(field p90 <"$dir/bench.txt") "
+        p99[$rate]+="$(field p99 <"$dir/bench.txt") "
+        pmax[$rate]+="$(field max <"$dir/bench.txt") "
+        achieved[$rate]+="$(field rate <"$dir/bench.txt") "
+    done
+done
+kill "$redis_pid"
+wait "$redis_pid" 2>/dev/null || true
+redis_pid=
+
+printf '\n%-9s %-22s %-22s %-22s %-22s %s\n' "lines/s" "p50 ms" "p90 ms" "p99 ms" "max ms" \
+    "achieved lines/s"
+for rate in 1000 10000; do
+    row=("$rate")
+    for v in "${p50[$rate]}" "${p90[$rate]}" "${p99[$rate]}" "${pmax[$rate]}" \
+        "${achieved[$rate]}"; do
+        row+=("$(tr ' ' '\n' <<<"$v" | grep . | median) ($(tr ' ' '\n' <<<"$v" | grep . | range))")
+    done
+    printf '%-9s %-22s %-22s %-22s %-22s %s\n' "${row[@]}"
+done
+
+# ------------------------------------------------------------------------
+# 2. Tail throughput next to replay
+
+[ "$lines" -gt 0 ] || exit "$status"
+corpus=${LL_BENCH_CORPUS:-$work/corpus.log}
+if [ -z "${LL_BENCH_CORPUS:-}" ]; then
+    "$gen" --lines "$lines" --seed 1 --out "$corpus" 2>/dev/null
+fi
+# Every line `run` makes an event of: replay's events, plus the lines that
+# are not JSON (run keeps them as raw events; replay rejects them).
+stats=$("$logloom" replay --format jsonl --no-rules -q "$corpus" | tail -n 1)
+events=$(sed -n 's/.*"type":"stats","events":\([0-9]*\).*/\1/p' <<<"$stats")
+not_json=$(sed -n 's/.*"not_json":\([0-9]*\).*/\1/p' <<<"$stats")
+[ -n "$events" ] || die "no stats record from replay"
+events=$((events + ${not_json:-0}))
+"$logloom" replay --format none "$corpus" 2>/dev/null # warm, as (a) runs
+
+# scrape PORT: the sum of logloom_events_total into $scraped (bash's own
+# /dev/tcp, so polling forks nothing); 1 if the server does not answer.
+scrape() {
+    local line v
+    scraped=0
+    exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+    printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
+    while IFS= read -r line <&"$fd"; do
+        case $line in
+        logloom_events_total*)
+            v=${line##* }
+            v=${v%$'\r'}
+            scraped=$((scraped + ${v%%.*}))
+            ;;
+        esac
+    done
+    exec {fd}<&-
+}
+
+# time_run ROUND: seconds until /metrics shows every event, into $visible,
+# and the estimate of when reading finished into $finished.
+time_run() {
+    local dir=$work/tp-$1 port='' line t0 t prev_t prev_v last_t last_v
+    mkdir "$dir"
+    cat >"$dir/run.yaml" <<EOF
+sources:
+  - paths: [$corpus]
+    start_at: head
+checkpoints: {dir: $dir/ckpt}
+metrics: {listen: "127.0.0.1:0"}
+log: {level: info, format: text}
+EOF
+    t0=$(now)
+    "$logloom" run -c "$dir/run.yaml" >/dev/null 2>"$dir/run.err" &
+    daemon_pid=$!
+    while [ -z "$port" ]; do
+        kill -0 "$daemon_pid" 2>/dev/null || { cat "$dir/run.err" >&2; die "run failed"; }
+        if [ -f "$dir/run.err" ]; then
+            while IFS= read -r line; do
+                [[ $line =~ \(port\ ([0-9]+)\) ]] && port=${BASH_REMATCH[1]}
+            done <"$dir/run.err"
+        fi
+        [ -n "$port" ] || sleep 0.01
+    done
+    prev_t=0 prev_v=0 last_t=0 last_v=0
+    for _ in $(seq 6000); do # 5 minutes at most
+        scrape "$port" || scraped=0
+        t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}')
+        [ "$scraped" -ge "$events" ] && break
+        if [ "$scraped" -ne "$last_v" ]; then
+            prev_t=$last_t prev_v=$last_v last_t=$t last_v=$scraped
+        fi
+        sleep 0.05
+    done
+    stop_run
+    [ "$scraped" -ge "$events" ] || die "run never showed $events events (last: $scraped)"
+    [ "$scraped" -eq "$events" ] || echo "latency.sh: run counted $scraped events, not $events" >&2
+    visible=$t
+    finished=$(awk -v t="$t" -v pt="$prev_t" -v pv="$prev_v" -v lt="$last_t" -v lv="$last_v" \
+        -v n="$events" 'BEGIN {
+            if (lv == 0 || lt <= pt) { print t; exit }
+            e = lt + (n - lv) * (lt - pt) / (lv - pv)
+            print (e < t ? e : t) }')
+}
+
+replay_s=() visible_s=() finished_s=()
+echo
+echo "tail throughput: $events events ($(($(stat -c %s "$corpus") / 1000000)) MB), $rounds rounds"
+for round in $(seq "$rounds"); do
+    for which in replay run; do
+        [ $((round % 2)) -eq 0 ] && which=$([ "$which" = replay ] && echo run || echo replay)
+        if [ "$which" = replay ]; then
+            t0=$(now)
+            "$logloom" replay --format none "$corpus" 2>/dev/null
+            replay_s+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}')")
+            echo "  round $round: replay ${replay_s[-1]} s"
+        else
+            time_run "$round"
+            visible_s+=("$visible")
+            finished_s+=("$finished")
+            echo "  round $round: run $visible s to visible in /metrics (finished ~$finished s)"
+        fi
+    done
+done
+mr=$(printf '%s\n' "${replay_s[@]}" | median)
+mv=$(printf '%s\n' "${visible_s[@]}" | median)
+mf=$(printf '%s\n' "${finished_s[@]}" | median)
+rate() { awk -v n="$events" -v s="$1" 'BEGIN {printf "%.0f", n / s}'; }
+printf '\n%-34s %10s %14s %s\n' "" seconds "lines/s" "vs replay"
+printf '%-34s %10.3f %14s %s\n' "replay --format none" "$mr" "$(rate "$mr")" "1.00x"
+printf '%-34s %10.3f %14s %.2fx\n' "run, until /metrics shows all" "$mv" "$(rate "$mv")" \
+    "$(awk -v a="$mr" -v b="$mv" 'BEGIN {print a / b}')"
+printf '%-34s %10.3f %14s %.2fx\n' "run, reading finished (estimate)" "$mf" "$(rate "$mf")" \
+    "$(awk -v a="$mr" -v b="$mf" 'BEGIN {print a / b}')"
+echo "(seconds: medians of $rounds; replay $(printf '%s\n' "${replay_s[@]}" | range)," \
+    "run $(printf '%s\n' "${visible_s[@]}" | range))"
+exit "$status"
