@@ -68,6 +68,64 @@ static bool write_atomic(const char *dir, const char *name, const struct ll_buf 
     return ok;
 }
 
+static bool make_dir(const char *dir, char *err, size_t errsz)
+{
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        return true;
+    snprintf(err, errsz, "checkpoint directory %s: %s", dir, strerror(errno));
+    return false;
+}
+
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int ll_checkpoint_file_save(const char *dir, const char *name, const char *data, size_t len,
+                            char *err, size_t errsz)
+{
+    if (!make_dir(dir, err, errsz))
+        return LL_EIO;
+    struct ll_buf b = {(char *)data, len, len};
+    if (!write_atomic(dir, name, &b, err, errsz))
+        return LL_EIO;
+    sync_dir(dir);
+    return LL_OK;
+}
+
+int ll_checkpoint_file_load(const char *dir, const char *name, char **data, char *err,
+                            size_t errsz)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *data = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return LL_OK;
+        snprintf(err, errsz, "checkpoint %s: %s", path, strerror(errno));
+        return LL_EIO;
+    }
+    struct ll_buf b = {0};
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0)
+        ll_buf_append(&b, chunk, (size_t)n);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errsz, "checkpoint %s: %s", path, strerror(e));
+        ll_buf_free(&b);
+        return LL_EIO;
+    }
+    *data = b.data ? b.data : ll_strdup("");
+    return LL_OK;
+}
+
 static bool is_checkpoint(const char *name)
 {
     size_t n = strlen(name);
@@ -77,10 +135,8 @@ static bool is_checkpoint(const char *name)
 int ll_checkpoints_save(const char *dir, const struct ll_tail_pos *pos, size_t n, char *err,
                         size_t errsz)
 {
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errsz, "checkpoint directory %s: %s", dir, strerror(errno));
+    if (!make_dir(dir, err, errsz))
         return LL_EIO;
-    }
     struct ll_buf b = {0};
     bool ok = true;
     char name[64];

@@ -9,9 +9,10 @@
  * engine's state, or behind a record a sink has not made durable. After a
  * crash, reading resumes there and the state rebuilds itself; alert and
  * timeline ids come out the same, so sinks store nothing twice. The cut is
- * lowered until no closed timeline or alert straddles it (re-reading half
- * of one would make a second, partial one) and no file's stretch of lines
- * does (so each file has an exact offset).
+ * lowered until no file's stretch of lines straddles it (so each file has
+ * an exact offset). A delivered timeline or alert that does straddle it
+ * leaves a tombstone beside the checkpoint, so that after a restart its
+ * second half, read again, is not delivered as a partial one (closed.h).
  *
  * Time is the logs' own. While sources are quiet, event time is taken to
  * move with the wall clock from the newest event, so quiet workflows close.
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "closed.h"
 #include "runconf.h"
 #include "stage.h"
 
@@ -39,10 +41,6 @@
 #define METRICS_IDLE_NS (100 * LL_NS_PER_MS) /* gone quiet: publish, at most this often */
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no event this long: event time follows the clock */
 #define EVENTS_PER_TURN 256
-
-struct interval {
-    uint64_t first, last;
-};
 
 struct count {
     char *name, *symptom;
@@ -63,8 +61,7 @@ struct daemon {
     ll_sink *out; /* no sinks configured: alerts as JSON lines on stdout */
     ll_metrics *metrics;
 
-    struct interval *closed; /* closed timelines and alerts: no cut inside */
-    size_t n_closed, cap_closed;
+    struct ll__closed closed; /* delivered, while a checkpoint could read them again */
     uint64_t committed;
     int64_t next_checkpoint, next_metrics, published;
     bool unpublished; /* events read since metrics were last published */
@@ -108,17 +105,6 @@ void ll_cmd_run_usage(FILE *out)
 /* ------------------------------------------------------------------------ */
 /* Output                                                                    */
 
-static void note_closed(struct daemon *d, uint64_t first, uint64_t last)
-{
-    if (!first)
-        return;
-    if (d->n_closed == d->cap_closed) {
-        d->cap_closed = d->cap_closed ? d->cap_closed * 2 : 256;
-        d->closed = ll_reallocarray(d->closed, d->cap_closed, sizeof *d->closed);
-    }
-    d->closed[d->n_closed++] = (struct interval){first, last};
-}
-
 static void count_alert(struct daemon *d, const struct ll_alert *a)
 {
     for (size_t i = 0; i < d->n_alerts_rules; i++)
@@ -135,7 +121,9 @@ static void count_alert(struct daemon *d, const struct ll_alert *a)
 static void on_alert(void *ctx, const struct ll_alert *a)
 {
     struct daemon *d = ctx;
-    note_closed(d, a->seq_first, a->seq_last);
+    if (ll__closed_seen_alert(&d->closed, a))
+        return;
+    ll__closed_alert(&d->closed, a);
     count_alert(d, a);
     for (size_t i = 0; i < d->n_sinks; i++)
         ll_sink_alert(d->sinks[i], a);
@@ -148,7 +136,9 @@ static void on_alert(void *ctx, const struct ll_alert *a)
 static void on_timeline(void *ctx, const struct ll_timeline *tl)
 {
     struct daemon *d = ctx;
-    note_closed(d, tl->seq_first, tl->seq_last);
+    if (ll__closed_seen_timeline(&d->closed, tl))
+        return;
+    ll__closed_timeline(&d->closed, tl);
     d->timelines++;
     for (size_t i = 0; i < d->n_sinks; i++)
         ll_sink_timeline(d->sinks[i], tl);
@@ -227,8 +217,8 @@ static void reload_rules(struct daemon *d)
 /* ------------------------------------------------------------------------ */
 /* Checkpoints                                                               */
 
-/* The oldest read order still needed, lowered until no closed timeline or
- * alert and no file's stretch of lines straddles it. */
+/* The oldest read order still needed, lowered until no file's stretch of
+ * lines straddles it. */
 static uint64_t needed(struct daemon *d)
 {
     uint64_t s = d->seq + 1, o = ll__stage_oldest_seq(&d->stage);
@@ -239,11 +229,6 @@ static uint64_t needed(struct daemon *d)
             s = o;
     for (bool moved = true; moved;) {
         moved = false;
-        for (size_t i = 0; i < d->n_closed; i++)
-            if (d->closed[i].first < s && s <= d->closed[i].last) {
-                s = d->closed[i].first;
-                moved = true;
-            }
         for (size_t i = 0; i < d->n_tails; i++) {
             uint64_t c = ll_tail_cut(d->tails[i], s);
             if (c < s) {
@@ -270,18 +255,18 @@ static void checkpoint(struct daemon *d)
             memcpy(all + n, p, k * sizeof *p);
         n += k;
     }
+    /* Tombstones first: they serve the old positions and the new ones, so a
+     * crash between the two writes finds what either needs. */
     char err[512];
-    if (ll_checkpoints_save(d->rc.checkpoint_dir, all, n, err, sizeof err) != LL_OK) {
+    if (ll__closed_save(&d->closed, d->rc.checkpoint_dir, d->committed, cut, err,
+                        sizeof err) != LL_OK ||
+        ll_checkpoints_save(d->rc.checkpoint_dir, all, n, err, sizeof err) != LL_OK) {
         ll_log(LL_LEVEL_ERROR, "checkpoint", "%s", err);
     } else {
         d->committed = cut;
         for (size_t i = 0; i < d->n_tails; i++)
             ll_tail_forget(d->tails[i], cut);
-        size_t keep = 0;
-        for (size_t i = 0; i < d->n_closed; i++)
-            if (d->closed[i].last >= cut)
-                d->closed[keep++] = d->closed[i];
-        d->n_closed = keep;
+        ll__closed_forget(&d->closed, cut);
     }
     ll_free(all);
 }
@@ -336,6 +321,9 @@ static void publish_metrics(struct daemon *d)
     sample(b, "logloom_timelines_open", "gauge", "Workflows open",
            (double)ll_correlator_open_count(d->stage.corr));
     sample(b, "logloom_timelines_total", "counter", "Workflows closed", (double)d->timelines);
+    sample(b, "logloom_redelivered_skipped_total", "counter",
+           "Timelines and alerts read again after a restart that were delivered before it",
+           (double)d->closed.suppressed);
     sample(b, "logloom_late_events_total", "counter", "Events after their workflow closed",
            (double)d->late);
     sample(b, "logloom_orphan_events_total", "counter", "Events no workflow claimed",
@@ -412,9 +400,12 @@ static bool start(struct daemon *d)
         d->out = ll_sink_jsonl_new(stdout, NULL);
     struct ll_tail_pos *resume = NULL;
     size_t n_resume = 0;
+    ll__closed_init(&d->closed);
     if (d->rc.checkpoint_dir &&
-        ll_checkpoints_load(d->rc.checkpoint_dir, &resume, &n_resume, err, sizeof err) != LL_OK) {
+        (ll_checkpoints_load(d->rc.checkpoint_dir, &resume, &n_resume, err, sizeof err) != LL_OK ||
+         ll__closed_load(&d->closed, d->rc.checkpoint_dir, err, sizeof err) != LL_OK)) {
         ll_log(LL_LEVEL_ERROR, "checkpoint", "%s", err);
+        ll_checkpoints_free(resume, n_resume);
         return false;
     }
     bool ok = true;
@@ -556,7 +547,7 @@ static void destroy(struct daemon *d)
         ll_free(d->alerts[i].symptom);
     }
     ll_free(d->alerts);
-    ll_free(d->closed);
+    ll__closed_free(&d->closed);
     ll_buf_free(&d->text);
     ll__run_conf_free(&d->rc);
 }
@@ -639,6 +630,14 @@ int ll_cmd_run(int argc, char **argv)
         if (read_some(&d)) {
             d.unpublished = true;
         } else {
+            /* Every source at its end: what a restart read again is behind. */
+            if (d.closed.replay_end == UINT64_MAX) {
+                ll__closed_replayed(&d.closed, d.seq);
+                if (d.closed.n_dead)
+                    ll_log(LL_LEVEL_INFO, "run", "caught up: %llu timelines and alerts read "
+                           "again were delivered before the restart (not again)",
+                           (unsigned long long)d.closed.suppressed);
+            }
             /* Gone quiet: what was read shows in /metrics now. */
             if (d.unpublished && ll_clock_mono_ns() - d.published >= METRICS_IDLE_NS)
                 publish_metrics(&d);

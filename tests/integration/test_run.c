@@ -172,6 +172,114 @@ static void a_crash_mid_stream_loses_and_repeats_no_alert(void **state)
     free(logs);
 }
 
+/* Line @p k (0: received, 1: failed with ECONNRESET, 2: done) of overlapping
+ * workflow @p i. */
+static void write_step(FILE *fp, int i, int k)
+{
+    static const char *const msg[] = {"task received", "call failed", "task done"};
+    fprintf(fp, "{\"level\":%d,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"ov-%06d\"%s,"
+                "\"msg\":\"%s\"}\n",
+            k == 1 ? 50 : 30, (long long)now_ms(), i,
+            k == 1 ? ",\"err\":{\"code\":\"ECONNRESET\"}" : "", msg[k]);
+}
+
+static long long checkpoint_offset(const char *dir, const char *file)
+{
+    struct stat st;
+    if (stat(file, &st) != 0)
+        return -1;
+    char path[700];
+    snprintf(path, sizeof path, "%s/%llx-%llx.ckpt", dir, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    char *text = access(path, R_OK) == 0 ? read_file(path, NULL) : NULL;
+    const char *o = text ? strstr(text, "\"offset\":") : NULL;
+    long long v = o ? atoll(o + strlen("\"offset\":")) : -1;
+    free(text);
+    return v;
+}
+
+/* Workflows that overlap all the time (a busy service): the checkpoint
+ * still moves on, so workflows already delivered straddle it. Killed
+ * there and restarted, logloom reads their second halves again and must
+ * not deliver them as partial timelines or alerts. */
+static void overlapping_workflows_straddle_the_checkpoint_and_come_once(void **state)
+{
+    (void)state;
+    enum { N = 600, DEPTH = 8 };
+    assert_int_equal(ll_test_pg_int(&pg, "DROP DATABASE IF EXISTS run"), 0);
+    assert_int_equal(ll_test_pg_int(&pg, "CREATE DATABASE run"), 0);
+    char *logs = in_tmp("ov-logs"), *ckdir = in_tmp("ckpt-ov");
+    mkdir(logs, 0700);
+    char *rules = write_text(tmpdir, "ov-rules.yaml",
+                             "rules:\n"
+                             "  - id: reset\n"
+                             "    symptom: econnreset\n"
+                             "    severity: error\n"
+                             "    title: reset\n"
+                             "    remediation: r\n"
+                             "    when: {err.code: ECONNRESET}\n"
+                             "    suppress: 100ms\n"
+                             "    examples: {match: ['{\"err\":{\"code\":\"ECONNRESET\"}}']}\n");
+    char extra[1400];
+    snprintf(extra, sizeof extra,
+             "rules: [%s]\nsinks:\n  - url: host=%s port=%d dbname=run user=postgres\n"
+             "    receive: both\n",
+             rules, pg.dir, pg.port);
+    char *cfg = config("ov", logs, extra);
+    char *app = in_tmp("ov-logs/agent.log");
+    FILE *fp = fopen(app, "a");
+    setvbuf(fp, NULL, _IOLBF, 0);
+    pid_t pid = start_run(cfg, "ov1");
+    /* Step s: the start of workflow s, the failure of s - 4, the end of
+     * s - 8: eight open at any time. */
+    long long at_kill = -1;
+    int s = 0;
+    for (; s < N + DEPTH; s++) {
+        for (int k = 0; k < 3; k++)
+            if (s - 4 * k >= 0 && s - 4 * k < N)
+                write_step(fp, s - 4 * k, k);
+        sleep_ms(8);
+        if (pid && s >= N / 2 && s % 10 == 0 && (at_kill = checkpoint_offset(ckdir, app)) > 0) {
+            kill(pid, SIGKILL); /* mid-stream, the checkpoint inside the overlap */
+            waitpid(pid, NULL, 0);
+            pid = 0;
+        }
+    }
+    fclose(fp);
+    assert_int_equal(pid, 0); /* the checkpoint moved on before the end */
+    char *closed = in_tmp("ckpt-ov/closed.json"), *text = read_file(closed, NULL);
+    assert_non_null(strstr(text, "{\"kind\":\"timeline\",\"corr_id\":\"ov-"));
+    long long delivered = alerts_in_pg("SELECT count(*) FROM logloom.timelines");
+    pid = start_run(cfg, "ov2");
+    assert_int_equal(wait_for("SELECT count(*) FROM logloom.timelines", N), N);
+    assert_int_equal(wait_for("SELECT count(*) FROM logloom.alerts", N), N);
+    sleep_ms(500); /* anything partial would show by now */
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(alerts_in_pg("SELECT count(*) FROM logloom.timelines WHERE event_count = 3"),
+                     N);
+    assert_int_equal(alerts_in_pg("SELECT count(DISTINCT correlation_id) FROM logloom.timelines"),
+                     N);
+    assert_int_equal(alerts_in_pg("SELECT count(*) FROM logloom.alerts"), N);
+    assert_int_equal(alerts_in_pg("SELECT count(DISTINCT correlation_id) FROM logloom.alerts"),
+                     N);
+    char *errlog = in_tmp("ov2.err"), *log = read_file(errlog, NULL);
+    const char *caught = strstr(log, "caught up: ");
+    assert_non_null(caught);
+    print_message("killed with the checkpoint at byte %lld, %lld timelines delivered; after "
+                  "the restart: %.40s\n", at_kill, delivered, caught);
+    assert_true(atoi(caught + strlen("caught up: ")) > 0); /* halves read again, skipped */
+    free(log);
+    free(errlog);
+    free(text);
+    free(closed);
+    free(app);
+    free(cfg);
+    free(rules);
+    free(ckdir);
+    free(logs);
+}
+
 static void sigterm_drains_checkpoints_and_exits_0(void **state)
 {
     (void)state;
@@ -483,6 +591,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_crash_mid_stream_loses_and_repeats_no_alert),
+        cmocka_unit_test(overlapping_workflows_straddle_the_checkpoint_and_come_once),
         cmocka_unit_test(sigterm_drains_checkpoints_and_exits_0),
         cmocka_unit_test(the_checkpoint_of_a_single_busy_file_moves_on),
         cmocka_unit_test(sighup_with_a_broken_rule_file_keeps_the_old_rules),

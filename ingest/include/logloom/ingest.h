@@ -393,6 +393,16 @@ int ll_checkpoints_save(const char *dir, const struct ll_tail_pos *pos, size_t n
 int ll_checkpoints_load(const char *dir, struct ll_tail_pos **out, size_t *n, char *err,
                         size_t errsz);
 void ll_checkpoints_free(struct ll_tail_pos *pos, size_t n);
+/** @brief Replaces @p dir/@p name with @p len bytes of @p data the same
+ *         way (the directory made if need be, and fsync'ed after).
+ *         @returns LL_OK or LL_EIO with @p err. */
+int ll_checkpoint_file_save(const char *dir, const char *name, const char *data, size_t len,
+                            char *err, size_t errsz);
+/** @brief Reads @p dir/@p name whole into @p data (NUL-terminated; the
+ *         caller frees it), or NULL if there is no such file.
+ *         @returns LL_OK or LL_EIO with @p err. */
+int ll_checkpoint_file_load(const char *dir, const char *name, char **data, char *err,
+                            size_t errsz);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,234 @@
+/* Tombstones of delivered timelines and alerts that straddle a checkpoint
+ * (see closed.h), kept in <checkpoint dir>/closed.json:
+ *
+ *   {"version":1,"tombstones":[
+ *     {"kind":"timeline","corr_id":"wf-1","last":1767225600000000000},
+ *     {"kind":"alert","rule":"econnreset","corr_id":"wf-1","service":"agent",
+ *      "last":1767225600000000000}]}
+ *
+ * ("last": the item's last event time, ns). An item after a restart is the
+ * remains of a tombstone's when it is of the same kind, rule, correlation
+ * id and service, began in the lines read again, and began no later than
+ * the tombstone's last event: a new workflow of a reused id starts after a
+ * session gap, a new alert of the same rule and key after the old one
+ * closed. */
+#include "closed.h"
+
+#include "logloom/ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#define FILE_NAME "closed.json"
+
+struct ll__closed_item {
+    bool alert;
+    char *rule, *corr_id, *service; /* rule and service: alerts only ("" otherwise) */
+    int64_t last_ns;
+    uint64_t seq_first, seq_last;
+    uint64_t hash;
+};
+
+static uint64_t key_hash(bool alert, struct ll_str rule, struct ll_str corr, struct ll_str svc)
+{
+    uint64_t h = ll_hash64(rule.ptr, rule.len, alert ? 0xa1 : 0x71);
+    h = ll_hash64(corr.ptr, corr.len, h);
+    return ll_hash64(svc.ptr, svc.len, h);
+}
+
+static void add(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_str corr,
+                struct ll_str svc, int64_t last_ns, uint64_t first, uint64_t last)
+{
+    if (!first)
+        return; /* not from a live source */
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 256;
+        c->v = ll_reallocarray(c->v, c->cap, sizeof *c->v);
+    }
+    c->v[c->n++] = (struct ll__closed_item){
+        alert, ll_strndup(rule.ptr, rule.len), ll_strndup(corr.ptr, corr.len),
+        ll_strndup(svc.ptr, svc.len), last_ns, first, last, key_hash(alert, rule, corr, svc)};
+}
+
+static void item_free(struct ll__closed_item *it)
+{
+    ll_free(it->rule);
+    ll_free(it->corr_id);
+    ll_free(it->service);
+}
+
+void ll__closed_init(struct ll__closed *c)
+{
+    *c = (struct ll__closed){.replay_end = UINT64_MAX};
+}
+
+static void drop_dead(struct ll__closed *c)
+{
+    for (size_t i = 0; i < c->n_dead; i++)
+        item_free(&c->dead[i]);
+    ll_free(c->dead);
+    c->dead = NULL;
+    c->n_dead = 0;
+}
+
+void ll__closed_free(struct ll__closed *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        item_free(&c->v[i]);
+    ll_free(c->v);
+    drop_dead(c);
+}
+
+void ll__closed_timeline(struct ll__closed *c, const struct ll_timeline *tl)
+{
+    add(c, false, ll_str_c(""), tl->corr_id, ll_str_c(""), tl->end_ns, tl->seq_first,
+        tl->seq_last);
+}
+
+void ll__closed_alert(struct ll__closed *c, const struct ll_alert *a)
+{
+    add(c, true, a->rule, a->corr_id, a->service, a->last_ns, a->seq_first, a->seq_last);
+}
+
+static bool seen(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_str corr,
+                 struct ll_str svc, int64_t first_ns, uint64_t seq_first)
+{
+    if (!c->n_dead || seq_first > c->replay_end)
+        return false;
+    uint64_t h = key_hash(alert, rule, corr, svc);
+    size_t lo = 0, hi = c->n_dead;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->dead[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < c->n_dead && c->dead[i].hash == h; i++) {
+        const struct ll__closed_item *t = &c->dead[i];
+        if (t->alert == alert && ll_str_eq(rule, ll_str_c(t->rule)) &&
+            ll_str_eq(corr, ll_str_c(t->corr_id)) && ll_str_eq(svc, ll_str_c(t->service)) &&
+            first_ns <= t->last_ns) {
+            c->suppressed++;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ll__closed_seen_timeline(struct ll__closed *c, const struct ll_timeline *tl)
+{
+    return seen(c, false, ll_str_c(""), tl->corr_id, ll_str_c(""), tl->start_ns, tl->seq_first);
+}
+
+bool ll__closed_seen_alert(struct ll__closed *c, const struct ll_alert *a)
+{
+    return seen(c, true, a->rule, a->corr_id, a->service, a->first_ns, a->seq_first);
+}
+
+void ll__closed_replayed(struct ll__closed *c, uint64_t seq)
+{
+    if (c->replay_end == UINT64_MAX)
+        c->replay_end = seq;
+}
+
+static void render(struct ll_buf *b, const struct ll__closed_item *it, bool *first)
+{
+    ll_buf_puts(b, *first ? "\n" : ",\n");
+    *first = false;
+    ll_buf_puts(b, it->alert ? "{\"kind\":\"alert\",\"rule\":" : "{\"kind\":\"timeline\"");
+    if (it->alert)
+        ll_buf_json_str(b, it->rule, strlen(it->rule));
+    ll_buf_puts(b, ",\"corr_id\":");
+    ll_buf_json_str(b, it->corr_id, strlen(it->corr_id));
+    if (it->alert) {
+        ll_buf_puts(b, ",\"service\":");
+        ll_buf_json_str(b, it->service, strlen(it->service));
+    }
+    ll_buf_printf(b, ",\"last\":%lld}", (long long)it->last_ns);
+}
+
+int ll__closed_save(struct ll__closed *c, const char *dir, uint64_t prev, uint64_t cut,
+                    char *err, size_t errsz)
+{
+    struct ll_buf b = {0};
+    bool first = true;
+    ll_buf_puts(&b, "{\"version\":1,\"tombstones\":[");
+    /* Loaded ones: until the lines read again are behind both cuts. */
+    if (c->replay_end >= prev)
+        for (size_t i = 0; i < c->n_dead; i++)
+            render(&b, &c->dead[i], &first);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].seq_first < cut && c->v[i].seq_last >= prev)
+            render(&b, &c->v[i], &first);
+    ll_buf_puts(&b, "]}\n");
+    int rc = ll_checkpoint_file_save(dir, FILE_NAME, b.data, b.len, err, errsz);
+    ll_buf_free(&b);
+    return rc;
+}
+
+void ll__closed_forget(struct ll__closed *c, uint64_t cut)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->v[i].seq_last >= cut)
+            c->v[keep++] = c->v[i];
+        else
+            item_free(&c->v[i]);
+    }
+    c->n = keep;
+    if (c->replay_end < cut)
+        drop_dead(c);
+}
+
+static const char *get_str(yajl_val o, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val v = yajl_tree_get(o, path, yajl_t_string);
+    return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static int by_hash(const void *a, const void *b)
+{
+    uint64_t x = ((const struct ll__closed_item *)a)->hash;
+    uint64_t y = ((const struct ll__closed_item *)b)->hash;
+    return x < y ? -1 : x > y;
+}
+
+int ll__closed_load(struct ll__closed *c, const char *dir, char *err, size_t errsz)
+{
+    char *text;
+    if (ll_checkpoint_file_load(dir, FILE_NAME, &text, err, errsz) != LL_OK)
+        return LL_EIO;
+    if (!text)
+        return LL_OK;
+    char perr[256];
+    yajl_val root = yajl_tree_parse(text, perr, sizeof perr);
+    const char *tk[] = {"tombstones", NULL};
+    yajl_val list = root ? yajl_tree_get(root, tk, yajl_t_array) : NULL;
+    if (!list)
+        ll_log(LL_LEVEL_WARN, "checkpoint", "%s/" FILE_NAME ": not a tombstone file; ignored "
+               "(workflows that straddle the checkpoint may be delivered again, in part)", dir);
+    else if (YAJL_GET_ARRAY(list)->len)
+        c->dead = ll_reallocarray(NULL, YAJL_GET_ARRAY(list)->len, sizeof *c->dead);
+    for (size_t i = 0; list && i < YAJL_GET_ARRAY(list)->len; i++) {
+        yajl_val o = YAJL_GET_ARRAY(list)->values[i];
+        const char *kind = get_str(o, "kind"), *corr = get_str(o, "corr_id");
+        const char *lk[] = {"last", NULL};
+        yajl_val last = yajl_tree_get(o, lk, yajl_t_number);
+        bool alert = kind && strcmp(kind, "alert") == 0;
+        const char *rule = alert ? get_str(o, "rule") : "", *svc = alert ? get_str(o, "service") : "";
+        if (!kind || !corr || !last || !YAJL_IS_INTEGER(last) || !rule || !svc ||
+            (!alert && strcmp(kind, "timeline") != 0))
+            continue;
+        c->dead[c->n_dead++] = (struct ll__closed_item){
+            alert, ll_strdup(rule), ll_strdup(corr), ll_strdup(svc), YAJL_GET_INTEGER(last), 0,
+            UINT64_MAX, key_hash(alert, ll_str_c(rule), ll_str_c(corr), ll_str_c(svc))};
+    }
+    yajl_tree_free(root);
+    ll_free(text);
+    if (c->n_dead)
+        qsort(c->dead, c->n_dead, sizeof *c->dead, by_hash);
+    return LL_OK;
+}
