@@ -169,6 +169,71 @@ static int e2e_group_teardown(void **state)
 }
 #endif
 
+#ifdef LL_E2E_DAEMONS
+/* Tests that start `logloom run` (define LL_E2E_DAEMONS too): each daemon
+ * started is remembered, and killed at the end should a failed test leave
+ * it running. */
+#include <signal.h>
+#include <time.h>
+
+static pid_t started[32];
+static int n_started;
+
+/* A rule file: ECONNRESET, each alert closed 100 ms after its last match. */
+#define RESET_RULE                                                                               \
+    "rules:\n"                                                                                   \
+    "  - id: reset\n"                                                                            \
+    "    symptom: econnreset\n"                                                                  \
+    "    severity: error\n"                                                                      \
+    "    title: reset\n"                                                                         \
+    "    remediation: r\n"                                                                       \
+    "    when: {err.code: ECONNRESET}\n"                                                         \
+    "    suppress: 100ms\n"                                                                      \
+    "    examples: {match: ['{\"err\":{\"code\":\"ECONNRESET\"}}']}\n"
+
+static inline void sleep_ms(long ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+static inline int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* @returns tmpdir/@p name (free it). */
+static inline char *in_tmp(const char *name)
+{
+    char *p = malloc(strlen(tmpdir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+/* `logloom run -c @p config`, its outputs in tmpdir/@p name.out and .err. */
+static inline pid_t start_run(const char *config, const char *name)
+{
+    const char *argv[] = {logloom, "run", "-c", config, NULL};
+    char out[700], err[700];
+    snprintf(out, sizeof out, "%s/%s.out", tmpdir, name);
+    snprintf(err, sizeof err, "%s/%s.err", tmpdir, name);
+    pid_t pid = spawn_cmd(argv, out, err);
+    if (n_started < (int)(sizeof started / sizeof *started))
+        started[n_started++] = pid;
+    return pid;
+}
+
+static inline void kill_started(void)
+{
+    for (int i = 0; i < n_started; i++)
+        if (waitpid(started[i], NULL, WNOHANG) == 0) { /* still ours, still running */
+            kill(started[i], SIGKILL);
+            waitpid(started[i], NULL, 0);
+        }
+}
+#endif
+
 /* A finished run: exit status and outputs. */
 struct run_result {
     int status;

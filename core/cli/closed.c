@@ -11,7 +11,8 @@
  * id and service, began in the lines read again, and began no later than
  * the tombstone's last event: a new workflow of a reused id starts after a
  * session gap, a new alert of the same rule and key after the old one
- * closed. */
+ * closed. An item without a correlation id (its linking line was before the
+ * checkpoint) matches a tombstone of any id. */
 #include "closed.h"
 
 #include "logloom/ingest.h"
@@ -96,6 +97,16 @@ static bool seen(struct ll__closed *c, bool alert, struct ll_str rule, struct ll
 {
     if (!c->n_dead || seq_first > c->replay_end)
         return false;
+    /* Read again without the line that linked it to its workflow: the
+     * remains of the same rule's on the same service. */
+    for (size_t i = 0; !corr.len && i < c->n_dead; i++) {
+        const struct ll__closed_item *t = &c->dead[i];
+        if (t->alert == alert && ll_str_eq(rule, ll_str_c(t->rule)) &&
+            ll_str_eq(svc, ll_str_c(t->service)) && first_ns <= t->last_ns) {
+            c->suppressed++;
+            return true;
+        }
+    }
     uint64_t h = key_hash(alert, rule, corr, svc);
     size_t lo = 0, hi = c->n_dead;
     while (lo < hi) {
@@ -149,20 +160,66 @@ static void render(struct ll_buf *b, const struct ll__closed_item *it, bool *fir
     ll_buf_printf(b, ",\"last\":%lld}", (long long)it->last_ns);
 }
 
+static int by_first(const void *a, const void *b)
+{
+    uint64_t x = (*(const struct ll__closed_item *const *)a)->seq_first;
+    uint64_t y = (*(const struct ll__closed_item *const *)b)->seq_first;
+    return x < y ? -1 : x > y;
+}
+
+uint64_t ll__closed_render(struct ll__closed *c, uint64_t prev, uint64_t cut, int64_t through,
+                           size_t limit, struct ll_buf *b)
+{
+    bool first = true;
+    ll_buf_puts(b, "{\"version\":1,");
+    if (through >= 0)
+        ll_buf_printf(b, "\"through\":%lld,", (long long)through);
+    ll_buf_puts(b, "\"tombstones\":[");
+    /* Loaded ones: until the lines read again are behind both cuts. */
+    if (c->replay_end >= prev)
+        for (size_t i = 0; i < c->n_dead; i++)
+            render(b, &c->dead[i], &first);
+    const struct ll__closed_item **v = ll_calloc(c->n ? c->n : 1, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].seq_first < cut && c->v[i].seq_last >= prev)
+            v[n++] = &c->v[i];
+    /* Oldest first: if they do not all fit, the cut moves back to the first
+     * left out, and none of those left out straddles it any more. */
+    qsort(v, n, sizeof *v, by_first);
+    struct ll_buf one = {0};
+    for (size_t i = 0; i < n; i++) {
+        bool f = first;
+        ll_buf_reset(&one);
+        render(&one, v[i], &f);
+        if (limit && b->len + one.len + 3 > limit) {
+            cut = v[i]->seq_first;
+            break;
+        }
+        ll_buf_append(b, one.data, one.len);
+        first = false;
+    }
+    ll_buf_free(&one);
+    ll_free(v);
+    ll_buf_puts(b, "]}");
+    return cut;
+}
+
+uint64_t ll__closed_last(const struct ll__closed *c, uint64_t cut)
+{
+    uint64_t last = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].seq_first < cut && c->v[i].seq_last >= cut && c->v[i].seq_last > last)
+            last = c->v[i].seq_last;
+    return last;
+}
+
 int ll__closed_save(struct ll__closed *c, const char *dir, uint64_t prev, uint64_t cut,
                     char *err, size_t errsz)
 {
     struct ll_buf b = {0};
-    bool first = true;
-    ll_buf_puts(&b, "{\"version\":1,\"tombstones\":[");
-    /* Loaded ones: until the lines read again are behind both cuts. */
-    if (c->replay_end >= prev)
-        for (size_t i = 0; i < c->n_dead; i++)
-            render(&b, &c->dead[i], &first);
-    for (size_t i = 0; i < c->n; i++)
-        if (c->v[i].seq_first < cut && c->v[i].seq_last >= prev)
-            render(&b, &c->v[i], &first);
-    ll_buf_puts(&b, "]}\n");
+    ll__closed_render(c, prev, cut, -1, 0, &b);
+    ll_buf_puts(&b, "\n");
     int rc = ll_checkpoint_file_save(dir, FILE_NAME, b.data, b.len, err, errsz);
     ll_buf_free(&b);
     return rc;
@@ -196,22 +253,19 @@ static int by_hash(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int ll__closed_load(struct ll__closed *c, const char *dir, char *err, size_t errsz)
+int64_t ll__closed_parse(struct ll__closed *c, const char *text, const char *where)
 {
-    char *text;
-    if (ll_checkpoint_file_load(dir, FILE_NAME, &text, err, errsz) != LL_OK)
-        return LL_EIO;
-    if (!text)
-        return LL_OK;
     char perr[256];
     yajl_val root = yajl_tree_parse(text, perr, sizeof perr);
-    const char *tk[] = {"tombstones", NULL};
+    const char *tk[] = {"tombstones", NULL}, *hk[] = {"through", NULL};
     yajl_val list = root ? yajl_tree_get(root, tk, yajl_t_array) : NULL;
+    yajl_val through = root ? yajl_tree_get(root, hk, yajl_t_number) : NULL;
     if (!list)
-        ll_log(LL_LEVEL_WARN, "checkpoint", "%s/" FILE_NAME ": not a tombstone file; ignored "
-               "(workflows that straddle the checkpoint may be delivered again, in part)", dir);
+        ll_log(LL_LEVEL_WARN, "checkpoint", "%s: not a tombstone list; ignored (workflows that "
+               "straddle the checkpoint may be delivered again, in part)", where);
     else if (YAJL_GET_ARRAY(list)->len)
-        c->dead = ll_reallocarray(NULL, YAJL_GET_ARRAY(list)->len, sizeof *c->dead);
+        c->dead = ll_reallocarray(c->dead, c->n_dead + YAJL_GET_ARRAY(list)->len,
+                                  sizeof *c->dead);
     for (size_t i = 0; list && i < YAJL_GET_ARRAY(list)->len; i++) {
         yajl_val o = YAJL_GET_ARRAY(list)->values[i];
         const char *kind = get_str(o, "kind"), *corr = get_str(o, "corr_id");
@@ -226,9 +280,23 @@ int ll__closed_load(struct ll__closed *c, const char *dir, char *err, size_t err
             alert, ll_strdup(rule), ll_strdup(corr), ll_strdup(svc), YAJL_GET_INTEGER(last), 0,
             UINT64_MAX, key_hash(alert, ll_str_c(rule), ll_str_c(corr), ll_str_c(svc))};
     }
+    int64_t t = list && through && YAJL_IS_INTEGER(through) ? YAJL_GET_INTEGER(through) : -1;
     yajl_tree_free(root);
-    ll_free(text);
     if (c->n_dead)
         qsort(c->dead, c->n_dead, sizeof *c->dead, by_hash);
+    return t;
+}
+
+int ll__closed_load(struct ll__closed *c, const char *dir, char *err, size_t errsz)
+{
+    char *text;
+    if (ll_checkpoint_file_load(dir, FILE_NAME, &text, err, errsz) != LL_OK)
+        return LL_EIO;
+    if (!text)
+        return LL_OK;
+    char where[700];
+    snprintf(where, sizeof where, "%s/" FILE_NAME, dir);
+    ll__closed_parse(c, text, where);
+    ll_free(text);
     return LL_OK;
 }

@@ -40,6 +40,19 @@ bool ll__closed_seen_alert(struct ll__closed *c, const struct ll_alert *a);
 /* The lines read again after the restart have all been read by @p seq. */
 void ll__closed_replayed(struct ll__closed *c, uint64_t seq);
 
+/* Renders the tombstones a checkpoint at @p cut needs (and those the one
+ * at @p prev needs) as a JSON object into @p b, with "through": @p through
+ * when not negative (the offset up to which they may be read again). With
+ * @p limit (0: none) bytes at most: @returns @p cut, or a cut moved back so
+ * that those left out are not needed. */
+uint64_t ll__closed_render(struct ll__closed *c, uint64_t prev, uint64_t cut, int64_t through,
+                           size_t limit, struct ll_buf *b);
+/* @returns the read order of the last event of an item straddling @p cut
+ * (0: none does). */
+uint64_t ll__closed_last(const struct ll__closed *c, uint64_t cut);
+/* Adds the tombstones of a rendered object (a damaged one is logged with
+ * @p where and ignored). @returns its "through" (-1: none). */
+int64_t ll__closed_parse(struct ll__closed *c, const char *text, const char *where);
 /* Writes the tombstones a checkpoint at @p cut needs, and those the one at
  * @p prev (still on disk until the new one replaces it) needs, to
  * @p dir/closed.json. @returns LL_OK or LL_EIO with @p err. */

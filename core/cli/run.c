@@ -1,6 +1,6 @@
 /* `logloom run -c FILE`: the daemon. Tails files (a Kubernetes sidecar or
- * DaemonSet, or a host's logs), correlates and matches as lines arrive, and
- * delivers to its sinks.
+ * DaemonSet, or a host's logs) and consumes Kafka as a member of a consumer
+ * group, correlates and matches as lines arrive, and delivers to its sinks.
  *
  * Loses nothing and repeats nothing across restarts and crashes, without a
  * spool of its own: every event is numbered in read order (seq), and a
@@ -13,6 +13,10 @@
  * an exact offset). A delivered timeline or alert that does straddle it
  * leaves a tombstone beside the checkpoint, so that after a restart its
  * second half, read again, is not delivered as a partial one (closed.h).
+ *
+ * Kafka partitions are the same with offsets: each has its own lane (stage
+ * and tombstones), committed at its own cut with the tombstones as the
+ * commit's metadata, and dropped when the partition goes elsewhere.
  *
  * Time is the logs' own. While sources are quiet, event time is taken to
  * move with the wall clock from the newest event, so quiet workflows close.
@@ -41,10 +45,27 @@
 #define METRICS_IDLE_NS (100 * LL_NS_PER_MS) /* gone quiet: publish, at most this often */
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no event this long: event time follows the clock */
 #define EVENTS_PER_TURN 256
+#define KAFKA_CALM_NS (10 * LL_NS_PER_SEC) /* no client error this long: quiet is quiet */
+#define REVOKE_DRAIN_NS (10 * LL_NS_PER_SEC) /* a partition going: sinks get this long */
+#define META_MAX 3900 /* bytes of commit metadata (brokers take 4096 by default) */
 
 struct count {
     char *name, *symptom;
     uint64_t n;
+};
+
+struct daemon;
+
+/* An ordered stage with what it delivered, for a part of the input: the
+ * files share one; each Kafka partition has its own, dropped when the
+ * partition goes to another member of the group (which rebuilds it). */
+struct lane {
+    struct daemon *d;
+    struct ll__stage stage;
+    struct ll__closed closed; /* delivered, while a checkpoint could read them again */
+    uint64_t committed;
+    int64_t newest_ts, newest_wall; /* event time, and when it was seen */
+    int64_t through; /* Kafka: tombstones loaded serve up to this offset (-1: none) */
 };
 
 struct daemon {
@@ -55,17 +76,18 @@ struct daemon {
     ll_tail **tails;
     size_t n_tails;
     uint64_t seq; /* read order, shared by the sources */
-    struct ll__stage stage;
+    struct lane files;
+    ll_kafka *kafka;
+    struct lane **lanes; /* by Kafka slot; NULL: free */
+    int n_lanes;
+    struct ll_stats gone; /* counters of lanes dropped */
     ll_sink **sinks;
     size_t n_sinks;
     ll_sink *out; /* no sinks configured: alerts as JSON lines on stdout */
     ll_metrics *metrics;
 
-    struct ll__closed closed; /* delivered, while a checkpoint could read them again */
-    uint64_t committed;
     int64_t next_checkpoint, next_metrics, published;
     bool unpublished; /* events read since metrics were last published */
-    int64_t newest_ts, newest_wall; /* event time, and when it was seen */
 
     struct count *alerts; /* by rule */
     size_t n_alerts_rules;
@@ -93,7 +115,8 @@ void ll_cmd_run_usage(FILE *out)
             "usage: logloom run -c FILE\n"
             "       logloom check -c FILE\n"
             "\n"
-            "run: tail the configured files, correlate and match as lines arrive, and\n"
+            "run: tail the configured files or consume Kafka (a consumer group),\n"
+            "correlate and match as lines arrive, and\n"
             "deliver alerts (and timelines) to the configured sinks, with checkpoints\n"
             "so that restarts and crashes lose and repeat nothing. SIGTERM/SIGINT stop\n"
             "(draining the sinks, writing checkpoints); SIGHUP reloads the rules.\n"
@@ -120,10 +143,11 @@ static void count_alert(struct daemon *d, const struct ll_alert *a)
 
 static void on_alert(void *ctx, const struct ll_alert *a)
 {
-    struct daemon *d = ctx;
-    if (ll__closed_seen_alert(&d->closed, a))
+    struct lane *l = ctx;
+    struct daemon *d = l->d;
+    if (ll__closed_seen_alert(&l->closed, a))
         return;
-    ll__closed_alert(&d->closed, a);
+    ll__closed_alert(&l->closed, a);
     count_alert(d, a);
     for (size_t i = 0; i < d->n_sinks; i++)
         ll_sink_alert(d->sinks[i], a);
@@ -135,10 +159,11 @@ static void on_alert(void *ctx, const struct ll_alert *a)
 
 static void on_timeline(void *ctx, const struct ll_timeline *tl)
 {
-    struct daemon *d = ctx;
-    if (ll__closed_seen_timeline(&d->closed, tl))
+    struct lane *l = ctx;
+    struct daemon *d = l->d;
+    if (ll__closed_seen_timeline(&l->closed, tl))
         return;
-    ll__closed_timeline(&d->closed, tl);
+    ll__closed_timeline(&l->closed, tl);
     d->timelines++;
     for (size_t i = 0; i < d->n_sinks; i++)
         ll_sink_timeline(d->sinks[i], tl);
@@ -146,9 +171,9 @@ static void on_timeline(void *ctx, const struct ll_timeline *tl)
 
 static void on_late(void *ctx, const struct ll_late *late)
 {
-    struct daemon *d = ctx;
+    struct lane *l = ctx;
     (void)late;
-    d->late++;
+    l->d->late++;
 }
 
 static void on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos,
@@ -207,7 +232,12 @@ static void reload_rules(struct daemon *d)
     for (size_t i = 0; i < d->n_tails; i++)
         if (ll_tail_set_decode(d->tails[i], &d->dconf, err, sizeof err) != LL_OK)
             ll_log(LL_LEVEL_ERROR, "rules", "reload: %s", err);
-    ll__stage_set_rules(&d->stage, rs, true);
+    if (d->kafka && ll_kafka_set_decode(d->kafka, &d->dconf, err, sizeof err) != LL_OK)
+        ll_log(LL_LEVEL_ERROR, "rules", "reload: %s", err);
+    ll__stage_set_rules(&d->files.stage, rs, true);
+    for (int i = 0; i < d->n_lanes; i++)
+        if (d->lanes[i])
+            ll__stage_set_rules(&d->lanes[i]->stage, rs, true);
     ll_rule_eval_destroy(old_eval);
     ll_ruleset_destroy(old);
     ll_log(LL_LEVEL_INFO, "rules", "reloaded: %zu rules (windows in progress start over)",
@@ -217,16 +247,23 @@ static void reload_rules(struct daemon *d)
 /* ------------------------------------------------------------------------ */
 /* Checkpoints                                                               */
 
-/* The oldest read order still needed, lowered until no file's stretch of
- * lines straddles it. */
-static uint64_t needed(struct daemon *d)
+/* The oldest read order @p l still needs: in its stage, or behind a record
+ * a sink has not made durable (of any lane: that errs on the safe side). */
+static uint64_t lane_cut(struct daemon *d, struct lane *l)
 {
-    uint64_t s = d->seq + 1, o = ll__stage_oldest_seq(&d->stage);
+    uint64_t s = d->seq + 1, o = ll__stage_oldest_seq(&l->stage);
     if (o < s)
         s = o;
     for (size_t i = 0; i < d->n_sinks; i++)
         if ((o = ll_sink_oldest_seq(d->sinks[i])) < s)
             s = o;
+    return s;
+}
+
+/* The files' cut, lowered until no file's stretch of lines straddles it. */
+static uint64_t needed(struct daemon *d)
+{
+    uint64_t s = lane_cut(d, &d->files);
     for (bool moved = true; moved;) {
         moved = false;
         for (size_t i = 0; i < d->n_tails; i++) {
@@ -240,9 +277,37 @@ static uint64_t needed(struct daemon *d)
     return s;
 }
 
+/* Sets aside the commit of Kafka partition @p slot at what its lane needs,
+ * with the tombstones of what straddles that as the commit's metadata. */
+static void stage_commit(struct daemon *d, int slot)
+{
+    struct lane *l = d->lanes[slot];
+    uint64_t cut = lane_cut(d, l), last = ll__closed_last(&l->closed, cut);
+    int64_t through = last ? ll_kafka_offset(d->kafka, slot, last) : -1;
+    if (l->through > through)
+        through = l->through; /* loaded ones not yet read past */
+    struct ll_buf meta = {0};
+    cut = ll__closed_render(&l->closed, cut, cut, through, META_MAX, &meta);
+    ll_kafka_stage(d->kafka, slot, cut, meta.data);
+    ll_buf_free(&meta);
+    l->committed = cut;
+    ll__closed_forget(&l->closed, cut);
+}
+
+static void commit_kafka(struct daemon *d, bool sync)
+{
+    if (!d->kafka)
+        return;
+    for (int i = 0; i < d->n_lanes; i++)
+        if (d->lanes[i])
+            stage_commit(d, i);
+    ll_kafka_commit(d->kafka, sync);
+}
+
 static void checkpoint(struct daemon *d)
 {
-    if (!d->rc.checkpoint_dir)
+    commit_kafka(d, false);
+    if (!d->rc.checkpoint_dir || !d->n_tails)
         return;
     uint64_t cut = needed(d);
     struct ll_tail_pos *all = NULL;
@@ -258,17 +323,103 @@ static void checkpoint(struct daemon *d)
     /* Tombstones first: they serve the old positions and the new ones, so a
      * crash between the two writes finds what either needs. */
     char err[512];
-    if (ll__closed_save(&d->closed, d->rc.checkpoint_dir, d->committed, cut, err,
+    if (ll__closed_save(&d->files.closed, d->rc.checkpoint_dir, d->files.committed, cut, err,
                         sizeof err) != LL_OK ||
         ll_checkpoints_save(d->rc.checkpoint_dir, all, n, err, sizeof err) != LL_OK) {
         ll_log(LL_LEVEL_ERROR, "checkpoint", "%s", err);
     } else {
-        d->committed = cut;
+        d->files.committed = cut;
         for (size_t i = 0; i < d->n_tails; i++)
             ll_tail_forget(d->tails[i], cut);
-        ll__closed_forget(&d->closed, cut);
+        ll__closed_forget(&d->files.closed, cut);
     }
     ll_free(all);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lanes and Kafka partitions                                                */
+
+static void lane_init(struct daemon *d, struct lane *l)
+{
+    *l = (struct lane){.d = d, .through = -1};
+    ll__closed_init(&l->closed);
+    struct ll_corr_conf cc = d->rc.corr;
+    cc.max_events_kept = d->rc.max_events_kept;
+    cc.max_open_timelines = d->rc.max_open;
+    struct ll__stage_out out = {on_timeline, on_late, on_alert, l};
+    ll__stage_init(&l->stage, &cc, NULL, &out);
+    ll__stage_set_rules(&l->stage, d->rules, true);
+}
+
+/* Drops @p l's state (its open workflows are rebuilt by whoever reads its
+ * input again), keeping its counters. */
+static void lane_free(struct daemon *d, struct lane *l)
+{
+    struct ll_stats st = {0};
+    ll__stage_stats(&l->stage, &st);
+    d->gone.orphans += st.orphans;
+    d->gone.alerts_suppressed += st.alerts_suppressed;
+    d->gone.alerts_rate_limited += st.alerts_rate_limited;
+    d->gone.alerts += st.alerts;
+    ll__stage_destroy(&l->stage);
+    ll__closed_free(&l->closed);
+}
+
+static void on_assigned(void *ctx, int slot, const char *source, const char *meta)
+{
+    struct daemon *d = ctx;
+    if (slot >= d->n_lanes) {
+        d->lanes = ll_reallocarray(d->lanes, (size_t)slot + 1, sizeof *d->lanes);
+        while (d->n_lanes <= slot)
+            d->lanes[d->n_lanes++] = NULL;
+    }
+    struct lane *l = ll_malloc(sizeof *l);
+    lane_init(d, l);
+    d->lanes[slot] = l;
+    if (*meta) {
+        l->through = ll__closed_parse(&l->closed, meta, source);
+        if (!l->closed.n_dead)
+            l->through = -1;
+        else
+            ll_log(LL_LEVEL_INFO, "kafka", "%s: %zu tombstones up to offset %lld", source,
+                   l->closed.n_dead, (long long)l->through);
+    }
+}
+
+static void on_revoked(void *ctx, int slot, bool lost)
+{
+    struct daemon *d = ctx;
+    struct lane *l = d->lanes[slot];
+    if (!l)
+        return;
+    if (!lost) {
+        /* What is durable need not be read again by the next owner. */
+        int64_t deadline = ll_clock_mono_ns() + (d->rc.shutdown_timeout_ns < REVOKE_DRAIN_NS
+                                                     ? d->rc.shutdown_timeout_ns
+                                                     : REVOKE_DRAIN_NS);
+        for (size_t i = 0; i < d->n_sinks; i++)
+            ll_sink_drain_until(d->sinks[i], deadline);
+        stage_commit(d, slot);
+    }
+    lane_free(d, l);
+    ll_free(l);
+    d->lanes[slot] = NULL;
+}
+
+/* Sinks filling up: Kafka partitions pause (membership goes on) until
+ * they are half empty. */
+static void flow(struct daemon *d)
+{
+    bool full = false, low = true;
+    for (size_t i = 0; i < d->n_sinks; i++) {
+        struct ll_delivery_report r;
+        ll_sink_report(d->sinks[i], &r);
+        uint64_t depth = r.queued - r.delivered - r.rejected, cap = d->rc.sinks[i].queue;
+        full |= depth * 4 >= cap * 3;
+        low &= depth * 2 <= cap;
+    }
+    if (full || low)
+        ll_kafka_pause(d->kafka, full);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -291,8 +442,16 @@ static void publish_metrics(struct daemon *d)
     ll_buf_reset(b);
     struct ll_tail_stats st = {0};
     ll_prom_family(b, "logloom_events_total", "counter", "Events read, by source");
-    for (size_t i = 0; i < d->n_tails; i++) {
-        const struct ll_tail_stats *s = ll_tail_stats(d->tails[i]);
+    const struct ll_kafka_stats *ks = d->kafka ? ll_kafka_stats(d->kafka) : NULL;
+    for (size_t i = 0, t = 0; i < d->rc.n_sources; i++) {
+        if (d->rc.sources[i].brokers) {
+            char name[300];
+            snprintf(name, sizeof name, "kafka:%s", d->rc.sources[i].group_id);
+            const char *labels[] = {"source", name, NULL};
+            ll_prom_sample(b, "logloom_events_total", labels, ks ? (double)ks->events : 0);
+            continue;
+        }
+        const struct ll_tail_stats *s = ll_tail_stats(d->tails[t++]);
         const char *labels[] = {"source", d->rc.sources[i].paths[0], NULL};
         ll_prom_sample(b, "logloom_events_total", labels, (double)s->events);
         st.bytes += s->bytes;
@@ -303,6 +462,8 @@ static void publish_metrics(struct daemon *d)
         for (int r = 0; r < LL_REJECT__COUNT; r++)
             st.rejected[r] += s->rejected[r];
     }
+    for (int r = 0; ks && r < LL_REJECT__COUNT; r++)
+        st.rejected[r] += ks->rejected[r];
     ll_prom_family(b, "logloom_rejected_lines_total", "counter", "Lines rejected, by reason");
     for (int r = 0; r < LL_REJECT__COUNT; r++) {
         const char *labels[] = {"reason", ll_reject_name(r), NULL};
@@ -316,14 +477,26 @@ static void publish_metrics(struct daemon *d)
            (double)st.truncations);
     sample(b, "logloom_partial_lines_total", "counter", "Last lines given up waiting for a newline",
            (double)st.partial_lines);
-    struct ll_stats cs = {0};
-    ll__stage_stats(&d->stage, &cs);
-    sample(b, "logloom_timelines_open", "gauge", "Workflows open",
-           (double)ll_correlator_open_count(d->stage.corr));
+    struct ll_stats cs = d->gone;
+    ll__stage_stats(&d->files.stage, &cs);
+    size_t open = ll_correlator_open_count(d->files.stage.corr);
+    uint64_t skipped = d->files.closed.suppressed;
+    for (int i = 0; i < d->n_lanes; i++) {
+        if (!d->lanes[i])
+            continue;
+        struct ll_stats ls = {0};
+        ll__stage_stats(&d->lanes[i]->stage, &ls);
+        cs.orphans += ls.orphans;
+        cs.alerts_suppressed += ls.alerts_suppressed;
+        cs.alerts_rate_limited += ls.alerts_rate_limited;
+        open += ll_correlator_open_count(d->lanes[i]->stage.corr);
+        skipped += d->lanes[i]->closed.suppressed;
+    }
+    sample(b, "logloom_timelines_open", "gauge", "Workflows open", (double)open);
     sample(b, "logloom_timelines_total", "counter", "Workflows closed", (double)d->timelines);
     sample(b, "logloom_redelivered_skipped_total", "counter",
            "Timelines and alerts read again after a restart that were delivered before it",
-           (double)d->closed.suppressed);
+           (double)skipped);
     sample(b, "logloom_late_events_total", "counter", "Events after their workflow closed",
            (double)d->late);
     sample(b, "logloom_orphan_events_total", "counter", "Events no workflow claimed",
@@ -362,11 +535,25 @@ static void publish_metrics(struct daemon *d)
         size_t n = ll_tail_positions(d->tails[i], d->seq + 1, &now);
         struct ll_tail_pos *copy = ll_calloc(n ? n : 1, sizeof *copy);
         memcpy(copy, now, n * sizeof *now);
-        ll_tail_positions(d->tails[i], d->committed ? d->committed : 1, &at);
+        ll_tail_positions(d->tails[i], d->files.committed ? d->files.committed : 1, &at);
         for (size_t k = 0; k < n; k++)
             if (copy[k].offset > at[k].offset)
                 lag += copy[k].offset - at[k].offset;
         ll_free(copy);
+    }
+    if (ks) {
+        sample(b, "logloom_kafka_partitions", "gauge", "Kafka partitions assigned",
+               (double)ks->partitions);
+        sample(b, "logloom_kafka_paused", "gauge", "1 while fetching is paused (sinks full)",
+               ks->paused);
+        sample(b, "logloom_kafka_commits_total", "counter", "Offset commits sent",
+               (double)ks->commits);
+        sample(b, "logloom_kafka_commit_failures_total", "counter", "Offset commits that failed",
+               (double)ks->commit_failures);
+        sample(b, "logloom_kafka_rebalances_total", "counter", "Partitions assigned or revoked",
+               (double)ks->rebalances);
+        sample(b, "logloom_kafka_errors_total", "counter", "Kafka client errors",
+               (double)ks->errors);
     }
     sample(b, "logloom_checkpoint_lag_bytes", "gauge",
            "Bytes read since the last checkpoint's positions", (double)lag);
@@ -400,10 +587,10 @@ static bool start(struct daemon *d)
         d->out = ll_sink_jsonl_new(stdout, NULL);
     struct ll_tail_pos *resume = NULL;
     size_t n_resume = 0;
-    ll__closed_init(&d->closed);
+    lane_init(d, &d->files);
     if (d->rc.checkpoint_dir &&
         (ll_checkpoints_load(d->rc.checkpoint_dir, &resume, &n_resume, err, sizeof err) != LL_OK ||
-         ll__closed_load(&d->closed, d->rc.checkpoint_dir, err, sizeof err) != LL_OK)) {
+         ll__closed_load(&d->files.closed, d->rc.checkpoint_dir, err, sizeof err) != LL_OK)) {
         ll_log(LL_LEVEL_ERROR, "checkpoint", "%s", err);
         ll_checkpoints_free(resume, n_resume);
         return false;
@@ -411,6 +598,21 @@ static bool start(struct daemon *d)
     bool ok = true;
     for (size_t i = 0; ok && i < d->rc.n_sources; i++) {
         const struct ll__source_conf *s = &d->rc.sources[i];
+        if (s->brokers) {
+            struct ll_kafka_conf kc = {
+                .brokers = s->brokers, .group_id = s->group_id,
+                .topics = (const char *const *)s->topics, .n_topics = s->n_topics,
+                .props = (const char *const *)s->properties, .n_props = s->n_properties,
+                .start_latest = s->start_at_tail, .id_header = s->id_header,
+                .key_as_id = s->key_as_id, .max_line = d->rc.max_line, .raw_events = true,
+                .decode = &d->dconf, .on_reject = on_reject, .ctx = d,
+                .hooks = {on_assigned, on_revoked, d}, .seq = &d->seq};
+            if (ll_kafka_open(&kc, &d->kafka, err, sizeof err) != LL_OK) {
+                ll_log(LL_LEVEL_ERROR, "kafka", "%s", err);
+                ok = false;
+            }
+            continue;
+        }
         struct ll_tail_conf tc = {
             .paths = (const char *const *)s->paths, .n_paths = s->n_paths,
             .exclude = (const char *const *)s->exclude, .n_exclude = s->n_exclude,
@@ -431,12 +633,6 @@ static bool start(struct daemon *d)
     ll_checkpoints_free(resume, n_resume);
     if (!ok)
         return false;
-    struct ll_corr_conf cc = d->rc.corr;
-    cc.max_events_kept = d->rc.max_events_kept;
-    cc.max_open_timelines = d->rc.max_open;
-    struct ll__stage_out out = {on_timeline, on_late, on_alert, d};
-    ll__stage_init(&d->stage, &cc, NULL, &out);
-    ll__stage_set_rules(&d->stage, d->rules, true);
     if (d->rc.metrics_listen) {
         d->metrics = ll_metrics_new();
         if (ll_metrics_serve(d->metrics, d->rc.metrics_listen, err, sizeof err) != LL_OK) {
@@ -448,19 +644,29 @@ static bool start(struct daemon *d)
     char port[32] = "";
     if (d->metrics)
         snprintf(port, sizeof port, " (port %d)", ll_metrics_port(d->metrics));
-    ll_log(LL_LEVEL_INFO, "run", "started: %zu sources, %zu rules, %zu sinks%s%s%s", d->n_tails,
+    ll_log(LL_LEVEL_INFO, "run", "started: %zu sources, %zu rules, %zu sinks%s%s%s",
+           d->n_tails + (d->kafka != NULL),
            ll_ruleset_count(d->rules), d->n_sinks, d->metrics ? ", metrics on " : "",
            d->metrics ? d->rc.metrics_listen : "", port);
     return true;
 }
 
-/* One event into the stage; keeps the newest event time for quiet times. */
-static void process(struct daemon *d, const struct ll_event *ev)
+/* One event into @p l's stage; keeps the newest event time for quiet
+ * times. */
+static void process(struct lane *l, const struct ll_event *ev)
 {
-    ll__stage_push(&d->stage, ev);
-    if (ev->ts_ns > d->newest_ts) {
-        d->newest_ts = ev->ts_ns;
-        d->newest_wall = ll_clock_mono_ns();
+    if (l->through >= 0 && ev->pos.offset > (uint64_t)l->through) {
+        /* Past what the last owner could have delivered: no remains now. */
+        ll__closed_replayed(&l->closed, ev->seq - 1);
+        l->through = -1;
+        ll_log(LL_LEVEL_INFO, "kafka", "%.*s caught up: %llu timelines and alerts read again "
+               "were delivered by the last owner (not again)", (int)ev->pos.source.len,
+               ev->pos.source.ptr, (unsigned long long)l->closed.suppressed);
+    }
+    ll__stage_push(&l->stage, ev);
+    if (ev->ts_ns > l->newest_ts) {
+        l->newest_ts = ev->ts_ns;
+        l->newest_wall = ll_clock_mono_ns();
     }
 }
 
@@ -471,7 +677,18 @@ static bool read_some(struct daemon *d)
     for (size_t i = 0; i < d->n_tails; i++) {
         const struct ll_event *ev;
         for (int k = 0; k < EVENTS_PER_TURN && ll_tail_next(d->tails[i], &ev, 0) == LL_OK; k++) {
-            process(d, ev);
+            process(&d->files, ev);
+            any = true;
+        }
+    }
+    if (d->kafka) {
+        if (d->n_sinks)
+            flow(d);
+        const struct ll_event *ev;
+        int slot;
+        for (int k = 0; k < EVENTS_PER_TURN && ll_kafka_next(d->kafka, &ev, &slot, 0) == LL_OK;
+             k++) {
+            process(d->lanes[slot], ev);
             any = true;
         }
     }
@@ -491,14 +708,23 @@ static void wait_for_input(struct daemon *d, int64_t ns)
         if (due < ns)
             ns = due > 0 ? due : 0;
     }
+    if (d->kafka && ll_kafka_fd(d->kafka) >= 0 && n < 64)
+        p[n++] = (struct pollfd){.fd = ll_kafka_fd(d->kafka), .events = POLLIN};
     poll(p, n, (int)((ns + LL_NS_PER_MS - 1) / LL_NS_PER_MS));
 }
 
 static void housekeeping(struct daemon *d, int64_t now)
 {
-    /* Quiet sources: event time moves on with the clock. */
-    if (d->newest_wall && now - d->newest_wall >= QUIET_NS)
-        ll__stage_tick(&d->stage, d->newest_ts + (now - d->newest_wall));
+    /* Quiet sources: event time moves on with the clock. Not for Kafka
+     * partitions while the cluster was lately unreachable: what producers
+     * wrote meanwhile arrives late, and must find its workflows open. */
+    const struct ll_kafka_stats *ks = d->kafka ? ll_kafka_stats(d->kafka) : NULL;
+    bool kafka_quiet = ks && (!ks->last_error_ns || now - ks->last_error_ns >= KAFKA_CALM_NS);
+    for (int i = -1; i < (kafka_quiet ? d->n_lanes : 0); i++) {
+        struct lane *l = i < 0 ? &d->files : d->lanes[i];
+        if (l && l->newest_wall && now - l->newest_wall >= QUIET_NS)
+            ll__stage_tick(&l->stage, l->newest_ts + (now - l->newest_wall));
+    }
     if (now >= d->next_metrics) {
         publish_metrics(d);
         d->next_metrics = now + METRICS_EVERY_NS;
@@ -522,17 +748,28 @@ static int shutdown_daemon(struct daemon *d)
                    "will be made again after the restart");
     /* What is not durable yet is behind the cut: read again next time. */
     checkpoint(d);
+    if (d->kafka) { /* leaving the group commits each partition as it goes */
+        ll_kafka_close(d->kafka);
+        d->kafka = NULL;
+    }
     publish_metrics(d);
     ll_log(LL_LEVEL_INFO, "run", "stopped; checkpoints at read order %llu",
-           (unsigned long long)d->committed);
+           (unsigned long long)d->files.committed);
     return LL_EXIT_OK;
 }
 
 static void destroy(struct daemon *d)
 {
+    ll_kafka_close(d->kafka); /* before the sinks: revoking drains them */
+    for (int i = 0; i < d->n_lanes; i++)
+        if (d->lanes[i]) {
+            lane_free(d, d->lanes[i]);
+            ll_free(d->lanes[i]);
+        }
+    ll_free(d->lanes);
     ll_metrics_destroy(d->metrics);
-    if (d->stage.corr)
-        ll__stage_destroy(&d->stage);
+    if (d->files.stage.corr)
+        lane_free(d, &d->files);
     for (size_t i = 0; i < d->n_tails; i++)
         ll_tail_close(d->tails[i]);
     ll_free(d->tails);
@@ -547,7 +784,6 @@ static void destroy(struct daemon *d)
         ll_free(d->alerts[i].symptom);
     }
     ll_free(d->alerts);
-    ll__closed_free(&d->closed);
     ll_buf_free(&d->text);
     ll__run_conf_free(&d->rc);
 }
@@ -631,12 +867,12 @@ int ll_cmd_run(int argc, char **argv)
             d.unpublished = true;
         } else {
             /* Every source at its end: what a restart read again is behind. */
-            if (d.closed.replay_end == UINT64_MAX) {
-                ll__closed_replayed(&d.closed, d.seq);
-                if (d.closed.n_dead)
+            if (d.files.closed.replay_end == UINT64_MAX) {
+                ll__closed_replayed(&d.files.closed, d.seq);
+                if (d.files.closed.n_dead)
                     ll_log(LL_LEVEL_INFO, "run", "caught up: %llu timelines and alerts read "
                            "again were delivered before the restart (not again)",
-                           (unsigned long long)d.closed.suppressed);
+                           (unsigned long long)d.files.closed.suppressed);
             }
             /* Gone quiet: what was read shows in /metrics now. */
             if (d.unpublished && ll_clock_mono_ns() - d.published >= METRICS_IDLE_NS)

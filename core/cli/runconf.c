@@ -33,6 +33,12 @@ static const struct optdef source_opts[] = {
     {"start_at", K_PATH, 0, 0}, /* below: head or tail */
     {"format", K_PATH, 0, 0},   /* below: auto, plain, docker, cri */
     {"watch", K_PATH, 0, 0},    /* below: inotify or poll */
+    OPT(struct ll__source_conf, "brokers", K_PATH, brokers),
+    OPT(struct ll__source_conf, "group_id", K_PATH, group_id),
+    LIST(struct ll__source_conf, "topics", topics, n_topics),
+    LIST(struct ll__source_conf, "properties", properties, n_properties),
+    OPT(struct ll__source_conf, "id_header", K_PATH, id_header),
+    {"id_from", K_PATH, 0, 0}, /* below: header or key */
 };
 
 static const struct optdef decode_opts[] = {
@@ -121,7 +127,7 @@ static void apply(struct checker *c, const struct ll_config_item *it, const stru
                   size_t n_defs, void *base, const char *section,
                   bool (*extra)(struct checker *, const struct ll_config_opt *, void *))
 {
-    const char *names[16];
+    const char *names[32];
     for (size_t i = 0; i < n_defs; i++)
         names[i] = defs[i].name;
     for (size_t k = 0; k < it->n_opts; k++) {
@@ -214,6 +220,20 @@ static bool source_extra(struct checker *c, const struct ll_config_opt *o, void 
         s->poll_only = strcmp(o->value, "poll") == 0;
         return true;
     }
+    if (strcmp(o->name, "id_from") == 0) {
+        if (strcmp(o->value, "header") != 0 && strcmp(o->value, "key") != 0)
+            problem(c, o, "id_from: '%s' is not header or key", o->value);
+        s->key_as_id = strcmp(o->value, "key") == 0;
+        return true;
+    }
+    if (strcmp(o->name, "properties") == 0) {
+        for (size_t i = 0; i < (o->is_list ? o->n_items : 1); i++) {
+            const char *p = o->is_list ? o->items[i] : o->value;
+            if (!strchr(p, '=') || *p == '=')
+                problem(c, o, "properties: '%s' is not name=value (a librdkafka property)", p);
+        }
+        return false;
+    }
     if (strcmp(o->name, "format") == 0) {
         if (ll_frame_format_parse(o->value, &s->format) != LL_OK)
             problem(c, o, "format: '%s' is not auto, plain, docker or cri", o->value);
@@ -283,6 +303,7 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
 {
     defaults(rc);
     struct checker c = {cfg->path, true};
+    int n_kafka = 0;
     for (size_t i = 0; i < cfg->n_sources; i++) {
         rc->sources = ll_reallocarray(rc->sources, rc->n_sources + 1, sizeof *rc->sources);
         struct ll__source_conf *s = &rc->sources[rc->n_sources++];
@@ -292,8 +313,22 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
               "source", source_extra);
         struct ll_config_opt at = {.line = cfg->sources[i].line,
                                    .column = cfg->sources[i].column};
-        if (!s->n_paths)
-            problem(&c, &at, "a source needs paths (globs of files to tail)");
+        if (s->brokers) {
+            if (s->n_paths)
+                problem(&c, &at, "a source has either paths (files) or brokers (Kafka), not both");
+            if (!s->group_id)
+                problem(&c, &at, "a Kafka source needs group_id");
+            if (!s->n_topics)
+                problem(&c, &at, "a Kafka source needs topics (names, or ^regex)");
+            if (++n_kafka == 2)
+                problem(&c, &at, "one Kafka source per process (run more processes: the group "
+                        "shares the partitions out)");
+        } else if (s->group_id || s->n_topics || s->n_properties) {
+            problem(&c, &at, "group_id, topics and properties belong to a Kafka source: add "
+                    "brokers");
+        } else if (!s->n_paths) {
+            problem(&c, &at, "a source needs paths (globs of files to tail) or brokers (Kafka)");
+        }
     }
     if (!cfg->n_sources)
         problem(&c, NULL, "no sources: add sources: [{paths: [/var/log/containers/x.log]}]");
@@ -333,6 +368,11 @@ void ll__run_conf_free(struct ll__run_conf *rc)
     for (size_t i = 0; i < rc->n_sources; i++) {
         free_list(rc->sources[i].paths, rc->sources[i].n_paths);
         free_list(rc->sources[i].exclude, rc->sources[i].n_exclude);
+        free_list(rc->sources[i].topics, rc->sources[i].n_topics);
+        free_list(rc->sources[i].properties, rc->sources[i].n_properties);
+        ll_free(rc->sources[i].brokers);
+        ll_free(rc->sources[i].group_id);
+        ll_free(rc->sources[i].id_header);
     }
     ll_free(rc->sources);
     free_list(rc->id_fields, rc->n_id_fields);
@@ -361,6 +401,37 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
     printf("sources:\n");
     for (size_t i = 0; i < rc->n_sources; i++) {
         const struct ll__source_conf *s = &rc->sources[i];
+        if (s->brokers) {
+            printf("  - brokers: ");
+            ll__yaml_str(s->brokers);
+            printf("\n    group_id: ");
+            ll__yaml_str(s->group_id);
+            printf("\n");
+            show_list("    ", "topics", s->topics, s->n_topics, NULL);
+            printf("    properties: [");
+            for (size_t k = 0; k < s->n_properties; k++) {
+                /* Secrets (sasl.password, ssl.key.password, ...) masked. */
+                const char *p = s->properties[k], *eq = strchr(p, '=');
+                bool secret = strstr(p, "password") || strstr(p, "secret") ||
+                              strstr(p, "sasl.oauthbearer.config");
+                char *shown = secret && eq ? ll_strndup(p, (size_t)(eq - p) + 1) : ll_strdup(p);
+                if (secret && eq) {
+                    shown = ll_realloc(shown, strlen(shown) + 4);
+                    strcat(shown, "***");
+                }
+                printf(k ? ", " : "");
+                ll__yaml_str(shown);
+                ll_free(shown);
+            }
+            printf("]\n    start_at: %s\n    id_from: %s\n",
+                   s->start_at_tail ? "tail" : "head", s->key_as_id ? "key" : "header");
+            if (!s->key_as_id) {
+                printf("    id_header: ");
+                ll__yaml_str(s->id_header ? s->id_header : "X-Request-ID");
+                printf("\n");
+            }
+            continue;
+        }
         show_list("  - ", "paths", s->paths, s->n_paths, NULL);
         show_list("    ", "exclude", s->exclude, s->n_exclude, NULL);
         printf("    start_at: %s\n    format: %s\n    watch: %s\n",

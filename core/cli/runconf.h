@@ -6,10 +6,14 @@
 #include "logloom/ingest.h"
 #include "logloom/sinks.h"
 
-/* One tail source. */
+/* One source: files to tail (paths), or a Kafka consumer group (brokers). */
 struct ll__source_conf {
     char **paths, **exclude;
     size_t n_paths, n_exclude;
+    char *brokers, *group_id, *id_header; /* Kafka */
+    char **topics, **properties;
+    size_t n_topics, n_properties;
+    bool key_as_id; /* id_from: key */
     bool start_at_tail;
     bool poll_only; /* watch: poll */
     enum ll_frame_format format;

@@ -4,6 +4,7 @@
  * broken rule file on SIGHUP keeps the old rules; metrics say what
  * happened; configuration problems name their places. */
 #define LL_E2E
+#define LL_E2E_DAEMONS
 #include "../testutil.h"
 
 #include "servers.h"
@@ -16,10 +17,6 @@
 
 static struct ll_test_pg pg;
 
-/* Every daemon started, killed at the end should a failed test leave one. */
-static pid_t started[32];
-static int n_started;
-
 static int group_setup(void **state)
 {
     e2e_group_setup(state);
@@ -29,32 +26,9 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-    for (int i = 0; i < n_started; i++)
-        if (waitpid(started[i], NULL, WNOHANG) == 0) { /* still ours, still running */
-            kill(started[i], SIGKILL);
-            waitpid(started[i], NULL, 0);
-        }
+    kill_started();
     ll_test_pg_destroy(&pg);
     return e2e_group_teardown(state);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
-}
-
-static char *in_tmp(const char *name)
-{
-    char *p = malloc(strlen(tmpdir) + strlen(name) + 2);
-    sprintf(p, "%s/%s", tmpdir, name);
-    return p;
 }
 
 /* Workflow @p i fails with ECONNRESET: two lines, one of them an error. */
@@ -68,18 +42,6 @@ static void write_workflow(FILE *fp, int i)
                 "\"err\":{\"code\":\"ECONNRESET\",\"message\":\"read ECONNRESET\"},"
                 "\"msg\":\"call failed\"}\n",
             (long long)t + 1, i);
-}
-
-static pid_t start_run(const char *config, const char *name)
-{
-    const char *argv[] = {logloom, "run", "-c", config, NULL};
-    char out[700], err[700];
-    snprintf(out, sizeof out, "%s/%s.out", tmpdir, name);
-    snprintf(err, sizeof err, "%s/%s.err", tmpdir, name);
-    pid_t pid = spawn_cmd(argv, out, err);
-    if (n_started < (int)(sizeof started / sizeof *started))
-        started[n_started++] = pid;
-    return pid;
 }
 
 static long long alerts_in_pg(const char *sql)
@@ -210,16 +172,7 @@ static void overlapping_workflows_straddle_the_checkpoint_and_come_once(void **s
     assert_int_equal(ll_test_pg_int(&pg, "CREATE DATABASE run"), 0);
     char *logs = in_tmp("ov-logs"), *ckdir = in_tmp("ckpt-ov");
     mkdir(logs, 0700);
-    char *rules = write_text(tmpdir, "ov-rules.yaml",
-                             "rules:\n"
-                             "  - id: reset\n"
-                             "    symptom: econnreset\n"
-                             "    severity: error\n"
-                             "    title: reset\n"
-                             "    remediation: r\n"
-                             "    when: {err.code: ECONNRESET}\n"
-                             "    suppress: 100ms\n"
-                             "    examples: {match: ['{\"err\":{\"code\":\"ECONNRESET\"}}']}\n");
+    char *rules = write_text(tmpdir, "ov-rules.yaml", RESET_RULE);
     char extra[1400];
     snprintf(extra, sizeof extra,
              "rules: [%s]\nsinks:\n  - url: host=%s port=%d dbname=run user=postgres\n"

@@ -404,6 +404,90 @@ int ll_checkpoint_file_save(const char *dir, const char *name, const char *data,
 int ll_checkpoint_file_load(const char *dir, const char *name, char **data, char *err,
                             size_t errsz);
 
+/* ------------------------------------------------------------------------ */
+/* Kafka source (kafka.c)                                                    */
+/*                                                                           */
+/* A member of a consumer group (librdkafka's high-level consumer, offsets   */
+/* never committed automatically). Each assigned partition gets a slot; its  */
+/* events are numbered in the shared read order like a file's, and the       */
+/* offset to commit at a read order is known while it is not forgotten.      */
+
+/** @brief Rebalance hooks, called inside ll_kafka_next(). */
+struct ll_kafka_hooks {
+    /** Partition @p slot (source name "topic/partition") is ours; @p meta is
+     *  what the last commit left with its offset ("" if none). */
+    void (*assigned)(void *ctx, int slot, const char *source, const char *meta);
+    /** Partition @p slot is being taken away: make what is safe durable and
+     *  ll_kafka_stage() its commit (it is sent before the partition goes),
+     *  then drop its state. @p lost: another member may already own it; no
+     *  commit is possible. */
+    void (*revoked)(void *ctx, int slot, bool lost);
+    void *ctx;
+};
+
+struct ll_kafka_conf {
+    const char *brokers;  /**< bootstrap.servers */
+    const char *group_id; /**< group.id */
+    const char *const *topics; /**< names, or "^regex" to subscribe by pattern */
+    size_t n_topics;
+    const char *const *props; /**< "name=value": any librdkafka property */
+    size_t n_props;
+    bool start_latest;     /**< a partition the group never committed: from its end */
+    const char *id_header; /**< header that carries the correlation id (NULL: X-Request-ID) */
+    bool key_as_id;        /**< else the message key carries it */
+    size_t max_line;       /**< longer values are rejected (0: 1 MiB) */
+    bool raw_events;       /**< values that are not JSON become raw events */
+    const struct ll_decode_conf *decode;
+    ll_reject_fn *on_reject;
+    void *ctx;
+    struct ll_kafka_hooks hooks;
+    uint64_t *seq; /**< read order shared with the other sources */
+};
+
+typedef struct ll_kafka ll_kafka;
+
+struct ll_kafka_stats {
+    uint64_t messages, bytes, events, raw_events;
+    uint64_t rejected[LL_REJECT__COUNT];
+    uint64_t commits, commit_failures, rebalances, errors;
+    uint64_t partitions; /**< assigned now */
+    int64_t last_error_ns; /**< ll_clock_mono_ns() of the last client error (0: none) */
+    bool paused;
+};
+
+/** @brief Joins the group and subscribes. @returns LL_OK, or LL_EINVAL
+ *         (a bad property, an invalid topic pattern) with @p err. */
+int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, size_t errsz);
+/** @brief The next event, waiting up to @p timeout_ns; @p slot: its
+ *         partition. Rebalance hooks run inside. @returns LL_OK or LL_EAGAIN. */
+int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t timeout_ns);
+/** @brief Sets aside the commit of partition @p slot at read order @p cut
+ *         (the offset of its first event at or after it), with @p meta
+ *         (may be NULL) kept beside it. @returns the offset. */
+int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta);
+/** @returns the offset of @p slot's event of read order @p seq (or of the
+ *           next one it reads, if beyond), -1 if forgotten. */
+int64_t ll_kafka_offset(const ll_kafka *k, int slot, uint64_t seq);
+/** @brief Commits every staged offset in one request (@p sync: waits). */
+int ll_kafka_commit(ll_kafka *k, bool sync);
+/** @brief Decodes with @p decode from now on (rules reloaded). */
+int ll_kafka_set_decode(ll_kafka *k, const struct ll_decode_conf *decode, char *err,
+                        size_t errsz);
+/** @brief Pauses (or resumes) fetching of every assigned partition; the
+ *         group membership goes on. */
+void ll_kafka_pause(ll_kafka *k, bool pause);
+/** @returns the source name of @p slot ("topic/partition"), NULL if free. */
+const char *ll_kafka_source(const ll_kafka *k, int slot);
+/** @returns a descriptor that becomes readable when ll_kafka_next() has
+ *           something (-1: none; then poll it often). */
+int ll_kafka_fd(const ll_kafka *k);
+/** @returns the number of slots (some may be free). */
+int ll_kafka_slots(const ll_kafka *k);
+const struct ll_kafka_stats *ll_kafka_stats(const ll_kafka *k);
+/** @brief Leaves the group (revoking every partition through the hooks)
+ *         and frees @p k. */
+void ll_kafka_close(ll_kafka *k);
+
 #ifdef __cplusplus
 }
 #endif

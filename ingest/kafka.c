@@ -1,0 +1,545 @@
+/* The Kafka source: one member of a consumer group.
+ *
+ * Offsets are never committed by librdkafka itself (enable.auto.commit and
+ * enable.auto.offset.store are off): the caller decides, per partition, the
+ * oldest read order still needed and ll_kafka_stage() turns it into an
+ * offset through the partition's runs (stretches of events whose read
+ * orders and offsets both follow on), then ll_kafka_commit() sends every
+ * staged offset in one request. The cooperative-sticky assignor is asked
+ * for unless the properties choose another; both protocols are served. */
+#include "logloom/ingest.h"
+
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_HEADER "X-Request-ID"
+
+struct run {
+    uint64_t seq, end; /* read orders of its first and last events */
+    int64_t offset;    /* of its first event; the rest follow one by one */
+};
+
+struct part {
+    char *topic;
+    int32_t partition;
+    char *source; /* "topic/partition": events' position source */
+    struct run *runs;
+    size_t n_runs, cap_runs;
+    int64_t next; /* offset after the last event read (-1: none read) */
+    bool used;
+    bool staged;
+    int64_t stage_offset;
+    char *stage_meta;
+};
+
+struct ll_kafka {
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* the consumer's: messages and rebalances */
+    int wake[2];             /* librdkafka writes to [1] when the queue fills */
+    struct part *parts;
+    int n_parts;
+    ll_decoder *dec;
+    struct ll_arena arena;
+    struct ll_event ev;
+    rd_kafka_message_t *msg; /* the current event's message */
+    char *id_header;
+    bool key_as_id, raw_events, paused, closing;
+    size_t max_line;
+    ll_reject_fn *on_reject;
+    void *ctx;
+    struct ll_kafka_hooks hooks;
+    uint64_t *seq;
+    struct ll_kafka_stats st;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Partitions                                                                */
+
+static int find_part(const ll_kafka *k, const char *topic, int32_t partition)
+{
+    for (int i = 0; i < k->n_parts; i++)
+        if (k->parts[i].used && k->parts[i].partition == partition &&
+            strcmp(k->parts[i].topic, topic) == 0)
+            return i;
+    return -1;
+}
+
+static int add_part(ll_kafka *k, const char *topic, int32_t partition)
+{
+    int slot = 0;
+    while (slot < k->n_parts && k->parts[slot].used)
+        slot++;
+    if (slot == k->n_parts)
+        k->parts = ll_reallocarray(k->parts, (size_t)++k->n_parts, sizeof *k->parts);
+    struct part *p = &k->parts[slot];
+    *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1,
+                       .used = true};
+    size_t n = strlen(topic) + 16;
+    p->source = ll_malloc(n);
+    snprintf(p->source, n, "%s/%d", topic, (int)partition);
+    k->st.partitions++;
+    return slot;
+}
+
+static void drop_part(ll_kafka *k, int slot)
+{
+    struct part *p = &k->parts[slot];
+    ll_free(p->topic);
+    ll_free(p->source);
+    ll_free(p->runs);
+    ll_free(p->stage_meta);
+    *p = (struct part){0};
+    k->st.partitions--;
+}
+
+static void note_event(struct part *p, uint64_t seq, int64_t offset)
+{
+    struct run *r = p->n_runs ? &p->runs[p->n_runs - 1] : NULL;
+    if (r && r->end + 1 == seq && r->offset + (int64_t)(r->end - r->seq) + 1 == offset) {
+        r->end = seq;
+    } else {
+        if (p->n_runs == p->cap_runs) {
+            p->cap_runs = p->cap_runs ? p->cap_runs * 2 : 16;
+            p->runs = ll_reallocarray(p->runs, p->cap_runs, sizeof *p->runs);
+        }
+        p->runs[p->n_runs++] = (struct run){seq, seq, offset};
+    }
+    p->next = offset + 1;
+}
+
+int64_t ll_kafka_offset(const ll_kafka *k, int slot, uint64_t seq)
+{
+    const struct part *p = &k->parts[slot];
+    for (size_t i = 0; i < p->n_runs; i++) {
+        const struct run *r = &p->runs[i];
+        if (seq <= r->seq)
+            return r->offset;
+        if (seq <= r->end)
+            return r->offset + (int64_t)(seq - r->seq);
+    }
+    return p->next;
+}
+
+int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta)
+{
+    struct part *p = &k->parts[slot];
+    int64_t off = ll_kafka_offset(k, slot, cut);
+    if (off < 0)
+        return off; /* nothing read: the committed offset stands */
+    p->staged = true;
+    p->stage_offset = off;
+    ll_free(p->stage_meta);
+    p->stage_meta = meta ? ll_strdup(meta) : NULL;
+    /* Runs wholly before the cut are not needed any more. */
+    size_t keep = 0;
+    while (keep < p->n_runs && p->runs[keep].end < cut)
+        keep++;
+    memmove(p->runs, p->runs + keep, (p->n_runs - keep) * sizeof *p->runs);
+    p->n_runs -= keep;
+    return off;
+}
+
+int ll_kafka_commit(ll_kafka *k, bool sync)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    for (int i = 0; i < k->n_parts; i++) {
+        struct part *p = &k->parts[i];
+        if (!p->used || !p->staged)
+            continue;
+        rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(l, p->topic,
+                                                                         p->partition);
+        t->offset = p->stage_offset;
+        if (p->stage_meta) { /* freed by librdkafka with the list */
+            t->metadata_size = strlen(p->stage_meta);
+            t->metadata = malloc(t->metadata_size);
+            if (t->metadata)
+                memcpy(t->metadata, p->stage_meta, t->metadata_size);
+            else
+                t->metadata_size = 0;
+        }
+        p->staged = false;
+    }
+    int rc = LL_OK;
+    if (l->cnt) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(k->rk, l, !sync);
+        k->st.commits++;
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            k->st.commit_failures++;
+            ll_log(LL_LEVEL_WARN, "kafka", "commit of %d partitions failed: %s (the next "
+                   "commit carries them)", l->cnt, rd_kafka_err2str(err));
+            rc = LL_EIO;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rebalances                                                                */
+
+static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
+{
+    /* What the group committed, with the metadata beside it. */
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t err = rd_kafka_committed(k->rk, c, 10000);
+    if (err)
+        ll_log(LL_LEVEL_WARN, "kafka", "committed offsets not known: %s",
+               rd_kafka_err2str(err));
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *t = &parts->elems[i];
+        if (find_part(k, t->topic, t->partition) >= 0)
+            continue;
+        int slot = add_part(k, t->topic, t->partition);
+        rd_kafka_topic_partition_t *ct =
+            err ? NULL : rd_kafka_topic_partition_list_find(c, t->topic, t->partition);
+        char *meta = ll_strndup(ct && ct->metadata ? ct->metadata : "",
+                                ct && ct->metadata ? ct->metadata_size : 0);
+        ll_log(LL_LEVEL_INFO, "kafka", "assigned %s from %s%lld", k->parts[slot].source,
+               ct && ct->offset >= 0 ? "committed offset " : "",
+               ct && ct->offset >= 0 ? (long long)ct->offset : 0LL);
+        if (k->hooks.assigned)
+            k->hooks.assigned(k->hooks.ctx, slot, k->parts[slot].source, meta);
+        ll_free(meta);
+    }
+    rd_kafka_topic_partition_list_destroy(c);
+}
+
+static void revoked(ll_kafka *k, rd_kafka_topic_partition_list_t *parts, bool lost)
+{
+    int slots[parts->cnt ? parts->cnt : 1], n = 0;
+    for (int i = 0; i < parts->cnt; i++) {
+        int slot = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
+        if (slot < 0)
+            continue;
+        ll_log(LL_LEVEL_INFO, "kafka", "%s %s", lost ? "lost" : "revoked",
+               k->parts[slot].source);
+        if (k->hooks.revoked)
+            k->hooks.revoked(k->hooks.ctx, slot, lost);
+        slots[n++] = slot;
+    }
+    if (!lost)
+        ll_kafka_commit(k, true);
+    for (int i = 0; i < n; i++)
+        drop_part(k, slots[i]);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    ll_kafka *k = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    k->st.rebalances++;
+    rd_kafka_error_t *e = NULL;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        assigned(k, parts);
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+        if (k->paused)
+            rd_kafka_pause_partitions(rk, parts);
+    } else {
+        revoked(k, parts, rd_kafka_assignment_lost(rk));
+        if (coop)
+            e = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+    }
+    if (e) {
+        ll_log(LL_LEVEL_ERROR, "kafka", "rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    ll_kafka *k = opaque;
+    k->st.errors++;
+    k->st.last_error_ns = ll_clock_mono_ns();
+    /* Brokers down and back are routine: librdkafka reconnects. */
+    ll_log(err == RD_KAFKA_RESP_ERR__FATAL ? LL_LEVEL_ERROR : LL_LEVEL_WARN, "kafka", "%s: %s",
+           rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    ll_log(level <= 3 ? LL_LEVEL_ERROR : level <= 4 ? LL_LEVEL_WARN : LL_LEVEL_DEBUG, "kafka",
+           "%s: %s", fac, buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                    */
+
+static void reject(ll_kafka *k, enum ll_reject why, const rd_kafka_message_t *m,
+                   const char *source, const char *detail)
+{
+    k->st.rejected[why]++;
+    if (!k->on_reject)
+        return;
+    struct ll_pos pos = {ll_str_c(source), (uint64_t)m->offset};
+    size_t len = m->len < k->max_line ? m->len : k->max_line;
+    struct ll_line line = {m->payload, len, (uint64_t)m->offset, m->len,
+                           m->len > k->max_line ? LL_LINE_TOO_LONG : 0};
+    k->on_reject(k->ctx, why, &pos, &line, detail);
+}
+
+/* The correlation id a message carries beside its value: the header (or
+ * the key). */
+static struct ll_str outer_id(ll_kafka *k, const rd_kafka_message_t *m)
+{
+    if (k->key_as_id)
+        return m->key && m->key_len ? (struct ll_str){m->key, m->key_len} : LL_STR("");
+    rd_kafka_headers_t *h;
+    const void *v;
+    size_t n;
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(h, k->id_header, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v &&
+        n)
+        return (struct ll_str){v, n};
+    return LL_STR("");
+}
+
+static bool decode(ll_kafka *k, int slot, rd_kafka_message_t *m)
+{
+    struct part *p = &k->parts[slot];
+    const char *v = m->payload ? m->payload : "";
+    size_t len = m->len;
+    while (len && (v[len - 1] == '\n' || v[len - 1] == '\r'))
+        len--;
+    k->st.messages++;
+    k->st.bytes += m->len;
+    if (!len)
+        return false;
+    if (len > k->max_line) {
+        reject(k, LL_REJECT_TOO_LONG, m, p->source, "message value exceeds max_line");
+        return false;
+    }
+    ll_arena_reset(&k->arena);
+    struct ll_event *ev = &k->ev;
+    enum ll_reject why;
+    if (ll_decoder_decode(k->dec, v, len, &k->arena, ev, &why) != LL_OK) {
+        reject(k, why, m, p->source, ll_decoder_error(k->dec));
+        if (why != LL_REJECT_NOT_JSON || !k->raw_events)
+            return false;
+        ll_decoder_raw_event(k->dec, v, len, &k->arena, ev);
+        k->st.raw_events++;
+    }
+    ev->pos = (struct ll_pos){ll_str_c(p->source), (uint64_t)m->offset};
+    if (!ev->corr_id.len)
+        ev->corr_id = outer_id(k, m);
+    if (ev->ts_ns == LL_TIME_NONE) {
+        rd_kafka_timestamp_type_t tt;
+        int64_t ms = rd_kafka_message_timestamp(m, &tt);
+        ev->ts_ns = ms >= 0 ? ms * LL_NS_PER_MS : ll_clock_real_ns();
+        ev->flags |= LL_EV_TIME_INFERRED;
+    }
+    ev->seq = ++*k->seq;
+    note_event(p, ev->seq, m->offset);
+    k->st.events++;
+    return true;
+}
+
+int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t timeout_ns)
+{
+    if (k->msg) {
+        rd_kafka_message_destroy(k->msg);
+        k->msg = NULL;
+    }
+    char drain[64];
+    while (read(k->wake[0], drain, sizeof drain) > 0)
+        ;
+    int64_t deadline = ll_clock_mono_ns() + timeout_ns;
+    for (;;) {
+        int64_t left = deadline - ll_clock_mono_ns();
+        rd_kafka_message_t *m =
+            rd_kafka_consumer_poll(k->rk, left > 0 ? (int)((left + 999999) / 1000000) : 0);
+        if (!m)
+            return LL_EAGAIN;
+        int s = m->err ? -1 : find_part(k, rd_kafka_topic_name(m->rkt), m->partition);
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                k->st.errors++;
+                ll_log(LL_LEVEL_WARN, "kafka", "%s", rd_kafka_message_errstr(m));
+            }
+        } else if (s >= 0 && decode(k, s, m)) {
+            k->msg = m;
+            *ev = &k->ev;
+            *slot = s;
+            return LL_OK;
+        }
+        rd_kafka_message_destroy(m);
+        if (ll_clock_mono_ns() >= deadline)
+            return LL_EAGAIN;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Life                                                                      */
+
+static bool set(rd_kafka_conf_t *c, const char *name, const char *value, char *err,
+                size_t errsz)
+{
+    char e[512];
+    if (rd_kafka_conf_set(c, name, value, e, sizeof e) == RD_KAFKA_CONF_OK)
+        return true;
+    snprintf(err, errsz, "kafka property %s: %s", name, e);
+    return false;
+}
+
+static bool has_prop(const struct ll_kafka_conf *conf, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < conf->n_props; i++)
+        if (strncmp(conf->props[i], name, n) == 0 && conf->props[i][n] == '=')
+            return true;
+    return false;
+}
+
+int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, size_t errsz)
+{
+    *out = NULL;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    bool ok = set(c, "bootstrap.servers", conf->brokers, err, errsz) &&
+              set(c, "group.id", conf->group_id, err, errsz) &&
+              set(c, "enable.auto.commit", "false", err, errsz) &&
+              set(c, "enable.auto.offset.store", "false", err, errsz) &&
+              set(c, "auto.offset.reset", conf->start_latest ? "latest" : "earliest", err,
+                  errsz);
+    if (ok && !has_prop(conf, "partition.assignment.strategy"))
+        ok = set(c, "partition.assignment.strategy", "cooperative-sticky", err, errsz);
+    for (size_t i = 0; ok && i < conf->n_props; i++) {
+        const char *eq = strchr(conf->props[i], '=');
+        if (!eq || eq == conf->props[i]) {
+            snprintf(err, errsz, "kafka property '%s' is not name=value", conf->props[i]);
+            ok = false;
+            break;
+        }
+        char *name = ll_strndup(conf->props[i], (size_t)(eq - conf->props[i]));
+        ok = set(c, name, eq + 1, err, errsz);
+        ll_free(name);
+    }
+    if (!ok) {
+        rd_kafka_conf_destroy(c);
+        return LL_EINVAL;
+    }
+    ll_kafka *k = ll_calloc(1, sizeof *k);
+    k->wake[0] = k->wake[1] = -1;
+    k->id_header = ll_strdup(conf->id_header ? conf->id_header : DEFAULT_HEADER);
+    k->key_as_id = conf->key_as_id;
+    k->raw_events = conf->raw_events;
+    k->max_line = conf->max_line ? conf->max_line : (size_t)1 << 20;
+    k->on_reject = conf->on_reject;
+    k->ctx = conf->ctx;
+    k->hooks = conf->hooks;
+    k->seq = conf->seq;
+    ll_arena_init(&k->arena, 16 << 10);
+    if (!(k->dec = ll_decoder_new(conf->decode, err, errsz))) {
+        rd_kafka_conf_destroy(c);
+        ll_kafka_close(k);
+        return LL_EINVAL;
+    }
+    rd_kafka_conf_set_opaque(c, k);
+    rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
+    rd_kafka_conf_set_error_cb(c, on_error);
+    rd_kafka_conf_set_log_cb(c, on_log);
+    char e[512];
+    if (!(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, e, sizeof e))) {
+        snprintf(err, errsz, "kafka: %s", e);
+        rd_kafka_conf_destroy(c);
+        ll_kafka_close(k);
+        return LL_EINVAL;
+    }
+    rd_kafka_poll_set_consumer(k->rk);
+    k->queue = rd_kafka_queue_get_consumer(k->rk);
+    if (pipe2(k->wake, O_NONBLOCK | O_CLOEXEC) == 0)
+        rd_kafka_queue_io_event_enable(k->queue, k->wake[1], "1", 1);
+    rd_kafka_topic_partition_list_t *topics =
+        rd_kafka_topic_partition_list_new((int)conf->n_topics);
+    for (size_t i = 0; i < conf->n_topics; i++)
+        rd_kafka_topic_partition_list_add(topics, conf->topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t r = rd_kafka_subscribe(k->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (r) {
+        snprintf(err, errsz, "kafka: subscribing: %s", rd_kafka_err2str(r));
+        ll_kafka_close(k);
+        return LL_EINVAL;
+    }
+    *out = k;
+    return LL_OK;
+}
+
+int ll_kafka_set_decode(ll_kafka *k, const struct ll_decode_conf *decode, char *err,
+                        size_t errsz)
+{
+    ll_decoder *d = ll_decoder_new(decode, err, errsz);
+    if (!d)
+        return LL_EINVAL;
+    ll_decoder_destroy(k->dec);
+    k->dec = d;
+    return LL_OK;
+}
+
+void ll_kafka_pause(ll_kafka *k, bool pause)
+{
+    if (pause == k->paused)
+        return;
+    rd_kafka_topic_partition_list_t *a;
+    if (rd_kafka_assignment(k->rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    if (pause)
+        rd_kafka_pause_partitions(k->rk, a);
+    else
+        rd_kafka_resume_partitions(k->rk, a);
+    rd_kafka_topic_partition_list_destroy(a);
+    k->paused = k->st.paused = pause;
+}
+
+const char *ll_kafka_source(const ll_kafka *k, int slot)
+{
+    return slot >= 0 && slot < k->n_parts && k->parts[slot].used ? k->parts[slot].source : NULL;
+}
+
+int ll_kafka_fd(const ll_kafka *k)
+{
+    return k->wake[0];
+}
+
+int ll_kafka_slots(const ll_kafka *k)
+{
+    return k->n_parts;
+}
+
+const struct ll_kafka_stats *ll_kafka_stats(const ll_kafka *k)
+{
+    return &k->st;
+}
+
+void ll_kafka_close(ll_kafka *k)
+{
+    if (!k)
+        return;
+    if (k->msg)
+        rd_kafka_message_destroy(k->msg);
+    if (k->rk) {
+        rd_kafka_consumer_close(k->rk); /* revokes through the hooks */
+        if (k->queue)
+            rd_kafka_queue_destroy(k->queue);
+        rd_kafka_destroy(k->rk);
+    }
+    for (int i = 0; i < 2; i++)
+        if (k->wake[i] >= 0)
+            close(k->wake[i]);
+    for (int i = 0; i < k->n_parts; i++)
+        if (k->parts[i].used)
+            drop_part(k, i);
+    ll_free(k->parts);
+    ll_decoder_destroy(k->dec);
+    ll_arena_free(&k->arena);
+    ll_free(k->id_header);
+    ll_free(k);
+}

@@ -1,0 +1,316 @@
+/* `logloom run` as a Kafka consumer group, against librdkafka's mock
+ * cluster (a Kafka-protocol broker on loopback TCP, run by ll-kafka-mock)
+ * and a real PostgreSQL: one consumer delivers every alert and commits
+ * behind delivery; a group of two shares the partitions, and when one is
+ * SIGKILLed the other takes them over, every alert once; a broker down and
+ * back loses nothing. */
+#define LL_E2E
+#define LL_E2E_DAEMONS
+#include "../testutil.h"
+
+#include "servers.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
+
+static struct ll_test_pg pg;
+static char mock_bin[1024];
+
+/* The cluster: its process, its command pipe, its bootstrap address. */
+static pid_t mock_pid;
+static FILE *mock_cmd;
+static char bootstrap[512];
+
+static int start_mock(void)
+{
+    int in[2], out[2];
+    if (pipe(in) || pipe(out))
+        return -1;
+    mock_pid = fork();
+    if (mock_pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        execl(mock_bin, mock_bin, "serve", "-b", "3", "-t", "one:4", "-t", "pair:4", "-t",
+              "down:2", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    mock_cmd = fdopen(in[1], "w");
+    FILE *o = fdopen(out[0], "r");
+    if (!o || !fgets(bootstrap, sizeof bootstrap, o))
+        return -1;
+    bootstrap[strcspn(bootstrap, "\n")] = '\0';
+    /* Its "ok" replies are not read: a pipe holds them. */
+    return 0;
+}
+
+static int group_setup(void **state)
+{
+    e2e_group_setup(state);
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(mock_bin, sizeof mock_bin, "%s/tests/ll-kafka-mock", getenv("LL_BINARY_DIR"));
+    if (start_mock() != 0)
+        return -1;
+    return ll_test_pg_start(&pg) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    kill_started();
+    if (mock_cmd)
+        fclose(mock_cmd);
+    if (mock_pid > 0) {
+        kill(mock_pid, SIGTERM);
+        waitpid(mock_pid, NULL, 0);
+    }
+    ll_test_pg_destroy(&pg);
+    return e2e_group_teardown(state);
+}
+
+static void mock_command(const char *cmd)
+{
+    fprintf(mock_cmd, "%s\n", cmd);
+    fflush(mock_cmd);
+}
+
+/* Writes workflows [@p from, @p to) of @p prefix to a file (two lines each,
+ * the second failing with ECONNRESET) and starts ll-kafka-mock produce on
+ * it, keyed by correlation id. @returns its pid. */
+static pid_t produce(const char *topic, const char *prefix, int from, int to)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s-%d.jsonl", prefix, from);
+    char *path = in_tmp(name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = from; i < to; i++) {
+        long long t = (long long)now_ms();
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
+                    "\"%s-%06d\",\"msg\":\"task received\"}\n", t, prefix, i);
+        fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
+                    "\"%s-%06d\",\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"call failed\"}\n",
+                t + 1, prefix, i);
+    }
+    fclose(fp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_RDONLY);
+        dup2(fd, 0);
+        execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", topic, "-k",
+              "correlationId", (char *)NULL);
+        _exit(127);
+    }
+    free(path);
+    return pid;
+}
+
+static void produce_all(const char *topic, const char *prefix, int from, int to)
+{
+    assert_int_equal(wait_cmd(produce(topic, prefix, from, to)), 0);
+}
+
+/* A config for a member of @p group on @p topic, into database @p db. */
+static char *config(const char *name, const char *group, const char *topic, const char *db)
+{
+    char *rules = write_text(tmpdir, "reset.yaml", RESET_RULE);
+    char text[4096];
+    snprintf(text, sizeof text,
+             "sources:\n"
+             "  - brokers: %s\n"
+             "    group_id: %s\n"
+             "    topics: [%s]\n"
+             "    properties: [session.timeout.ms=6000, heartbeat.interval.ms=500]\n"
+             "correlation: {session_gap: 1s, allowed_lateness: 200ms, idle_timeout: 1s}\n"
+             "checkpoints: {interval: 200ms}\n"
+             "rules: [%s]\n"
+             "sinks:\n"
+             "  - url: host=%s port=%d dbname=%s user=postgres\n"
+             "    receive: both\n"
+             "metrics: off\n"
+             "log: {level: info, format: text}\n",
+             bootstrap, group, topic, rules, pg.dir, pg.port, db);
+    free(rules);
+    char file[64];
+    snprintf(file, sizeof file, "%s.yaml", name);
+    return write_text(tmpdir, file, text);
+}
+
+static char *run_log(const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s.err", tmpdir, name);
+    return read_file(path, NULL);
+}
+
+static void fresh_db(const char *db)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
+    assert_int_equal(ll_test_pg_int(&pg, sql), 0);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    assert_int_equal(ll_test_pg_int(&pg, sql), 0);
+}
+
+static long long in_db(const char *db, const char *sql)
+{
+    struct ll_test_pg on = pg;
+    snprintf(on.conninfo, sizeof on.conninfo, "host=%.600s port=%d dbname=%s user=postgres",
+             pg.dir, pg.port, db);
+    return ll_test_pg_int(&on, sql);
+}
+
+/* Waits until @p sql gives @p want (or @p seconds pass); @returns the last. */
+static long long wait_for(const char *db, const char *sql, long long want, int seconds)
+{
+    long long v = -1;
+    for (int i = 0; i < seconds * 20 && v != want; i++) {
+        v = in_db(db, sql);
+        if (v != want)
+            sleep_ms(50);
+    }
+    return v;
+}
+
+/* Sums the offsets logged as committed when partitions were assigned. */
+static long long committed_in_log(const char *log, int *parts)
+{
+    long long sum = 0;
+    *parts = 0;
+    for (const char *p = log; (p = strstr(p, "from committed offset ")); (*parts)++) {
+        p += strlen("from committed offset ");
+        sum += atoll(p);
+    }
+    return sum;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void one_consumer_delivers_all_and_commits_behind_delivery(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    fresh_db("k1");
+    produce_all("one", "one", 0, N);
+    char *cfg = config("k1", "g-one", "one", "k1");
+    pid_t pid = start_run(cfg, "k1a");
+    assert_int_equal(wait_for("k1", "SELECT count(*) FROM logloom.alerts", N, 30), N);
+    assert_int_equal(wait_for("k1", "SELECT count(*) FROM logloom.timelines", N, 30), N);
+    sleep_ms(600); /* a checkpoint interval or two: the commit after the last delivery */
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(in_db("k1", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
+                     N);
+    assert_int_equal(in_db("k1", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts"), N);
+    /* Started again: every partition resumes at its end, nothing comes again. */
+    pid = start_run(cfg, "k1b");
+    char *log = NULL;
+    int parts = 0;
+    long long sum = 0;
+    for (int i = 0; i < 300 && parts < 4; i++) {
+        sleep_ms(100);
+        free(log);
+        log = run_log("k1b");
+        sum = committed_in_log(log, &parts);
+    }
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(parts, 4);
+    assert_int_equal(sum, 2 * N); /* all the messages: both lines of every workflow */
+    assert_int_equal(in_db("k1", "SELECT count(*) FROM logloom.alerts"), N);
+    free(log);
+    free(cfg);
+}
+
+static void a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles(void **state)
+{
+    (void)state;
+    enum { N = 600 };
+    fresh_db("k2");
+    char *cfg = config("k2", "g-pair", "pair", "k2");
+    pid_t a = start_run(cfg, "k2a"), b = start_run(cfg, "k2b");
+    /* Both members hold partitions before the stream starts. */
+    for (int i = 0; i < 300; i++) {
+        char *la = run_log("k2a"), *lb = run_log("k2b");
+        bool both = la && lb && strstr(la, "assigned pair/") && strstr(lb, "assigned pair/");
+        free(la);
+        free(lb);
+        if (both)
+            break;
+        sleep_ms(100);
+    }
+    char *la = run_log("k2a"), *lb = run_log("k2b");
+    assert_non_null(strstr(la, "assigned pair/"));
+    assert_non_null(strstr(lb, "assigned pair/"));
+    free(la);
+    free(lb);
+    /* The first half, in pieces; A is killed once part of it is in. */
+    for (int k = 0; k < 6; k++) {
+        produce_all("pair", "pair", k * N / 12, (k + 1) * N / 12);
+        sleep_ms(150);
+    }
+    long long at_kill = wait_for("k2", "SELECT count(*) FROM logloom.alerts", N / 2, 30);
+    kill(a, SIGKILL);
+    waitpid(a, NULL, 0);
+    produce_all("pair", "pair", N / 2, N);
+    /* B takes A's partitions once A's session times out, and reads them
+     * from A's last commits. */
+    assert_int_equal(wait_for("k2", "SELECT count(*) FROM logloom.alerts", N, 60), N);
+    assert_int_equal(wait_for("k2", "SELECT count(*) FROM logloom.timelines", N, 30), N);
+    sleep_ms(1500); /* anything doubled or partial would show by now */
+    kill(b, SIGTERM);
+    assert_int_equal(wait_cmd(b), 0);
+    assert_int_equal(in_db("k2", "SELECT count(*) FROM logloom.alerts"), N);
+    assert_int_equal(in_db("k2", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts"), N);
+    assert_int_equal(in_db("k2", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
+                     N);
+    char *log = run_log("k2b");
+    int moved = 0;
+    for (const char *p = log; (p = strstr(p, "assigned pair/")); p++)
+        moved++;
+    print_message("alerts in PostgreSQL when A was killed: %lld of %d; B was assigned %d "
+                  "partitions in all\n", at_kill, N, moved);
+    assert_true(moved > 2); /* its own, then A's too */
+    free(log);
+    free(cfg);
+}
+
+static void a_broker_down_and_back_loses_nothing(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    fresh_db("k3");
+    char *cfg = config("k3", "g-down", "down", "k3");
+    pid_t pid = start_run(cfg, "k3");
+    produce_all("down", "down", 0, N);
+    assert_int_equal(wait_for("k3", "SELECT count(*) FROM logloom.alerts", N, 30), N);
+    mock_command("down 1");
+    mock_command("down 2");
+    pid_t prod = produce("down", "down", N, 2 * N); /* waits for the brokers */
+    sleep_ms(2000);
+    mock_command("up 1");
+    mock_command("up 2");
+    assert_int_equal(wait_cmd(prod), 0);
+    assert_int_equal(wait_for("k3", "SELECT count(*) FROM logloom.alerts", 2 * N, 60), 2 * N);
+    /* The second half was written while the cluster was down: it arrives
+     * late, and must still find its workflows (timelines, not late events). */
+    assert_int_equal(wait_for("k3", "SELECT count(*) FROM logloom.timelines", 2 * N, 30), 2 * N);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(in_db("k3", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts"),
+                     2 * N);
+    free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_consumer_delivers_all_and_commits_behind_delivery),
+        cmocka_unit_test(a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles),
+        cmocka_unit_test(a_broker_down_and_back_loses_nothing),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

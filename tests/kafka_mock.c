@@ -1,0 +1,219 @@
+/* ll-kafka-mock: a Kafka-protocol cluster on loopback TCP for tests and
+ * benchmarks (librdkafka's mock cluster), and a producer into it.
+ *
+ *   ll-kafka-mock serve [-b BROKERS] [-t TOPIC:PARTITIONS]...
+ *       Prints the bootstrap address on a line of its own, then serves
+ *       until stdin closes or SIGTERM. Commands on stdin, one a line:
+ *         down ID | up ID     take broker ID (1..BROKERS) down or back up
+ *         topic NAME PARTS    create a topic
+ *
+ *   ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] [-H NAME=FIELD]
+ *       Produces each line of stdin as a message (idempotent producer),
+ *       keyed by the string value of top-level JSON field FIELD (none:
+ *       no key, round-robin over partitions), with header NAME set to the
+ *       value of FIELD when given. Exits when all are acknowledged; exit
+ *       status 1 if any failed. */
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: ll-kafka-mock serve [-b BROKERS] [-t TOPIC:PARTITIONS]...\n"
+                    "       ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] "
+                    "[-H NAME=FIELD]\n");
+    return 2;
+}
+
+static int serve(int argc, char **argv)
+{
+    int brokers = 1, opt;
+    char *topics[64];
+    int n_topics = 0;
+    while ((opt = getopt(argc, argv, "b:t:")) != -1) {
+        if (opt == 'b')
+            brokers = atoi(optarg);
+        else if (opt == 't' && n_topics < 64)
+            topics[n_topics++] = optarg;
+        else
+            return usage();
+    }
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "ll-kafka-mock: %s\n", err);
+        return 1;
+    }
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, brokers);
+    if (!mc) {
+        fprintf(stderr, "ll-kafka-mock: the mock cluster did not start\n");
+        return 1;
+    }
+    for (int i = 0; i < n_topics; i++) {
+        char *colon = strrchr(topics[i], ':');
+        int parts = colon ? atoi(colon + 1) : 1;
+        if (colon)
+            *colon = '\0';
+        rd_kafka_mock_topic_create(mc, topics[i], parts, brokers < 3 ? brokers : 3);
+    }
+    printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
+    fflush(stdout);
+    struct sigaction sa = {.sa_handler = on_term}; /* no SA_RESTART: fgets returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    char line[512];
+    while (!stop && fgets(line, sizeof line, stdin)) {
+        char name[256];
+        int id, parts;
+        if (sscanf(line, "down %d", &id) == 1)
+            rd_kafka_mock_broker_set_down(mc, id);
+        else if (sscanf(line, "up %d", &id) == 1)
+            rd_kafka_mock_broker_set_up(mc, id);
+        else if (sscanf(line, "topic %255s %d", name, &parts) == 2)
+            rd_kafka_mock_topic_create(mc, name, parts, brokers < 3 ? brokers : 3);
+        else
+            fprintf(stderr, "ll-kafka-mock: unknown command: %s", line);
+        printf("ok\n");
+        fflush(stdout);
+    }
+    while (!stop) /* stdin closed: serve on until terminated */
+        pause();
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
+/* The string value of top-level field @p field in JSON line @p line
+ * (escapes are not undone: ids do not carry them). */
+static const char *field_value(const char *line, const char *field, size_t *len)
+{
+    char pat[300];
+    snprintf(pat, sizeof pat, "\"%s\":\"", field);
+    const char *p = strstr(line, pat);
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    const char *e = strchr(p, '"');
+    if (!e)
+        return NULL;
+    *len = (size_t)(e - p);
+    return p;
+}
+
+static int failed;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (m->err) {
+        failed++;
+        fprintf(stderr, "ll-kafka-mock: delivery: %s\n", rd_kafka_err2str(m->err));
+    }
+}
+
+static int produce(int argc, char **argv)
+{
+    const char *bootstrap = NULL, *topic = NULL, *key = NULL, *header = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "B:t:k:H:")) != -1) {
+        if (opt == 'B')
+            bootstrap = optarg;
+        else if (opt == 't')
+            topic = optarg;
+        else if (opt == 'k')
+            key = optarg;
+        else if (opt == 'H')
+            header = optarg;
+        else
+            return usage();
+    }
+    if (!bootstrap || !topic)
+        return usage();
+    char err[512], hname[256] = "";
+    const char *hfield = NULL;
+    if (header) {
+        const char *eq = strchr(header, '=');
+        if (!eq)
+            return usage();
+        snprintf(hname, sizeof hname, "%.*s", (int)(eq - header), header);
+        hfield = eq + 1;
+    }
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err) ||
+        rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err)) {
+        fprintf(stderr, "ll-kafka-mock: %s\n", err);
+        return 1;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "ll-kafka-mock: %s\n", err);
+        return 1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, stdin)) > 0) {
+        if (line[n - 1] == '\n')
+            line[--n] = '\0';
+        size_t klen = 0, hlen = 0;
+        const char *k = key ? field_value(line, key, &klen) : NULL;
+        const char *h = hfield ? field_value(line, hfield, &hlen) : NULL;
+        rd_kafka_resp_err_t e;
+        do {
+            if (h)
+                e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                      RD_KAFKA_V_VALUE(line, (size_t)n),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                      RD_KAFKA_V_KEY(k, k ? klen : 0),
+                                      RD_KAFKA_V_HEADER(hname, h, (ssize_t)hlen), RD_KAFKA_V_END);
+            else
+                e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                      RD_KAFKA_V_VALUE(line, (size_t)n),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                      RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_END);
+            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                rd_kafka_poll(rk, 10);
+        } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+        if (e) {
+            fprintf(stderr, "ll-kafka-mock: produce: %s\n", rd_kafka_err2str(e));
+            failed++;
+        }
+        rd_kafka_poll(rk, 0);
+    }
+    free(line);
+    if (rd_kafka_flush(rk, 60000)) {
+        fprintf(stderr, "ll-kafka-mock: not all messages were acknowledged\n");
+        failed++;
+    }
+    rd_kafka_destroy(rk);
+    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    if (strcmp(argv[1], "serve") == 0)
+        return serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "produce") == 0)
+        return produce(argc - 1, argv + 1);
+    return usage();
+}
