@@ -42,7 +42,8 @@ logloom=$build/logloom
 bench=$build/benchmarks/ll-bench-latency
 gen=$build/benchmarks/ll-gen-corpus
 
-die() { echo "latency.sh: $*" >&2; exit 2; }
+prog=latency.sh
+. "$(dirname "$0")/lib.sh"
 for x in "$logloom" "$bench" "$gen"; do [ -x "$x" ] || die "$x not built"; done
 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
     die "needs redis-server and redis-cli"
@@ -57,22 +58,13 @@ daemon_pid=
 status=0
 
 cleanup() {
-    if [ -n "$daemon_pid" ]; then
-        kill -TERM "$daemon_pid" 2>/dev/null || true
-        wait "$daemon_pid" 2>/dev/null || true
-    fi
-    if [ -n "$redis_pid" ]; then
-        kill "$redis_pid" 2>/dev/null || true
-        wait "$redis_pid" 2>/dev/null || true
-    fi
+    stop_pid "$daemon_pid"
+    stop_pid "$redis_pid"
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { echo "${EPOCHREALTIME:-$(date +%s.%N)}"; }
-median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}'; }
 field() { tr ' ' '\n' | sed -n "s/^$1=\([0-9.]*\)$/\1/p" | head -n 1; } # NAME=value
 
 # start_run CONFIG NAME: logloom run in the background, back once it has
@@ -87,14 +79,6 @@ start_run() {
     done
     cat "$work/$2.err" >&2
     die "logloom run did not start"
-}
-
-stop_run() {
-    local rc=0
-    kill -TERM "$daemon_pid"
-    wait "$daemon_pid" || rc=$?
-    daemon_pid=
-    [ "$rc" -eq 0 ] || { echo "latency.sh: logloom run exited $rc" >&2; status=1; }
 }
 
 # ------------------------------------------------------------------------
@@ -167,42 +151,12 @@ done
 # 2. Tail throughput next to replay
 
 [ "$lines" -gt 0 ] || exit "$status"
-corpus=${LL_BENCH_CORPUS:-$work/corpus.log}
-if [ -z "${LL_BENCH_CORPUS:-}" ]; then
-    "$gen" --lines "$lines" --seed 1 --out "$corpus" 2>/dev/null
-fi
-# Every line `run` makes an event of: replay's events, plus the lines that
-# are not JSON (run keeps them as raw events; replay rejects them).
-stats=$("$logloom" replay --format jsonl --no-rules -q "$corpus" | tail -n 1)
-events=$(sed -n 's/.*"type":"stats","events":\([0-9]*\).*/\1/p' <<<"$stats")
-not_json=$(sed -n 's/.*"not_json":\([0-9]*\).*/\1/p' <<<"$stats")
-[ -n "$events" ] || die "no stats record from replay"
-events=$((events + ${not_json:-0}))
+corpus_events
 "$logloom" replay --format none "$corpus" 2>/dev/null # warm, as (a) runs
 
-# scrape PORT: the sum of logloom_events_total into $scraped (bash's own
-# /dev/tcp, so polling forks nothing); 1 if the server does not answer.
-scrape() {
-    local line v
-    scraped=0
-    exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
-    printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
-    while IFS= read -r line <&"$fd"; do
-        case $line in
-        logloom_events_total*)
-            v=${line##* }
-            v=${v%$'\r'}
-            scraped=$((scraped + ${v%%.*}))
-            ;;
-        esac
-    done
-    exec {fd}<&-
-}
-
-# time_run ROUND: seconds until /metrics shows every event, into $visible,
-# and the estimate of when reading finished into $finished.
+# time_run ROUND: `logloom run` tailing the corpus, timed (lib.sh).
 time_run() {
-    local dir=$work/tp-$1 port='' line t0 t prev_t prev_v last_t last_v
+    local dir=$work/tp-$1
     mkdir "$dir"
     cat >"$dir/run.yaml" <<EOF
 sources:
@@ -212,68 +166,10 @@ checkpoints: {dir: $dir/ckpt}
 metrics: {listen: "127.0.0.1:0"}
 log: {level: info, format: text}
 EOF
-    t0=$(now)
-    "$logloom" run -c "$dir/run.yaml" >/dev/null 2>"$dir/run.err" &
-    daemon_pid=$!
-    while [ -z "$port" ]; do
-        kill -0 "$daemon_pid" 2>/dev/null || { cat "$dir/run.err" >&2; die "run failed"; }
-        if [ -f "$dir/run.err" ]; then
-            while IFS= read -r line; do
-                [[ $line =~ \(port\ ([0-9]+)\) ]] && port=${BASH_REMATCH[1]}
-            done <"$dir/run.err"
-        fi
-        [ -n "$port" ] || sleep 0.01
-    done
-    prev_t=0 prev_v=0 last_t=0 last_v=0
-    for _ in $(seq 6000); do # 5 minutes at most
-        scrape "$port" || scraped=0
-        t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}')
-        [ "$scraped" -ge "$events" ] && break
-        if [ "$scraped" -ne "$last_v" ]; then
-            prev_t=$last_t prev_v=$last_v last_t=$t last_v=$scraped
-        fi
-        sleep 0.05
-    done
-    stop_run
-    [ "$scraped" -ge "$events" ] || die "run never showed $events events (last: $scraped)"
-    [ "$scraped" -eq "$events" ] || echo "latency.sh: run counted $scraped events, not $events" >&2
-    visible=$t
-    finished=$(awk -v t="$t" -v pt="$prev_t" -v pv="$prev_v" -v lt="$last_t" -v lv="$last_v" \
-        -v n="$events" 'BEGIN {
-            if (lv == 0 || lt <= pt) { print t; exit }
-            e = lt + (n - lv) * (lt - pt) / (lv - pv)
-            print (e < t ? e : t) }')
+    time_to_events "$dir"
 }
 
-replay_s=() visible_s=() finished_s=()
 echo
 echo "tail throughput: $events events ($(($(stat -c %s "$corpus") / 1000000)) MB), $rounds rounds"
-for round in $(seq "$rounds"); do
-    for which in replay run; do
-        [ $((round % 2)) -eq 0 ] && which=$([ "$which" = replay ] && echo run || echo replay)
-        if [ "$which" = replay ]; then
-            t0=$(now)
-            "$logloom" replay --format none "$corpus" 2>/dev/null
-            replay_s+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}')")
-            echo "  round $round: replay ${replay_s[-1]} s"
-        else
-            time_run "$round"
-            visible_s+=("$visible")
-            finished_s+=("$finished")
-            echo "  round $round: run $visible s to visible in /metrics (finished ~$finished s)"
-        fi
-    done
-done
-mr=$(printf '%s\n' "${replay_s[@]}" | median)
-mv=$(printf '%s\n' "${visible_s[@]}" | median)
-mf=$(printf '%s\n' "${finished_s[@]}" | median)
-rate() { awk -v n="$events" -v s="$1" 'BEGIN {printf "%.0f", n / s}'; }
-printf '\n%-34s %10s %14s %s\n' "" seconds "lines/s" "vs replay"
-printf '%-34s %10.3f %14s %s\n' "replay --format none" "$mr" "$(rate "$mr")" "1.00x"
-printf '%-34s %10.3f %14s %.2fx\n' "run, until /metrics shows all" "$mv" "$(rate "$mv")" \
-    "$(awk -v a="$mr" -v b="$mv" 'BEGIN {print a / b}')"
-printf '%-34s %10.3f %14s %.2fx\n' "run, reading finished (estimate)" "$mf" "$(rate "$mf")" \
-    "$(awk -v a="$mr" -v b="$mf" 'BEGIN {print a / b}')"
-echo "(seconds: medians of $rounds; replay $(printf '%s\n' "${replay_s[@]}" | range)," \
-    "run $(printf '%s\n' "${visible_s[@]}" | range))"
+versus_replay run time_run
 exit "$status"

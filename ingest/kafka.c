@@ -60,6 +60,11 @@ struct ll_kafka {
 
 static int find_part(const ll_kafka *k, const char *topic, int32_t partition)
 {
+    /* Most often a partition's own slot, as long as one topic is read. */
+    if (partition >= 0 && partition < k->n_parts && k->parts[partition].used &&
+        k->parts[partition].partition == partition &&
+        strcmp(k->parts[partition].topic, topic) == 0)
+        return partition;
     for (int i = 0; i < k->n_parts; i++)
         if (k->parts[i].used && k->parts[i].partition == partition &&
             strcmp(k->parts[i].topic, topic) == 0)
@@ -350,16 +355,24 @@ int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t ti
         rd_kafka_message_destroy(k->msg);
         k->msg = NULL;
     }
-    char drain[64];
-    while (read(k->wake[0], drain, sizeof drain) > 0)
-        ;
-    int64_t deadline = ll_clock_mono_ns() + timeout_ns;
+    int64_t deadline = timeout_ns > 0 ? ll_clock_mono_ns() + timeout_ns : 0;
+    bool drained = false;
     for (;;) {
-        int64_t left = deadline - ll_clock_mono_ns();
+        int64_t left = timeout_ns > 0 ? deadline - ll_clock_mono_ns() : 0;
         rd_kafka_message_t *m =
             rd_kafka_consumer_poll(k->rk, left > 0 ? (int)((left + 999999) / 1000000) : 0);
-        if (!m)
-            return LL_EAGAIN;
+        if (!m) {
+            if (drained)
+                return LL_EAGAIN;
+            /* Empty: reset the wakeup (librdkafka writes it when the queue
+             * fills again), then look once more, as it may have filled in
+             * between. */
+            char drain[64];
+            while (read(k->wake[0], drain, sizeof drain) > 0)
+                ;
+            drained = true;
+            continue;
+        }
         int s = m->err ? -1 : find_part(k, rd_kafka_topic_name(m->rkt), m->partition);
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -373,7 +386,7 @@ int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t ti
             return LL_OK;
         }
         rd_kafka_message_destroy(m);
-        if (ll_clock_mono_ns() >= deadline)
+        if (timeout_ns > 0 && ll_clock_mono_ns() >= deadline)
             return LL_EAGAIN;
     }
 }

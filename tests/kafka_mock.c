@@ -10,7 +10,7 @@
  *   ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] [-H NAME=FIELD]
  *       Produces each line of stdin as a message (idempotent producer),
  *       keyed by the string value of top-level JSON field FIELD (none:
- *       no key, round-robin over partitions), with header NAME set to the
+ *       no key, a random partition per line), with header NAME set to the
  *       value of FIELD when given. Exits when all are acknowledged; exit
  *       status 1 if any failed. */
 #include <librdkafka/rdkafka.h>
@@ -157,7 +157,10 @@ static int produce(int argc, char **argv)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) ||
         rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err) ||
-        rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err)) {
+        rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err) ||
+        /* Keyless lines spread one by one, not in bursts into one
+         * partition (the mock cluster keeps only a few MB of each). */
+        rd_kafka_conf_set(conf, "sticky.partitioning.linger.ms", "0", err, sizeof err)) {
         fprintf(stderr, "ll-kafka-mock: %s\n", err);
         return 1;
     }

@@ -544,6 +544,8 @@ static void publish_metrics(struct daemon *d)
     if (ks) {
         sample(b, "logloom_kafka_partitions", "gauge", "Kafka partitions assigned",
                (double)ks->partitions);
+        sample(b, "logloom_kafka_messages_total", "counter", "Kafka messages consumed",
+               (double)ks->messages);
         sample(b, "logloom_kafka_paused", "gauge", "1 while fetching is paused (sinks full)",
                ks->paused);
         sample(b, "logloom_kafka_commits_total", "counter", "Offset commits sent",
