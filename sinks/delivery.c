@@ -762,8 +762,13 @@ static int pick_driver(struct delivery *d, char *err, size_t errsz)
         d->ops = &ll__file_ops;
         return ll__file_new(&d->conf, &d->drv, err, errsz);
     }
+    if (strncmp(u, "kafka://", 8) == 0) {
+        d->ops = &ll__kafka_ops;
+        return ll__kafka_new(&d->conf, &d->drv, err, errsz);
+    }
     snprintf(err, errsz, "unknown sink '%s': use postgresql://..., a libpq "
-             "'host=... dbname=...' string, redis://..., unix:///path/redis.sock or file:PATH",
+             "'host=... dbname=...' string, redis://..., unix:///path/redis.sock, "
+             "kafka://BROKERS/TOPIC or file:PATH",
              u);
     return LL_EINVAL;
 }

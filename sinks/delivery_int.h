@@ -25,7 +25,7 @@ enum ll__wr {
 };
 
 struct ll__driver_ops {
-    const char *kind; /* "postgres", "redis", "file" */
+    const char *kind; /* "postgres", "redis", "file", "kafka" */
     /* LL_OK; LL_EAGAIN when trying again may help (server down, starting,
      * too many connections); LL_EINVAL when it cannot work as configured
      * (authentication, missing database). */
@@ -41,7 +41,8 @@ struct ll__driver_ops {
 int ll__pg_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
 int ll__redis_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
 int ll__file_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
-extern const struct ll__driver_ops ll__pg_ops, ll__redis_ops, ll__file_ops;
+int ll__kafka_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
+extern const struct ll__driver_ops ll__pg_ops, ll__redis_ops, ll__file_ops, ll__kafka_ops;
 
 /* Waits for @p fd to be readable (@p write: writable) for at most
  * @p timeout_ns. @returns 1 ready, 0 timed out, -1 error. */

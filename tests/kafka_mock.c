@@ -12,7 +12,12 @@
  *       keyed by the string value of top-level JSON field FIELD (none:
  *       no key, a random partition per line), with header NAME set to the
  *       value of FIELD when given. Exits when all are acknowledged; exit
- *       status 1 if any failed. */
+ *       status 1 if any failed.
+ *
+ *   ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]
+ *       Prints the first COUNT messages of TOPIC (from its beginning, in a
+ *       group of its own) as KEY<tab>VALUE lines; exit status 1 if fewer
+ *       came within SECONDS (30). */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -33,7 +38,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: ll-kafka-mock serve [-b BROKERS] [-t TOPIC:PARTITIONS]...\n"
                     "       ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] "
-                    "[-H NAME=FIELD]\n");
+                    "[-H NAME=FIELD]\n"
+                    "       ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]\n");
     return 2;
 }
 
@@ -210,6 +216,63 @@ static int produce(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+static int consume(int argc, char **argv)
+{
+    const char *bootstrap = NULL, *topic = NULL;
+    long count = -1, seconds = 30;
+    int opt;
+    while ((opt = getopt(argc, argv, "B:t:n:s:")) != -1) {
+        if (opt == 'B')
+            bootstrap = optarg;
+        else if (opt == 't')
+            topic = optarg;
+        else if (opt == 'n')
+            count = atol(optarg);
+        else if (opt == 's')
+            seconds = atol(optarg);
+        else
+            return usage();
+    }
+    if (!bootstrap || !topic || count < 0)
+        return usage();
+    char err[512], group[64];
+    snprintf(group, sizeof group, "ll-kafka-mock-%d", (int)getpid());
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "group.id", group, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err)) {
+        fprintf(stderr, "ll-kafka-mock: %s\n", err);
+        return 1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "ll-kafka-mock: %s\n", err);
+        return 1;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(t, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, t);
+    rd_kafka_topic_partition_list_destroy(t);
+    long got = 0;
+    for (long waited = 0; got < count && waited < seconds * 10;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) {
+            waited++;
+            continue;
+        }
+        if (!m->err) {
+            printf("%.*s\t%.*s\n", (int)m->key_len, m->key ? (const char *)m->key : "",
+                   (int)m->len, (const char *)m->payload);
+            got++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return got >= count ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -218,5 +281,7 @@ int main(int argc, char **argv)
         return serve(argc - 1, argv + 1);
     if (strcmp(argv[1], "produce") == 0)
         return produce(argc - 1, argv + 1);
+    if (strcmp(argv[1], "consume") == 0)
+        return consume(argc - 1, argv + 1);
     return usage();
 }

@@ -46,6 +46,7 @@
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no event this long: event time follows the clock */
 #define EVENTS_PER_TURN 256
 #define KAFKA_CALM_NS (10 * LL_NS_PER_SEC) /* no client error this long: quiet is quiet */
+#define KAFKA_DELAY_NS (5 * LL_NS_PER_SEC) /* a quiet partition's event time trails the clock */
 #define REVOKE_DRAIN_NS (10 * LL_NS_PER_SEC) /* a partition going: sinks get this long */
 #define META_MAX 3900 /* bytes of commit metadata (brokers take 4096 by default) */
 
@@ -717,15 +718,19 @@ static void wait_for_input(struct daemon *d, int64_t ns)
 
 static void housekeeping(struct daemon *d, int64_t now)
 {
-    /* Quiet sources: event time moves on with the clock. Not for Kafka
-     * partitions while the cluster was lately unreachable: what producers
-     * wrote meanwhile arrives late, and must find its workflows open. */
+    /* Quiet sources: event time moves on with the clock, so the last
+     * workflows close. For Kafka partitions it trails the clock by
+     * KAFKA_DELAY_NS (producers batch, brokers and rebalances hold records
+     * back: a line that comes that much later still finds its workflow
+     * open), and stands still while the cluster was lately unreachable
+     * (what producers wrote meanwhile comes later still). */
     const struct ll_kafka_stats *ks = d->kafka ? ll_kafka_stats(d->kafka) : NULL;
-    bool kafka_quiet = ks && (!ks->last_error_ns || now - ks->last_error_ns >= KAFKA_CALM_NS);
-    for (int i = -1; i < (kafka_quiet ? d->n_lanes : 0); i++) {
+    bool calm = ks && (!ks->last_error_ns || now - ks->last_error_ns >= KAFKA_CALM_NS);
+    for (int i = -1; i < (calm ? d->n_lanes : 0); i++) {
         struct lane *l = i < 0 ? &d->files : d->lanes[i];
-        if (l && l->newest_wall && now - l->newest_wall >= QUIET_NS)
-            ll__stage_tick(&l->stage, l->newest_ts + (now - l->newest_wall));
+        int64_t lag = i < 0 ? 0 : KAFKA_DELAY_NS;
+        if (l && l->newest_wall && now - l->newest_wall >= QUIET_NS + lag)
+            ll__stage_tick(&l->stage, l->newest_ts + (now - l->newest_wall) - lag);
     }
     if (now >= d->next_metrics) {
         publish_metrics(d);

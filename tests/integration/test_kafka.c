@@ -3,7 +3,8 @@
  * and a real PostgreSQL: one consumer delivers every alert and commits
  * behind delivery; a group of two shares the partitions, and when one is
  * SIGKILLed the other takes them over, every alert once; a broker down and
- * back loses nothing. */
+ * back loses nothing; alerts and timelines go to Kafka topics, keyed by
+ * their ids. */
 #define LL_E2E
 #define LL_E2E_DAEMONS
 #include "../testutil.h"
@@ -34,7 +35,8 @@ static int start_mock(void)
         close(in[1]);
         close(out[0]);
         execl(mock_bin, mock_bin, "serve", "-b", "3", "-t", "one:4", "-t", "pair:4", "-t",
-              "down:2", (char *)NULL);
+              "down:2", "-t", "alerts:2", "-t", "alerts.timelines:2", "-t", "late:1",
+              (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -78,22 +80,26 @@ static void mock_command(const char *cmd)
 }
 
 /* Writes workflows [@p from, @p to) of @p prefix to a file (two lines each,
- * the second failing with ECONNRESET) and starts ll-kafka-mock produce on
- * it, keyed by correlation id. @returns its pid. */
-static pid_t produce(const char *topic, const char *prefix, int from, int to)
+ * the second failing with ECONNRESET; @p lines: 1 the first only, 2 the
+ * second only, 3 both), stamped at @p t0_ms (0: now), and starts
+ * ll-kafka-mock produce on it, keyed by correlation id. @returns its pid. */
+static pid_t produce_lines(const char *topic, const char *prefix, int from, int to,
+                           int lines, int64_t t0_ms)
 {
     char name[128];
-    snprintf(name, sizeof name, "%s-%d.jsonl", prefix, from);
+    snprintf(name, sizeof name, "%s-%d-%d.jsonl", prefix, from, lines);
     char *path = in_tmp(name);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     for (int i = from; i < to; i++) {
-        long long t = (long long)now_ms();
-        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
-                    "\"%s-%06d\",\"msg\":\"task received\"}\n", t, prefix, i);
-        fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
-                    "\"%s-%06d\",\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"call failed\"}\n",
-                t + 1, prefix, i);
+        long long t = (long long)(t0_ms ? t0_ms : now_ms());
+        if (lines & 1)
+            fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
+                        "\"%s-%06d\",\"msg\":\"task received\"}\n", t, prefix, i);
+        if (lines & 2)
+            fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
+                        "\"%s-%06d\",\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"call "
+                        "failed\"}\n", t + 1, prefix, i);
     }
     fclose(fp);
     pid_t pid = fork();
@@ -106,6 +112,11 @@ static pid_t produce(const char *topic, const char *prefix, int from, int to)
     }
     free(path);
     return pid;
+}
+
+static pid_t produce(const char *topic, const char *prefix, int from, int to)
+{
+    return produce_lines(topic, prefix, from, to, 3, 0);
 }
 
 static void produce_all(const char *topic, const char *prefix, int from, int to)
@@ -305,12 +316,109 @@ static void a_broker_down_and_back_loses_nothing(void **state)
     free(cfg);
 }
 
+static void alerts_and_timelines_go_to_kafka_keyed_by_id(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    char *logs = in_tmp("ks-logs"), *app = in_tmp("ks-logs/agent.log");
+    mkdir(logs, 0700);
+    char *rules = write_text(tmpdir, "reset.yaml", RESET_RULE);
+    char text[4096];
+    snprintf(text, sizeof text,
+             "sources: [{paths: [%s/*.log]}]\n"
+             "correlation: {session_gap: 1s, allowed_lateness: 200ms, idle_timeout: 1s}\n"
+             "rules: [%s]\n"
+             "sinks:\n"
+             "  - url: kafka://%s/alerts\n"
+             "    receive: both\n"
+             "metrics: off\n",
+             logs, rules, bootstrap);
+    char *cfg = write_text(tmpdir, "ks.yaml", text);
+    FILE *fp = fopen(app, "w");
+    for (int i = 0; i < N; i++) {
+        long long t = (long long)now_ms();
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
+                    "\"ks-%06d\",\"msg\":\"task received\"}\n", t, i);
+        fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
+                    "\"ks-%06d\",\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"x\"}\n",
+                t + 1, i);
+    }
+    fclose(fp);
+    pid_t pid = start_run(cfg, "ks");
+    const char *topics[] = {"alerts", "alerts.timelines"}, *types[] = {"alert", "timeline"};
+    for (int k = 0; k < 2; k++) {
+        char n[16], out[700], err[700];
+        snprintf(n, sizeof n, "%d", N);
+        snprintf(out, sizeof out, "%s/consumed-%d.txt", tmpdir, k);
+        snprintf(err, sizeof err, "%s/consumed-%d.err", tmpdir, k);
+        const char *argv[] = {mock_bin, "consume", "-B", bootstrap, "-t", topics[k], "-n", n,
+                              NULL};
+        assert_int_equal(wait_cmd(spawn_cmd(argv, out, err)), 0);
+        /* Every record keyed by its id, each workflow once. */
+        char *got = read_file(out, NULL);
+        int lines = 0;
+        for (char *line = got, *next; *line; line = next) {
+            next = strchr(line, '\n');
+            *next++ = '\0';
+            char *tab = strchr(line, '\t'), want[64], type[32];
+            assert_non_null(tab);
+            snprintf(want, sizeof want, "\"id\":\"%.*s\"", (int)(tab - line), line);
+            snprintf(type, sizeof type, "\"type\":\"%s\"", types[k]);
+            assert_non_null(strstr(tab, want));
+            assert_non_null(strstr(tab, type));
+            lines++;
+        }
+        assert_int_equal(lines, N);
+        free(got);
+    }
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    free(cfg);
+    free(rules);
+    free(app);
+    free(logs);
+}
+
+/* Lines the pipeline held back (producer batching, a rebalance) come
+ * seconds after the lines before them, stamped when they were written: the
+ * workflows they belong to must still be open, though the partition was
+ * quiet meanwhile. */
+static void lines_held_back_by_the_pipeline_still_join_their_workflows(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    fresh_db("k4");
+    char *cfg = config("k4", "g-late", "late", "k4");
+    pid_t pid = start_run(cfg, "k4");
+    char *log = NULL;
+    for (int i = 0; i < 300 && !(log && strstr(log, "assigned late/0")); i++) {
+        sleep_ms(100);
+        free(log);
+        log = run_log("k4");
+    }
+    assert_non_null(strstr(log, "assigned late/0"));
+    free(log);
+    int64_t t0 = now_ms();
+    assert_int_equal(wait_cmd(produce_lines("late", "late", 0, N, 1, t0)), 0);
+    sleep_ms(2500); /* quiet, longer than idle_timeout (1 s) by the clock */
+    assert_int_equal(wait_cmd(produce_lines("late", "late", 0, N, 2, t0)), 0);
+    assert_int_equal(wait_for("k4", "SELECT count(*) FROM logloom.timelines", N, 30), N);
+    sleep_ms(500);
+    assert_int_equal(in_db("k4", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
+                     N);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_consumer_delivers_all_and_commits_behind_delivery),
         cmocka_unit_test(a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles),
         cmocka_unit_test(a_broker_down_and_back_loses_nothing),
+        cmocka_unit_test(alerts_and_timelines_go_to_kafka_keyed_by_id),
+        cmocka_unit_test(lines_held_back_by_the_pipeline_still_join_their_workflows),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
