@@ -18,5 +18,7 @@ void ll_cmd_config_usage(FILE *out);
 int ll_cmd_run(int argc, char **argv);
 int ll_cmd_check(int argc, char **argv);
 void ll_cmd_run_usage(FILE *out);
+int ll_cmd_repartition(int argc, char **argv);
+void ll_cmd_repartition_usage(FILE *out);
 
 #endif

@@ -16,8 +16,9 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  replay PATH...   correlate archived JSON logs into workflow timelines\n"
-            "  run -c FILE      the daemon: tail files, alert as lines arrive\n"
+            "  run -c FILE      the daemon: tail files or Kafka, alert as lines arrive\n"
             "  check -c FILE    check a run configuration and its rules\n"
+            "  repartition ...  re-key a Kafka topic by correlation id\n"
             "  rules VERB ...   lint, test or list rule files\n"
             "  config VERB ...  show the effective configuration, check a file\n"
             "  help [COMMAND]   show help\n"
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
         return ll_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return ll_cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "repartition") == 0)
+        return ll_cmd_repartition(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("logloom %s\n", LL_VERSION);
         return LL_EXIT_OK;
@@ -56,6 +59,8 @@ int main(int argc, char **argv)
             ll_cmd_config_usage(stdout);
         else if (argc > 2 && (strcmp(argv[2], "run") == 0 || strcmp(argv[2], "check") == 0))
             ll_cmd_run_usage(stdout);
+        else if (argc > 2 && strcmp(argv[2], "repartition") == 0)
+            ll_cmd_repartition_usage(stdout);
         else
             usage(stdout);
         return LL_EXIT_OK;

@@ -4,7 +4,7 @@
  * behind delivery; a group of two shares the partitions, and when one is
  * SIGKILLed the other takes them over, every alert once; a broker down and
  * back loses nothing; alerts and timelines go to Kafka topics, keyed by
- * their ids. */
+ * their ids; repartition re-keys a topic by correlation id. */
 #define LL_E2E
 #define LL_E2E_DAEMONS
 #include "../testutil.h"
@@ -36,7 +36,7 @@ static int start_mock(void)
         close(out[0]);
         execl(mock_bin, mock_bin, "serve", "-b", "3", "-t", "one:4", "-t", "pair:4", "-t",
               "down:2", "-t", "alerts:2", "-t", "alerts.timelines:2", "-t", "late:1",
-              (char *)NULL);
+              "-t", "raw:4", "-t", "keyed:4", (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -79,6 +79,30 @@ static void mock_command(const char *cmd)
     fflush(mock_cmd);
 }
 
+/* Appends workflows [@p from, @p to) of @p prefix to @p path: two lines
+ * each, the second failing with ECONNRESET (@p lines: 1 the first only, 2
+ * the second only, 3 both), stamped at @p t0_ms (0: now). The lines name
+ * service agent-1, or (@p spread) manager and then agent-0..2. */
+static void write_workflows(const char *path, const char *prefix, int from, int to, int lines,
+                            int64_t t0_ms, bool spread)
+{
+    FILE *fp = fopen(path, "a");
+    assert_non_null(fp);
+    for (int i = from; i < to; i++) {
+        long long t = (long long)(t0_ms ? t0_ms : now_ms());
+        if (lines & 1)
+            fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"%s\",\"correlationId\":"
+                        "\"%s-%06d\",\"msg\":\"task received\"}\n",
+                    t, spread ? "manager" : "agent-1", prefix, i);
+        if (lines & 2)
+            fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-%d\",\"correlationId\":"
+                        "\"%s-%06d\",\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"call "
+                        "failed\"}\n",
+                    t + 1, spread ? i % 3 : 1, prefix, i);
+    }
+    fclose(fp);
+}
+
 /* Writes workflows [@p from, @p to) of @p prefix to a file (two lines each,
  * the second failing with ECONNRESET; @p lines: 1 the first only, 2 the
  * second only, 3 both), stamped at @p t0_ms (0: now), and starts
@@ -89,19 +113,7 @@ static pid_t produce_lines(const char *topic, const char *prefix, int from, int 
     char name[128];
     snprintf(name, sizeof name, "%s-%d-%d.jsonl", prefix, from, lines);
     char *path = in_tmp(name);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = from; i < to; i++) {
-        long long t = (long long)(t0_ms ? t0_ms : now_ms());
-        if (lines & 1)
-            fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
-                        "\"%s-%06d\",\"msg\":\"task received\"}\n", t, prefix, i);
-        if (lines & 2)
-            fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
-                        "\"%s-%06d\",\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"call "
-                        "failed\"}\n", t + 1, prefix, i);
-    }
-    fclose(fp);
+    write_workflows(path, prefix, from, to, lines, t0_ms, false);
     pid_t pid = fork();
     if (pid == 0) {
         int fd = open(path, O_RDONLY);
@@ -338,16 +350,7 @@ static void alerts_and_timelines_go_to_kafka_keyed_by_id(void **state)
              "metrics: off\n",
              logs, rules, bootstrap);
     char *cfg = write_text(tmpdir, "ks.yaml", text);
-    FILE *fp = fopen(app, "w");
-    for (int i = 0; i < N; i++) {
-        long long t = (long long)now_ms();
-        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
-                    "\"ks-%06d\",\"msg\":\"task received\"}\n", t, i);
-        fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":"
-                    "\"ks-%06d\",\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"x\"}\n",
-                t + 1, i);
-    }
-    fclose(fp);
+    write_workflows(app, "ks", 0, N, 3, 0, false);
     pid_t pid = start_run(cfg, "ks");
     const char *topics[] = {"alerts", "alerts.timelines"}, *types[] = {"alert", "timeline"};
     for (int k = 0; k < 2; k++) {
@@ -415,6 +418,75 @@ static void lines_held_back_by_the_pipeline_still_join_their_workflows(void **st
     free(cfg);
 }
 
+/* Producers keyed by pod: a workflow's lines land in different partitions,
+ * and a correlating group would cut it in pieces. Repartitioned by
+ * correlation id, the same lines give the timelines replay gives. */
+static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    char *file = in_tmp("raw.jsonl");
+    write_workflows(file, "rp", 0, N, 3, 0, true);
+    /* What replay makes of the lines. */
+    const char *rargv[] = {logloom, "replay", "--format", "jsonl", "--no-rules", file, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal(run_cmd(rargv, tmpdir, &out, &err), 0);
+    int replayed = 0;
+    for (const char *p = out; (p = strstr(p, "\"type\":\"timeline\"")); p++) {
+        const char *two = strstr(p, "\"events\":2,");
+        replayed += two && two < strchr(p, '\n');
+    }
+    assert_int_equal(replayed, N);
+    free(out);
+    free(err);
+    pid_t prod = fork();
+    if (prod == 0) {
+        int fd = open(file, O_RDONLY);
+        dup2(fd, 0);
+        execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", "raw", "-k", "name",
+              (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(wait_cmd(prod), 0);
+    /* Straight from the raw topic: workflows in pieces. */
+    fresh_db("k5raw");
+    char *cfg_raw = config("k5raw", "g-raw", "raw", "k5raw");
+    pid_t run_raw = start_run(cfg_raw, "k5raw");
+    /* Repartitioned, then correlated. */
+    fresh_db("k5");
+    const char *argv[] = {logloom, "repartition", "--brokers", bootstrap, "--group", "g-rep",
+                          "--from", "raw", "--to", "keyed", NULL};
+    char rout[700], rerr[700];
+    snprintf(rout, sizeof rout, "%s/rep.out", tmpdir);
+    snprintf(rerr, sizeof rerr, "%s/rep.err", tmpdir);
+    pid_t rep = spawn_cmd(argv, rout, rerr);
+    char *cfg = config("k5", "g-keyed", "keyed", "k5");
+    pid_t run = start_run(cfg, "k5");
+    assert_int_equal(wait_for("k5", "SELECT count(*) FROM logloom.timelines", N, 90), N);
+    assert_int_equal(wait_for("k5raw", "SELECT count(*) FROM logloom.alerts", N, 60), N);
+    sleep_ms(1000);
+    assert_int_equal(in_db("k5", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
+                     N);
+    assert_int_equal(in_db("k5", "SELECT count(*) FROM logloom.alerts"), N);
+    long long whole_raw =
+        in_db("k5raw", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2");
+    print_message("workflows whole when read straight from the raw topic: %lld of %d\n",
+                  whole_raw, N);
+    assert_true(whole_raw < N / 2); /* most cut in two: what repartition is for */
+    kill(rep, SIGTERM);
+    assert_int_equal(wait_cmd(rep), 0);
+    char *log = read_file(rerr, NULL);
+    assert_non_null(strstr(log, "stopped: 400 lines produced (0 without an id)"));
+    free(log);
+    kill(run, SIGTERM);
+    kill(run_raw, SIGTERM);
+    assert_int_equal(wait_cmd(run), 0);
+    assert_int_equal(wait_cmd(run_raw), 0);
+    free(cfg);
+    free(cfg_raw);
+    free(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +495,7 @@ int main(void)
         cmocka_unit_test(a_broker_down_and_back_loses_nothing),
         cmocka_unit_test(alerts_and_timelines_go_to_kafka_keyed_by_id),
         cmocka_unit_test(lines_held_back_by_the_pipeline_still_join_their_workflows),
+        cmocka_unit_test(repartition_keys_by_correlation_id_and_timelines_come_whole),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
