@@ -46,7 +46,7 @@ struct ll_kafka {
     struct ll_event ev;
     rd_kafka_message_t *msg; /* the current event's message */
     char *id_header;
-    bool key_as_id, raw_events, paused, closing;
+    bool key_as_id, raw_events, paused;
     size_t max_line;
     ll_reject_fn *on_reject;
     void *ctx;
