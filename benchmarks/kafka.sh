@@ -65,7 +65,6 @@ for round in $(seq "$rounds"); do
     echo "produced $(wc -l <"$corpus") lines into $partitions partitions in" \
         "$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}') s"
 done
-"$logloom" replay --format none "$corpus" 2>/dev/null # warm, as (a) runs
 
 time_kafka() {
     local dir=$work/k-$1

@@ -152,7 +152,6 @@ done
 
 [ "$lines" -gt 0 ] || exit "$status"
 corpus_events
-"$logloom" replay --format none "$corpus" 2>/dev/null # warm, as (a) runs
 
 # time_run ROUND: `logloom run` tailing the corpus, timed (lib.sh).
 time_run() {

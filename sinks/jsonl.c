@@ -2,8 +2,6 @@
  * add fields; the ones written here are never renamed. */
 #include "sink_int.h"
 
-#include <string.h>
-
 static void json_str(struct ll_buf *b, struct ll_str s)
 {
     ll_buf_json_str(b, s.ptr, s.len);
@@ -223,7 +221,7 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
         for (size_t i = 0; i < st->n_sinks; i++) {
             const struct ll_delivery_report *d = &st->sinks[i];
             ll_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-            ll_buf_json_str(b, d->name, strlen(d->name));
+            json_str(b, ll_str_c(d->name));
             ll_buf_printf(b,
                           ",\"queued\":%llu,\"delivered\":%llu,\"rejected\":%llu,"
                           "\"batches\":%llu,\"retries\":%llu,\"outages\":%llu,\"waits\":%llu,"

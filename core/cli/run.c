@@ -356,12 +356,7 @@ static void lane_init(struct daemon *d, struct lane *l)
  * input again), keeping its counters. */
 static void lane_free(struct daemon *d, struct lane *l)
 {
-    struct ll_stats st = {0};
-    ll__stage_stats(&l->stage, &st);
-    d->gone.orphans += st.orphans;
-    d->gone.alerts_suppressed += st.alerts_suppressed;
-    d->gone.alerts_rate_limited += st.alerts_rate_limited;
-    d->gone.alerts += st.alerts;
+    ll__stage_stats(&l->stage, &d->gone); /* it adds to what is there */
     ll__stage_destroy(&l->stage);
     ll__closed_free(&l->closed);
 }
@@ -485,11 +480,7 @@ static void publish_metrics(struct daemon *d)
     for (int i = 0; i < d->n_lanes; i++) {
         if (!d->lanes[i])
             continue;
-        struct ll_stats ls = {0};
-        ll__stage_stats(&d->lanes[i]->stage, &ls);
-        cs.orphans += ls.orphans;
-        cs.alerts_suppressed += ls.alerts_suppressed;
-        cs.alerts_rate_limited += ls.alerts_rate_limited;
+        ll__stage_stats(&d->lanes[i]->stage, &cs);
         open += ll_correlator_open_count(d->lanes[i]->stage.corr);
         skipped += d->lanes[i]->closed.suppressed;
     }
@@ -518,17 +509,20 @@ static void publish_metrics(struct daemon *d)
         {"logloom_sink_outages_total", "counter", "Times a sink's server became unreachable"},
         {"logloom_sink_rejected_total", "counter", "Records a server refused as data"},
     };
+    struct ll_delivery_report *rep = ll_calloc(d->n_sinks ? d->n_sinks : 1, sizeof *rep);
+    for (size_t i = 0; i < d->n_sinks; i++)
+        ll_sink_report(d->sinks[i], &rep[i]);
     for (size_t f = 0; f < 5; f++) {
         ll_prom_family(b, fam[f][0], fam[f][1], fam[f][2]);
         for (size_t i = 0; i < d->n_sinks; i++) {
-            struct ll_delivery_report r;
-            ll_sink_report(d->sinks[i], &r);
-            const char *labels[] = {"sink", r.name, NULL};
-            double v[] = {(double)(r.queued - r.delivered - r.rejected), (double)r.delivered,
-                          (double)r.retries, (double)r.outages, (double)r.rejected};
+            const struct ll_delivery_report *r = &rep[i];
+            const char *labels[] = {"sink", r->name, NULL};
+            double v[] = {(double)(r->queued - r->delivered - r->rejected), (double)r->delivered,
+                          (double)r->retries, (double)r->outages, (double)r->rejected};
             ll_prom_sample(b, fam[f][0], labels, v[f]);
         }
     }
+    ll_free(rep);
     /* How much would be read again after a crash now. */
     uint64_t lag = 0;
     for (size_t i = 0; i < d->n_tails; i++) {
