@@ -17,7 +17,9 @@
 # its start until /metrics shows every event (and the estimate of when
 # reading finished), with its steady rate: events/s from the first metrics
 # sample that showed events to the last before all, which leaves out
-# joining the group. The broker runs on this machine too.
+# joining the group. Beside them (c) a bare librdkafka consumer reading
+# the round's topic to /dev/null, whole process: the ceiling this broker
+# and client allow. The broker runs on this machine too.
 #
 # Prints medians (and min-max) over the rounds.
 set -euo pipefail
@@ -66,9 +68,18 @@ for round in $(seq "$rounds"); do
         "$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}') s"
 done
 
+# The ceiling this broker allows: a bare librdkafka consumer (its own
+# group) that only prints each message, the whole process, joining
+# included, like `run` until /metrics shows all.
+bare_s=()
 time_kafka() {
-    local dir=$work/k-$1
+    local dir=$work/k-$1 t0
     mkdir "$dir"
+    t0=$(now)
+    "$mock" consume -B "$bootstrap" -t "logs-$1" -n "$lines" -s 120 >/dev/null ||
+        die "the bare consumer did not read $lines messages"
+    bare_s+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}')")
+    echo "  round $1: bare consumer ${bare_s[-1]} s"
     cat >"$dir/run.yaml" <<EOF
 sources:
   - brokers: $bootstrap
@@ -82,4 +93,8 @@ EOF
 
 echo "kafka throughput: $events events ($(($(stat -c %s "$corpus") / 1000000)) MB), $rounds rounds"
 versus_replay kafka time_kafka
+mb=$(printf '%s\n' "${bare_s[@]}" | median)
+printf '%-34s %10.3f %14s (kafka, until all: %.2fx of it)\n' "bare consumer, whole process" "$mb" \
+    "$(awk -v n="$lines" -v s="$mb" 'BEGIN {printf "%.0f", n / s}')" \
+    "$(awk -v a="$mb" -v b="$visible_median" 'BEGIN {print a / b}')"
 exit "$status"

@@ -95,7 +95,8 @@ time_to_events() {
 # versus_replay LABEL FN: $rounds rounds, interleaved, of `logloom replay
 # --format none $corpus` (the whole process, timed) and of FN ROUND (which
 # sets $visible, $finished and $steady, see wait_events); prints each
-# round, then medians beside replay's.
+# round, then medians beside replay's; leaves FN's median seconds to
+# visible in $visible_median.
 versus_replay() {
     local label=$1 fn=$2 round which t0 mr mv mf ms
     local replay_s=() visible_s=() finished_s=() steady_r=()
@@ -131,6 +132,7 @@ versus_replay() {
         "$(ratio "$mf")"
     printf '%-34s %10s %14.0f %.2fx\n' "$label, steady rate" "" "$ms" \
         "$(awk -v a="$mr" -v r="$ms" -v n="$events" 'BEGIN {print r * a / n}')"
+    visible_median=$mv
     echo "(seconds: medians of $rounds; replay $(printf '%s\n' "${replay_s[@]}" | range)," \
         "$label $(printf '%s\n' "${visible_s[@]}" | range))"
 }

@@ -425,6 +425,13 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
                   errsz);
     if (ok && !has_prop(conf, "partition.assignment.strategy"))
         ok = set(c, "partition.assignment.strategy", "cooperative-sticky", err, errsz);
+    /* librdkafka stops fetching every partition once the consumer queue
+     * (which all partitions share) holds queued.min.messages, and only
+     * looks again after a pause; with the default of 100000 the pipeline
+     * ran dry for most of each second. Bytes stay bounded by
+     * queued.max.messages.kbytes. */
+    if (ok && !has_prop(conf, "queued.min.messages"))
+        ok = set(c, "queued.min.messages", "1000000", err, errsz);
     for (size_t i = 0; ok && i < conf->n_props; i++) {
         const char *eq = strchr(conf->props[i], '=');
         if (!eq || eq == conf->props[i]) {
