@@ -10,6 +10,9 @@ function(ll_target_defaults target)
                            -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=${LL_SANITIZE})
   endif()
+  if(LL_FUZZ) # coverage for libFuzzer in every library the targets link
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # ll_add_library(<name> SOURCES...): static library ll_<name>, alias ll::<name>,

@@ -180,6 +180,19 @@ const struct ll_config_opt *ll_config_get(const struct ll_config_item *it, const
     return NULL;
 }
 
+/* Whether a pair of @p map before @p pr has the key @p key (YAML allows
+ * it; a configuration that says two things is a mistake). */
+static bool key_seen(struct loader *l, yaml_node_t *map, const yaml_node_pair_t *pr,
+                     struct ll_str key)
+{
+    for (const yaml_node_pair_t *p = map->data.mapping.pairs.start; key.len && p < pr; p++) {
+        yaml_node_t *k = node(l, p->key);
+        if (is_scalar(k) && ll_str_eq(scalar_str(k), key))
+            return true;
+    }
+    return false;
+}
+
 static void load_root(struct loader *l, struct ll_config *cfg, yaml_node_t *root)
 {
     if (!root || (is_scalar(root) && root->data.scalar.length == 0))
@@ -192,6 +205,10 @@ static void load_root(struct loader *l, struct ll_config *cfg, yaml_node_t *root
          pr < root->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = node(l, pr->key), *v = node(l, pr->value);
         struct ll_str key = is_scalar(k) ? scalar_str(k) : LL_STR("");
+        if (key_seen(l, root, pr, key)) {
+            error_at(l, k, "'%.*s' is given twice", (int)key.len, key.ptr);
+            continue;
+        }
         struct {
             const char *name;
             struct ll_config_item *item;
@@ -204,8 +221,6 @@ static void load_root(struct loader *l, struct ll_config *cfg, yaml_node_t *root
         bool done = false;
         for (size_t i = 0; i < sizeof single / sizeof single[0] && !done; i++)
             if (ll_str_eq(key, ll_str_c(single[i].name))) {
-                if (single[i].item->present)
-                    error_at(l, k, "'%s' is given twice", single[i].name);
                 load_item(l, v, single[i].scalar, single[i].item);
                 done = true;
             }

@@ -45,8 +45,9 @@
 /* ------------------------------------------------------------------------ */
 /* Prometheus text exposition                                                */
 
+#ifndef NDEBUG /* only the asserts use it */
 /* [a-zA-Z_:][a-zA-Z0-9_:]* for metric names; label names without ':'. */
-static inline bool prom_name_ok(const char *s, bool colon)
+static bool prom_name_ok(const char *s, bool colon)
 {
     if (!s || !*s || (*s >= '0' && *s <= '9'))
         return false;
@@ -59,6 +60,7 @@ static inline bool prom_name_ok(const char *s, bool colon)
     }
     return true;
 }
+#endif
 
 /* Length of the well-formed multi-byte UTF-8 sequence at @p s, 0 if none. */
 static size_t utf8_seq_at(const char *s, size_t avail)

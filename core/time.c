@@ -55,12 +55,25 @@ static bool read_digits(const char *s, size_t len, size_t *i, int n, int *out)
     return true;
 }
 
-/* ns = secs * 1e9 + frac, refusing what int64 cannot hold. */
+/* ns = secs * 1e9 + frac (0 <= frac < 1e9), refusing what int64 cannot
+ * hold and INT64_MIN (LL_TIME_NONE): every instant ll_time_format() can
+ * write parses back, the first and last second of the range included. */
 static int combine(int64_t secs, int64_t frac_ns, int64_t *ns)
 {
-    if (secs > INT64_MAX / LL_NS_PER_SEC - 1 || secs < INT64_MIN / LL_NS_PER_SEC + 1)
+    if (secs >= 0) {
+        const int64_t top = INT64_MAX / LL_NS_PER_SEC;
+        if (secs > top || (secs == top && frac_ns > INT64_MAX % LL_NS_PER_SEC))
+            return LL_EPARSE;
+        *ns = secs * LL_NS_PER_SEC + frac_ns;
+        return LL_OK;
+    }
+    /* From the next second down, so that the lowest one does not overflow. */
+    if (secs + 1 < INT64_MIN / LL_NS_PER_SEC)
         return LL_EPARSE;
-    *ns = secs * LL_NS_PER_SEC + frac_ns;
+    int64_t next = (secs + 1) * LL_NS_PER_SEC, below = LL_NS_PER_SEC - frac_ns;
+    if (next < INT64_MIN + 1 + below)
+        return LL_EPARSE;
+    *ns = next - below;
     return LL_OK;
 }
 
@@ -278,7 +291,7 @@ int ll_duration_parse(const char *s, int64_t *ns)
     size_t len = strlen(s), i = 0;
     int64_t whole = 0, frac = 0, scale = 1;
     for (; i < len && is_digit(s[i]); i++) {
-        if (whole > INT64_MAX / 100)
+        if (whole > (INT64_MAX - (s[i] - '0')) / 10)
             return LL_EPARSE;
         whole = whole * 10 + (s[i] - '0');
     }
@@ -301,9 +314,12 @@ int ll_duration_parse(const char *s, int64_t *ns)
         if (!unit)
             return LL_EPARSE;
     }
-    if (whole > INT64_MAX / unit)
+    /* frac / scale of a unit, exactly (to the ns, rounded down) and
+     * without overflow: frac < scale <= 1e9. */
+    int64_t part = unit / scale * frac + unit % scale * frac / scale;
+    if (whole > (INT64_MAX - part) / unit)
         return LL_EPARSE;
-    *ns = whole * unit + (int64_t)((double)frac / (double)scale * (double)unit);
+    *ns = whole * unit + part;
     return LL_OK;
 }
 

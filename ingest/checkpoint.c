@@ -201,6 +201,8 @@ static bool parse(const char *text, struct ll_tail_pos *p)
     if (ok && hex) {
         p->fp = strtoull(hex, &end, 16);
         ok = end && !*end && *hex;
+    }
+    if (ok) {
         p->fp_len = (uint32_t)fp_len;
         p->path = ll_strdup(YAJL_GET_STRING(path) ? YAJL_GET_STRING(path) : "");
         p->source = ll_strdup(YAJL_GET_STRING(source) ? YAJL_GET_STRING(source) : "");

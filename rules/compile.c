@@ -26,8 +26,9 @@
 /* ------------------------------------------------------------------------ */
 /* Diagnostics                                                               */
 
-static void diag_vadd(struct ll_diags *d, bool warning, const char *file, int line, int col,
-                      const char *rule, const char *fmt, va_list ap)
+__attribute__((format(printf, 7, 0))) static void
+diag_vadd(struct ll_diags *d, bool warning, const char *file, int line, int col,
+          const char *rule, const char *fmt, va_list ap)
 {
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 16;

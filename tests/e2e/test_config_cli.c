@@ -109,6 +109,21 @@ static void check_reports_problems_with_their_places(void **state)
     assert_string_equal(r.out, "");
     run_result_free(&r);
 
+    /* A key given twice is a mistake, not a quiet override (found by
+     * fuzzing: the first list of rules leaked). */
+    char *twice = write_text(tmpdir, "twice.yaml",
+                             "rules: [a.yaml]\nsinks: [file:x.jsonl]\nrules: [b.yaml]\n"
+                             "log: {level: info}\nlog: {level: debug}\n");
+    const char *check_twice[] = {"config", "check", twice, NULL};
+    r = run_args(logloom, tmpdir, check_twice);
+    assert_int_equal(r.status, 1);
+    snprintf(want, sizeof want, "%s:3:1: error: 'rules' is given twice", twice);
+    assert_non_null(strstr(r.err, want));
+    snprintf(want, sizeof want, "%s:5:1: error: 'log' is given twice", twice);
+    assert_non_null(strstr(r.err, want));
+    run_result_free(&r);
+    free(twice);
+
     char *yaml = write_text(tmpdir, "notyaml.yaml", "sinks: [file:x\n");
     const char *check[] = {"config", "check", yaml, NULL};
     r = run_args(logloom, tmpdir, check);

@@ -113,6 +113,27 @@ static void format_uses_needed_fraction_digits(void **state)
     assert_true(iso(out) == -500000000);
 }
 
+/* Found by fuzzing: the first and last second of what int64 nanoseconds
+ * hold did not parse back after formatting. */
+static void every_formatted_instant_parses_back(void **state)
+{
+    (void)state;
+    const int64_t edges[] = {INT64_MAX, INT64_MAX - 1, INT64_C(9223372036000000000),
+                             INT64_C(9223372036854177000), INT64_MIN + 1,
+                             INT64_C(-9223372036000000000), -1, 0, -500000000};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        char buf[LL_TIME_BUFSZ];
+        size_t n = ll_time_format(edges[i], buf);
+        int64_t back = 0;
+        assert_int_equal(ll_time_parse(buf, n, &back), LL_OK);
+        assert_true(back == edges[i]);
+    }
+    /* One nanosecond beyond either end, and LL_TIME_NONE itself. */
+    assert_iso_rejected("2262-04-11T23:47:16.854775808Z");
+    assert_iso_rejected("1677-09-21T00:12:43.145224192Z");
+    assert_iso_rejected("1677-09-21T00:12:43Z");
+}
+
 static void durations(void **state)
 {
     (void)state;
@@ -131,9 +152,18 @@ static void durations(void **state)
     assert_int_equal(ll_duration_parse("s", &ns), LL_EPARSE);
     assert_int_equal(ll_duration_parse("", &ns), LL_EPARSE);
     /* Formatting reads back, in the largest whole unit. */
+    /* Exact to the nanosecond, up to what int64 holds (found by fuzzing:
+     * large ones were refused or overflowed, fractions came out 1 ns off). */
+    assert_int_equal(ll_duration_parse("1.123456789s", &ns), LL_OK);
+    assert_true(ns == 1123456789);
+    assert_int_equal(ll_duration_parse("0.3m", &ns), LL_OK);
+    assert_true(ns == 18 * LL_NS_PER_SEC);
+    assert_int_equal(ll_duration_parse("9223372036854775808ns", &ns), LL_EPARSE);
+    assert_int_equal(ll_duration_parse("106752d", &ns), LL_EPARSE);
+    assert_int_equal(ll_duration_parse("9223372036.9s", &ns), LL_EPARSE);
     const int64_t back[] = {0, 1500 * LL_NS_PER_MS, 90 * LL_NS_PER_SEC, 7 * 86400 * LL_NS_PER_SEC,
-                            1234};
-    const char *want[] = {"0s", "1500ms", "90s", "7d", "1234ns"};
+                            1234, INT64_MAX};
+    const char *want[] = {"0s", "1500ms", "90s", "7d", "1234ns", "9223372036854775807ns"};
     for (size_t i = 0; i < sizeof back / sizeof back[0]; i++) {
         char out[32];
         ll_duration_format(back[i], out);
@@ -152,6 +182,7 @@ int main(void)
         cmocka_unit_test(epoch_unit_follows_magnitude),
         cmocka_unit_test(epoch_rejects_what_is_not_a_time),
         cmocka_unit_test(format_uses_needed_fraction_digits),
+        cmocka_unit_test(every_formatted_instant_parses_back),
         cmocka_unit_test(durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
