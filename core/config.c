@@ -77,7 +77,7 @@ static bool value_of(struct loader *l, yaml_node_t *v, struct ll_config_opt *o)
         return true;
     }
     if (v->type != YAML_SEQUENCE_NODE) {
-        error_at(l, v, "expected a value or a list of values");
+        error_at(l, v, "%s: expected a value or a list of values, not a mapping", o->name);
         return false;
     }
     struct ll_buf joined = {0};
@@ -127,8 +127,9 @@ static void load_item(struct loader *l, yaml_node_t *n, const char *scalar_name,
         return;
     }
     if (n->type != YAML_MAPPING_NODE) {
-        error_at(l, n, "expected a mapping of names to values%s%s",
-                 scalar_name ? " or a " : "", scalar_name ? scalar_name : "");
+        error_at(l, n, "expected a mapping of names to values%s%s%s",
+                 scalar_name ? ", or the value of '" : "", scalar_name ? scalar_name : "",
+                 scalar_name ? "' alone" : "");
         return;
     }
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {

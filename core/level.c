@@ -108,7 +108,15 @@ void ll_log_emit(enum ll_level level, const char *component, const char *fmt, ..
         fwrite(b.data, 1, b.len, stderr);
         ll_buf_free(&b);
     } else {
-        fprintf(stderr, "logloom: %s: %s: %s\n", ll_level_name(level), component, msg);
+        /* Control characters escaped: a message can quote what a log line
+         * or a file name held, and must not fake a line of its own or drive
+         * a terminal. One call, as above. */
+        struct ll_buf b = {0};
+        ll_buf_printf(&b, "logloom: %s: %s: ", ll_level_name(level), component);
+        ll_buf_text(&b, msg, strlen(msg));
+        ll_buf_putc(&b, '\n');
+        fwrite(b.data, 1, b.len, stderr);
+        ll_buf_free(&b);
     }
     errno = saved;
 }

@@ -422,7 +422,8 @@ static void note_service(struct session *s, uint32_t svc, const struct ll_event 
 static int64_t session_deadline(const struct ll_correlator *c, const struct session *s,
                                 enum ll_tl_reason *why)
 {
-    int64_t gap = s->end + c->conf.session_gap_ns, span = s->start + c->conf.max_span_ns;
+    int64_t gap = ll_time_add(s->end, c->conf.session_gap_ns);
+    int64_t span = ll_time_add(s->start, c->conf.max_span_ns);
     int64_t d = gap;
     enum ll_tl_reason r = LL_TL_CLOSED_GAP;
     if (span < d) {
@@ -442,7 +443,7 @@ static int64_t session_deadline(const struct ll_correlator *c, const struct sess
  * when the timer fires (lazy extension). */
 static void session_rearm(struct ll_correlator *c, struct session *s)
 {
-    int64_t d = session_deadline(c, s, NULL) + 1; /* close once the watermark passes it */
+    int64_t d = ll_time_add(session_deadline(c, s, NULL), 1); /* once the watermark passes it */
     if (!ll_timer_armed(&s->timer) || d < ll_timer_deadline(&s->timer))
         ll_timerwheel_add(&c->wheel, &s->timer, d);
 }
@@ -569,10 +570,10 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
 static bool joinable(const struct ll_correlator *c, const struct session *s, int64_t ts)
 {
     int64_t gap = c->conf.session_gap_ns;
-    if (ts < s->start - gap || ts > s->end + gap)
+    if (ts < ll_time_sub(s->start, gap) || ts > ll_time_add(s->end, gap))
         return false;
     int64_t lo = ts < s->start ? ts : s->start, hi = ts > s->end ? ts : s->end;
-    return hi - lo <= c->conf.max_span_ns;
+    return ll_time_sub(hi, lo) <= c->conf.max_span_ns;
 }
 
 /* The link that claims @p ev for an open session, or NULL. @p via receives
@@ -670,7 +671,7 @@ static void evict_one(struct ll_correlator *c)
         struct session *s = (struct session *)ll_timerwheel_first(&c->wheel);
         if (!s)
             return;
-        int64_t d = session_deadline(c, s, NULL) + 1;
+        int64_t d = ll_time_add(session_deadline(c, s, NULL), 1);
         if (d > ll_timer_deadline(&s->timer)) { /* extended since armed: fix, look again */
             ll_timerwheel_add(&c->wheel, &s->timer, d);
             continue;
@@ -794,6 +795,17 @@ static struct session *find_session(struct ll_correlator *c, uint64_t hash,
 
 /* ------------------------------------------------------------------------ */
 /* Emitting a closed timeline                                                */
+
+/* Forgets the oldest tomb. */
+static void tomb_pop(struct ll_correlator *c)
+{
+    struct tomb *t = c->tomb_head;
+    c->tomb_head = t->fifo_next;
+    if (!c->tomb_head)
+        c->tomb_tail = NULL;
+    ll_idmap_del(&c->tombs, t->hash, t);
+    ll_free(t);
+}
 
 static int cmp_svc(const void *a, const void *b, void *ctx)
 {
@@ -924,6 +936,10 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
     uint64_t hash = id_hash(session_id(s));
     struct tomb *t = ll_idmap_get(&c->tombs, hash, session_id(s));
     if (!t) {
+        /* No more tombs than open timelines, even while event time stands
+         * still and nothing expires (many ids in one instant). */
+        if (c->tombs.n >= c->conf.max_open_timelines)
+            tomb_pop(c);
         t = ll_malloc(sizeof *t + s->corr_len);
         t->hash = hash;
         t->len = s->corr_len;
@@ -939,7 +955,8 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
     t->tl_id = id;
     t->start = s->start;
     t->end = s->end;
-    t->expire = (c->wm > s->end ? c->wm : s->end) + 2 * c->conf.session_gap_ns;
+    t->expire = ll_time_add(ll_time_add(c->wm > s->end ? c->wm : s->end, c->conf.session_gap_ns),
+                            c->conf.session_gap_ns);
     t->cap = why == LL_TL_CLOSED_SPAN || why == LL_TL_CLOSED_EVENTS ||
              why == LL_TL_CLOSED_EVICTED;
 }
@@ -1180,7 +1197,7 @@ static void on_timer(void *ctx, struct ll_timer *t)
     struct session *s = (struct session *)t;
     int64_t d = session_deadline(c, s, NULL);
     if (d >= c->wm) { /* extended since it was armed */
-        ll_timerwheel_add(&c->wheel, &s->timer, d + 1);
+        ll_timerwheel_add(&c->wheel, &s->timer, ll_time_add(d, 1));
         return;
     }
     if (c->n_closing == c->cap_closing) {
@@ -1193,14 +1210,8 @@ static void on_timer(void *ctx, struct ll_timer *t)
 static void expire_tombs(struct ll_correlator *c)
 {
     while (c->tomb_head &&
-           (c->tomb_head->expire < c->wm || c->tombs.n > c->conf.max_open_timelines)) {
-        struct tomb *t = c->tomb_head;
-        c->tomb_head = t->fifo_next;
-        if (!c->tomb_head)
-            c->tomb_tail = NULL;
-        ll_idmap_del(&c->tombs, t->hash, t);
-        ll_free(t);
-    }
+           (c->tomb_head->expire < c->wm || c->tombs.n > c->conf.max_open_timelines))
+        tomb_pop(c);
 }
 
 /* The watermark moved to @p wm: close what it passed, in a fixed order. */
@@ -1247,10 +1258,11 @@ static void source_seen(struct ll_correlator *c, uint32_t src, int64_t ts)
     }
     if (ts > c->newest)
         c->newest = ts;
-    while (c->n_heap > 1 && c->names.v[c->heap[0]].newest < c->newest - c->conf.idle_timeout_ns)
+    while (c->n_heap > 1 &&
+           c->names.v[c->heap[0]].newest < ll_time_sub(c->newest, c->conf.idle_timeout_ns))
         heap_pop(c);
     int64_t low = c->names.v[c->heap[0]].newest;
-    int64_t wm = low - c->conf.allowed_lateness_ns;
+    int64_t wm = ll_time_sub(low, c->conf.allowed_lateness_ns);
     if (!c->wheel_ready) {
         ll_timerwheel_init(&c->wheel, wm, LL_NS_PER_MS);
         c->wheel_ready = true;
@@ -1296,6 +1308,14 @@ ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
 
 struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
 {
+    /* A session keeps 64 KiB of its id; a longer one is cut here, once, so
+     * that every lookup hashes and compares what the session stored. */
+    struct ll_event cut_id;
+    if (ev->corr_id.len > UINT16_MAX) {
+        cut_id = *ev;
+        cut_id.corr_id = cut(ev->corr_id, UINT16_MAX);
+        ev = &cut_id;
+    }
     uint32_t source = ll__names_intern(&c->names, ev->pos.source, &c->cache_source);
     source_seen(c, source, ev->ts_ns);
     uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
@@ -1309,11 +1329,12 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     if (!s) {
         struct tomb *t = ll_idmap_get(&c->tombs, hash, ev->corr_id);
         int64_t gap = c->conf.session_gap_ns;
-        if (t && !t->cap && ev->ts_ns <= t->end + gap && ev->ts_ns >= t->start - gap) {
+        if (t && !t->cap && ev->ts_ns <= ll_time_add(t->end, gap) &&
+            ev->ts_ns >= ll_time_sub(t->start, gap)) {
             emit_late(c, ev, t->tl_id, source, service);
             return ev->corr_id;
         }
-        if (ev->ts_ns + gap < c->wm) { /* its session would be closed already */
+        if (ll_time_add(ev->ts_ns, gap) < c->wm) { /* its session would be closed already */
             emit_late(c, ev, 0, source, service);
             return ev->corr_id;
         }
@@ -1362,6 +1383,7 @@ uint64_t ll_correlator_note_alert(ll_correlator *c, struct ll_str corr_id, int64
 {
     if (!corr_id.len)
         return 0;
+    corr_id = cut(corr_id, UINT16_MAX); /* as ll_correlator_push() keeps it */
     struct session *s = ll_idmap_get(&c->sessions, id_hash(corr_id), corr_id);
     while (s && !joinable(c, s, ts))
         s = s->older;
@@ -1492,10 +1514,10 @@ void ll_correlator_tick(ll_correlator *c, int64_t now)
     c->newest = now;
     /* Every source quiet since before now - idle_timeout stops holding the
      * watermark back; if all are, nothing does. */
-    while (c->n_heap && c->names.v[c->heap[0]].newest < now - c->conf.idle_timeout_ns)
+    while (c->n_heap && c->names.v[c->heap[0]].newest < ll_time_sub(now, c->conf.idle_timeout_ns))
         heap_pop(c);
     int64_t low = c->n_heap ? c->names.v[c->heap[0]].newest : now;
-    int64_t wm = low - c->conf.allowed_lateness_ns;
+    int64_t wm = ll_time_sub(low, c->conf.allowed_lateness_ns);
     if (wm > c->wm)
         advance(c, wm);
 }

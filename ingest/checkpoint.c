@@ -46,6 +46,26 @@ static bool same_content(const char *path, const struct ll_buf *b)
     return n == (ssize_t)b->len && memcmp(cur, b->data, b->len) == 0;
 }
 
+/* Writes all of @p data; false with errno set otherwise. A short write
+ * (the disk filled up, a file size limit) is followed by another, which
+ * says why in errno: the first one sets none. */
+static bool write_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return false;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
 static bool write_atomic(const char *dir, const char *name, const struct ll_buf *b, char *err,
                          size_t errsz)
 {
@@ -54,8 +74,10 @@ static bool write_atomic(const char *dir, const char *name, const struct ll_buf 
     if (same_content(path, b))
         return true;
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write(fd, b->data, b->len) == (ssize_t)b->len && fsync(fd) == 0;
+    /* O_NOFOLLOW: a symlink planted in a shared directory under that name
+     * must not make the daemon truncate and write another file. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    bool ok = fd >= 0 && write_all(fd, b->data, b->len) && fsync(fd) == 0;
     int e = errno;
     if (fd >= 0 && close(fd) != 0 && ok)
         ok = false, e = errno;

@@ -497,15 +497,17 @@ static int reject(struct ll_decoder *d, const char *line, size_t len, enum ll_re
     return LL_EPARSE;
 }
 
-static int parse_failed(struct ll_decoder *d, const char *line, size_t len,
+/* @p at_end: the line ended too soon (yajl_complete_parse() failed), and
+ * the bytes yajl counts are those of that last call, not of the line. */
+static int parse_failed(struct ll_decoder *d, const char *line, size_t len, bool at_end,
                         enum ll_reject *reason)
 {
     char detail[200] = "malformed JSON";
     unsigned char *msg = yajl_get_error(d->yh, 0, (const unsigned char *)line, len);
     if (msg) {
         size_t n = strcspn((const char *)msg, "\n");
-        snprintf(detail, sizeof detail, "%.*s at byte %zu", (int)n, msg,
-                 yajl_get_bytes_consumed(d->yh));
+        snprintf(detail, sizeof detail, "%.*s %s byte %zu", (int)n, msg,
+                 at_end ? "after" : "at", at_end ? len : yajl_get_bytes_consumed(d->yh));
         yajl_free_error(d->yh, msg);
     }
     handle_renew(d);
@@ -530,9 +532,15 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
     d->pending = LL__NODE_NONE;
     memset(d->cap, 0xff, d->n_cap * sizeof *d->cap); /* prio = UINT16_MAX: nothing yet */
 
-    if (yajl_parse(d->yh, (const unsigned char *)line, len) != yajl_status_ok ||
-        yajl_complete_parse(d->yh) != yajl_status_ok)
-        return parse_failed(d, line, len, reason);
+    if (yajl_parse(d->yh, (const unsigned char *)line, len) != yajl_status_ok)
+        return parse_failed(d, line, len, false, reason);
+    if (yajl_complete_parse(d->yh) != yajl_status_ok)
+        return parse_failed(d, line, len, true, reason);
+    /* yajl checks only the shape of UTF-8 sequences: it lets overlong forms
+     * (C0 AF), surrogates (ED A0 80) and lead bytes past U+10FFFF (F5..F7)
+     * through, which other invalid bytes do not pass. */
+    if (!ll_utf8_valid(line, len))
+        return reject(d, line, len, reason, LL_REJECT_INVALID_UTF8, "invalid UTF-8");
     if (d->not_object)
         return reject(d, line, len, reason, LL_REJECT_NOT_OBJECT,
                       "the line is JSON but not an object");

@@ -125,6 +125,20 @@ static bool has_glob_chars(const char *s)
     return strpbrk(s, "*?[") != NULL;
 }
 
+/* Where and why the last glob() stopped (it passes its error callback no
+ * context of ours). */
+static _Thread_local struct {
+    char path[256];
+    int err;
+} glob_failure;
+
+static int on_glob_error(const char *path, int err)
+{
+    snprintf(glob_failure.path, sizeof glob_failure.path, "%s", path);
+    glob_failure.err = err;
+    return 1; /* stop, as GLOB_ERR asks */
+}
+
 int ll_inputs_expand(const char *const *paths, size_t n, struct ll_input_list *out,
                      char *errstr, size_t errstr_size)
 {
@@ -138,16 +152,24 @@ int ll_inputs_expand(const char *const *paths, size_t n, struct ll_input_list *o
             continue;
         }
         glob_t g;
-        int grc = glob(paths[i], GLOB_ERR, NULL, &g);
+        glob_failure.err = 0;
+        int grc = glob(paths[i], GLOB_ERR, on_glob_error, &g);
         if (grc == GLOB_NOMATCH) {
             snprintf(errstr, errstr_size, "%s: no file matches", paths[i]);
             rc = LL_ENOENT;
+        } else if (grc == GLOB_ABORTED && glob_failure.err) {
+            snprintf(errstr, errstr_size, "%s: cannot expand pattern: %s: %s", paths[i],
+                     glob_failure.path, strerror(glob_failure.err));
+            rc = LL_EIO;
         } else if (grc != 0) {
             snprintf(errstr, errstr_size, "%s: cannot expand pattern", paths[i]);
             rc = LL_EIO;
         } else {
+            /* What a pattern matches is listed like a directory's entries:
+             * a symlink loop or a dangling link is skipped with a warning,
+             * not a reason to stop. */
             for (size_t k = 0; k < g.gl_pathc && rc == LL_OK; k++)
-                rc = add_path(&x, g.gl_pathv[k], true);
+                rc = add_path(&x, g.gl_pathv[k], false);
         }
         if (grc != GLOB_NOMATCH)
             globfree(&g);

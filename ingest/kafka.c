@@ -435,7 +435,8 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
     for (size_t i = 0; ok && i < conf->n_props; i++) {
         const char *eq = strchr(conf->props[i], '=');
         if (!eq || eq == conf->props[i]) {
-            snprintf(err, errsz, "kafka property '%s' is not name=value", conf->props[i]);
+            /* Not quoted: a mistyped one may hold a password. */
+            snprintf(err, errsz, "kafka property %zu is not name=value", i + 1);
             ok = false;
             break;
         }

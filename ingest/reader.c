@@ -37,21 +37,32 @@ struct ll_reader {
     char err[256];
 };
 
+/* zlib's message without the name it gives a stream opened by descriptor
+ * ("<fd:3>: "): the caller names the file. */
+static const char *gz_message(gzFile gz, int *zerr)
+{
+    const char *msg = gzerror(gz, zerr);
+    if (!msg || !*msg)
+        return "read error";
+    const char *sep = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ">: ") : NULL;
+    return sep ? sep + 3 : msg;
+}
+
 static int read_more(struct ll_reader *r, char *dst, size_t room, size_t *got)
 {
     if (r->gz) {
         int n = gzread(r->gz, dst, (unsigned)(room > INT32_MAX ? INT32_MAX : room));
         if (n < 0 || (n == 0 && !gzeof(r->gz))) {
             int zerr;
-            const char *msg = gzerror(r->gz, &zerr);
-            snprintf(r->err, sizeof r->err, "gzip: %s", msg ? msg : "read error");
+            const char *msg = gz_message(r->gz, &zerr);
+            snprintf(r->err, sizeof r->err, "gzip: %s", msg);
             return zerr == Z_ERRNO ? LL_EIO : LL_ECORRUPT;
         }
         /* zlib reports a stream cut short only once it has given out the
          * last bytes it could decode. */
         if (n == 0 && gzeof(r->gz)) {
             int zerr;
-            const char *msg = gzerror(r->gz, &zerr);
+            const char *msg = gz_message(r->gz, &zerr);
             if (zerr != Z_OK && zerr != Z_STREAM_END) {
                 snprintf(r->err, sizeof r->err, "gzip: %s", msg);
                 return LL_ECORRUPT;

@@ -34,6 +34,7 @@ struct ll_replay {
     uint32_t *heap;
     size_t n_heap;
     ll_decoder *dec;
+    ll_decoder *probe; /* dec without the rules: for probe_head_time() */
     struct ll_stats st;
     ll_reject_fn *on_reject;
     void *ctx;
@@ -141,7 +142,7 @@ static int64_t probe_head_time(struct ll_replay *rp, const char *path, size_t ma
         lines++;
         struct ll_event ev = {0};
         enum ll_reject why;
-        if (ll_decoder_decode(rp->dec, line.ptr, line.len, &arena, &ev, &why) == LL_OK &&
+        if (ll_decoder_decode(rp->probe, line.ptr, line.len, &arena, &ev, &why) == LL_OK &&
             ev.ts_ns != LL_TIME_NONE) {
             ts = ev.ts_ns;
             found = true;
@@ -251,7 +252,12 @@ int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *err
     rp->raw_events = conf->raw_events;
     rp->popped = -1;
     rp->dec = ll_decoder_new(conf->decode, errstr, errstr_size);
-    if (!rp->dec) {
+    /* The head probe only wants times: without the rules' hook, no rule
+     * runs twice on a line (or counts its regex limits twice). */
+    struct ll_decode_conf probe = conf->decode ? *conf->decode : (struct ll_decode_conf){0};
+    probe.match = NULL;
+    rp->probe = rp->dec ? ll_decoder_new(&probe, errstr, errstr_size) : NULL;
+    if (!rp->probe) {
         ll_replay_close(rp);
         return LL_EINVAL;
     }
@@ -327,5 +333,6 @@ void ll_replay_close(ll_replay *rp)
     ll_free(rp->in);
     ll_free(rp->heap);
     ll_decoder_destroy(rp->dec);
+    ll_decoder_destroy(rp->probe);
     ll_free(rp);
 }

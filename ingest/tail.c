@@ -10,7 +10,9 @@
  * again from 0.
  *
  * Every event gets a sequence number in read order. Files take turns in
- * stretches ("runs") of up to LINES_PER_TURN lines; a checkpoint cut is
+ * stretches ("runs") of up to LINES_PER_TURN lines (and, with turn_span_ns,
+ * less event time than the correlator's idle_timeout: after a restart with
+ * a backlog, a file waiting for its turn must not look idle); a cut is
  * always the start of a run, so every file has an exact offset at it: the
  * start of its first run at or after the cut (a file read alone still
  * starts a new run every LINES_PER_TURN lines). That is what makes resuming
@@ -88,6 +90,7 @@ struct ll_tail {
     struct tfile **f;
     size_t n;
     size_t cur, turn; /* the file taking its turn, and lines it took */
+    int64_t turn_span_ns, turn_ts; /* a turn ends once event time moved on this much from turn_ts */
     int ino;          /* inotify descriptor, -1 without */
     bool rescan_now;
     int64_t next_scan, next_poll;
@@ -729,11 +732,16 @@ int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
             if (t->cur >= t->n)
                 t->cur = 0;
             struct tfile *f = t->f[t->cur];
-            if (t->turn < LINES_PER_TURN && f->fd >= 0) {
+            /* A file read on for longer than the idle timeout in event time
+             * would make the others, waiting with lines unread, look idle:
+             * the watermark would pass their open workflows. */
+            bool spent = t->turn && t->turn_span_ns && f->last_ts - t->turn_ts >= t->turn_span_ns;
+            if (t->turn < LINES_PER_TURN && !spent && f->fd >= 0) {
                 for (int attempt = 0; attempt < 2; attempt++) {
                     if (from_file(t, f, f->orphaned && f->quiet_since &&
                                             now - f->quiet_since >= CLOSE_QUIET_NS) == LL_OK) {
-                        t->turn++;
+                        if (!t->turn++)
+                            t->turn_ts = t->ev.ts_ns;
                         *ev = &t->ev;
                         return LL_OK;
                     }
@@ -916,6 +924,7 @@ int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size
     t->format = conf->format;
     t->max_line = conf->max_line ? conf->max_line : (size_t)1 << 20;
     t->rescan_ns = conf->rescan_ns ? conf->rescan_ns : 5 * LL_NS_PER_SEC;
+    t->turn_span_ns = conf->turn_span_ns > 0 ? conf->turn_span_ns : 0;
     t->partial_timeout_ns = conf->partial_timeout_ns ? conf->partial_timeout_ns
                                                      : 5 * LL_NS_PER_SEC;
     t->on_reject = conf->on_reject;

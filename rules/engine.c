@@ -20,9 +20,10 @@
  */
 #include "rules_int.h"
 
+#include "logloom/ingest.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
 #define MAX_EVIDENCE 5
 #define MAX_LINE 2048
@@ -151,6 +152,8 @@ struct ll_rule_engine {
     struct timed **fired;
     size_t n_fired, cap_fired;
     struct ll_rule_eval *eval; /* for timeline predicates */
+    ll_decoder *lazy; /* the json.* paths only summaries and keys read; NULL: none */
+    struct ll_arena lazy_arena;
     uint64_t raised, suppressed, rate_limited;
     bool live; /* match rules raise on arrival, not when the watermark passes */
 };
@@ -177,55 +180,35 @@ static size_t map_key(uint32_t rule, struct ll_str key, char *out, size_t size)
 /* ------------------------------------------------------------------------ */
 /* Building a match                                                          */
 
-/* Fields of one matched event, with the raw line parsed (once) for the
- * json.* paths that only summaries and keys read. */
+/* Fields of one matched event, with the raw line decoded again (once) for
+ * the json.* paths that only summaries and keys read. */
 struct view {
-    const ll_ruleset *rs;
+    ll_rule_engine *e;
     const struct ll_event *ev;
-    yajl_val tree;
-    bool parsed;
+    struct ll_event lazy; /* its extra values are the lazy paths */
+    bool parsed, ok;
 };
 
+/* The streaming decoder every line went through reads these too: the same
+ * values as a condition on the path would see (the last of duplicate keys),
+ * and no tree, which a line nested 500,000 deep would make yajl free by
+ * recursion until the stack ran out. */
 static struct ll__fval lazy_value(struct view *w, uint16_t i)
 {
     if (!w->parsed) {
         w->parsed = true;
-        if (!(w->ev->flags & LL_EV_RAW)) {
-            char *text = ll_strndup(w->ev->line.ptr, w->ev->line.len);
-            w->tree = yajl_tree_parse(text, NULL, 0);
-            ll_free(text);
-        }
+        enum ll_reject why;
+        w->lazy.pos = w->ev->pos;
+        w->ok = w->e->lazy && !(w->ev->flags & LL_EV_RAW) &&
+                ll_decoder_decode(w->e->lazy, w->ev->line.ptr, w->ev->line.len,
+                                  &w->e->lazy_arena, &w->lazy, &why) == LL_OK;
     }
-    if (!w->tree || i >= w->rs->n_lazy)
+    if (!w->ok || i >= w->lazy.n_extra)
         return (struct ll__fval){0};
-    const char *path = w->rs->lazy[i];
-    char *scratch = ll_malloc(strlen(path) + 1), err[128];
-    struct ll_str parts[LL_PATH_MAX_PARTS];
-    const char *keys[LL_PATH_MAX_PARTS + 1];
-    char *copies = ll_malloc(strlen(path) + LL_PATH_MAX_PARTS + 1), *at = copies;
-    size_t n = 0;
-    yajl_val v = NULL;
-    if (ll_field_path_parse(path, scratch, parts, &n, err, sizeof err) == LL_OK) {
-        for (size_t k = 0; k < n; k++) {
-            memcpy(at, parts[k].ptr, parts[k].len);
-            at[parts[k].len] = '\0';
-            keys[k] = at;
-            at += parts[k].len + 1;
-        }
-        keys[n] = NULL;
-        v = yajl_tree_get(w->tree, keys, yajl_t_any);
-    }
-    ll_free(scratch);
-    struct ll__fval out = {0};
-    if (v && YAJL_IS_STRING(v))
-        out = (struct ll__fval){.s = ll_str_c(YAJL_GET_STRING(v)), .present = true};
-    else if (v && YAJL_IS_NUMBER(v))
-        out = (struct ll__fval){.s = ll_str_c(v->u.number.r), .present = true};
-    else if (v && (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)))
-        out = (struct ll__fval){.s = YAJL_IS_TRUE(v) ? LL_STR("true") : LL_STR("false"),
-                                .present = true};
-    ll_free(copies); /* the values point into the tree, not here */
-    return out;
+    const struct ll_value *v = &w->lazy.extra[i];
+    if (v->type != LL_V_STRING && v->type != LL_V_NUMBER && v->type != LL_V_BOOL)
+        return (struct ll__fval){0};
+    return (struct ll__fval){.s = v->s, .present = true};
 }
 
 static struct ll__fval field(struct view *w, struct ll__fref f, char *scratch, size_t size)
@@ -372,7 +355,7 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
 {
     const struct ll__rule *r = &e->rs->rules[rule];
     struct ll_buf key = {0}, scope = {0}, sum = {0};
-    struct view w = {e->rs, ev, NULL, false};
+    struct view w = {.e = e, .ev = ev};
     step_key(&key, &w, r->steps[step].key, r->steps[step].n_key);
     if (r->n_scope)
         step_key(&scope, &w, r->scope, r->n_scope);
@@ -400,8 +383,8 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
     ll_buf_free(&key);
     ll_buf_free(&scope);
     ll_buf_free(&sum);
-    if (w.tree)
-        yajl_tree_free(w.tree);
+    if (w.parsed)
+        ll_arena_reset(&e->lazy_arena);
     return m;
 }
 
@@ -529,7 +512,7 @@ static bool rate_ok(ll_rule_engine *e, uint32_t rule, int64_t ts)
 {
     const struct ll__rule *r = &e->rs->rules[rule];
     struct rule_state *st = &e->state[rule];
-    if (!st->rate_count || ts - st->rate_start >= r->rate_window_ns) {
+    if (!st->rate_count || ll_time_sub(ts, st->rate_start) >= r->rate_window_ns) {
         st->rate_start = ts;
         st->rate_count = 0;
         st->rate_said = false;
@@ -572,7 +555,7 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
     size_t klen = map_key(m->rule, m_key(m), key, sizeof key);
     uint64_t hash = ll_hash64(key, klen, 0);
     struct alert *a = ll_idmap_get(&e->alerts, hash, (struct ll_str){key, klen});
-    if (a && m->ts > a->last + r->suppress_ns) {
+    if (a && m->ts > ll_time_add(a->last, r->suppress_ns)) {
         alert_close(e, a);
         a = NULL;
     }
@@ -584,7 +567,8 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
             a->seq_last = m->ev_seq;
         evidence_add(a, m);
         e->suppressed++;
-        ll_timerwheel_add(&e->wheel, &a->t.timer, a->last + r->suppress_ns + 1);
+        ll_timerwheel_add(&e->wheel, &a->t.timer,
+                          ll_time_add(ll_time_add(a->last, r->suppress_ns), 1));
         return;
     }
     if (!rate_ok(e, m->rule, opener->ts))
@@ -612,7 +596,8 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
     if (opener != m)
         evidence_add(a, m);
     ll_idmap_put(&e->alerts, hash, a);
-    ll_timerwheel_add(&e->wheel, &a->t.timer, a->last + r->suppress_ns + 1);
+    ll_timerwheel_add(&e->wheel, &a->t.timer,
+                      ll_time_add(ll_time_add(a->last, r->suppress_ns), 1));
     e->raised++;
     if (e->out.opened && a->corr[0])
         a->timeline_id = e->out.opened(e->out.ctx, a->id, ll_str_c(a->corr), a->first);
@@ -640,7 +625,8 @@ static struct keystate *keystate_get(ll_rule_engine *e, const struct match *m)
         ll_idmap_put(&e->keys, hash, k);
     }
     k->last = m->ts;
-    ll_timerwheel_add(&e->wheel, &k->t.timer, m->ts + e->rs->rules[m->rule].window_ns + 1);
+    ll_timerwheel_add(&e->wheel, &k->t.timer,
+                      ll_time_add(ll_time_add(m->ts, e->rs->rules[m->rule].window_ns), 1));
     return k;
 }
 
@@ -670,7 +656,7 @@ static bool on_threshold(ll_rule_engine *e, struct match *m)
     const struct ll__rule *r = &e->rs->rules[m->rule];
     struct keystate *k = keystate_get(e, m);
     size_t drop = 0;
-    while (drop < k->n_win && k->win[drop]->ts < m->ts - r->window_ns)
+    while (drop < k->n_win && k->win[drop]->ts < ll_time_sub(m->ts, r->window_ns))
         ll_pool_release(&e->pool, k->win[drop++]);
     if (drop) {
         memmove(k->win, k->win + drop, (k->n_win - drop) * sizeof *k->win);
@@ -699,7 +685,7 @@ static bool on_sequence(ll_rule_engine *e, struct match *m)
     struct keystate *k = keystate_get(e, m);
     size_t j = m->step, last = r->n_steps - 1;
     for (size_t i = 0; i < last; i++) /* runs that outlived the window */
-        if (k->stage_n[i] && m->ts - k->stage[i][0]->ts > r->window_ns)
+        if (k->stage_n[i] && ll_time_sub(m->ts, k->stage[i][0]->ts) > r->window_ns)
             stage_clear(e, k, i);
     if (j == 0) {
         if (k->stage_n[0])
@@ -803,10 +789,10 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     if (m->step == ST_UNTIL) { /* the scope ends: what still waits has grace left */
         for (struct pending *p = st->head; p; p = p->next)
             if (p->m->ts <= m->ts && ll_str_eq(m_scope(p->m), m_scope(m)) &&
-                m->ts + r->grace_ns < p->deadline) {
-                p->deadline = m->ts + r->grace_ns;
+                ll_time_add(m->ts, r->grace_ns) < p->deadline) {
+                p->deadline = ll_time_add(m->ts, r->grace_ns);
                 p->ended = true;
-                ll_timerwheel_add(&e->wheel, &p->t.timer, p->deadline + 1);
+                ll_timerwheel_add(&e->wheel, &p->t.timer, ll_time_add(p->deadline, 1));
             }
         return false;
     }
@@ -816,7 +802,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     p->t.kind = T_ABSENCE;
     ll_timer_init(&p->t.timer);
     p->m = m;
-    p->deadline = m->ts + r->window_ns;
+    p->deadline = ll_time_add(m->ts, r->window_ns);
     p->prev = st->tail;
     if (st->tail)
         st->tail->next = p;
@@ -825,7 +811,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     st->tail = p;
     st->n_pending++;
     pending_index(st, p);
-    ll_timerwheel_add(&e->wheel, &p->t.timer, p->deadline + 1);
+    ll_timerwheel_add(&e->wheel, &p->t.timer, ll_time_add(p->deadline, 1));
     return true;
 }
 
@@ -922,6 +908,13 @@ ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_ou
     ll_idmap_init(&e->alerts, 256, alert_key);
     ll_idmap_init(&e->keys, 256, keystate_key);
     e->eval = ll_rule_eval_new(rs);
+    if (rs->n_lazy) { /* the paths compiled: the decoder takes them */
+        struct ll_decode_conf dc = {.extra_paths = (const char *const *)rs->lazy,
+                                    .n_extra_paths = rs->n_lazy};
+        char err[256];
+        e->lazy = ll_decoder_new(&dc, err, sizeof err);
+        ll_arena_init(&e->lazy_arena, 4096);
+    }
     e->wm = INT64_MIN;
     return e;
 }
@@ -996,7 +989,7 @@ void ll_rule_engine_advance(ll_rule_engine *e, int64_t wm, bool final)
      * match must fire first (an alert closes before a later match reopens). */
     while (e->n_heap && (final || e->heap[0]->ts <= wm)) {
         struct match *m = heap_pop(e);
-        run_timers(e, m->ts - 1);
+        run_timers(e, ll_time_sub(m->ts, 1));
         process(e, m);
     }
     if (final) {
@@ -1128,6 +1121,10 @@ void ll_rule_engine_destroy(ll_rule_engine *e)
     ll_idmap_free(&e->keys);
     ll_pool_free(&e->pool);
     ll_rule_eval_destroy(e->eval);
+    if (e->rs->n_lazy) {
+        ll_decoder_destroy(e->lazy);
+        ll_arena_free(&e->lazy_arena);
+    }
     ll_free(e->heap);
     ll_free(e->fired);
     ll_free(e->state);

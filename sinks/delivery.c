@@ -218,9 +218,23 @@ int ll_delivery_conf_parse(struct ll_delivery_conf *c, const char *spec, char *e
 /* ------------------------------------------------------------------------ */
 /* Masking                                                                   */
 
+/* @p n bytes of @p k contain @p part, ignoring case. */
+static bool key_has(const char *k, size_t n, const char *part)
+{
+    size_t m = strlen(part);
+    for (size_t i = 0; i + m <= n; i++)
+        if (strncasecmp(k + i, part, m) == 0)
+            return true;
+    return false;
+}
+
+/* password (libpq, Redis), sslpassword (libpq), sasl.password,
+ * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret,
+ * sasl.oauthbearer.config, ssl.key.pem (librdkafka), pass, pwd. */
 static bool is_secret_key(const char *k, size_t n)
 {
-    return (n == 8 && strncasecmp(k, "password", 8) == 0) ||
+    return key_has(k, n, "password") || key_has(k, n, "secret") ||
+           key_has(k, n, "oauthbearer.config") || key_has(k, n, "ssl.key.pem") ||
            (n == 4 && strncasecmp(k, "pass", 4) == 0) || (n == 3 && strncasecmp(k, "pwd", 3) == 0);
 }
 
@@ -744,33 +758,49 @@ static struct ll_delivery_conf conf_copy(const struct ll_delivery_conf *c)
     return k;
 }
 
-/* The driver for @p url's scheme. */
-static int pick_driver(struct delivery *d, char *err, size_t errsz)
+/* The driver @p u names by its scheme (a libpq key=value string has none);
+ * NULL if none does. */
+static const struct ll__driver_ops *driver_of(const char *u)
 {
-    const char *u = d->conf.url;
     if (strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0 ||
-        (strchr(u, '=') && !strstr(u, "://") && strncmp(u, "file:", 5) != 0)) {
-        d->ops = &ll__pg_ops;
-        return ll__pg_new(&d->conf, &d->drv, err, errsz);
-    }
+        (strchr(u, '=') && !strstr(u, "://") && strncmp(u, "file:", 5) != 0))
+        return &ll__pg_ops;
     if (strncmp(u, "redis://", 8) == 0 || strncmp(u, "rediss://", 9) == 0 ||
-        strncmp(u, "unix://", 7) == 0) {
-        d->ops = &ll__redis_ops;
-        return ll__redis_new(&d->conf, &d->drv, err, errsz);
-    }
-    if (strncmp(u, "file:", 5) == 0) {
-        d->ops = &ll__file_ops;
-        return ll__file_new(&d->conf, &d->drv, err, errsz);
-    }
-    if (strncmp(u, "kafka://", 8) == 0) {
-        d->ops = &ll__kafka_ops;
-        return ll__kafka_new(&d->conf, &d->drv, err, errsz);
-    }
+        strncmp(u, "unix://", 7) == 0)
+        return &ll__redis_ops;
+    if (strncmp(u, "file:", 5) == 0)
+        return &ll__file_ops;
+    if (strncmp(u, "kafka://", 8) == 0)
+        return &ll__kafka_ops;
+    return NULL;
+}
+
+int ll_delivery_url_check(const char *url, char *err, size_t errsz)
+{
+    if (driver_of(url))
+        return LL_OK;
+    char masked[256]; /* as in the sink's name */
+    ll_url_mask(url, masked, sizeof masked);
     snprintf(err, errsz, "unknown sink '%s': use postgresql://..., a libpq "
              "'host=... dbname=...' string, redis://..., unix:///path/redis.sock, "
              "kafka://BROKERS/TOPIC or file:PATH",
-             u);
+             masked);
     return LL_EINVAL;
+}
+
+/* The driver for @p url's scheme. */
+static int pick_driver(struct delivery *d, char *err, size_t errsz)
+{
+    d->ops = driver_of(d->conf.url);
+    if (d->ops == &ll__pg_ops)
+        return ll__pg_new(&d->conf, &d->drv, err, errsz);
+    if (d->ops == &ll__redis_ops)
+        return ll__redis_new(&d->conf, &d->drv, err, errsz);
+    if (d->ops == &ll__file_ops)
+        return ll__file_new(&d->conf, &d->drv, err, errsz);
+    if (d->ops == &ll__kafka_ops)
+        return ll__kafka_new(&d->conf, &d->drv, err, errsz);
+    return ll_delivery_url_check(d->conf.url, err, errsz);
 }
 
 /* Connects, retrying what may pass for connect_timeout. */

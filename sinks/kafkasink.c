@@ -72,7 +72,8 @@ static int kafka_connect(void *v, char *err, size_t errsz)
         end = p + strcspn(p, "&");
         char *pair = ll_strndup(p, (size_t)(end - p)), *eq = strchr(pair, '=');
         if (!eq) {
-            snprintf(err, errsz, "kafka sink: '%s' is not property=value", pair);
+            /* Not quoted: a mistyped one may hold a password. */
+            snprintf(err, errsz, "kafka sink: a query pair is not property=value");
             ok = false;
         } else {
             *eq = '\0';

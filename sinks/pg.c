@@ -145,12 +145,38 @@ static void first_line(const char *msg, char *err, size_t errsz)
     snprintf(err, errsz, "%.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+/* libpq's complaint about a connection string it cannot parse, with what
+ * it quotes of the string ("invalid percent-encoded token: "<password>"",
+ * or the whole URI) left out: it may be the password. Single characters
+ * (what the syntax expected) are kept. */
+static void parse_error(const char *msg, char *err, size_t errsz)
+{
+    char line[512];
+    first_line(msg, line, sizeof line);
+    struct ll_buf b = {0};
+    for (const char *p = line; *p;) {
+        const char *q = strchr(p, '"'), *end = q ? strchr(q + 1, '"') : NULL;
+        if (!end) {
+            ll_buf_puts(&b, p);
+            break;
+        }
+        ll_buf_append(&b, p, (size_t)(q - p));
+        if (end - q == 2) /* one character: syntax ("]", "="), kept */
+            ll_buf_append(&b, q, 3);
+        else
+            ll_buf_puts(&b, "\"***\"");
+        p = end + 1;
+    }
+    snprintf(err, errsz, "%s", b.data ? b.data : "");
+    ll_buf_free(&b);
+}
+
 int ll__pg_new(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
 {
     char *msg = NULL;
     PQconninfoOption *opts = PQconninfoParse(c->url, &msg);
     if (!opts) {
-        first_line(msg ? msg : "out of memory", err, errsz);
+        parse_error(msg ? msg : "out of memory", err, errsz);
         PQfreemem(msg);
         return LL_EINVAL;
     }

@@ -8,6 +8,7 @@
 #include "logloom/core.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -382,6 +383,72 @@ void ll_test_pg_stop(struct ll_test_pg *pg, bool immediate)
     /* What pg_ctl stop -m fast / -m immediate send. */
     kill(pid, immediate ? SIGQUIT : SIGINT);
     reap(pid);
+}
+
+/* Reads the parent pid and the state of @p pid from /proc; false if it
+ * is gone. */
+static bool proc_stat(pid_t pid, pid_t *ppid, char *state)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    /* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+    const char *close = strrchr(buf, ')');
+    int parent;
+    if (!close || sscanf(close + 1, " %c %d", state, &parent) != 2)
+        return false;
+    *ppid = (pid_t)parent;
+    return true;
+}
+
+/* The processes whose parent is @p parent, at most @p max of them. */
+static size_t children_of(pid_t parent, pid_t *out, size_t max)
+{
+    DIR *d = opendir("/proc");
+    size_t n = 0;
+    struct dirent *de;
+    while (d && n < max && (de = readdir(d))) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        pid_t ppid;
+        char state;
+        if (*end || pid <= 0 || !proc_stat((pid_t)pid, &ppid, &state) || ppid != parent)
+            continue;
+        out[n++] = (pid_t)pid;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+void ll_test_pg_kill(struct ll_test_pg *pg)
+{
+    pid_t pid = pg_pid(pg);
+    if (pid == 0)
+        return;
+    /* Stopped, the postmaster starts no backend while its children are
+     * listed; then all of them die at once. */
+    kill(pid, SIGSTOP);
+    pid_t kids[256];
+    size_t n = children_of(pid, kids, sizeof kids / sizeof kids[0]);
+    for (size_t i = 0; i < n; i++)
+        kill(kids[i], SIGKILL);
+    kill(pid, SIGKILL);
+    reap(pid);
+    /* The backends were the postmaster's children, not ours: wait until
+     * each is gone or a zombie (which holds no shared memory). */
+    for (size_t i = 0; i < n; i++) {
+        pid_t ppid;
+        char state;
+        for (long long deadline = now_ms() + START_TIMEOUT_MS;
+             proc_stat(kids[i], &ppid, &state) && state != 'Z' && now_ms() < deadline;)
+            wait_ms(POLL_MS);
+    }
 }
 
 int ll_test_pg_restart(struct ll_test_pg *pg)

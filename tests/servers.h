@@ -54,7 +54,14 @@ int ll_test_pg_start(struct ll_test_pg *pg);
  * exited; does nothing if it is not running. */
 void ll_test_pg_stop(struct ll_test_pg *pg, bool immediate);
 
-/* Start again on the same data (after a stop). 0 or -1.
+/* SIGKILL the postmaster and every server process at once, as the OOM
+ * killer or a power cut would: no shutdown, no checkpoint, sessions cut
+ * mid-transaction. Returns once none of them runs any more; the next
+ * ll_test_pg_restart() runs crash recovery from the WAL. Does nothing if
+ * it is not running. */
+void ll_test_pg_kill(struct ll_test_pg *pg);
+
+/* Start again on the same data (after a stop or a kill). 0 or -1.
  * Waits until it accepts connections (after crash recovery, if any). On
  * failure the data stays; ll_test_pg_destroy() still cleans up. */
 int ll_test_pg_restart(struct ll_test_pg *pg);

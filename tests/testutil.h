@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -167,13 +168,33 @@ static int e2e_group_teardown(void **state)
     rm_tree(tmpdir);
     return 0;
 }
+
+/* A counter of sink number @p sink in the stats record of a JSON lines
+ * output. */
+static inline long long sink_stat(const char *out, int sink, const char *key)
+{
+    const char *p = strstr(out, "\"sinks\":[");
+    assert_non_null(p);
+    for (int i = 0; i <= sink; i++) {
+        p = strstr(p + 1, "{\"name\":");
+        assert_non_null(p);
+    }
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *v = strstr(p, k);
+    assert_non_null(v);
+    return strtoll(v + strlen(k), NULL, 10);
+}
 #endif
 
 #ifdef LL_E2E_DAEMONS
 /* Tests that start `logloom run` (define LL_E2E_DAEMONS too): each daemon
  * started is remembered, and killed at the end should a failed test leave
  * it running. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <time.h>
 
 static pid_t started[32];
@@ -211,10 +232,15 @@ static inline char *in_tmp(const char *name)
     return p;
 }
 
-/* `logloom run -c @p config`, its outputs in tmpdir/@p name.out and .err. */
-static inline pid_t start_run(const char *config, const char *name)
+/* logloom with @p args (NULL-terminated); stdout and stderr in
+ * tmpdir/@p name.out and .err. Killed at the end should a test fail. */
+static inline pid_t start_logloom(const char *name, const char *const *args)
 {
-    const char *argv[] = {logloom, "run", "-c", config, NULL};
+    const char *argv[32] = {logloom};
+    size_t n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
     char out[700], err[700];
     snprintf(out, sizeof out, "%s/%s.out", tmpdir, name);
     snprintf(err, sizeof err, "%s/%s.err", tmpdir, name);
@@ -224,6 +250,13 @@ static inline pid_t start_run(const char *config, const char *name)
     return pid;
 }
 
+/* `logloom run -c @p config`, its outputs in tmpdir/@p name.out and .err. */
+static inline pid_t start_run(const char *config, const char *name)
+{
+    const char *args[] = {"run", "-c", config, NULL};
+    return start_logloom(name, args);
+}
+
 static inline void kill_started(void)
 {
     for (int i = 0; i < n_started; i++)
@@ -231,6 +264,111 @@ static inline void kill_started(void)
             kill(started[i], SIGKILL);
             waitpid(started[i], NULL, 0);
         }
+}
+
+/* A configuration for `logloom run` as tmpdir/@p name.yaml (free the
+ * path): the files @p logs/\*.log, checkpoints every 200 ms in
+ * tmpdir/ckpt-@p name, quick correlation, no metrics, JSON logs, then
+ * @p extra (sinks, rules). */
+static inline char *run_config(const char *name, const char *logs, const char *extra)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "sources:\n"
+             "  - paths: [%s/*.log]\n"
+             "correlation: {session_gap: 1s, allowed_lateness: 200ms, idle_timeout: 1s}\n"
+             "checkpoints: {dir: %s/ckpt-%s, interval: 200ms}\n"
+             "metrics: off\n"
+             "log: {level: info, format: json}\n"
+             "%s",
+             logs, tmpdir, name, extra);
+    char file[64];
+    snprintf(file, sizeof file, "%s.yaml", name);
+    return write_text(tmpdir, file, text);
+}
+
+/* Workflow @p i fails with ECONNRESET: two lines, one of them an error. */
+static inline void write_workflow(FILE *fp, int i)
+{
+    int64_t t = now_ms();
+    fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"wf-%06d\","
+                "\"msg\":\"task received\"}\n",
+            (long long)t, i);
+    fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"wf-%06d\","
+                "\"err\":{\"code\":\"ECONNRESET\",\"message\":\"read ECONNRESET\"},"
+                "\"msg\":\"call failed\"}\n",
+            (long long)t + 1, i);
+}
+
+/* Line @p k (0: received, 1: failed with ECONNRESET, 2: done) of overlapping
+ * workflow @p i. */
+static inline void write_step(FILE *fp, int i, int k)
+{
+    static const char *const msg[] = {"task received", "call failed", "task done"};
+    fprintf(fp, "{\"level\":%d,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"ov-%06d\"%s,"
+                "\"msg\":\"%s\"}\n",
+            k == 1 ? 50 : 30, (long long)now_ms(), i,
+            k == 1 ? ",\"err\":{\"code\":\"ECONNRESET\"}" : "", msg[k]);
+}
+
+/* The path of @p file's checkpoint in @p dir (named after its device and
+ * inode) into @p out; false if @p file is not there. */
+static inline bool checkpoint_path(const char *dir, const char *file, char *out, size_t size)
+{
+    struct stat st;
+    if (stat(file, &st) != 0)
+        return false;
+    snprintf(out, size, "%s/%llx-%llx.ckpt", dir, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    return true;
+}
+
+/* The offset @p file's checkpoint in @p dir holds; -1 if there is none. */
+static inline long long checkpoint_offset(const char *dir, const char *file)
+{
+    char path[700];
+    if (!checkpoint_path(dir, file, path, sizeof path))
+        return -1;
+    char *text = access(path, R_OK) == 0 ? read_file(path, NULL) : NULL;
+    const char *o = text ? strstr(text, "\"offset\":") : NULL;
+    long long v = o ? atoll(o + strlen("\"offset\":")) : -1;
+    free(text);
+    return v;
+}
+
+/* GET @p path from 127.0.0.1:@p port; the whole response (caller frees). */
+static inline char *http_get(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t len = 0, cap = 65536;
+    char *s = malloc(cap);
+    ssize_t got;
+    while ((got = read(fd, s + len, cap - len - 1)) > 0)
+        if ((len += (size_t)got) + 1 == cap)
+            s = realloc(s, cap *= 2);
+    close(fd);
+    s[len] = '\0';
+    return s;
+}
+
+/* Polls @p probe(@p sql) every 50 ms until it gives @p want or
+ * @p seconds pass; @returns the last value. */
+static inline long long wait_value(long long (*probe)(const char *sql), const char *sql,
+                                   long long want, int seconds)
+{
+    long long v = -1;
+    for (int i = 0; i < seconds * 20 && v != want; i++) {
+        v = probe(sql);
+        if (v != want)
+            sleep_ms(50);
+    }
+    return v;
 }
 #endif
 
@@ -260,6 +398,22 @@ static inline void run_result_free(struct run_result *r)
     free(r->out);
     free(r->err);
 }
+
+#ifdef LL_PG
+/* Tests against a throwaway PostgreSQL of servers.h (define LL_PG before
+ * including this). */
+#include "servers.h"
+
+/* Database @p db on @p pg, dropped if it exists and created afresh. */
+static inline void fresh_db(const struct ll_test_pg *pg, const char *db)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
+    assert_int_equal(ll_test_pg_int(pg, sql), 0);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    assert_int_equal(ll_test_pg_int(pg, sql), 0);
+}
+#endif
 
 #ifdef LL_TMPDIR
 /* Tests that write files (define LL_TMPDIR before including this): a

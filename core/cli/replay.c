@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -63,10 +64,11 @@ struct run {
     FILE *html_fp;
     ll_sink **delivery; /* --sink and the configuration's sinks */
     size_t n_delivery;
-    FILE *dead;
+    int dead; /* --dead-letter file, or -1 */
     int out_rc;
     struct ll_buf dl; /* dead-letter record */
     uint64_t dead_written;
+    uint64_t dead_lost, dead_failing; /* not written: in all, and since the last that was */
 };
 
 void ll_cmd_replay_usage(FILE *out)
@@ -377,27 +379,57 @@ static void on_late(void *ctx, const struct ll_late *late)
         r->out_rc = ll_sink_late(s, late);
 }
 
-/* --terminal: the message equals TEXT, or starts with it for "TEXT*". */
+/* --terminal (ll__terminal_match). */
 static bool is_terminal(void *ctx, const struct ll_event *ev)
 {
     const struct replay_opts *o = ctx;
-    for (size_t i = 0; i < o->n_terminal; i++) {
-        struct ll_str t = ll_str_c(o->terminal[i]);
-        bool prefix = t.len && t.ptr[t.len - 1] == '*';
-        if (prefix)
-            t.len--;
-        if (prefix ? ev->msg.len >= t.len && memcmp(ev->msg.ptr, t.ptr, t.len) == 0
-                   : ll_str_eq(ev->msg, t))
-            return true;
+    return ll__terminal_match(o->terminal, o->n_terminal, ev->msg);
+}
+
+/* Appends one dead-letter record with write(2) (no stdio buffer that a
+ * full disk would cut anywhere). A record the disk takes only in part is
+ * cut back off the file, so no partial line stays behind and what is
+ * written once space returns starts on a line of its own. A full disk does
+ * not stop the replay: when records start and stop being lost is logged,
+ * naming the file, and lost records make the exit status 1. */
+static void write_dead_letter(struct run *r, const struct ll_buf *b)
+{
+    struct stat st;
+    int e = fstat(r->dead, &st) == 0 ? 0 : errno;
+    const char *p = b->data;
+    size_t left = b->len;
+    while (!e && left) {
+        ssize_t n = write(r->dead, p, left);
+        if (n > 0)
+            p += n, left -= (size_t)n;
+        else if (n == 0 || errno != EINTR)
+            e = n == 0 ? EIO : errno; /* after a short write, the next says why */
     }
-    return false;
+    if (!e) {
+        if (r->dead_failing)
+            fprintf(stderr, "logloom replay: dead-letter file %s: writing again; %llu rejected "
+                            "lines were not written\n",
+                    r->o->dead_letter, (unsigned long long)r->dead_failing);
+        r->dead_failing = 0;
+        r->dead_written++;
+        return;
+    }
+    if (left < b->len && ftruncate(r->dead, st.st_size) != 0)
+        fprintf(stderr, "logloom replay: dead-letter file %s: cannot cut a partial record "
+                        "back off: %s\n",
+                r->o->dead_letter, strerror(errno));
+    if (!r->dead_failing++)
+        fprintf(stderr, "logloom replay: dead-letter file %s: %s; rejected lines are counted, "
+                        "not written, until it works again\n",
+                r->o->dead_letter, strerror(e));
+    r->dead_lost++;
 }
 
 static void on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos,
                       const struct ll_line *line, const char *detail)
 {
     struct run *r = ctx;
-    if (!r->dead)
+    if (r->dead < 0)
         return;
     struct ll_buf *b = &r->dl;
     ll_buf_reset(b);
@@ -417,9 +449,7 @@ static void on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos
         ll_buf_putc(b, '"');
     }
     ll_buf_puts(b, "}\n");
-    if (ll_buf_write(b, r->dead) != LL_OK && r->out_rc == LL_OK)
-        r->out_rc = LL_EIO;
-    r->dead_written++;
+    write_dead_letter(r, b);
 }
 
 static void human_bytes(uint64_t n, char *out, size_t size)
@@ -475,6 +505,11 @@ static void summary(const struct ll_stats *st, int64_t elapsed_ns, uint64_t dead
         if (dead_path)
             fprintf(stderr, ", %llu written to %s", (unsigned long long)dead_written, dead_path);
     }
+    /* A test that gave up is a rule that may have missed a match: say so
+     * where a person reads, not only in the stats record. */
+    if (st->regex_limit_hits)
+        fprintf(stderr, "; %llu regex tests stopped at pcre2's match limits (no match)",
+                (unsigned long long)st->regex_limit_hits);
     fprintf(stderr, "\n");
 }
 
@@ -488,17 +523,13 @@ static void raise_fd_limit(void)
     }
 }
 
-static FILE *open_dead_letter(const char *path)
+static int open_dead_letter(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    FILE *fp = fd >= 0 ? fdopen(fd, "a") : NULL;
-    if (!fp) {
+    if (fd < 0)
         fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", path,
                 strerror(errno));
-        if (fd >= 0)
-            close(fd);
-    }
-    return fp;
+    return fd;
 }
 
 /* --html FILE: the report sink, and raw lines kept for it. */
@@ -643,7 +674,7 @@ int ll_cmd_replay(int argc, char **argv)
     struct replay_opts o;
     int rc = parse_opts(argc, argv, &o);
     struct ll_input_list files = {0};
-    struct run r = {.o = &o};
+    struct run r = {.o = &o, .dead = -1};
     struct ll_config cfg = {0};
     struct ll_delivery_report *reps = NULL;
     ll_replay *rp = NULL;
@@ -663,7 +694,7 @@ int ll_cmd_replay(int argc, char **argv)
         fprintf(stderr, "logloom replay: %s\n", err);
         goto done;
     }
-    if (o.dead_letter && !(r.dead = open_dead_letter(o.dead_letter)))
+    if (o.dead_letter && (r.dead = open_dead_letter(o.dead_letter)) < 0)
         goto done;
     if (o.config) {
         struct ll_buf errors = {0};
@@ -734,8 +765,6 @@ int ll_cmd_replay(int argc, char **argv)
         rc = ll_sink_flush(r.sink);
     if (r.html)
         rc = finish_html(&r, rc, &st, orph, n_orph);
-    if (r.dead && fflush(r.dead) != 0)
-        rc = LL_EIO;
     if (!o.quiet) {
         summary(&st, ll_clock_mono_ns() - t0, r.dead_written, o.dead_letter);
         for (size_t i = 0; i < r.n_delivery; i++)
@@ -744,6 +773,11 @@ int ll_cmd_replay(int argc, char **argv)
     status = LL_EXIT_OK;
     if (rc != LL_OK) {
         fprintf(stderr, "logloom replay: writing output failed: %s\n", strerror(errno));
+        status = LL_EXIT_FAILURE;
+    }
+    if (r.dead_lost) {
+        fprintf(stderr, "logloom replay: %llu rejected lines were not written to %s\n",
+                (unsigned long long)r.dead_lost, o.dead_letter);
         status = LL_EXIT_FAILURE;
     }
     if (!delivered) {
@@ -770,8 +804,8 @@ done:
     ll_config_free(&cfg);
     if (r.html_fp)
         fclose(r.html_fp);
-    if (r.dead)
-        fclose(r.dead);
+    if (r.dead >= 0)
+        close(r.dead);
     ll_buf_free(&r.dl);
     ll_input_list_free(&files);
     ll_free(o.ids);

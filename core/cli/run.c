@@ -340,6 +340,13 @@ static void checkpoint(struct daemon *d)
 /* ------------------------------------------------------------------------ */
 /* Lanes and Kafka partitions                                                */
 
+/* correlation.terminal (ll__terminal_match). */
+static bool is_terminal(void *ctx, const struct ll_event *ev)
+{
+    const struct ll__run_conf *rc = ctx;
+    return ll__terminal_match((const char *const *)rc->terminal, rc->n_terminal, ev->msg);
+}
+
 static void lane_init(struct daemon *d, struct lane *l)
 {
     *l = (struct lane){.d = d, .through = -1};
@@ -347,6 +354,10 @@ static void lane_init(struct daemon *d, struct lane *l)
     struct ll_corr_conf cc = d->rc.corr;
     cc.max_events_kept = d->rc.max_events_kept;
     cc.max_open_timelines = d->rc.max_open;
+    if (d->rc.n_terminal) {
+        cc.is_terminal = is_terminal;
+        cc.terminal_ctx = &d->rc;
+    }
     struct ll__stage_out out = {on_timeline, on_late, on_alert, l};
     ll__stage_init(&l->stage, &cc, NULL, &out);
     ll__stage_set_rules(&l->stage, d->rules, true);
@@ -614,6 +625,8 @@ static bool start(struct daemon *d)
             .paths = (const char *const *)s->paths, .n_paths = s->n_paths,
             .exclude = (const char *const *)s->exclude, .n_exclude = s->n_exclude,
             .start_at_tail = s->start_at_tail, .poll_only = s->poll_only, .format = s->format,
+            .turn_span_ns = (d->rc.corr.idle_timeout_ns > 0 ? d->rc.corr.idle_timeout_ns
+                                                            : 30 * LL_NS_PER_SEC) / 2,
             .max_line = d->rc.max_line,
             .rescan_ns = s->rescan_ns, .partial_timeout_ns = s->partial_timeout_ns,
             .raw_events = true, .decode = &d->dconf, .resume = resume, .n_resume = n_resume,

@@ -229,8 +229,10 @@ static bool source_extra(struct checker *c, const struct ll_config_opt *o, void 
     if (strcmp(o->name, "properties") == 0) {
         for (size_t i = 0; i < (o->is_list ? o->n_items : 1); i++) {
             const char *p = o->is_list ? o->items[i] : o->value;
+            /* Not quoted: a mistyped one may hold a password. */
             if (!strchr(p, '=') || *p == '=')
-                problem(c, o, "properties: '%s' is not name=value (a librdkafka property)", p);
+                problem(c, o, "properties: item %zu is not name=value (a librdkafka property)",
+                        i + 1);
         }
         return false;
     }
@@ -413,7 +415,7 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
                 /* Secrets (sasl.password, ssl.key.password, ...) masked. */
                 const char *p = s->properties[k], *eq = strchr(p, '=');
                 bool secret = strstr(p, "password") || strstr(p, "secret") ||
-                              strstr(p, "sasl.oauthbearer.config");
+                              strstr(p, "sasl.oauthbearer.config") || strstr(p, "ssl.key.pem");
                 char *shown = secret && eq ? ll_strndup(p, (size_t)(eq - p) + 1) : ll_strdup(p);
                 if (secret && eq) {
                     shown = ll_realloc(shown, strlen(shown) + 4);

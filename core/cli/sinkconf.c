@@ -27,6 +27,12 @@ bool ll__delivery_confs(const struct ll_config *cfg, const char *const *specs, s
             ok = false;
             continue;
         }
+        /* An unknown kind of sink is a mistake in the file: found here, with
+         * its place, by `check` too, and not only when a run connects. */
+        if (ll_delivery_url_check(url->value, err, sizeof err) != LL_OK) {
+            fprintf(stderr, "%s:%d:%d: error: %s\n", cfg->path, url->line, url->column, err);
+            ok = false;
+        }
         ll_delivery_conf_init(&v[k], url->value);
         for (size_t o = 0; o < s->n_opts; o++)
             if (&s->opts[o] != url && ll_delivery_conf_set(&v[k], s->opts[o].name,

@@ -148,3 +148,16 @@ ll_ruleset *ll__load_rules(const char *const *rules, size_t n_rules, struct ll_d
     ll_free(paths);
     return rs;
 }
+
+bool ll__terminal_match(const char *const *terminal, size_t n, struct ll_str msg)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct ll_str t = ll_str_c(terminal[i]);
+        bool prefix = t.len && t.ptr[t.len - 1] == '*';
+        if (prefix)
+            t.len--;
+        if (prefix ? msg.len >= t.len && memcmp(msg.ptr, t.ptr, t.len) == 0 : ll_str_eq(msg, t))
+            return true;
+    }
+    return false;
+}

@@ -41,6 +41,11 @@ void ll__stage_flush(struct ll__stage *st);
 void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out);
 void ll__stage_destroy(struct ll__stage *st);
 
+/* Whether @p msg ends its workflow: it equals one of the @p n terminal
+ * messages, or starts with one written "TEXT*" (--terminal,
+ * correlation.terminal). */
+bool ll__terminal_match(const char *const *terminal, size_t n, struct ll_str msg);
+
 /* Rule files and directories (none, or "builtin" among them: the built-in
  * pack too); problems into @p diags. @returns NULL if there were errors. */
 ll_ruleset *ll__load_rules(const char *const *rules, size_t n_rules, struct ll_diags *diags);

@@ -7,6 +7,7 @@
  * their ids; repartition re-keys a topic by correlation id. */
 #define LL_E2E
 #define LL_E2E_DAEMONS
+#define LL_PG
 #include "../testutil.h"
 
 #include "servers.h"
@@ -169,15 +170,6 @@ static char *run_log(const char *name)
     return read_file(path, NULL);
 }
 
-static void fresh_db(const char *db)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
-    assert_int_equal(ll_test_pg_int(&pg, sql), 0);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
-    assert_int_equal(ll_test_pg_int(&pg, sql), 0);
-}
-
 static long long in_db(const char *db, const char *sql)
 {
     struct ll_test_pg on = pg;
@@ -216,7 +208,7 @@ static void one_consumer_delivers_all_and_commits_behind_delivery(void **state)
 {
     (void)state;
     enum { N = 400 };
-    fresh_db("k1");
+    fresh_db(&pg, "k1");
     produce_all("one", "one", 0, N);
     char *cfg = config("k1", "g-one", "one", "k1");
     pid_t pid = start_run(cfg, "k1a");
@@ -252,7 +244,7 @@ static void a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles(v
 {
     (void)state;
     enum { N = 600 };
-    fresh_db("k2");
+    fresh_db(&pg, "k2");
     char *cfg = config("k2", "g-pair", "pair", "k2");
     pid_t a = start_run(cfg, "k2a"), b = start_run(cfg, "k2b");
     /* Both members hold partitions before the stream starts. */
@@ -305,7 +297,7 @@ static void a_broker_down_and_back_loses_nothing(void **state)
 {
     (void)state;
     enum { N = 200 };
-    fresh_db("k3");
+    fresh_db(&pg, "k3");
     char *cfg = config("k3", "g-down", "down", "k3");
     pid_t pid = start_run(cfg, "k3");
     produce_all("down", "down", 0, N);
@@ -394,7 +386,7 @@ static void lines_held_back_by_the_pipeline_still_join_their_workflows(void **st
 {
     (void)state;
     enum { N = 50 };
-    fresh_db("k4");
+    fresh_db(&pg, "k4");
     char *cfg = config("k4", "g-late", "late", "k4");
     pid_t pid = start_run(cfg, "k4");
     char *log = NULL;
@@ -449,11 +441,11 @@ static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **s
     }
     assert_int_equal(wait_cmd(prod), 0);
     /* Straight from the raw topic: workflows in pieces. */
-    fresh_db("k5raw");
+    fresh_db(&pg, "k5raw");
     char *cfg_raw = config("k5raw", "g-raw", "raw", "k5raw");
     pid_t run_raw = start_run(cfg_raw, "k5raw");
     /* Repartitioned, then correlated. */
-    fresh_db("k5");
+    fresh_db(&pg, "k5");
     const char *argv[] = {logloom, "repartition", "--brokers", bootstrap, "--group", "g-rep",
                           "--from", "raw", "--to", "keyed", NULL};
     char rout[700], rerr[700];

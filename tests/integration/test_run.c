@@ -9,10 +9,7 @@
 
 #include "servers.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <time.h>
 
 static struct ll_test_pg pg;
@@ -31,19 +28,6 @@ static int group_teardown(void **state)
     return e2e_group_teardown(state);
 }
 
-/* Workflow @p i fails with ECONNRESET: two lines, one of them an error. */
-static void write_workflow(FILE *fp, int i)
-{
-    int64_t t = now_ms();
-    fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"wf-%06d\","
-                "\"msg\":\"task received\"}\n",
-            (long long)t, i);
-    fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"wf-%06d\","
-                "\"err\":{\"code\":\"ECONNRESET\",\"message\":\"read ECONNRESET\"},"
-                "\"msg\":\"call failed\"}\n",
-            (long long)t + 1, i);
-}
-
 static long long alerts_in_pg(const char *sql)
 {
     struct ll_test_pg on = pg;
@@ -55,30 +39,7 @@ static long long alerts_in_pg(const char *sql)
 /* Waits until @p sql gives @p want (or 20 s pass); @returns the last value. */
 static long long wait_for(const char *sql, long long want)
 {
-    long long v = -1;
-    for (int i = 0; i < 400 && v != want; i++) {
-        v = alerts_in_pg(sql);
-        if (v != want)
-            sleep_ms(50);
-    }
-    return v;
-}
-
-static char *config(const char *name, const char *logs, const char *extra)
-{
-    char text[4096];
-    snprintf(text, sizeof text,
-             "sources:\n"
-             "  - paths: [%s/*.log]\n"
-             "correlation: {session_gap: 1s, allowed_lateness: 200ms, idle_timeout: 1s}\n"
-             "checkpoints: {dir: %s/ckpt-%s, interval: 200ms}\n"
-             "metrics: off\n"
-             "log: {level: info, format: json}\n"
-             "%s",
-             logs, tmpdir, name, extra);
-    char file[64];
-    snprintf(file, sizeof file, "%s.yaml", name);
-    return write_text(tmpdir, file, text);
+    return wait_value(alerts_in_pg, sql, want, 20);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -96,7 +57,7 @@ static void a_crash_mid_stream_loses_and_repeats_no_alert(void **state)
              "sinks:\n  - url: host=%s port=%d dbname=run user=postgres\n"
              "    receive: both\n    linger: 20ms\n",
              pg.dir, pg.port);
-    char *cfg = config("crash", logs, extra);
+    char *cfg = run_config("crash", logs, extra);
     char *app = in_tmp("crash-logs/agent.log");
     FILE *fp = fopen(app, "a");
     setvbuf(fp, NULL, _IOLBF, 0);
@@ -134,32 +95,6 @@ static void a_crash_mid_stream_loses_and_repeats_no_alert(void **state)
     free(logs);
 }
 
-/* Line @p k (0: received, 1: failed with ECONNRESET, 2: done) of overlapping
- * workflow @p i. */
-static void write_step(FILE *fp, int i, int k)
-{
-    static const char *const msg[] = {"task received", "call failed", "task done"};
-    fprintf(fp, "{\"level\":%d,\"time\":%lld,\"name\":\"agent-1\",\"correlationId\":\"ov-%06d\"%s,"
-                "\"msg\":\"%s\"}\n",
-            k == 1 ? 50 : 30, (long long)now_ms(), i,
-            k == 1 ? ",\"err\":{\"code\":\"ECONNRESET\"}" : "", msg[k]);
-}
-
-static long long checkpoint_offset(const char *dir, const char *file)
-{
-    struct stat st;
-    if (stat(file, &st) != 0)
-        return -1;
-    char path[700];
-    snprintf(path, sizeof path, "%s/%llx-%llx.ckpt", dir, (unsigned long long)st.st_dev,
-             (unsigned long long)st.st_ino);
-    char *text = access(path, R_OK) == 0 ? read_file(path, NULL) : NULL;
-    const char *o = text ? strstr(text, "\"offset\":") : NULL;
-    long long v = o ? atoll(o + strlen("\"offset\":")) : -1;
-    free(text);
-    return v;
-}
-
 /* Workflows that overlap all the time (a busy service): the checkpoint
  * still moves on, so workflows already delivered straddle it. Killed
  * there and restarted, logloom reads their second halves again and must
@@ -178,7 +113,7 @@ static void overlapping_workflows_straddle_the_checkpoint_and_come_once(void **s
              "rules: [%s]\nsinks:\n  - url: host=%s port=%d dbname=run user=postgres\n"
              "    receive: both\n",
              rules, pg.dir, pg.port);
-    char *cfg = config("ov", logs, extra);
+    char *cfg = run_config("ov", logs, extra);
     char *app = in_tmp("ov-logs/agent.log");
     FILE *fp = fopen(app, "a");
     setvbuf(fp, NULL, _IOLBF, 0);
@@ -240,7 +175,7 @@ static void sigterm_drains_checkpoints_and_exits_0(void **state)
     mkdir(logs, 0700);
     char extra[800];
     snprintf(extra, sizeof extra, "sinks: [file:%s]\nshutdown_timeout: 5s\n", out);
-    char *cfg = config("term", logs, extra);
+    char *cfg = run_config("term", logs, extra);
     char *app = in_tmp("term-logs/app.log");
     FILE *fp = fopen(app, "a");
     for (int i = 0; i < 20; i++)
@@ -288,7 +223,7 @@ static void the_checkpoint_of_a_single_busy_file_moves_on(void **state)
     (void)state;
     char *logs = in_tmp("busy-logs");
     mkdir(logs, 0700);
-    char *cfg = config("busy", logs, "");
+    char *cfg = run_config("busy", logs, "");
     char *app = in_tmp("busy-logs/app.log");
     FILE *fp = fopen(app, "a");
     for (int i = 0; i < 3000; i++)
@@ -342,7 +277,7 @@ static void sighup_with_a_broken_rule_file_keeps_the_old_rules(void **state)
     char *rules = write_text(tmpdir, "hup-rules.yaml", rule_a);
     char extra[1200];
     snprintf(extra, sizeof extra, "sinks: [file:%s]\nrules: [%s]\n", out, rules);
-    char *cfg = config("hup", logs, extra);
+    char *cfg = run_config("hup", logs, extra);
     char *app = in_tmp("hup-logs/app.log");
     pid_t pid = start_run(cfg, "hup");
     sleep_ms(300);
@@ -401,27 +336,6 @@ static void sighup_with_a_broken_rule_file_keeps_the_old_rules(void **state)
     free(logs);
 }
 
-/* GET @p path from 127.0.0.1:@p port; the whole response (caller frees). */
-static char *http_get(int port, const char *path)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    char req[256];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
-    assert_int_equal(write(fd, req, (size_t)n), n);
-    size_t len = 0, cap = 65536;
-    char *s = malloc(cap);
-    ssize_t got;
-    while ((got = read(fd, s + len, cap - len - 1)) > 0)
-        if ((len += (size_t)got) + 1 == cap)
-            s = realloc(s, cap *= 2);
-    close(fd);
-    s[len] = '\0';
-    return s;
-}
-
 static void metrics_say_what_happened(void **state)
 {
     (void)state;
@@ -440,7 +354,7 @@ static void metrics_say_what_happened(void **state)
                               "    examples: {match: ['{\"err\":{\"code\":\"ECONNRESET\"}}']}\n");
     char extra[1400];
     snprintf(extra, sizeof extra, "sinks: [file:%s]\nrules: [builtin, %s]\n", out, capped);
-    char *cfg = config("metrics", logs, extra);
+    char *cfg = run_config("metrics", logs, extra);
     /* metrics on a free port instead of off */
     char *text = read_file(cfg, NULL);
     char *m = strstr(text, "metrics: off");
@@ -501,6 +415,58 @@ static void metrics_say_what_happened(void **state)
     free(logs);
 }
 
+/* correlation.terminal ends a workflow at its terminal line, long before
+ * its session gap (the daemon once parsed the option and ignored it). */
+static void a_terminal_message_closes_its_workflow_at_once(void **state)
+{
+    (void)state;
+    char *logs = in_tmp("t-logs"), *out = in_tmp("t-out.jsonl");
+    mkdir(logs, 0700);
+    char text[1600];
+    snprintf(text, sizeof text,
+             "sources:\n"
+             "  - paths: [%s/*.log]\n"
+             "correlation: {session_gap: 1h, idle_timeout: 1h, allowed_lateness: 100ms,\n"
+             "              terminal: [\"workflow completed\"]}\n"
+             "sinks: [{url: \"file:%s\", receive: timelines}]\n"
+             "metrics: off\n"
+             "log: {level: info, format: json}\n",
+             logs, out);
+    char *cfg = write_text(tmpdir, "terminal.yaml", text);
+    char *app = in_tmp("t-logs/app.log");
+    FILE *fp = fopen(app, "a");
+    int64_t t = now_ms();
+    for (int i = 0; i < 3; i++) {
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"manager\",\"correlationId\":"
+                    "\"term-%d\",\"msg\":\"workflow created\"}\n",
+                (long long)t, i);
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"manager\",\"correlationId\":"
+                    "\"term-%d\",\"msg\":\"workflow completed\"}\n",
+                (long long)t + 1, i);
+    }
+    /* A later line moves event time past the lateness allowed. */
+    fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"manager\",\"msg\":\"tick\"}\n",
+            (long long)t + 1000);
+    fclose(fp);
+    pid_t pid = start_run(cfg, "terminal");
+    int closed = 0;
+    for (int k = 0; k < 100 && closed < 3; k++) {
+        sleep_ms(50);
+        char *got = access(out, R_OK) == 0 ? read_file(out, NULL) : NULL;
+        closed = 0;
+        for (char *p = got; p && (p = strstr(p, "\"reason\":\"terminal\"")); p++)
+            closed++;
+        free(got);
+    }
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(closed, 3);
+    free(app);
+    free(cfg);
+    free(out);
+    free(logs);
+}
+
 static void configuration_problems_name_their_places(void **state)
 {
     (void)state;
@@ -549,6 +515,7 @@ int main(void)
         cmocka_unit_test(the_checkpoint_of_a_single_busy_file_moves_on),
         cmocka_unit_test(sighup_with_a_broken_rule_file_keeps_the_old_rules),
         cmocka_unit_test(metrics_say_what_happened),
+        cmocka_unit_test(a_terminal_message_closes_its_workflow_at_once),
         cmocka_unit_test(configuration_problems_name_their_places),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

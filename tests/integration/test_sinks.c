@@ -144,22 +144,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* A number after "key": in the first sink of the stats record. */
-static long long sink_stat(const char *out, int sink, const char *key)
-{
-    const char *p = strstr(out, "\"sinks\":[");
-    assert_non_null(p);
-    for (int i = 0; i <= sink; i++) {
-        p = strstr(p + 1, "{\"name\":");
-        assert_non_null(p);
-    }
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *v = strstr(p, k);
-    assert_non_null(v);
-    return strtoll(v + strlen(k), NULL, 10);
-}
-
 /* @p n error lines, each its own workflow with its own ECONNRESET alert,
  * one second apart in event time. */
 static char *alert_log(const char *name, int n)

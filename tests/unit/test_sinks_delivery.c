@@ -25,6 +25,12 @@ static void passwords_are_masked_in_every_url_form(void **state)
     mask_is("redis://alice:hunter2@cache", "redis://alice:***@cache");
     mask_is("redis://hunter2@cache", "redis://***@cache");
     mask_is("unix:///run/redis.sock?db=2&password=hunter2", "unix:///run/redis.sock?db=2&password=***");
+    /* Kafka's and libpq's other secrets, in query parameters. */
+    mask_is("kafka://k1:9092/alerts?sasl.username=u&sasl.password=hunter2&acks=all",
+            "kafka://k1:9092/alerts?sasl.username=u&sasl.password=***&acks=all");
+    mask_is("kafka://k1/a?ssl.key.password=hunter2&sasl.oauthbearer.client.secret=s3",
+            "kafka://k1/a?ssl.key.password=***&sasl.oauthbearer.client.secret=***");
+    mask_is("postgresql://db/x?sslpassword=hunter2", "postgresql://db/x?sslpassword=***");
     mask_is("postgresql://u@db/x", "postgresql://u@db/x");
     mask_is("file:alerts.jsonl", "file:alerts.jsonl");
 }

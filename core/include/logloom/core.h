@@ -222,6 +222,28 @@ uint64_t ll_hash64(const void *p, size_t len, uint64_t seed);
 /** Event times are nanoseconds since the Unix epoch, UTC. */
 #define LL_TIME_NONE INT64_MIN
 
+/** @brief @p t + @p d held at the ends of the range instead of overflowing:
+ *         event times come from logs and durations from users, and either
+ *         may sit at the edge of int64 (1677 or 2262, a gap of 290 years).
+ *         Never gives LL_TIME_NONE. */
+static inline int64_t ll_time_add(int64_t t, int64_t d)
+{
+    int64_t r;
+    if (__builtin_add_overflow(t, d, &r))
+        return d > 0 ? INT64_MAX : INT64_MIN + 1;
+    return r == LL_TIME_NONE ? INT64_MIN + 1 : r;
+}
+
+/** @brief @p t - @p d, held like ll_time_add(); also the distance between
+ *         two times, which may not fit either. */
+static inline int64_t ll_time_sub(int64_t t, int64_t d)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(t, d, &r))
+        return d < 0 ? INT64_MAX : INT64_MIN + 1;
+    return r == LL_TIME_NONE ? INT64_MIN + 1 : r;
+}
+
 /** @brief Parse an RFC 3339 / ISO 8601 date-time ("2026-11-27T21:24:27.5Z",
  *         "2026-11-27 21:24:27,123+01:00", no zone means UTC) or a decimal
  *         epoch number in a string.

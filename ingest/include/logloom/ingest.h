@@ -314,6 +314,11 @@ struct ll_tail_conf {
     bool raw_events;            /**< lines that are not JSON also become raw events */
     bool poll_only;             /**< no inotify (it sees nothing of writes made on another
                                      host to NFS): files are read every 50 ms */
+    int64_t turn_span_ns;       /**< a file's turn also ends once its event time moved on
+                                     this much (0: by lines only). Less than the
+                                     correlator's idle_timeout, so that a file waiting
+                                     for its turn with lines unread (a backlog after a
+                                     restart) is never taken for an idle one */
     const struct ll_decode_conf *decode;
     const struct ll_tail_pos *resume; /**< from the checkpoints: where files resume */
     size_t n_resume;

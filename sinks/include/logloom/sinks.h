@@ -96,6 +96,11 @@ const char *const *ll_delivery_options(size_t *n);
 /** @brief @p url with any password replaced by "***" (URIs, libpq key=value
  *         strings, redis://, unix:// queries). Never fails; truncates. */
 void ll_url_mask(const char *url, char *out, size_t size);
+/** @brief Whether @p url names a kind of sink logloom has (by its scheme;
+ *         nothing is parsed further or connected), so that a configuration
+ *         check finds an unknown one before a run does.
+ *  @returns LL_OK, or LL_EINVAL with the reason (password masked) in @p err. */
+int ll_delivery_url_check(const char *url, char *err, size_t errsz);
 
 /** @brief Opens a delivery sink: connects (retrying what may pass, such as a
  *         server still starting, for connect_timeout), creates or migrates the
