@@ -84,12 +84,7 @@ start_run() {
 # ------------------------------------------------------------------------
 # 1. Latency
 
-redis-server --port 0 --unixsocket "$work/redis.sock" --unixsocketperm 700 --save '' \
-    --appendonly no --dir "$work" --logfile "$work/redis.log" &
-redis_pid=$!
-rcli() { redis-cli -s "$work/redis.sock" "$@"; }
-for _ in $(seq 100); do rcli ping >/dev/null 2>&1 && break; sleep 0.05; done
-rcli ping >/dev/null || die "redis-server did not start (see it with a shell in $work)"
+start_redis "$work" "see it with a shell in $work"
 
 latency_config() { # DIR
     cat >"$1/run.yaml" <<EOF

@@ -1,6 +1,7 @@
-# Shared by the benchmark scripts: timing, medians, scraping /metrics and
-# stopping `logloom run`. Expects $prog (for messages), and for the run
-# helpers $logloom, $events, $status and $daemon_pid.
+# Shared by the benchmark scripts: timing, medians, scraping /metrics,
+# stopping `logloom run` and a throwaway Redis. Expects $prog (for
+# messages), and for the run helpers $logloom, $events, $status and
+# $daemon_pid.
 
 die() { echo "$prog: $*" >&2; exit 2; }
 now() { echo "${EPOCHREALTIME:-$(date +%s.%N)}"; }
@@ -154,9 +155,43 @@ corpus_events() {
     events=$((events + ${not_json:-0}))
 }
 
+# start_redis DIR [HINT]: redis-server in the background on the unix socket
+# DIR/redis.sock (no TCP, and no persistence: --save '' --appendonly no, so
+# the figures are logloom's and not the disk's; its log DIR/redis.log), its
+# pid in $redis_pid; back once it answers PING, else dies (saying HINT).
+# Then rcli ARGS is redis-cli on that socket.
+start_redis() {
+    redis_sock=$1/redis.sock
+    redis-server --port 0 --unixsocket "$redis_sock" --unixsocketperm 700 --save '' \
+        --appendonly no --dir "$1" --logfile "$1/redis.log" &
+    redis_pid=$!
+    for _ in $(seq 100); do rcli ping >/dev/null 2>&1 && break; sleep 0.05; done
+    rcli ping >/dev/null || die "redis-server did not start${2:+ ($2)}"
+}
+rcli() { redis-cli -s "$redis_sock" "$@"; }
+
 # stop_pid PID: SIGTERM and wait (nothing if empty or gone).
 stop_pid() {
     [ -n "$1" ] || return 0
     kill -TERM "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+}
+
+# scrape_metrics PORT: every sample of /metrics, summed over its labels by
+# metric name, into the associative array $metric (integers; fractions cut);
+# 1 if the server does not answer.
+scrape_metrics() {
+    local line name v fd
+    declare -gA metric
+    metric=()
+    exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+    printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
+    while IFS= read -r line <&"$fd"; do
+        line=${line%$'\r'}
+        case $line in logloom_*) ;; *) continue ;; esac
+        name=${line%%[{ ]*}
+        v=${line##* }
+        metric[$name]=$((${metric[$name]:-0} + ${v%%.*}))
+    done
+    exec {fd}<&-
 }
