@@ -9,6 +9,7 @@
 #   decode-only    ll-decode-only FILE                  (yajl parse ceiling)
 #   replay         logloom replay --format jsonl FILE   (the real thing)
 #   replay-gz      logloom replay --format jsonl FILE.gz
+#   jq             jq -c 'select(.err)' FILE            (a peer, when installed)
 # and reports median/min/max wall time, lines/s, MB/s (1 MB = 10^6 bytes
 # of uncompressed JSONL), peak RSS where GNU time is available, and the
 # ratios replay : decode-only : cat.
@@ -19,6 +20,9 @@
 #                         FILE.gz is reused for replay-gz if it exists
 #   LL_BENCH_GZ=0         skip the gzip variant
 #   LL_BENCH_SEED=S       generator seed (default 1)
+#   LL_BENCH_PEERS=0      skip the peers (jq)
+#   LL_BENCH_PROFILE=1    also record one replay with perf and print where
+#                         its time goes (self time per function)
 set -euo pipefail
 
 ll_usage() {
@@ -121,6 +125,8 @@ fi
 NAMES=(cat decode-only)
 [[ $HAVE_LOGLOOM == 0 ]] || NAMES+=(replay)
 [[ -z $GZ ]] || NAMES+=(replay-gz)
+# A peer on the same file: jq parses every line and selects the errors.
+[[ ${LL_BENCH_PEERS:-1} == 0 ]] || ! command -v jq >/dev/null || NAMES+=(jq)
 
 # ll_argv NAME: sets ARGV (the command) and OUT (where its stdout goes).
 # decode-only's one-line summary is kept to check the corpus parsed.
@@ -131,6 +137,7 @@ ll_argv() {
     decode-only) ARGV=("$DEC" "$CORPUS") OUT=$WORK/decode.out ;;
     replay) ARGV=("$LOGLOOM" replay --format jsonl "$CORPUS") ;;
     replay-gz) ARGV=("$LOGLOOM" replay --format jsonl "$GZ") ;;
+    jq) ARGV=(jq -c 'select(.err)' "$CORPUS") ;;
     *) ll_die "unknown command $1" ;;
     esac
 }
@@ -235,6 +242,7 @@ ll_ratio replay decode-only
 ll_ratio replay cat
 ll_ratio replay-gz replay
 ll_ratio decode-only cat
+ll_ratio replay jq
 if [[ $HAVE_LOGLOOM == 0 ]]; then
     echo "(replay not measured: $LOGLOOM missing)"
 elif [[ " ${ACTIVE[*]} " != *" replay "* ]]; then
@@ -243,3 +251,14 @@ fi
 echo
 echo "machine: $(nproc 2>/dev/null || echo '?') cpus, $(uname -sr)," \
     "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
+
+# --- profile ----------------------------------------------------------------
+
+if [[ ${LL_BENCH_PROFILE:-0} == 1 && $HAVE_LOGLOOM == 1 ]] && command -v perf >/dev/null; then
+    echo
+    echo "profile: one replay under perf (self time per function, top 25):"
+    perf record -q -F 999 -g -o "$WORK/perf.data" "$LOGLOOM" replay --format jsonl \
+        "$CORPUS" >/dev/null 2>&1
+    perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none 2>/dev/null |
+        grep -v '^#' | grep . | head -n 25
+fi
