@@ -3,7 +3,9 @@
 #include "logloom/core.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 struct ll_str ll_str_c(const char *s)
 {
@@ -156,6 +158,21 @@ int ll_buf_write(const struct ll_buf *b, FILE *fp)
     if (b->len && fwrite(b->data, 1, b->len, fp) != b->len)
         return LL_EIO;
     return LL_OK;
+}
+
+int ll_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 /* Escapes control characters and replaces bytes that are not UTF-8 with

@@ -46,26 +46,6 @@ static bool same_content(const char *path, const struct ll_buf *b)
     return n == (ssize_t)b->len && memcmp(cur, b->data, b->len) == 0;
 }
 
-/* Writes all of @p data; false with errno set otherwise. A short write
- * (the disk filled up, a file size limit) is followed by another, which
- * says why in errno: the first one sets none. */
-static bool write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return false;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 static bool write_atomic(const char *dir, const char *name, const struct ll_buf *b, char *err,
                          size_t errsz)
 {
@@ -77,17 +57,18 @@ static bool write_atomic(const char *dir, const char *name, const struct ll_buf 
     /* O_NOFOLLOW: a symlink planted in a shared directory under that name
      * must not make the daemon truncate and write another file. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    bool ok = fd >= 0 && write_all(fd, b->data, b->len) && fsync(fd) == 0;
-    int e = errno;
-    if (fd >= 0 && close(fd) != 0 && ok)
-        ok = false, e = errno;
-    if (ok && rename(tmp, path) != 0)
-        ok = false, e = errno;
-    if (!ok) {
+    int e = fd < 0 ? errno : ll_write_all(fd, b->data, b->len);
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (fd >= 0 && close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
         snprintf(err, errsz, "checkpoint %s: %s", path, strerror(e));
         unlink(tmp);
     }
-    return ok;
+    return !e;
 }
 
 static bool make_dir(const char *dir, char *err, size_t errsz)

@@ -404,15 +404,6 @@ static bool set(rd_kafka_conf_t *c, const char *name, const char *value, char *e
     return false;
 }
 
-static bool has_prop(const struct ll_kafka_conf *conf, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < conf->n_props; i++)
-        if (strncmp(conf->props[i], name, n) == 0 && conf->props[i][n] == '=')
-            return true;
-    return false;
-}
-
 int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, size_t errsz)
 {
     *out = NULL;
@@ -423,15 +414,13 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
               set(c, "enable.auto.offset.store", "false", err, errsz) &&
               set(c, "auto.offset.reset", conf->start_latest ? "latest" : "earliest", err,
                   errsz);
-    if (ok && !has_prop(conf, "partition.assignment.strategy"))
-        ok = set(c, "partition.assignment.strategy", "cooperative-sticky", err, errsz);
-    /* librdkafka stops fetching every partition once the consumer queue
-     * (which all partitions share) holds queued.min.messages, and only
-     * looks again after a pause; with the default of 100000 the pipeline
-     * ran dry for most of each second. Bytes stay bounded by
-     * queued.max.messages.kbytes. */
-    if (ok && !has_prop(conf, "queued.min.messages"))
-        ok = set(c, "queued.min.messages", "1000000", err, errsz);
+    /* Defaults the properties below may override. librdkafka stops
+     * fetching every partition once the consumer queue (which all
+     * partitions share) holds queued.min.messages, and only looks again
+     * after a pause; with its default of 100000 the pipeline ran dry for
+     * most of each second. Bytes stay bounded by queued.max.messages.kbytes. */
+    ok = ok && set(c, "partition.assignment.strategy", "cooperative-sticky", err, errsz) &&
+         set(c, "queued.min.messages", "1000000", err, errsz);
     for (size_t i = 0; ok && i < conf->n_props; i++) {
         const char *eq = strchr(conf->props[i], '=');
         if (!eq || eq == conf->props[i]) {

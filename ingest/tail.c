@@ -735,7 +735,8 @@ int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
             /* A file read on for longer than the idle timeout in event time
              * would make the others, waiting with lines unread, look idle:
              * the watermark would pass their open workflows. */
-            bool spent = t->turn && t->turn_span_ns && f->last_ts - t->turn_ts >= t->turn_span_ns;
+            bool spent = t->turn && t->turn_span_ns &&
+                         ll_time_sub(f->last_ts, t->turn_ts) >= t->turn_span_ns;
             if (t->turn < LINES_PER_TURN && !spent && f->fd >= 0) {
                 for (int attempt = 0; attempt < 2; attempt++) {
                     if (from_file(t, f, f->orphaned && f->quiet_since &&

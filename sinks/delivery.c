@@ -231,7 +231,7 @@ static bool key_has(const char *k, size_t n, const char *part)
 /* password (libpq, Redis), sslpassword (libpq), sasl.password,
  * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret,
  * sasl.oauthbearer.config, ssl.key.pem (librdkafka), pass, pwd. */
-static bool is_secret_key(const char *k, size_t n)
+bool ll_secret_key(const char *k, size_t n)
 {
     return key_has(k, n, "password") || key_has(k, n, "secret") ||
            key_has(k, n, "oauthbearer.config") || key_has(k, n, "ssl.key.pem") ||
@@ -249,7 +249,7 @@ static void mask_query(struct ll_buf *b, const char *q)
     while (*q) {
         size_t n = strcspn(q, "&#");
         const char *eq = memchr(q, '=', n);
-        if (eq && is_secret_key(q, (size_t)(eq - q))) {
+        if (eq && ll_secret_key(q, (size_t)(eq - q))) {
             put(b, q, (size_t)(eq - q) + 1);
             ll_buf_puts(b, "***");
         } else {
@@ -330,7 +330,7 @@ static void mask_keyvalue(struct ll_buf *b, const char *s)
         } else {
             p += strcspn(p, " \t\n");
         }
-        if (is_secret_key(key, klen))
+        if (ll_secret_key(key, klen))
             ll_buf_puts(b, "***");
         else
             put(b, v, (size_t)(p - v));

@@ -60,20 +60,12 @@ static enum ll__wr file_write(void *v, struct ll__rec *const *recs, size_t n, si
         snprintf(err, errsz, "%s: %s", f->path, strerror(errno));
         return WR_OUTAGE;
     }
-    const char *p = f->b.data;
-    size_t left = f->b.len;
-    while (left) {
-        ssize_t w = write(f->fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(err, errsz, "writing %s: %s", f->path, strerror(w < 0 ? errno : EIO));
-            if (ftruncate(f->fd, st.st_size) != 0) /* reopen and try again later */
-                return WR_OUTAGE;
-            return WR_RETRY;
-        }
-        p += w;
-        left -= (size_t)w;
+    int e = ll_write_all(f->fd, f->b.data, f->b.len);
+    if (e) {
+        snprintf(err, errsz, "writing %s: %s", f->path, strerror(e));
+        if (ftruncate(f->fd, st.st_size) != 0) /* reopen and try again later */
+            return WR_OUTAGE;
+        return WR_RETRY;
     }
     if (fsync(f->fd) != 0) {
         snprintf(err, errsz, "fsync %s: %s", f->path, strerror(errno));

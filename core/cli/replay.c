@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -64,7 +63,8 @@ struct run {
     FILE *html_fp;
     ll_sink **delivery; /* --sink and the configuration's sinks */
     size_t n_delivery;
-    int dead; /* --dead-letter file, or -1 */
+    int dead;          /* --dead-letter file, or -1 */
+    off_t dead_size;   /* its size after the last whole record */
     int out_rc;
     struct ll_buf dl; /* dead-letter record */
     uint64_t dead_written;
@@ -394,18 +394,9 @@ static bool is_terminal(void *ctx, const struct ll_event *ev)
  * naming the file, and lost records make the exit status 1. */
 static void write_dead_letter(struct run *r, const struct ll_buf *b)
 {
-    struct stat st;
-    int e = fstat(r->dead, &st) == 0 ? 0 : errno;
-    const char *p = b->data;
-    size_t left = b->len;
-    while (!e && left) {
-        ssize_t n = write(r->dead, p, left);
-        if (n > 0)
-            p += n, left -= (size_t)n;
-        else if (n == 0 || errno != EINTR)
-            e = n == 0 ? EIO : errno; /* after a short write, the next says why */
-    }
+    int e = ll_write_all(r->dead, b->data, b->len);
     if (!e) {
+        r->dead_size += b->len;
         if (r->dead_failing)
             fprintf(stderr, "logloom replay: dead-letter file %s: writing again; %llu rejected "
                             "lines were not written\n",
@@ -414,7 +405,7 @@ static void write_dead_letter(struct run *r, const struct ll_buf *b)
         r->dead_written++;
         return;
     }
-    if (left < b->len && ftruncate(r->dead, st.st_size) != 0)
+    if (ftruncate(r->dead, r->dead_size) != 0) /* a part may have been written */
         fprintf(stderr, "logloom replay: dead-letter file %s: cannot cut a partial record "
                         "back off: %s\n",
                 r->o->dead_letter, strerror(errno));
@@ -523,13 +514,15 @@ static void raise_fd_limit(void)
     }
 }
 
-static int open_dead_letter(const char *path)
+static bool open_dead_letter(struct run *r, const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
+    r->dead = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (r->dead < 0 || (r->dead_size = lseek(r->dead, 0, SEEK_END)) < 0) {
         fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", path,
                 strerror(errno));
-    return fd;
+        return false;
+    }
+    return true;
 }
 
 /* --html FILE: the report sink, and raw lines kept for it. */
@@ -694,7 +687,7 @@ int ll_cmd_replay(int argc, char **argv)
         fprintf(stderr, "logloom replay: %s\n", err);
         goto done;
     }
-    if (o.dead_letter && (r.dead = open_dead_letter(o.dead_letter)) < 0)
+    if (o.dead_letter && !open_dead_letter(&r, o.dead_letter))
         goto done;
     if (o.config) {
         struct ll_buf errors = {0};

@@ -414,16 +414,14 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
             for (size_t k = 0; k < s->n_properties; k++) {
                 /* Secrets (sasl.password, ssl.key.password, ...) masked. */
                 const char *p = s->properties[k], *eq = strchr(p, '=');
-                bool secret = strstr(p, "password") || strstr(p, "secret") ||
-                              strstr(p, "sasl.oauthbearer.config") || strstr(p, "ssl.key.pem");
-                char *shown = secret && eq ? ll_strndup(p, (size_t)(eq - p) + 1) : ll_strdup(p);
-                if (secret && eq) {
-                    shown = ll_realloc(shown, strlen(shown) + 4);
-                    strcat(shown, "***");
-                }
+                struct ll_buf shown = {0};
+                if (eq && ll_secret_key(p, (size_t)(eq - p)))
+                    ll_buf_printf(&shown, "%.*s=***", (int)(eq - p), p);
+                else
+                    ll_buf_puts(&shown, p);
                 printf(k ? ", " : "");
-                ll__yaml_str(shown);
-                ll_free(shown);
+                ll__yaml_str(shown.data);
+                ll_buf_free(&shown);
             }
             printf("]\n    start_at: %s\n    id_from: %s\n",
                    s->start_at_tail ? "tail" : "head", s->key_as_id ? "key" : "header");

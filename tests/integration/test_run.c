@@ -5,6 +5,7 @@
  * happened; configuration problems name their places. */
 #define LL_E2E
 #define LL_E2E_DAEMONS
+#define LL_PG
 #include "../testutil.h"
 
 #include "servers.h"
@@ -48,8 +49,7 @@ static void a_crash_mid_stream_loses_and_repeats_no_alert(void **state)
 {
     (void)state;
     enum { N = 600 };
-    assert_int_equal(ll_test_pg_int(&pg, "DROP DATABASE IF EXISTS run"), 0);
-    assert_int_equal(ll_test_pg_int(&pg, "CREATE DATABASE run"), 0);
+    fresh_db(&pg, "run");
     char *logs = in_tmp("crash-logs");
     mkdir(logs, 0700);
     char extra[1400];
@@ -103,8 +103,7 @@ static void overlapping_workflows_straddle_the_checkpoint_and_come_once(void **s
 {
     (void)state;
     enum { N = 600, DEPTH = 8 };
-    assert_int_equal(ll_test_pg_int(&pg, "DROP DATABASE IF EXISTS run"), 0);
-    assert_int_equal(ll_test_pg_int(&pg, "CREATE DATABASE run"), 0);
+    fresh_db(&pg, "run");
     char *logs = in_tmp("ov-logs"), *ckdir = in_tmp("ckpt-ov");
     mkdir(logs, 0700);
     char *rules = write_text(tmpdir, "ov-rules.yaml", RESET_RULE);

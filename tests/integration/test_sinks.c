@@ -6,6 +6,7 @@
  * a clear message that does not hold the password. One test drives the
  * sink API directly to show that acknowledgements wait for durability. */
 #define LL_E2E
+#define LL_PG
 #include "../testutil.h"
 
 #include "logloom/sinks.h"
@@ -43,11 +44,7 @@ static int group_teardown(void **state)
 /* A fresh database per test, so tests do not see each other's rows. */
 static void pg_url(const char *db, char *out, size_t size)
 {
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
-    assert_int_equal(ll_test_pg_int(&pg, sql), 0);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
-    assert_int_equal(ll_test_pg_int(&pg, sql), 0);
+    fresh_db(&pg, db);
     snprintf(out, size, "host=%s port=%d dbname=%s user=postgres", pg.dir, pg.port, db);
 }
 

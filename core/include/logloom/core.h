@@ -115,6 +115,11 @@ void ll_buf_text(struct ll_buf *b, const char *s, size_t len);
 void ll_buf_base64(struct ll_buf *b, const void *p, size_t len);
 /** @brief Write the whole buffer to @p fp. @returns LL_OK or LL_EIO. */
 int ll_buf_write(const struct ll_buf *b, FILE *fp);
+/** @brief write(2) all @p len bytes to @p fd, again after EINTR and after
+ *         short writes (a full disk, a file size limit).
+ *  @returns 0, or the errno of the write that failed: the one after a short
+ *           write says why (EIO if a write took nothing and set none). */
+int ll_write_all(int fd, const void *data, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Arena                                                                     */

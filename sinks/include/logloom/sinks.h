@@ -96,6 +96,10 @@ const char *const *ll_delivery_options(size_t *n);
 /** @brief @p url with any password replaced by "***" (URIs, libpq key=value
  *         strings, redis://, unix:// queries). Never fails; truncates. */
 void ll_url_mask(const char *url, char *out, size_t size);
+/** @brief Whether the option or property named by @p n bytes of @p k holds
+ *         a secret (password, secret, sasl.oauthbearer.config, ssl.key.pem;
+ *         any case), to be shown as "***". */
+bool ll_secret_key(const char *k, size_t n);
 /** @brief Whether @p url names a kind of sink logloom has (by its scheme;
  *         nothing is parsed further or connected), so that a configuration
  *         check finds an unknown one before a run does.
