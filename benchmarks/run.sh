@@ -7,8 +7,10 @@
 # alike, on one page-cache-warm corpus:
 #   cat            cat FILE > /dev/null                 (read ceiling)
 #   decode-only    ll-decode-only FILE                  (yajl parse ceiling)
-#   replay         logloom replay --format jsonl FILE   (the real thing)
-#   replay-gz      logloom replay --format jsonl FILE.gz
+#   replay         logloom replay --threads 1 --format jsonl FILE  (one thread)
+#   replay-mt      logloom replay --threads NCPU ...    (all cores; output
+#                  checked to be identical to replay's, byte for byte)
+#   replay-gz      logloom replay --threads NCPU --format jsonl FILE.gz
 #   jq             jq -c 'select(.err)' FILE            (a peer, when installed)
 # and reports median/min/max wall time, lines/s, MB/s (1 MB = 10^6 bytes
 # of uncompressed JSONL), peak RSS where GNU time is available, and the
@@ -123,10 +125,12 @@ fi
 # --- commands -----------------------------------------------------------
 
 NAMES=(cat decode-only)
-[[ $HAVE_LOGLOOM == 0 ]] || NAMES+=(replay)
+[[ $HAVE_LOGLOOM == 0 ]] || NAMES+=(replay replay-mt)
 [[ -z $GZ ]] || NAMES+=(replay-gz)
 # A peer on the same file: jq parses every line and selects the errors.
 [[ ${LL_BENCH_PEERS:-1} == 0 ]] || ! command -v jq >/dev/null || NAMES+=(jq)
+
+NCPU=$(nproc 2>/dev/null || echo 1)
 
 # ll_argv NAME: sets ARGV (the command) and OUT (where its stdout goes).
 # decode-only's one-line summary is kept to check the corpus parsed.
@@ -135,8 +139,9 @@ ll_argv() {
     case $1 in
     cat) ARGV=(cat "$CORPUS") ;;
     decode-only) ARGV=("$DEC" "$CORPUS") OUT=$WORK/decode.out ;;
-    replay) ARGV=("$LOGLOOM" replay --format jsonl "$CORPUS") ;;
-    replay-gz) ARGV=("$LOGLOOM" replay --format jsonl "$GZ") ;;
+    replay) ARGV=("$LOGLOOM" replay --threads 1 --format jsonl "$CORPUS") ;;
+    replay-mt) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$CORPUS") ;;
+    replay-gz) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$GZ") ;;
     jq) ARGV=(jq -c 'select(.err)' "$CORPUS") ;;
     *) ll_die "unknown command $1" ;;
     esac
@@ -184,6 +189,16 @@ for name in "${NAMES[@]}"; do
 done
 [[ ${#ACTIVE[@]} -gt 0 ]] || ll_die "nothing left to measure"
 echo "decode-only: $(cat "$WORK/decode.out")"
+# One thread and all cores must print the same, byte for byte.
+if [[ " ${ACTIVE[*]} " == *" replay-mt "* ]]; then
+    ll_argv replay
+    "${ARGV[@]}" 2>/dev/null | cksum >"$WORK/replay.sum"
+    ll_argv replay-mt
+    "${ARGV[@]}" 2>/dev/null | cksum >"$WORK/replay-mt.sum"
+    cmp -s "$WORK/replay.sum" "$WORK/replay-mt.sum" ||
+        ll_die "replay --threads $NCPU printed something else than --threads 1"
+    echo "replay-mt: output identical to replay's ($(cut -d' ' -f1,2 "$WORK/replay.sum"))"
+fi
 if ! grep -q ' bad=0 ' "$WORK/decode.out"; then
     echo "WARNING: the corpus has lines yajl rejects; see bad= above" >&2
 fi
@@ -239,8 +254,10 @@ ll_ratio() {
 echo
 echo "ratios (median wall time, same corpus, $RUNS interleaved runs):"
 ll_ratio replay decode-only
+ll_ratio replay-mt replay
+ll_ratio replay-mt decode-only
 ll_ratio replay cat
-ll_ratio replay-gz replay
+ll_ratio replay-gz replay-mt
 ll_ratio decode-only cat
 ll_ratio replay jq
 if [[ $HAVE_LOGLOOM == 0 ]]; then
@@ -256,8 +273,8 @@ echo "machine: $(nproc 2>/dev/null || echo '?') cpus, $(uname -sr)," \
 
 if [[ ${LL_BENCH_PROFILE:-0} == 1 && $HAVE_LOGLOOM == 1 ]] && command -v perf >/dev/null; then
     echo
-    echo "profile: one replay under perf (self time per function, top 25):"
-    perf record -q -F 999 -g -o "$WORK/perf.data" "$LOGLOOM" replay --format jsonl \
+    echo "profile: one single-thread replay under perf (self time per function, top 25):"
+    perf record -q -F 999 -g -o "$WORK/perf.data" "$LOGLOOM" replay --threads 1 --format jsonl \
         "$CORPUS" >/dev/null 2>&1
     perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none 2>/dev/null |
         grep -v '^#' | grep . | head -n 25

@@ -1,39 +1,99 @@
 /* The replay source: every input file is read and decoded a batch at a time,
  * and a binary heap merges the inputs by event time. Ties go to the input
  * that sorts first, then to file order, so the merged order depends only on
- * the inputs' contents and names. */
+ * the inputs' contents and names.
+ *
+ * A batch is made in three steps:
+ *   1. read: the next lines of one input are copied out of its reader, under
+ *      that input's lock, and the batch takes the input's next sequence
+ *      number;
+ *   2. decode: the lines become events (JSON parse and the stateless rule
+ *      steps) on whichever thread took the job; rejects are queued in the
+ *      batch;
+ *   3. settle: on the merging thread, in sequence order, the batch's
+ *      counters and rejects are reported, and what depends on the lines
+ *      before it (the service of raw lines, times inferred from the
+ *      previous event) is filled in.
+ * With one thread the merging thread does all three when it needs a batch;
+ * with more, each input has several batch slots that worker threads fill
+ * ahead, and the merging thread helps when it would otherwise wait. Steps 1
+ * and 3 are sequential per input and step 2 depends on nothing but its
+ * lines, so the output is the same for any number of threads. */
 #include "logloom/ingest.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_BATCH 1024 /* events decoded ahead per input */
+#define MAX_BATCH 1024 /* events decoded ahead per batch */
 #define MIN_BATCH 64
 #define HEAD_PROBE_LINES 1024
 #define MAX_CHUNK ((size_t)256 << 10)
 #define MIN_CHUNK ((size_t)16 << 10)
 #define READ_BUDGET ((size_t)64 << 20) /* read buffers of all inputs together */
+#define MAX_SLOTS 8                    /* batches per input, with worker threads */
+
+struct reject_rec {
+    enum ll_reject why;
+    struct ll_line line; /* ptr into the batch's bytes */
+    const char *detail;  /* in the batch's arena */
+};
+
+enum slot_state { SLOT_FREE, SLOT_READY };
+
+struct batch {
+    /* Step 1. */
+    char *bytes; /* the lines' bytes */
+    size_t bytes_cap;
+    struct ll_line *lines;
+    size_t n_lines;
+    uint64_t read_bytes; /* bytes the reader took in for this batch */
+    uint64_t raw_pos;    /* file position after it */
+    int read_rc;         /* LL_OK, or the read error that ends the input */
+    uint64_t reader_bytes; /* with read_rc: the bytes read before it */
+    char read_err[256];
+    bool last; /* the input ends with this batch */
+    /* Step 2. */
+    struct ll_event *ev;
+    size_t n;
+    struct reject_rec *rej;
+    size_t n_rej;
+    uint64_t lines_counted, raw_events;
+    struct ll_arena arena; /* unescaped strings, match bits, details */
+    /* Under the replay's lock. */
+    enum slot_state state;
+    uint64_t seq;
+};
 
 struct input {
-    ll_reader *rd;
+    uint32_t idx; /* in rp->in */
+    pthread_mutex_t read_lock;
+    ll_reader *rd;     /* under read_lock */
+    uint64_t read_seq; /* the next batch step 1 makes; under read_lock */
+    bool read_done;    /* under read_lock */
     struct ll_str source;  /* the path, owned by the replay */
     struct ll_str service; /* implied by the file name: a view into source */
-    struct ll_arena arena; /* unescaped strings of the current batch */
-    struct ll_event *ev;
-    size_t n, cur, cap;
+    struct batch slot[MAX_SLOTS];
+    /* The merging thread's. */
+    uint64_t use_seq; /* the batch being merged */
+    struct batch *b;  /* that batch once settled, or NULL */
+    size_t cur;
     int64_t last_ts;
     int64_t head_ts; /* first usable time near the start, for untimed head lines */
     char last_service[128]; /* of the last JSON line: raw lines are that process's too */
     size_t last_service_len;
+    uint64_t raw_pos;
     bool done;
 };
 
 struct ll_replay {
     struct input **in;
     size_t n_in;
+    size_t n_slots; /* per input */
+    size_t cap;     /* lines per batch */
     uint32_t *heap;
     size_t n_heap;
-    ll_decoder *dec;
+    ll_decoder **dec; /* one per thread; [0] is the merging thread's */
     ll_decoder *probe; /* dec without the rules: for probe_head_time() */
     struct ll_stats st;
     ll_reject_fn *on_reject;
@@ -41,10 +101,79 @@ struct ll_replay {
     bool raw_events;
     long popped; /* input whose head event was handed out last, or -1 */
     uint64_t total_size;
+
+    /* Jobs: an input index per batch slot to fill, first in first out. */
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;  /* a job was queued, or stop */
+    pthread_cond_t ready_cv; /* a batch is ready */
+    uint32_t *jobs;
+    size_t jobs_cap, job_head, n_jobs;
+    bool stop;
+    pthread_t *workers;
+    size_t n_workers;
+    size_t n_dec;
 };
 
 /* ------------------------------------------------------------------------ */
-/* Batches                                                                   */
+/* Step 1: read                                                              */
+
+/* The lines of @p b point into the reader: copy their bytes into the batch. */
+static void batch_own_lines(struct batch *b)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < b->n_lines; i++)
+        need += b->lines[i].len;
+    if (need > b->bytes_cap) {
+        b->bytes_cap = need + need / 4;
+        ll_free(b->bytes);
+        b->bytes = ll_malloc(b->bytes_cap);
+    }
+    char *p = b->bytes;
+    for (size_t i = 0; i < b->n_lines; i++) {
+        struct ll_line *l = &b->lines[i];
+        if (l->len)
+            memcpy(p, l->ptr, l->len);
+        l->ptr = p;
+        p += l->len;
+    }
+}
+
+/* The next lines of @p in into @p b: views into the reader first (valid
+ * until it fills again), then copied. Under in->read_lock. */
+static void read_batch(struct input *in, size_t cap, struct batch *b)
+{
+    size_t n = 0;
+    uint64_t before = ll_reader_bytes(in->rd);
+    b->read_rc = LL_OK;
+    b->last = false;
+    while (n < cap) {
+        int rc = ll_reader_next(in->rd, &b->lines[n]);
+        if (rc == LL_OK) {
+            n++;
+            continue;
+        }
+        if (n > 0)
+            break; /* filling would invalidate the lines read */
+        rc = ll_reader_fill(in->rd);
+        if (rc == LL_EOF) {
+            b->last = true;
+            break;
+        }
+        if (rc != LL_OK) { /* the reader still gives what it holds, then ends */
+            b->read_rc = rc;
+            b->reader_bytes = ll_reader_bytes(in->rd);
+            snprintf(b->read_err, sizeof b->read_err, "%s", ll_reader_error(in->rd));
+        }
+    }
+    b->n_lines = n;
+    batch_own_lines(b);
+    b->read_bytes = ll_reader_bytes(in->rd) - before;
+    b->raw_pos = ll_reader_raw_pos(in->rd);
+    in->read_done = b->last;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Step 2: decode                                                            */
 
 static bool is_blank(const char *p, size_t len)
 {
@@ -54,58 +183,147 @@ static bool is_blank(const char *p, size_t len)
     return true;
 }
 
-static void report_reject(struct ll_replay *rp, struct input *in, enum ll_reject why,
-                          const struct ll_line *line, const char *detail)
+static void queue_reject(struct batch *b, enum ll_reject why, const struct ll_line *line,
+                         const char *detail)
 {
-    rp->st.rejected[why]++;
-    if (rp->on_reject) {
-        struct ll_pos pos = {in->source, line->offset};
-        rp->on_reject(rp->ctx, why, &pos, line, detail);
-    }
+    size_t len = strlen(detail);
+    char *d = ll_arena_alloc(&b->arena, len + 1);
+    memcpy(d, detail, len + 1);
+    b->rej[b->n_rej++] = (struct reject_rec){why, *line, d};
 }
 
-static void decode_line(struct ll_replay *rp, struct input *in, const struct ll_line *line)
+static void decode_line(const struct ll_replay *rp, const struct input *in, ll_decoder *dec,
+                        struct batch *b, const struct ll_line *line)
 {
     if (line->flags & LL_LINE_TOO_LONG) {
-        rp->st.lines++;
+        b->lines_counted++;
         char detail[96];
         snprintf(detail, sizeof detail, "line of %llu bytes exceeds the limit",
                  (unsigned long long)line->full_len);
-        report_reject(rp, in, LL_REJECT_TOO_LONG, line, detail);
+        queue_reject(b, LL_REJECT_TOO_LONG, line, detail);
         return;
     }
     if (is_blank(line->ptr, line->len))
         return;
-    rp->st.lines++;
-    struct ll_event *ev = &in->ev[in->n];
+    b->lines_counted++;
+    struct ll_event *ev = &b->ev[b->n];
     ev->pos = (struct ll_pos){in->source, line->offset};
     enum ll_reject why;
-    if (ll_decoder_decode(rp->dec, line->ptr, line->len, &in->arena, ev, &why) != LL_OK) {
-        report_reject(rp, in, why, line, ll_decoder_error(rp->dec));
+    if (ll_decoder_decode(dec, line->ptr, line->len, &b->arena, ev, &why) != LL_OK) {
+        queue_reject(b, why, line, ll_decoder_error(dec));
         if (why != LL_REJECT_NOT_JSON || !rp->raw_events)
             return;
         /* Still the text a process printed: rules may know it. */
-        ll_decoder_raw_event(rp->dec, line->ptr, line->len, &in->arena, ev);
+        ll_decoder_raw_event(dec, line->ptr, line->len, &b->arena, ev);
         ev->pos = (struct ll_pos){in->source, line->offset};
-        ev->service = (struct ll_str){in->last_service, in->last_service_len};
-        rp->st.raw_events++;
-    } else if (ev->service.len && ev->service.len <= sizeof in->last_service) {
-        memcpy(in->last_service, ev->service.ptr, ev->service.len);
-        in->last_service_len = ev->service.len;
+        b->raw_events++;
     }
-    if (!ev->service.len) {
-        ev->service = in->service;
-        ev->flags |= LL_EV_SERVICE_FROM_NAME;
-    }
-    in->n++;
+    b->n++;
 }
 
-/* Lines without a usable time take the previous event's time; at the head of
- * an input, where there is none, the first usable time near its start. */
-static void infer_times(struct ll_replay *rp, struct input *in)
+static void decode_batch(const struct ll_replay *rp, const struct input *in, ll_decoder *dec,
+                         struct batch *b)
 {
-    for (size_t i = 0; i < in->n; i++) {
-        struct ll_event *ev = &in->ev[i];
+    ll_arena_reset(&b->arena);
+    b->n = b->n_rej = 0;
+    b->lines_counted = b->raw_events = 0;
+    for (size_t i = 0; i < b->n_lines; i++)
+        decode_line(rp, in, dec, b, &b->lines[i]);
+}
+
+/* Steps 1 and 2 for the next batch of input @p idx, unless it has ended. */
+static void run_job(struct ll_replay *rp, uint32_t idx, ll_decoder *dec)
+{
+    struct input *in = rp->in[idx];
+    pthread_mutex_lock(&in->read_lock);
+    if (in->read_done) {
+        pthread_mutex_unlock(&in->read_lock);
+        return;
+    }
+    uint64_t seq = in->read_seq++;
+    struct batch *b = &in->slot[seq % rp->n_slots];
+    read_batch(in, rp->cap, b);
+    pthread_mutex_unlock(&in->read_lock);
+    decode_batch(rp, in, dec, b);
+    pthread_mutex_lock(&rp->mu);
+    b->seq = seq;
+    b->state = SLOT_READY;
+    pthread_cond_broadcast(&rp->ready_cv);
+    pthread_mutex_unlock(&rp->mu);
+}
+
+/* Under rp->mu. */
+static void push_job(struct ll_replay *rp, uint32_t idx)
+{
+    rp->jobs[(rp->job_head + rp->n_jobs++) % rp->jobs_cap] = idx;
+    pthread_cond_signal(&rp->work_cv);
+}
+
+static uint32_t pop_job(struct ll_replay *rp)
+{
+    uint32_t idx = rp->jobs[rp->job_head];
+    rp->job_head = (rp->job_head + 1) % rp->jobs_cap;
+    rp->n_jobs--;
+    return idx;
+}
+
+struct worker_arg {
+    struct ll_replay *rp;
+    size_t id;
+};
+
+static void *worker_main(void *arg)
+{
+    struct ll_replay *rp = ((struct worker_arg *)arg)->rp;
+    ll_decoder *dec = rp->dec[((struct worker_arg *)arg)->id];
+    ll_free(arg);
+    pthread_mutex_lock(&rp->mu);
+    while (!rp->stop) {
+        if (!rp->n_jobs) {
+            pthread_cond_wait(&rp->work_cv, &rp->mu);
+            continue;
+        }
+        uint32_t idx = pop_job(rp);
+        pthread_mutex_unlock(&rp->mu);
+        run_job(rp, idx, dec);
+        pthread_mutex_lock(&rp->mu);
+    }
+    pthread_mutex_unlock(&rp->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Step 3: settle                                                            */
+
+static void report_reject(struct ll_replay *rp, const struct input *in,
+                          const struct reject_rec *r)
+{
+    rp->st.rejected[r->why]++;
+    if (rp->on_reject) {
+        struct ll_pos pos = {in->source, r->line.offset};
+        rp->on_reject(rp->ctx, r->why, &pos, &r->line, r->detail);
+    }
+}
+
+/* Raw lines are the service of the JSON line before them; lines without a
+ * service are the file name's. Lines without a usable time take the
+ * previous event's time; at the head of an input, where there is none, the
+ * first usable time near its start. */
+static void settle_events(struct ll_replay *rp, struct input *in, struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct ll_event *ev = &b->ev[i];
+        if (ev->flags & LL_EV_RAW) {
+            ev->service = ll_arena_dup(&b->arena,
+                                       (struct ll_str){in->last_service, in->last_service_len});
+        } else if (ev->service.len && ev->service.len <= sizeof in->last_service) {
+            memcpy(in->last_service, ev->service.ptr, ev->service.len);
+            in->last_service_len = ev->service.len;
+        }
+        if (!ev->service.len) {
+            ev->service = in->service;
+            ev->flags |= LL_EV_SERVICE_FROM_NAME;
+        }
         if (ev->ts_ns != LL_TIME_NONE) {
             in->last_ts = ev->ts_ns;
             continue;
@@ -115,6 +333,101 @@ static void infer_times(struct ll_replay *rp, struct input *in)
         ev->ts_ns = in->last_ts != LL_TIME_NONE ? in->last_ts : in->head_ts;
     }
 }
+
+static void settle(struct ll_replay *rp, struct input *in, struct batch *b)
+{
+    rp->st.bytes += b->read_bytes;
+    in->raw_pos = b->raw_pos;
+    /* The lines of a batch that met a read error come after it. */
+    if (b->read_rc != LL_OK) {
+        rp->st.input_errors++;
+        ll_log(LL_LEVEL_ERROR, "replay",
+               "%.*s: %s after %llu bytes (%s); the lines before are kept",
+               (int)in->source.len, in->source.ptr, b->read_err,
+               (unsigned long long)b->reader_bytes, ll_err_str(b->read_rc));
+    }
+    for (size_t i = 0; i < b->n_rej; i++)
+        report_reject(rp, in, &b->rej[i]);
+    rp->st.lines += b->lines_counted;
+    rp->st.raw_events += b->raw_events;
+    settle_events(rp, in, b);
+    rp->st.events += b->n;
+}
+
+/* The batch after the current one of @p in, settled; helps with the queued
+ * jobs rather than wait for it. */
+static struct batch *next_batch(struct ll_replay *rp, struct input *in)
+{
+    struct batch *b = &in->slot[in->use_seq % rp->n_slots];
+    pthread_mutex_lock(&rp->mu);
+    while (b->state != SLOT_READY || b->seq != in->use_seq) {
+        if (!rp->n_jobs) {
+            pthread_cond_wait(&rp->ready_cv, &rp->mu);
+            continue;
+        }
+        uint32_t idx = pop_job(rp);
+        pthread_mutex_unlock(&rp->mu);
+        run_job(rp, idx, rp->dec[0]);
+        pthread_mutex_lock(&rp->mu);
+    }
+    pthread_mutex_unlock(&rp->mu);
+    settle(rp, in, b);
+    return b;
+}
+
+/* Done with in->b: its slot goes back to be filled again. Moves to the next
+ * batch with events, or marks the input done. */
+static void advance(struct ll_replay *rp, struct input *in)
+{
+    for (;;) {
+        bool last = in->b->last;
+        pthread_mutex_lock(&rp->mu);
+        in->b->state = SLOT_FREE;
+        if (!last)
+            push_job(rp, in->idx);
+        pthread_mutex_unlock(&rp->mu);
+        in->b = NULL;
+        if (last) {
+            in->done = true;
+            return;
+        }
+        in->use_seq++;
+        in->b = next_batch(rp, in);
+        in->cur = 0;
+        if (in->b->n)
+            return;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Heap                                                                      */
+
+static bool heap_less(const struct ll_replay *rp, uint32_t a, uint32_t b)
+{
+    const struct input *ia = rp->in[a], *ib = rp->in[b];
+    int64_t ta = ia->b->ev[ia->cur].ts_ns, tb = ib->b->ev[ib->cur].ts_ns;
+    return ta != tb ? ta < tb : a < b;
+}
+
+static void sift_down(struct ll_replay *rp, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < rp->n_heap && heap_less(rp, rp->heap[l], rp->heap[m]))
+            m = l;
+        if (r < rp->n_heap && heap_less(rp, rp->heap[r], rp->heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        uint32_t t = rp->heap[i];
+        rp->heap[i] = rp->heap[m];
+        rp->heap[m] = t;
+        i = m;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* API                                                                       */
 
 /* The first usable time among the first HEAD_PROBE_LINES lines of @p path,
  * or 0. Read separately so the answer does not depend on batch sizes. */
@@ -154,85 +467,24 @@ static int64_t probe_head_time(struct ll_replay *rp, const char *path, size_t ma
     return ts;
 }
 
-static void input_fail(struct ll_replay *rp, struct input *in, int rc)
-{
-    rp->st.input_errors++;
-    ll_log(LL_LEVEL_ERROR, "replay", "%.*s: %s after %llu bytes (%s); the lines before are kept",
-           (int)in->source.len, in->source.ptr, ll_reader_error(in->rd),
-           (unsigned long long)ll_reader_bytes(in->rd), ll_err_str(rc));
-}
-
-/* Decode the next batch of @p in. Sets in->done when the input is exhausted. */
-static void fill_batch(struct ll_replay *rp, struct input *in)
-{
-    ll_arena_reset(&in->arena);
-    in->n = in->cur = 0;
-    while (in->n < in->cap && !in->done) {
-        struct ll_line line;
-        int rc = ll_reader_next(in->rd, &line);
-        if (rc == LL_OK) {
-            decode_line(rp, in, &line);
-            continue;
-        }
-        if (in->n > 0)
-            break; /* filling would invalidate the lines of this batch */
-        uint64_t before = ll_reader_bytes(in->rd);
-        rc = ll_reader_fill(in->rd);
-        rp->st.bytes += ll_reader_bytes(in->rd) - before;
-        if (rc == LL_EOF)
-            in->done = true;
-        else if (rc != LL_OK)
-            input_fail(rp, in, rc);
-    }
-    infer_times(rp, in);
-    rp->st.events += in->n;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Heap                                                                      */
-
-static bool heap_less(const struct ll_replay *rp, uint32_t a, uint32_t b)
-{
-    const struct input *ia = rp->in[a], *ib = rp->in[b];
-    int64_t ta = ia->ev[ia->cur].ts_ns, tb = ib->ev[ib->cur].ts_ns;
-    return ta != tb ? ta < tb : a < b;
-}
-
-static void sift_down(struct ll_replay *rp, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < rp->n_heap && heap_less(rp, rp->heap[l], rp->heap[m]))
-            m = l;
-        if (r < rp->n_heap && heap_less(rp, rp->heap[r], rp->heap[m]))
-            m = r;
-        if (m == i)
-            return;
-        uint32_t t = rp->heap[i];
-        rp->heap[i] = rp->heap[m];
-        rp->heap[m] = t;
-        i = m;
-    }
-}
-
-/* ------------------------------------------------------------------------ */
-/* API                                                                       */
-
 static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, size_t i,
                       size_t chunk, char *errstr, size_t errstr_size)
 {
     const char *path = conf->files[i];
     struct input *in = rp->in[i] = ll_calloc(1, sizeof *in);
+    in->idx = (uint32_t)i;
+    pthread_mutex_init(&in->read_lock, NULL);
     char *copy = ll_strdup(path);
     in->source = ll_str_c(copy);
     in->service = ll_service_from_path(copy);
     in->last_ts = LL_TIME_NONE;
-    in->cap = chunk / 256; /* about the lines one read brings */
-    in->cap = in->cap > MAX_BATCH ? MAX_BATCH : in->cap < MIN_BATCH ? MIN_BATCH : in->cap;
-    if (conf->batch_events)
-        in->cap = conf->batch_events;
-    in->ev = ll_calloc(in->cap, sizeof *in->ev);
-    ll_arena_init(&in->arena, 16 << 10);
+    for (size_t s = 0; s < rp->n_slots; s++) {
+        struct batch *b = &in->slot[s];
+        b->lines = ll_calloc(rp->cap, sizeof *b->lines);
+        b->ev = ll_calloc(rp->cap, sizeof *b->ev);
+        b->rej = ll_calloc(rp->cap, sizeof *b->rej);
+        ll_arena_init(&b->arena, 16 << 10);
+    }
     struct stat st;
     if (stat(path, &st) == 0)
         rp->total_size += (uint64_t)st.st_size;
@@ -240,6 +492,21 @@ static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, s
     if (rc == LL_OK)
         in->head_ts = probe_head_time(rp, path, conf->max_line);
     return rc;
+}
+
+static bool start_workers(struct ll_replay *rp)
+{
+    rp->workers = ll_calloc(rp->n_dec, sizeof *rp->workers);
+    for (size_t w = 1; w < rp->n_dec; w++) {
+        struct worker_arg *a = ll_malloc(sizeof *a);
+        *a = (struct worker_arg){rp, w};
+        if (pthread_create(&rp->workers[rp->n_workers], NULL, worker_main, a) != 0) {
+            ll_free(a);
+            return false;
+        }
+        rp->n_workers++;
+    }
+    return true;
 }
 
 int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *errstr,
@@ -251,20 +518,39 @@ int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *err
     rp->ctx = conf->ctx;
     rp->raw_events = conf->raw_events;
     rp->popped = -1;
-    rp->dec = ll_decoder_new(conf->decode, errstr, errstr_size);
+    pthread_mutex_init(&rp->mu, NULL);
+    pthread_cond_init(&rp->work_cv, NULL);
+    pthread_cond_init(&rp->ready_cv, NULL);
+    size_t threads = conf->threads ? conf->threads : 1;
+    rp->n_slots = threads == 1 ? 1 : 2 * threads > MAX_SLOTS ? MAX_SLOTS : 2 * threads;
+    rp->dec = ll_calloc(threads, sizeof *rp->dec);
+    struct ll_decode_conf dconf = conf->decode ? *conf->decode : (struct ll_decode_conf){0};
+    for (size_t t = 0; t < threads; t++) {
+        if (conf->match_ctx)
+            dconf.match_ctx = conf->match_ctx[t];
+        if (!(rp->dec[t] = ll_decoder_new(&dconf, errstr, errstr_size)))
+            break;
+        rp->n_dec++;
+    }
     /* The head probe only wants times: without the rules' hook, no rule
      * runs twice on a line (or counts its regex limits twice). */
-    struct ll_decode_conf probe = conf->decode ? *conf->decode : (struct ll_decode_conf){0};
-    probe.match = NULL;
-    rp->probe = rp->dec ? ll_decoder_new(&probe, errstr, errstr_size) : NULL;
+    dconf.match = NULL;
+    rp->probe = rp->n_dec == threads ? ll_decoder_new(&dconf, errstr, errstr_size) : NULL;
     if (!rp->probe) {
         ll_replay_close(rp);
         return LL_EINVAL;
     }
-    size_t chunk = conf->n_files ? READ_BUDGET / conf->n_files : MAX_CHUNK;
+    size_t slots = (conf->n_files ? conf->n_files : 1) * rp->n_slots;
+    size_t chunk = READ_BUDGET / slots;
     chunk = chunk > MAX_CHUNK ? MAX_CHUNK : chunk < MIN_CHUNK ? MIN_CHUNK : chunk;
+    rp->cap = chunk / 256; /* about the lines one read brings */
+    rp->cap = rp->cap > MAX_BATCH ? MAX_BATCH : rp->cap < MIN_BATCH ? MIN_BATCH : rp->cap;
+    if (conf->batch_events)
+        rp->cap = conf->batch_events;
     rp->in = ll_calloc(conf->n_files, sizeof *rp->in);
     rp->heap = ll_calloc(conf->n_files, sizeof *rp->heap);
+    rp->jobs_cap = slots;
+    rp->jobs = ll_calloc(slots, sizeof *rp->jobs);
     for (size_t i = 0; i < conf->n_files; i++) {
         rp->n_in++;
         int rc = input_open(rp, conf, i, chunk, errstr, errstr_size);
@@ -274,9 +560,21 @@ int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *err
         }
     }
     rp->st.inputs = rp->n_in;
+    for (size_t i = 0; i < rp->n_in; i++)
+        for (size_t s = 0; s < rp->n_slots; s++)
+            push_job(rp, (uint32_t)i);
+    if (!start_workers(rp)) {
+        snprintf(errstr, errstr_size, "cannot start a decoding thread");
+        ll_replay_close(rp);
+        return LL_EIO;
+    }
     for (size_t i = 0; i < rp->n_in; i++) {
-        fill_batch(rp, rp->in[i]);
-        if (rp->in[i]->n)
+        struct input *in = rp->in[i];
+        in->b = next_batch(rp, in);
+        in->cur = 0;
+        if (!in->b->n)
+            advance(rp, in);
+        if (!in->done)
             rp->heap[rp->n_heap++] = (uint32_t)i;
     }
     for (size_t i = rp->n_heap / 2; i-- > 0;)
@@ -289,9 +587,9 @@ int ll_replay_next(ll_replay *rp, const struct ll_event **ev)
 {
     if (rp->popped >= 0) {
         struct input *in = rp->in[rp->popped];
-        if (++in->cur == in->n)
-            fill_batch(rp, in);
-        if (in->n == 0)
+        if (++in->cur == in->b->n)
+            advance(rp, in);
+        if (in->done)
             rp->heap[0] = rp->heap[--rp->n_heap];
         sift_down(rp, 0);
         rp->popped = -1;
@@ -299,7 +597,7 @@ int ll_replay_next(ll_replay *rp, const struct ll_event **ev)
     if (rp->n_heap == 0)
         return LL_EOF;
     uint32_t top = rp->heap[0];
-    *ev = &rp->in[top]->ev[rp->in[top]->cur];
+    *ev = &rp->in[top]->b->ev[rp->in[top]->cur];
     rp->popped = (long)top;
     return LL_OK;
 }
@@ -308,7 +606,7 @@ void ll_replay_progress(const ll_replay *rp, uint64_t *done, uint64_t *total)
 {
     uint64_t d = 0;
     for (size_t i = 0; i < rp->n_in; i++)
-        d += ll_reader_raw_pos(rp->in[i]->rd);
+        d += rp->in[i]->raw_pos;
     *done = d;
     *total = rp->total_size;
 }
@@ -322,17 +620,37 @@ void ll_replay_close(ll_replay *rp)
 {
     if (!rp)
         return;
+    pthread_mutex_lock(&rp->mu);
+    rp->stop = true;
+    pthread_cond_broadcast(&rp->work_cv);
+    pthread_mutex_unlock(&rp->mu);
+    for (size_t w = 0; w < rp->n_workers; w++)
+        pthread_join(rp->workers[w], NULL);
     for (size_t i = 0; i < rp->n_in; i++) {
         struct input *in = rp->in[i];
         ll_reader_close(in->rd);
-        ll_arena_free(&in->arena);
-        ll_free(in->ev);
+        for (size_t s = 0; s < rp->n_slots; s++) {
+            struct batch *b = &in->slot[s];
+            ll_free(b->bytes);
+            ll_free(b->lines);
+            ll_free(b->ev);
+            ll_free(b->rej);
+            ll_arena_free(&b->arena);
+        }
+        pthread_mutex_destroy(&in->read_lock);
         ll_free((char *)in->source.ptr);
         ll_free(in);
     }
+    for (size_t t = 0; t < rp->n_dec; t++)
+        ll_decoder_destroy(rp->dec[t]);
+    ll_free(rp->dec);
+    ll_decoder_destroy(rp->probe);
+    ll_free(rp->workers);
+    ll_free(rp->jobs);
     ll_free(rp->in);
     ll_free(rp->heap);
-    ll_decoder_destroy(rp->dec);
-    ll_decoder_destroy(rp->probe);
+    pthread_mutex_destroy(&rp->mu);
+    pthread_cond_destroy(&rp->work_cv);
+    pthread_cond_destroy(&rp->ready_cv);
     ll_free(rp);
 }

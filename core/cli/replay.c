@@ -1,8 +1,9 @@
 /* `logloom replay`: archived logs → merged events → timelines → sinks.
  *
- * The runner is single-threaded: the replay source pulls decoded events in
- * event-time order, the correlator closes timelines as the watermark passes
- * them, and every sink gets each closed timeline and alert. Delivery sinks
+ * The replay source decodes batches of lines on --threads threads and hands
+ * this thread the events in event-time order; here the correlator closes
+ * timelines as the watermark passes them, and every sink gets each closed
+ * timeline and alert. Delivery sinks
  * (PostgreSQL, Redis, files) run their own threads; when one falls behind,
  * handing it a record waits, so reading pauses until it catches up. At the
  * end the run waits until they have made everything durable. */
@@ -27,6 +28,8 @@
 #include "stage.h"
 
 #define PROGRESS_EVERY_NS (250 * LL_NS_PER_MS)
+#define MAX_THREADS 64
+#define AUTO_THREADS_MAX 8 /* the ordered stage is one thread: more decoders idle */
 
 struct replay_opts {
     bool jsonl;
@@ -41,6 +44,7 @@ struct replay_opts {
     const char *html; /* --html report file */
     size_t max_line;
     size_t batch_events;
+    size_t threads; /* 0: one per online CPU, up to AUTO_THREADS_MAX */
     const char **id_paths;
     size_t n_id_paths;
     const char **service_paths;
@@ -108,6 +112,8 @@ void ll_cmd_replay_usage(FILE *out)
             "  --service-field PATH    service field (repeatable; default service, name)\n"
             "  --batch-events N        events decoded ahead per input (output is the\n"
             "                          same for any N; a tuning knob)\n"
+            "  --threads N             threads decoding (default: one per CPU, up to 8;\n"
+            "                          the output is the same for any N)\n"
             "correlation:\n"
             "  --session-gap DUR       close a workflow after this much event-time\n"
             "                          silence (default 30s)\n"
@@ -174,7 +180,7 @@ enum {
     OPT_FORMAT = 256, OPT_EVENTS, OPT_COLOR, OPT_ID, OPT_FROM, OPT_TO, OPT_DEAD,
     OPT_MAXLINE, OPT_IDFIELD, OPT_SVCFIELD, OPT_GAP, OPT_LATE, OPT_IDLE, OPT_TERMINAL,
     OPT_MAXSPAN, OPT_MAXEVENTS, OPT_MAXKEPT, OPT_MAXOPEN, OPT_BATCH,
-    OPT_HTML, OPT_RULES, OPT_NORULES, OPT_SINK, OPT_CONFIG,
+    OPT_HTML, OPT_RULES, OPT_NORULES, OPT_SINK, OPT_CONFIG, OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -202,6 +208,7 @@ static const struct option long_opts[] = {
     {"sink", required_argument, NULL, OPT_SINK},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"batch-events", required_argument, NULL, OPT_BATCH},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -289,6 +296,14 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
         uint64_t v = 0;
         int rc = parse_count(arg, &v, "--batch-events");
         o->batch_events = (size_t)v;
+        return rc;
+    }
+    case OPT_THREADS: {
+        uint64_t v = 0;
+        int rc = parse_count(arg, &v, "--threads");
+        if (rc == 0 && v > MAX_THREADS)
+            return usage_error("--threads takes at most %d, not '%s'", MAX_THREADS, arg);
+        o->threads = (size_t)v;
         return rc;
     }
     case OPT_MAXOPEN: {
@@ -505,6 +520,12 @@ static void summary(const struct ll_stats *st, int64_t elapsed_ns, uint64_t dead
 }
 
 /* Replay with many inputs needs a descriptor each. */
+static size_t auto_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > AUTO_THREADS_MAX ? AUTO_THREADS_MAX : (size_t)n;
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -672,7 +693,8 @@ int ll_cmd_replay(int argc, char **argv)
     struct ll_delivery_report *reps = NULL;
     ll_replay *rp = NULL;
     ll_ruleset *rules = NULL;
-    ll_rule_eval *eval = NULL;
+    ll_rule_eval *eval[MAX_THREADS] = {0};
+    size_t threads = o.threads ? o.threads : auto_threads();
     struct ll__stage stage = {0};
     bool stage_ready = false;
     char err[512];
@@ -709,10 +731,10 @@ int ll_cmd_replay(int argc, char **argv)
                                    .service_paths = o.service_paths,
                                    .n_service_paths = o.n_service_paths};
     if (rules) {
-        eval = ll_rule_eval_new(rules);
+        for (size_t t = 0; t < threads; t++)
+            eval[t] = ll_rule_eval_new(rules);
         dconf.extra_paths = ll_ruleset_extra_paths(rules, &dconf.n_extra_paths);
         dconf.match = ll_rule_eval_match;
-        dconf.match_ctx = eval;
     }
     struct ll_replay_conf rconf = {.files = (const char *const *)files.paths,
                                    .n_files = files.n,
@@ -721,7 +743,9 @@ int ll_cmd_replay(int argc, char **argv)
                                    .raw_events = rules != NULL,
                                    .decode = &dconf,
                                    .on_reject = on_reject,
-                                   .ctx = &r};
+                                   .ctx = &r,
+                                   .threads = threads,
+                                   .match_ctx = rules ? (void *const *)eval : NULL};
     if (ll_replay_open(&rconf, &rp, err, sizeof err) != LL_OK) {
         fprintf(stderr, "logloom replay: %s\n", err);
         goto done;
@@ -744,8 +768,8 @@ int ll_cmd_replay(int argc, char **argv)
     st = *ll_replay_stats(rp);
     st.filtered = filtered;
     ll__stage_stats(&stage, &st);
-    if (eval)
-        st.regex_limit_hits = ll_rule_eval_limit_hits(eval);
+    for (size_t t = 0; t < threads && eval[t]; t++)
+        st.regex_limit_hits += ll_rule_eval_limit_hits(eval[t]);
     reps = ll_calloc(r.n_delivery ? r.n_delivery : 1, sizeof *reps);
     bool delivered = drain_delivery(&r, reps);
     st.sinks = reps;
@@ -786,7 +810,8 @@ done:
     if (stage_ready)
         ll__stage_destroy(&stage);
     ll_replay_close(rp);
-    ll_rule_eval_destroy(eval);
+    for (size_t t = 0; t < MAX_THREADS; t++)
+        ll_rule_eval_destroy(eval[t]);
     ll_ruleset_destroy(rules);
     ll_sink_destroy(r.sink);
     ll_sink_destroy(r.html);

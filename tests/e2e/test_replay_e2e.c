@@ -68,22 +68,49 @@ static void output_does_not_depend_on_argument_order(void **state)
     run_result_free(&b);
 }
 
-static void output_does_not_depend_on_batch_size(void **state)
+/* Timelines, alerts and the stats record, byte for byte, whatever the batch
+ * size and the number of decoding threads; the dead letters too, for one
+ * batch size (their order across inputs follows the batches). Over the
+ * example, every real-log scenario and the hostile lines (rejects, raw
+ * lines, untimed lines). */
+static void output_does_not_depend_on_batch_size_or_threads(void **state)
 {
     (void)state;
-    const char *base[] = {"replay", "--format", "jsonl", "--events", "-q",
-                          "examples/incident", NULL};
-    struct run_result want = run(base);
-    static const char *const sizes[] = {"1", "3", "64"};
-    for (size_t i = 0; i < 3; i++) {
-        const char *args[] = {"replay", "--format", "jsonl", "--events", "-q",
-                              "--batch-events", sizes[i], "examples/incident", NULL};
-        struct run_result got = run(args);
-        assert_int_equal(got.status, 0);
-        assert_string_equal(got.out, want.out);
-        run_result_free(&got);
+    char dl[600];
+    snprintf(dl, sizeof dl, "%s/dead-threads.jsonl", tmpdir);
+    static const char *const batches[] = {"1024", "1", "3"};
+    static const char *const threads[] = {"1", "2", "5"};
+    char *want_out = NULL;
+    for (size_t b = 0; b < 3; b++) {
+        char *want_dead = NULL;
+        for (size_t t = 0; t < 3; t++) {
+            unlink(dl);
+            const char *args[] = {"replay", "--format", "jsonl", "--events", "-q",
+                                  "--batch-events", batches[b], "--threads", threads[t],
+                                  "--dead-letter", dl, "examples/incident", "tests/data/real",
+                                  "tests/data/hostile", NULL};
+            struct run_result got = run(args);
+            assert_int_equal(got.status, 0);
+            char *dead = read_file(dl, NULL);
+            assert_non_null(dead);
+            if (!want_out) {
+                want_out = strdup(got.out);
+                /* The inputs do hold rejected and raw lines. */
+                assert_non_null(strstr(dead, "\"reason\":\"invalid_utf8\""));
+                assert_non_null(strstr(dead, "\"reason\":\"not_json\""));
+            }
+            assert_string_equal(got.out, want_out);
+            if (want_dead) {
+                assert_string_equal(dead, want_dead);
+                free(dead);
+            } else {
+                want_dead = dead;
+            }
+            run_result_free(&got);
+        }
+        free(want_dead);
     }
-    run_result_free(&want);
+    free(want_out);
 }
 
 static void id_filter_shows_one_workflow(void **state)
@@ -199,7 +226,7 @@ int main(void)
         cmocka_unit_test(incident_jsonl_matches_golden),
         cmocka_unit_test(incident_text_matches_golden),
         cmocka_unit_test(output_does_not_depend_on_argument_order),
-        cmocka_unit_test(output_does_not_depend_on_batch_size),
+        cmocka_unit_test(output_does_not_depend_on_batch_size_or_threads),
         cmocka_unit_test(id_filter_shows_one_workflow),
         cmocka_unit_test(time_range_filters_events),
         cmocka_unit_test(dead_letters_keep_every_rejected_line),

@@ -37,12 +37,12 @@ static void on_reject(void *ctx, enum ll_reject why, const struct ll_pos *pos,
     r->n++;
 }
 
-/* Replays @p files and writes "service:msg" of every event, one per line. */
-static char *replay_msgs(const char *const *files, size_t n, struct rejects *rej,
-                         struct ll_stats *st)
+/* Replays @p conf's files and writes "service:msg" of every event, one per
+ * line. */
+static char *replay_conf(struct ll_replay_conf conf, struct rejects *rej, struct ll_stats *st)
 {
-    struct ll_replay_conf conf = {.files = files, .n_files = n, .on_reject = on_reject,
-                                  .ctx = rej};
+    conf.on_reject = on_reject;
+    conf.ctx = rej;
     ll_replay *rp;
     char err[256];
     assert_int_equal(ll_replay_open(&conf, &rp, err, sizeof err), LL_OK);
@@ -60,6 +60,12 @@ static char *replay_msgs(const char *const *files, size_t n, struct rejects *rej
         *st = *ll_replay_stats(rp);
     ll_replay_close(rp);
     return out.data ? out.data : strdup("");
+}
+
+static char *replay_msgs(const char *const *files, size_t n, struct rejects *rej,
+                         struct ll_stats *st)
+{
+    return replay_conf((struct ll_replay_conf){.files = files, .n_files = n}, rej, st);
 }
 
 static void merge_orders_by_event_time_then_input(void **state)
@@ -142,6 +148,49 @@ static void bad_lines_are_counted_and_the_rest_kept(void **state)
     free(out);
     free(p);
     ll_buf_free(&b);
+}
+
+/* A line that is not JSON is the service of the JSON line before it, even
+ * when a later line of the same batch names another; and decoding on
+ * several threads, in batches of any size, changes nothing. */
+static void raw_lines_and_threads(void **state)
+{
+    const char *dir = *state;
+    char *a = write_text(dir, "child-1.log",
+                         "{\"time\":1,\"name\":\"agent-7777\",\"msg\":\"a\"}\n"
+                         "RAW1 panic\n"
+                         "{\"time\":3,\"name\":\"b\",\"msg\":\"b\"}\n"
+                         "RAW2 oops\n"
+                         "{\"time\":5,\"msg\":\"c\"}\n");
+    char *b = write_text(dir, "child-2.log",
+                         "not json first\n{\"time\":2,\"msg\":\"d\"}\n[1]\n"
+                         "{\"time\":4,\"name\":\"e\",\"msg\":\"e\"}\n");
+    const char *files[] = {a, b};
+    const char *want = "agent-7777:a\n"
+                       "agent-7777:RAW1 panic*\n"
+                       "child-2:not json first*\n"
+                       "child-2:d\n"
+                       "b:b\n"
+                       "b:RAW2 oops*\n"
+                       "e:e\n"
+                       "child-1:c\n";
+    for (size_t threads = 1; threads <= 4; threads++)
+        for (size_t batch = 1; batch <= 3; batch++) {
+            struct rejects rej = {0};
+            struct ll_stats st;
+            struct ll_replay_conf conf = {.files = files, .n_files = 2, .raw_events = true,
+                                          .threads = threads, .batch_events = batch};
+            char *out = replay_conf(conf, &rej, &st);
+            assert_string_equal(out, want);
+            assert_int_equal(st.events, 8);
+            assert_int_equal(st.raw_events, 3);
+            assert_int_equal(st.time_inferred, 3);
+            assert_int_equal(rej.n, 4);
+            assert_int_equal(st.rejected[LL_REJECT_NOT_OBJECT], 1);
+            free(out);
+        }
+    free(a);
+    free(b);
 }
 
 static void service_from_file_names(void **state)
@@ -242,6 +291,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(merge_orders_by_event_time_then_input, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_times_come_from_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_lines_are_counted_and_the_rest_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(raw_lines_and_threads, setup, teardown),
         cmocka_unit_test(service_from_file_names),
         cmocka_unit_test_setup_teardown(line_service_wins_over_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(expand_walks_directories_sorted, setup, teardown),

@@ -164,8 +164,14 @@ struct ll_replay_conf {
     size_t batch_events; /**< events decoded ahead per input; 0: from the read size */
     bool raw_events;     /**< lines that are not JSON are also delivered as raw events */
     const struct ll_decode_conf *decode;
-    ll_reject_fn *on_reject; /**< may be NULL */
+    ll_reject_fn *on_reject; /**< may be NULL; called on the caller's thread */
     void *ctx;
+    /** Threads that decode, the caller's included (0 or 1: the caller's
+     *  only). The output does not depend on it. */
+    size_t threads;
+    /** With threads, one decode->match_ctx per thread (the rules' evaluation
+     *  state is per thread); NULL: decode->match_ctx for all. */
+    void *const *match_ctx;
 };
 
 typedef struct ll_replay ll_replay;
