@@ -11,6 +11,8 @@
 #   replay-mt      logloom replay --threads NCPU ...    (all cores; output
 #                  checked to be identical to replay's, byte for byte)
 #   replay-gz      logloom replay --threads NCPU --format jsonl FILE.gz
+# and counts the allocations (malloc, calloc, realloc) of one single-thread
+# replay per line, with libll-alloc-count.so preloaded.
 #   jq             jq -c 'select(.err)' FILE            (a peer, when installed)
 # and reports median/min/max wall time, lines/s, MB/s (1 MB = 10^6 bytes
 # of uncompressed JSONL), peak RSS where GNU time is available, and the
@@ -201,6 +203,19 @@ if [[ " ${ACTIVE[*]} " == *" replay-mt "* ]]; then
 fi
 if ! grep -q ' bad=0 ' "$WORK/decode.out"; then
     echo "WARNING: the corpus has lines yajl rejects; see bad= above" >&2
+fi
+
+# Allocations of one single-thread replay, counted by a preloaded shim.
+ALLOC_LIB=$BUILD_DIR/benchmarks/libll-alloc-count.so
+if [[ " ${ACTIVE[*]} " == *" replay "* && -r $ALLOC_LIB ]]; then
+    ll_argv replay
+    LL_ALLOC_COUNT_OUT=$WORK/alloc.txt LD_PRELOAD=$(realpath "$ALLOC_LIB") \
+        "${ARGV[@]}" >/dev/null 2>&1
+    awk -v n="$NLINES" '{
+        for (i = 1; i <= NF; i++) { split($i, kv, "="); c[kv[1]] = kv[2] }
+        a = c["malloc"] + c["calloc"] + c["realloc"]
+        printf "allocations: %d (malloc %d, calloc %d, realloc %d) for %d lines = %.3f per line\n",
+            a, c["malloc"], c["calloc"], c["realloc"], n, a / n }' "$WORK/alloc.txt"
 fi
 
 N=${#ACTIVE[@]}

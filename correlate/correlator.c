@@ -149,6 +149,7 @@ struct ll_correlator {
     uint32_t *heap; /* active sources, min-heap on newest */
     size_t n_heap, cap_heap;
 
+    struct ll_blocks blocks;     /* sessions, their growing arrays, links, tombs */
     struct ll_pool pending_pool; /* events without an id waiting for the watermark */
     struct pending **pending;     /* min-heap on (ts, arrival) */
     size_t n_pending, cap_pending;
@@ -241,27 +242,25 @@ static char *put_str(char *d, struct ll_str v)
     return d + v.len;
 }
 
-/* Room for @p extra more bytes in the session's string buffer (grows by
- * half, not doubling: most sessions are small). */
-static void buf_reserve(struct session *s, size_t extra)
+/* Room for @p extra more bytes in the session's string buffer. */
+static void buf_reserve(struct ll_correlator *c, struct session *s, size_t extra)
 {
     if (s->buf_len + extra <= s->buf_cap)
         return;
-    uint64_t cap = s->buf_cap + s->buf_cap / 2 + 16;
-    while (cap < (uint64_t)s->buf_len + extra)
-        cap += cap / 2;
+    size_t cap = s->buf_cap;
     if (s->buf == inline_buf(s)) {
-        s->buf = ll_malloc(cap);
-        memcpy(s->buf, inline_buf(s), s->buf_len);
+        char *buf = ll_blocks_get(&c->blocks, (size_t)s->buf_len + extra, &cap);
+        memcpy(buf, s->buf, s->buf_len);
+        s->buf = buf;
     } else {
-        s->buf = ll_realloc(s->buf, cap);
+        s->buf = ll_blocks_grow(&c->blocks, s->buf, s->buf_len, (size_t)s->buf_len + extra, &cap);
     }
     s->buf_cap = (uint32_t)cap;
 }
 
-static uint32_t buf_add(struct session *s, struct ll_str v)
+static uint32_t buf_add(struct ll_correlator *c, struct session *s, struct ll_str v)
 {
-    buf_reserve(s, v.len);
+    buf_reserve(c, s, v.len);
     uint32_t at = s->buf_len;
     put_str(s->buf + at, v);
     s->buf_len += (uint32_t)v.len;
@@ -274,20 +273,20 @@ static size_t sev_bytes(const struct sev *e)
 }
 
 /* Rewrites the buffer with only what kept events use. */
-static void buf_compact(struct session *s)
+static void buf_compact(struct ll_correlator *c, struct session *s)
 {
     char *old = s->buf;
-    size_t need = s->corr_len;
+    size_t old_cap = s->buf_cap, need = s->corr_len, cap;
     for (uint32_t i = 0; i < s->n_kept; i++)
         need += sev_bytes(&s->ev[i]);
-    s->buf = ll_malloc(need);
+    s->buf = ll_blocks_get(&c->blocks, need, &cap);
     s->buf_len = s->garbage = 0;
-    s->buf_cap = (uint32_t)need;
-    buf_add(s, (struct ll_str){old, s->corr_len});
+    s->buf_cap = (uint32_t)cap;
+    buf_add(c, s, (struct ll_str){old, s->corr_len});
     for (uint32_t i = 0; i < s->n_kept; i++)
-        s->ev[i].str = buf_add(s, (struct ll_str){old + s->ev[i].str, sev_bytes(&s->ev[i])});
+        s->ev[i].str = buf_add(c, s, (struct ll_str){old + s->ev[i].str, sev_bytes(&s->ev[i])});
     if (old != inline_buf(s))
-        ll_free(old);
+        ll_blocks_put(&c->blocks, old, old_cap);
 }
 
 /* Cuts @p v to at most @p max bytes without splitting a UTF-8 sequence. */
@@ -327,7 +326,7 @@ static struct sev make_sev(struct ll_correlator *c, struct session *s,
                     .code_len = (uint8_t)code.len, .via_len = (uint8_t)via.len,
                     .level = ev->level};
     size_t total = msg.len + code.len + via.len + line.len;
-    buf_reserve(s, total);
+    buf_reserve(c, s, total);
     e.str = s->buf_len;
     char *d = s->buf + s->buf_len;
     d = put_str(d, msg);
@@ -338,23 +337,31 @@ static struct sev make_sev(struct ll_correlator *c, struct session *s,
     return e;
 }
 
+/* A session array of @p n elements of @p size bytes, full, moved to a block
+ * about twice as large, for @p max elements at most (@p in_line: it is in
+ * the session's own block). */
+static void *grow_array(struct ll_correlator *c, void *p, bool in_line, uint32_t n, size_t size,
+                        size_t max, uint32_t *cap_n)
+{
+    size_t want_n = 2 * ((size_t)n + 1);
+    size_t want = (want_n < max ? want_n : max) * size, cap = (size_t)*cap_n * size;
+    void *q = in_line ? ll_blocks_get(&c->blocks, want, &cap)
+                      : ll_blocks_grow(&c->blocks, p, n * size, want, &cap);
+    if (in_line)
+        memcpy(q, p, n * size);
+    *cap_n = (uint32_t)(cap / size > UINT32_MAX ? UINT32_MAX : cap / size);
+    return q;
+}
+
 /* Keeps @p e: sorted insertion below the cap; past it, the first half stays
  * sorted and the second half is a ring of the newest arrivals. */
 static void keep_event(struct ll_correlator *c, struct session *s, struct sev e)
 {
     size_t cap = c->conf.max_events_kept;
     if (s->n_kept < cap) {
-        if (s->n_kept == s->cap_kept) {
-            uint32_t n = s->cap_kept + s->cap_kept / 2 + 2;
-            n = n > cap ? (uint32_t)cap : n;
-            if (s->ev == inline_ev(s)) {
-                s->ev = ll_reallocarray(NULL, n, sizeof *s->ev);
-                memcpy(s->ev, inline_ev(s), s->n_kept * sizeof *s->ev);
-            } else {
-                s->ev = ll_reallocarray(s->ev, n, sizeof *s->ev);
-            }
-            s->cap_kept = n;
-        }
+        if (s->n_kept == s->cap_kept)
+            s->ev = grow_array(c, s->ev, s->ev == inline_ev(s), s->n_kept, sizeof *s->ev, cap,
+                               &s->cap_kept);
         uint32_t pos = s->n_kept;
         while (pos && cmp_sev(&s->ev[pos - 1], &e, c) > 0)
             pos--;
@@ -382,7 +389,7 @@ static void keep_event(struct ll_correlator *c, struct session *s, struct sev e)
         s->garbage += (uint32_t)sev_bytes(&e);
     }
     if (s->garbage > 4096 && s->garbage > s->buf_len / 2)
-        buf_compact(s);
+        buf_compact(c, s);
 }
 
 static int32_t pid32(const struct ll_event *ev)
@@ -403,16 +410,9 @@ static void note_service(struct session *s, uint32_t svc, const struct ll_event 
             *v = seen;
         return;
     }
-    if (s->n_svcs == s->cap_svcs) {
-        uint32_t n = s->cap_svcs * 2 + 2;
-        if (s->svcs == inline_svcs(s)) {
-            s->svcs = ll_reallocarray(NULL, n, sizeof *s->svcs);
-            memcpy(s->svcs, inline_svcs(s), s->n_svcs * sizeof *s->svcs);
-        } else {
-            s->svcs = ll_reallocarray(s->svcs, n, sizeof *s->svcs);
-        }
-        s->cap_svcs = n;
-    }
+    if (s->n_svcs == s->cap_svcs)
+        s->svcs = grow_array(c, s->svcs, s->svcs == inline_svcs(s), s->n_svcs,
+                             sizeof *s->svcs, UINT32_MAX, &s->cap_svcs);
     s->svcs[s->n_svcs++] = seen;
 }
 
@@ -526,7 +526,8 @@ static void teach(struct ll_correlator *c, struct session *s, char kind, struct 
     uint64_t hash = ll_hash64(key, len, 0x11);
     struct link *l = ll_idmap_get(&c->links, hash, (struct ll_str){key, len});
     if (!l) {
-        l = ll_malloc(sizeof *l + len);
+        size_t size;
+        l = ll_blocks_get(&c->blocks, sizeof *l + len, &size);
         *l = (struct link){.hash = hash, .len = (uint16_t)len};
         memcpy(l->key, key, len);
         set_teacher(l, own_pid, ev, source, service, host);
@@ -620,14 +621,14 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                  */
 
-static void session_free(struct session *s)
+static void session_free(struct ll_correlator *c, struct session *s)
 {
     if (s->buf != inline_buf(s))
-        ll_free(s->buf);
+        ll_blocks_put(&c->blocks, s->buf, s->buf_cap);
     if (s->ev != inline_ev(s))
-        ll_free(s->ev);
+        ll_blocks_put(&c->blocks, s->ev, (size_t)s->cap_kept * sizeof *s->ev);
     if (s->svcs != inline_svcs(s))
-        ll_free(s->svcs);
+        ll_blocks_put(&c->blocks, s->svcs, (size_t)s->cap_svcs * sizeof *s->svcs);
     ll_free(s->alerts);
     ll_free(s);
 }
@@ -689,6 +690,8 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
     if (c->n_open >= c->conf.max_open_timelines)
         evict_one(c);
     struct ll_str id = cut(ev->corr_id, UINT16_MAX);
+    /* Exactly sized, not from the blocks: one allocation per workflow, and
+     * no room rounded up in the many workflows of one or two events. */
     size_t room = (id.len + first_bytes + 7) & ~(size_t)7;
     struct session *s = ll_malloc(sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev) + room);
     *s = (struct session){.start = ev->ts_ns, .end = ev->ts_ns, .terminal_ts = LL_TIME_NONE,
@@ -698,11 +701,11 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
     s->buf = inline_buf(s);
     s->ev = inline_ev(s);
     s->svcs = inline_svcs(s);
-    buf_add(s, id);
-    struct session *head = ll_idmap_get(&c->sessions, hash, id);
-    if (head) {
-        s->older = head;
-        ll_idmap_replace(&c->sessions, hash, head, s);
+    buf_add(c, s, id);
+    struct session *newest = ll_idmap_get(&c->sessions, hash, id);
+    if (newest) {
+        s->older = newest;
+        ll_idmap_replace(&c->sessions, hash, newest, s);
     } else {
         ll_idmap_put(&c->sessions, hash, s);
     }
@@ -735,7 +738,7 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
 {
     for (uint32_t i = 0; i < from->n_kept; i++) {
         struct sev e = from->ev[i];
-        e.str = buf_add(into, (struct ll_str){from->buf + e.str, sev_bytes(&e)});
+        e.str = buf_add(c, into, (struct ll_str){from->buf + e.str, sev_bytes(&e)});
         keep_event(c, into, e);
     }
     for (uint32_t i = 0; i < from->n_svcs; i++) {
@@ -766,7 +769,7 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
     ll_timerwheel_del(&c->wheel, &from->timer);
     chain_remove(c, from);
     c->n_open--;
-    session_free(from);
+    session_free(c, from);
     session_rearm(c, into);
 }
 
@@ -804,7 +807,7 @@ static void tomb_pop(struct ll_correlator *c)
     if (!c->tomb_head)
         c->tomb_tail = NULL;
     ll_idmap_del(&c->tombs, t->hash, t);
-    ll_free(t);
+    ll_blocks_put(&c->blocks, t, sizeof *t + t->len);
 }
 
 static int cmp_svc(const void *a, const void *b, void *ctx)
@@ -940,7 +943,8 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
          * still and nothing expires (many ids in one instant). */
         if (c->tombs.n >= c->conf.max_open_timelines)
             tomb_pop(c);
-        t = ll_malloc(sizeof *t + s->corr_len);
+        size_t size;
+        t = ll_blocks_get(&c->blocks, sizeof *t + s->corr_len, &size);
         t->hash = hash;
         t->len = s->corr_len;
         memcpy(t->id, s->buf, s->corr_len);
@@ -971,9 +975,9 @@ static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl
         struct link *l = s->links;
         link_unown(l);
         ll_idmap_del(&c->links, l->hash, l);
-        ll_free(l);
+        ll_blocks_put(&c->blocks, l, sizeof *l + l->len);
     }
-    session_free(s);
+    session_free(c, s);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1467,14 +1471,14 @@ void ll_correlator_destroy(ll_correlator *c)
         while (s->links) {
             struct link *l = s->links;
             link_unown(l);
-            ll_free(l);
+            ll_blocks_put(&c->blocks, l, sizeof *l + l->len);
         }
-        session_free(s);
+        session_free(c, s);
     }
     ll_free(all);
     for (struct tomb *t = c->tomb_head; t;) {
         struct tomb *next = t->fifo_next;
-        ll_free(t);
+        ll_blocks_put(&c->blocks, t, sizeof *t + t->len);
         t = next;
     }
     ll_idmap_free(&c->sessions);
@@ -1491,6 +1495,7 @@ void ll_correlator_destroy(ll_correlator *c)
     ll_free(c->o_svc);
     ll_free(c->o_hop);
     ll_free(c->o_orph);
+    ll_blocks_free(&c->blocks);
     ll_free(c);
 }
 

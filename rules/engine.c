@@ -154,6 +154,7 @@ struct ll_rule_engine {
     struct ll_rule_eval *eval; /* for timeline predicates */
     ll_decoder *lazy; /* the json.* paths only summaries and keys read; NULL: none */
     struct ll_arena lazy_arena;
+    struct ll_buf key, scope, sum; /* make_match() scratch, reused */
     uint64_t raised, suppressed, rate_limited;
     bool live; /* match rules raise on arrival, not when the watermark passes */
 };
@@ -354,15 +355,16 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
                                 uint8_t step)
 {
     const struct ll__rule *r = &e->rs->rules[rule];
-    struct ll_buf key = {0}, scope = {0}, sum = {0};
+    struct ll_buf *key = &e->key, *scope = &e->scope, *sum = &e->sum;
+    key->len = scope->len = sum->len = 0;
     struct view w = {.e = e, .ev = ev};
-    step_key(&key, &w, r->steps[step].key, r->steps[step].n_key);
+    step_key(key, &w, r->steps[step].key, r->steps[step].n_key);
     if (r->n_scope)
-        step_key(&scope, &w, r->scope, r->n_scope);
-    render(&sum, r, event_field, &w);
-    struct ll_str k = cut((struct ll_str){key.data, key.len}, UINT16_MAX);
-    struct ll_str sc = cut((struct ll_str){scope.data, scope.len}, UINT16_MAX);
-    struct ll_str su = cut((struct ll_str){sum.data, sum.len}, 1024);
+        step_key(scope, &w, r->scope, r->n_scope);
+    render(sum, r, event_field, &w);
+    struct ll_str k = cut((struct ll_str){key->data, key->len}, UINT16_MAX);
+    struct ll_str sc = cut((struct ll_str){scope->data, scope->len}, UINT16_MAX);
+    struct ll_str su = cut((struct ll_str){sum->data, sum->len}, 1024);
     struct ll_str corr = cut(ev->corr_id, UINT16_MAX), svc = cut(ev->service, UINT16_MAX);
     struct ll_str line = cut(ev->line, MAX_LINE);
     size_t len = k.len + corr.len + svc.len + sc.len + su.len + line.len;
@@ -380,9 +382,6 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
             memcpy(d, parts[i].ptr, parts[i].len);
         d += parts[i].len;
     }
-    ll_buf_free(&key);
-    ll_buf_free(&scope);
-    ll_buf_free(&sum);
     if (w.parsed)
         ll_arena_reset(&e->lazy_arena);
     return m;
@@ -768,7 +767,7 @@ static void pending_free(ll_rule_engine *e, struct rule_state *st, struct pendin
 {
     pending_unlink(e, st, p);
     ll_pool_release(&e->pool, p->m);
-    ll_free(p);
+    ll_pool_release(&e->pool, p);
 }
 
 static bool on_absence(ll_rule_engine *e, struct match *m)
@@ -798,7 +797,8 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     }
     if (st->n_pending == MAX_PENDING_ABSENCE)
         pending_free(e, st, st->head);
-    struct pending *p = ll_calloc(1, sizeof *p);
+    struct pending *p = ll_pool_alloc(&e->pool, sizeof *p);
+    *p = (struct pending){0};
     p->t.kind = T_ABSENCE;
     ll_timer_init(&p->t.timer);
     p->m = m;
@@ -878,7 +878,7 @@ static void fire(ll_rule_engine *e, struct timed *t)
         pending_unlink(e, st, p);
         raise_alert(e, p->m, p->m, NULL, 0);
         ll_pool_release(&e->pool, p->m);
-        ll_free(p);
+        ll_pool_release(&e->pool, p);
     }
 }
 
@@ -1128,5 +1128,8 @@ void ll_rule_engine_destroy(ll_rule_engine *e)
     ll_free(e->heap);
     ll_free(e->fired);
     ll_free(e->state);
+    ll_buf_free(&e->key);
+    ll_buf_free(&e->scope);
+    ll_buf_free(&e->sum);
     ll_free(e);
 }

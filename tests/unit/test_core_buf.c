@@ -105,6 +105,49 @@ static void arena_keeps_allocations_stable_and_aligned(void **state)
     assert_int_equal(ll_arena_footprint(&a), 0);
 }
 
+static void blocks_reuse_freed_blocks_by_class(void **state)
+{
+    (void)state;
+    struct ll_blocks b = {0};
+    size_t cap;
+    char *p = ll_blocks_get(&b, 1, &cap);
+    assert_int_equal(cap, LL_BLOCKS_MIN);
+    memset(p, 'x', cap);
+    ll_blocks_put(&b, p, cap);
+    /* Any size of the same class gets that block back. */
+    assert_ptr_equal(ll_blocks_get(&b, LL_BLOCKS_MIN / 2 + 1, &cap), p);
+    assert_int_equal(cap, LL_BLOCKS_MIN);
+    char *q = ll_blocks_get(&b, 100, &cap);
+    assert_int_equal(cap, 128);
+    /* Growing keeps the bytes in use and frees the old block for reuse. */
+    memcpy(p, "abcdef", 6);
+    size_t pcap = LL_BLOCKS_MIN;
+    char *r = ll_blocks_grow(&b, p, 6, 1000, &pcap);
+    assert_int_equal(pcap, 1024);
+    assert_memory_equal(r, "abcdef", 6);
+    assert_ptr_equal(ll_blocks_get(&b, 20, &cap), p);
+    ll_blocks_put(&b, p, 20); /* a size of its class will do */
+    /* Beyond the top class: exact plain blocks, never kept. */
+    size_t big = ((size_t)LL_BLOCKS_MIN << (LL_BLOCKS_CLASSES - 1)) + 1;
+    char *g = ll_blocks_get(&b, big, &cap);
+    assert_int_equal(cap, big);
+    ll_blocks_put(&b, g, cap);
+    /* A class keeps no more than LL_BLOCKS_KEEP bytes waiting. */
+    size_t n = LL_BLOCKS_KEEP / 4096 + 3;
+    char **many = calloc(n, sizeof *many);
+    for (size_t i = 0; i < n; i++)
+        many[i] = ll_blocks_get(&b, 4096, &cap);
+    for (size_t i = 0; i < n; i++)
+        ll_blocks_put(&b, many[i], 4096);
+    assert_int_equal(b.n_free[7], LL_BLOCKS_KEEP / 4096);
+    free(many);
+    ll_blocks_put(&b, q, 128);
+    ll_blocks_put(&b, r, pcap);
+    ll_blocks_free(&b);
+    for (unsigned k = 0; k < LL_BLOCKS_CLASSES; k++)
+        assert_null(b.free[k]);
+}
+
 static void hash_is_stable(void **state)
 {
     (void)state;
@@ -128,6 +171,7 @@ int main(void)
         cmocka_unit_test(base64_pads),
         cmocka_unit_test(buf_grows_and_formats),
         cmocka_unit_test(arena_keeps_allocations_stable_and_aligned),
+        cmocka_unit_test(blocks_reuse_freed_blocks_by_class),
         cmocka_unit_test(hash_is_stable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,6 +161,33 @@ void ll_pool_release(struct ll_pool *p, void *rec);
 /** @brief Release all memory, live records included. */
 void ll_pool_free(struct ll_pool *p);
 
+/** @brief Blocks in power-of-two size classes, kept on free lists when
+ *         given back: objects that grow (a timeline's events and strings)
+ *         move between classes without calling malloc once the lists hold
+ *         what the open objects need. Up to @ref LL_BLOCKS_KEEP bytes per
+ *         class wait on a list; more go back to malloc. Larger blocks than
+ *         the top class are plain allocations. Zero-initialise. */
+#define LL_BLOCKS_MIN 32
+#define LL_BLOCKS_CLASSES 12 /* 32 bytes .. 64 KiB */
+#define LL_BLOCKS_KEEP ((size_t)8 << 20)
+
+struct ll_blocks {
+    void *free[LL_BLOCKS_CLASSES];    /* private */
+    size_t n_free[LL_BLOCKS_CLASSES]; /* private */
+};
+
+/** @returns a block of at least @p size bytes; its size in @p cap, which
+ *           ll_blocks_put() must be given back. */
+void *ll_blocks_get(struct ll_blocks *b, size_t size, size_t *cap);
+/** @brief Give back @p p (NULL: nothing); @p size is its cap, or any size
+ *         that rounds up to the same class (more than half of it). */
+void ll_blocks_put(struct ll_blocks *b, void *p, size_t size);
+/** @brief Move @p p (@p *cap bytes, @p used of them in use) to a block of at
+ *         least @p size bytes; updates @p *cap. */
+void *ll_blocks_grow(struct ll_blocks *b, void *p, size_t used, size_t size, size_t *cap);
+/** @brief Free the blocks on the lists. */
+void ll_blocks_free(struct ll_blocks *b);
+
 /* ------------------------------------------------------------------------ */
 /* Field paths                                                               */
 
