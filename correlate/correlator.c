@@ -63,6 +63,7 @@ struct session {
     struct sev *ev;
     struct svc_seen *svcs;
     struct link *links; /* links this session taught */
+    struct link *own_pid; /* the link of the last line's own pid, while it owns it */
     uint64_t *alerts;   /* ids of alerts noted on it */
     int64_t start, end, terminal_ts;
     uint64_t seq_first, seq_last; /* read order span (live sources; 0 in replay) */
@@ -453,6 +454,8 @@ static void session_rearm(struct ll_correlator *c, struct session *s)
 
 static void link_unown(struct link *l)
 {
+    if (l->owner->own_pid == l)
+        l->owner->own_pid = NULL;
     if (l->prev)
         l->prev->next = l->next;
     else
@@ -517,9 +520,10 @@ static void set_teacher(struct link *l, bool own_pid, const struct ll_event *ev,
     l->teacher_host = host;
 }
 
-static void teach(struct ll_correlator *c, struct session *s, char kind, struct ll_str value,
-                  bool own_pid, const struct ll_event *ev, uint32_t source, uint32_t service,
-                  uint32_t host)
+/* Teaches @p s the key (@p kind, @p value); returns its link. */
+static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
+                          struct ll_str value, bool own_pid, const struct ll_event *ev,
+                          uint32_t source, uint32_t service, uint32_t host)
 {
     char key[80];
     size_t len = make_key(kind, value, key, sizeof key);
@@ -533,18 +537,35 @@ static void teach(struct ll_correlator *c, struct session *s, char kind, struct 
         set_teacher(l, own_pid, ev, source, service, host);
         link_own(l, s);
         ll_idmap_put(&c->links, hash, l);
-        return;
+        return l;
     }
     if (l->owner == s) {
         if (better_teacher(c, l, own_pid, ev, source))
             set_teacher(l, own_pid, ev, source, service, host);
-        return;
+        return l;
     }
     if (!ll_str_eq(session_id(l->owner), session_id(s)))
         l->ambiguous = true;
     link_unown(l);
     link_own(l, s);
     set_teacher(l, own_pid, ev, source, service, host);
+    return l;
+}
+
+/* The line's own pid, taught to @p s. Most lines of a workflow come from
+ * the process of the line before: then its link is at hand. */
+static void teach_own_pid(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
+                          uint32_t source, uint32_t service, uint32_t host)
+{
+    char pbuf[24];
+    struct ll_str pid = pid_str(ev->pid, pbuf, sizeof pbuf);
+    struct link *l = s->own_pid;
+    if (l && l->len == pid.len + 1 && memcmp(l->key + 1, pid.ptr, pid.len) == 0) {
+        if (better_teacher(c, l, true, ev, source))
+            set_teacher(l, true, ev, source, service, host);
+        return;
+    }
+    s->own_pid = teach(c, s, LINK_PID, pid, true, ev, source, service, host);
 }
 
 static void learn_links(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
@@ -557,8 +578,7 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
         teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, ev, source,
               service, host);
     if (ev->flags & LL_EV_HAS_PID)
-        teach(c, s, LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), true, ev, source, service,
-              host);
+        teach_own_pid(c, s, ev, source, service, host);
     /* The source itself, for raw lines printed by the same process. */
     if (c->names.v[source].taught_by != s->serial) {
         teach(c, s, LINK_SOURCE, name_of(c, source), false, ev, source, service, host);

@@ -54,6 +54,18 @@ static void utf8_validation(void **state)
     assert_false(ll_utf8_valid("\xED\xB0\x80", 3));     /* surrogate */
     assert_false(ll_utf8_valid("\xC3", 1));             /* truncated */
     assert_false(ll_utf8_valid("\xFF", 1));
+    /* Bad and good sequences anywhere in a long line: in the 32-byte and
+     * 8-byte ASCII strides and in the tail. */
+    char line[70];
+    for (size_t at = 0; at + 1 < sizeof line; at++) {
+        memset(line, 'a', sizeof line);
+        line[at] = '\xFF';
+        assert_false(ll_utf8_valid(line, sizeof line));
+        memcpy(line + at, "\xC3\xA9", 2);
+        assert_true(ll_utf8_valid(line, sizeof line));
+        memcpy(line + at, "\xED\xB0", 2); /* a surrogate, cut */
+        assert_false(ll_utf8_valid(line, sizeof line));
+    }
 }
 
 static void base64_pads(void **state)
