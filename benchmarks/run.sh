@@ -14,6 +14,9 @@
 # and counts the allocations (malloc, calloc, realloc) of one single-thread
 # replay per line, with libll-alloc-count.so preloaded.
 #   jq             jq -c 'select(.err)' FILE            (a peer, when installed)
+#   syslog-ng      json-parser, and json-parser + grouping-by on the
+#   syslog-ng-group  correlation id (peers, when syslog-ng is installed;
+#                  see syslog_ng.sh)
 # and reports median/min/max wall time, lines/s, MB/s (1 MB = 10^6 bytes
 # of uncompressed JSONL), peak RSS where GNU time is available, and the
 # ratios replay : decode-only : cat.
@@ -24,7 +27,7 @@
 #                         FILE.gz is reused for replay-gz if it exists
 #   LL_BENCH_GZ=0         skip the gzip variant
 #   LL_BENCH_SEED=S       generator seed (default 1)
-#   LL_BENCH_PEERS=0      skip the peers (jq)
+#   LL_BENCH_PEERS=0      skip the peers (jq, syslog-ng)
 #   LL_BENCH_PROFILE=1    also record one replay with perf and print where
 #                         its time goes (self time per function)
 set -euo pipefail
@@ -131,6 +134,11 @@ NAMES=(cat decode-only)
 [[ -z $GZ ]] || NAMES+=(replay-gz)
 # A peer on the same file: jq parses every line and selects the errors.
 [[ ${LL_BENCH_PEERS:-1} == 0 ]] || ! command -v jq >/dev/null || NAMES+=(jq)
+# syslog-ng (Debian's syslog-ng-core): json-parser, then with grouping-by.
+if [[ ${LL_BENCH_PEERS:-1} != 0 ]] && command -v syslog-ng >/dev/null; then
+    NAMES+=(syslog-ng syslog-ng-group)
+fi
+SNG=$(dirname "$0")/syslog_ng.sh
 
 NCPU=$(nproc 2>/dev/null || echo 1)
 
@@ -145,6 +153,8 @@ ll_argv() {
     replay-mt) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$CORPUS") ;;
     replay-gz) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$GZ") ;;
     jq) ARGV=(jq -c 'select(.err)' "$CORPUS") ;;
+    syslog-ng) ARGV=("$SNG" parse "$CORPUS" "$NLINES") ;;
+    syslog-ng-group) ARGV=("$SNG" group "$CORPUS" "$NLINES") ;;
     *) ll_die "unknown command $1" ;;
     esac
 }
@@ -275,6 +285,9 @@ ll_ratio replay cat
 ll_ratio replay-gz replay-mt
 ll_ratio decode-only cat
 ll_ratio replay jq
+ll_ratio replay syslog-ng
+ll_ratio replay syslog-ng-group
+ll_ratio replay-mt syslog-ng-group
 if [[ $HAVE_LOGLOOM == 0 ]]; then
     echo "(replay not measured: $LOGLOOM missing)"
 elif [[ " ${ACTIVE[*]} " != *" replay "* ]]; then

@@ -62,8 +62,7 @@ struct session {
     char *buf;             /* correlation id, then event strings */
     struct sev *ev;
     struct svc_seen *svcs;
-    struct link *links; /* links this session taught */
-    struct link *own_pid; /* the link of the last line's own pid, while it owns it */
+    struct link *links; /* links this session taught, the last own pid's first */
     uint64_t *alerts;   /* ids of alerts noted on it */
     int64_t start, end, terminal_ts;
     uint64_t seq_first, seq_last; /* read order span (live sources; 0 in replay) */
@@ -454,8 +453,6 @@ static void session_rearm(struct ll_correlator *c, struct session *s)
 
 static void link_unown(struct link *l)
 {
-    if (l->owner->own_pid == l)
-        l->owner->own_pid = NULL;
     if (l->prev)
         l->prev->next = l->next;
     else
@@ -520,7 +517,8 @@ static void set_teacher(struct link *l, bool own_pid, const struct ll_event *ev,
     l->teacher_host = host;
 }
 
-/* Teaches @p s the key (@p kind, @p value); returns its link. */
+/* Teaches @p s the key (@p kind, @p value); returns its link, now owned by
+ * @p s. */
 static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
                           struct ll_str value, bool own_pid, const struct ll_event *ev,
                           uint32_t source, uint32_t service, uint32_t host)
@@ -553,19 +551,25 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
 }
 
 /* The line's own pid, taught to @p s. Most lines of a workflow come from
- * the process of the line before: then its link is at hand. */
+ * the process of the line before: its link is kept first in the session's
+ * list (the order means nothing else), and found there without a lookup. */
 static void teach_own_pid(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
                           uint32_t source, uint32_t service, uint32_t host)
 {
     char pbuf[24];
     struct ll_str pid = pid_str(ev->pid, pbuf, sizeof pbuf);
-    struct link *l = s->own_pid;
-    if (l && l->len == pid.len + 1 && memcmp(l->key + 1, pid.ptr, pid.len) == 0) {
+    struct link *l = s->links;
+    if (l && l->len == pid.len + 1 && l->key[0] == LINK_PID &&
+        memcmp(l->key + 1, pid.ptr, pid.len) == 0) {
         if (better_teacher(c, l, true, ev, source))
             set_teacher(l, true, ev, source, service, host);
         return;
     }
-    s->own_pid = teach(c, s, LINK_PID, pid, true, ev, source, service, host);
+    l = teach(c, s, LINK_PID, pid, true, ev, source, service, host);
+    if (l != s->links) {
+        link_unown(l);
+        link_own(l, s);
+    }
 }
 
 static void learn_links(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
@@ -577,8 +581,6 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
     if (ev->flags & LL_EV_HAS_CHILD_PID)
         teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, ev, source,
               service, host);
-    if (ev->flags & LL_EV_HAS_PID)
-        teach_own_pid(c, s, ev, source, service, host);
     /* The source itself, for raw lines printed by the same process. */
     if (c->names.v[source].taught_by != s->serial) {
         teach(c, s, LINK_SOURCE, name_of(c, source), false, ev, source, service, host);
@@ -586,6 +588,8 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
     }
     if (ev->conn_id.len)
         teach(c, s, LINK_CONN, ev->conn_id, false, ev, source, service, host);
+    if (ev->flags & LL_EV_HAS_PID) /* last: its link stays first */
+        teach_own_pid(c, s, ev, source, service, host);
 }
 
 static bool joinable(const struct ll_correlator *c, const struct session *s, int64_t ts)
