@@ -73,7 +73,7 @@ struct session {
     uint32_t n_svcs, cap_svcs;
     uint32_t n_alerts;
     uint32_t serial; /* unique per session: cheap "already taught" marks */
-    uint16_t corr_len;                /* the correlation id is buf[0, corr_len) */
+    uint16_t corr_len; /* of the correlation id, in the inline part */
 };
 
 /* The inline part of @p s. */
@@ -87,9 +87,16 @@ static struct sev *inline_ev(struct session *s)
     return (struct sev *)(inline_svcs(s) + 1);
 }
 
+/* The correlation id: in the session's own block, so that looking a
+ * session up reads no other memory. */
+static const char *inline_id(const struct session *s)
+{
+    return (const char *)s + sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev);
+}
+
 static char *inline_buf(struct session *s)
 {
-    return (char *)(inline_ev(s) + 1);
+    return (char *)(inline_ev(s) + 1) + s->corr_len;
 }
 
 struct link {
@@ -179,7 +186,7 @@ static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl
 static struct ll_str session_key(const void *p)
 {
     const struct session *s = p;
-    return (struct ll_str){s->buf, s->corr_len};
+    return (struct ll_str){inline_id(s), s->corr_len};
 }
 
 static struct ll_str link_key(const void *p)
@@ -196,7 +203,7 @@ static struct ll_str tomb_key(const void *p)
 
 static struct ll_str session_id(const struct session *s)
 {
-    return (struct ll_str){s->buf, s->corr_len};
+    return (struct ll_str){inline_id(s), s->corr_len};
 }
 
 static uint64_t id_hash(struct ll_str id)
@@ -276,13 +283,12 @@ static size_t sev_bytes(const struct sev *e)
 static void buf_compact(struct ll_correlator *c, struct session *s)
 {
     char *old = s->buf;
-    size_t old_cap = s->buf_cap, need = s->corr_len, cap;
+    size_t old_cap = s->buf_cap, need = 0, cap;
     for (uint32_t i = 0; i < s->n_kept; i++)
         need += sev_bytes(&s->ev[i]);
     s->buf = ll_blocks_get(&c->blocks, need, &cap);
     s->buf_len = s->garbage = 0;
     s->buf_cap = (uint32_t)cap;
-    buf_add(c, s, (struct ll_str){old, s->corr_len});
     for (uint32_t i = 0; i < s->n_kept; i++)
         s->ev[i].str = buf_add(c, s, (struct ll_str){old + s->ev[i].str, sev_bytes(&s->ev[i])});
     if (old != inline_buf(s))
@@ -720,12 +726,14 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
     struct session *s = ll_malloc(sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev) + room);
     *s = (struct session){.start = ev->ts_ns, .end = ev->ts_ns, .terminal_ts = LL_TIME_NONE,
                           .corr_len = (uint16_t)id.len, .serial = ++c->serial,
-                          .buf_cap = (uint32_t)room, .cap_kept = 1, .cap_svcs = 1};
+                          .buf_cap = (uint32_t)(room - id.len), .cap_kept = 1,
+                          .cap_svcs = 1};
     ll_timer_init(&s->timer);
+    if (id.len)
+        memcpy((char *)inline_id(s), id.ptr, id.len);
     s->buf = inline_buf(s);
     s->ev = inline_ev(s);
     s->svcs = inline_svcs(s);
-    buf_add(c, s, id);
     struct session *newest = ll_idmap_get(&c->sessions, hash, id);
     if (newest) {
         s->older = newest;
@@ -887,7 +895,7 @@ static uint64_t session_tl_id(const struct ll_correlator *c, const struct sessio
     for (int i = 0; i < 8; i++)
         off[i] = (unsigned char)(first->offset >> (8 * i));
     struct ll_str src = name_of(c, first->source);
-    uint64_t id = ll_hash64(s->buf, s->corr_len, 0);
+    uint64_t id = ll_hash64(inline_id(s), s->corr_len, 0);
     return ll_hash64(off, sizeof off, ll_hash64(src.ptr, src.len, id));
 }
 
@@ -971,7 +979,7 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
         t = ll_blocks_get(&c->blocks, sizeof *t + s->corr_len, &size);
         t->hash = hash;
         t->len = s->corr_len;
-        memcpy(t->id, s->buf, s->corr_len);
+        memcpy(t->id, inline_id(s), s->corr_len);
         t->fifo_next = NULL;
         if (c->tomb_tail)
             c->tomb_tail->fifo_next = t;
@@ -1440,7 +1448,7 @@ size_t ll_correlator_kept_bytes(const ll_correlator *c)
     size_t n = 0;
     for (size_t i = 0; i < c->sessions.n_slots; i++)
         for (const struct session *s = c->sessions.slots[i].p; s; s = s->older)
-            n += s->n_kept * sizeof *s->ev + (s->buf_len - s->corr_len - s->garbage);
+            n += s->n_kept * sizeof *s->ev + (s->buf_len - s->garbage);
     return n;
 }
 
