@@ -201,13 +201,34 @@ static void records_free(struct records *r)
     free(r->v);
 }
 
-/* run() of @p args, which must exit 0, into *@p o; @returns the records it
- * printed. */
-static struct records run_ok(const char *const *args, double bound, struct outcome *o)
+/* run_full() of @p args, which must exit 0, into *@p o; @returns the
+ * records it printed. */
+static struct records run_ok_env(const char *const *args, double bound, const char *env,
+                                 struct outcome *o)
 {
-    *o = run(args, bound);
+    *o = run_full(args, bound, false, env);
     expect_status(o, 0);
     return parse_records(o->out);
+}
+
+static struct records run_ok(const char *const *args, double bound, struct outcome *o)
+{
+    return run_ok_env(args, bound, NULL, o);
+}
+
+/* The environment for a run whose peak memory is measured: under ASan,
+ * freed memory waits in a quarantine (256 MB) that is not logloom's. */
+static const char *memory_env(void)
+{
+#ifdef LL_ASAN
+    static char env[512];
+    const char *asan = getenv("ASAN_OPTIONS");
+    snprintf(env, sizeof env, "ASAN_OPTIONS=%s%squarantine_size_mb=1", asan ? asan : "",
+             asan && *asan ? ":" : "");
+    return env;
+#else
+    return NULL;
+#endif
 }
 
 /* Frees what run_ok() gave. */
@@ -759,13 +780,13 @@ static void a_10_mib_line_is_too_long_and_not_held(void **state)
     put_after(fp, "small");
     fclose(fp);
     const char *base_args[] = {"replay", "--format", "jsonl", "--events", small, NULL};
-    struct outcome base = run(base_args, BOUND);
+    struct outcome base = run_full(base_args, BOUND, false, memory_env());
     expect_status(&base, 0);
 
     const char *args[] = {"replay", "--format", "jsonl", "--events", "--dead-letter", dl, one,
                           two, NULL};
     struct outcome o;
-    struct records r = run_ok(args, BOUND, &o);
+    struct records r = run_ok_env(args, BOUND, memory_env(), &o);
     expect_stats(&r, "lines=7 events=4");
     expect_rejected(&r, 0, 0, 0, 3, 0);
     expect_messages(&r, "big", "before|after");
@@ -1190,15 +1211,7 @@ static void a_million_ids_stay_within_max_open(void **state)
     }
     fclose(fp);
     fclose(fs);
-#ifdef LL_ASAN
-    /* ASan keeps freed memory in quarantine (256 MB): that is not ours. */
-    static char env[512];
-    const char *asan = getenv("ASAN_OPTIONS");
-    snprintf(env, sizeof env, "ASAN_OPTIONS=%s%squarantine_size_mb=1", asan ? asan : "",
-             asan && *asan ? ":" : "");
-#else
-    const char *env = NULL;
-#endif
+    const char *env = memory_env();
     long rss[2];
     const int counts[2] = {n_small, n_big};
     const char *paths[2] = {small, big};
