@@ -117,12 +117,14 @@ struct ll_replay {
 /* ------------------------------------------------------------------------ */
 /* Step 1: read                                                              */
 
-/* The lines of @p b point into the reader: copy their bytes into the batch. */
+/* The lines of @p b point into the reader: copy their bytes into the
+ * batch (too-long lines have theirs already). */
 static void batch_own_lines(struct batch *b)
 {
     size_t need = 0;
     for (size_t i = 0; i < b->n_lines; i++)
-        need += b->lines[i].len;
+        if (!(b->lines[i].flags & LL_LINE_TOO_LONG))
+            need += b->lines[i].len;
     if (need > b->bytes_cap) {
         b->bytes_cap = need + need / 4;
         ll_free(b->bytes);
@@ -131,6 +133,8 @@ static void batch_own_lines(struct batch *b)
     char *p = b->bytes;
     for (size_t i = 0; i < b->n_lines; i++) {
         struct ll_line *l = &b->lines[i];
+        if (l->flags & LL_LINE_TOO_LONG)
+            continue;
         if (l->len)
             memcpy(p, l->ptr, l->len);
         l->ptr = p;
@@ -139,9 +143,11 @@ static void batch_own_lines(struct batch *b)
 }
 
 /* The next lines of @p in into @p b: views into the reader first (valid
- * until it fills again), then copied. Under in->read_lock. */
+ * until it fills again), then copied; a too-long line's first bytes at once,
+ * as the reader keeps them for one line only. Under in->read_lock. */
 static void read_batch(struct input *in, size_t cap, struct batch *b)
 {
+    ll_arena_reset(&b->arena);
     size_t n = 0;
     uint64_t before = ll_reader_bytes(in->rd);
     b->read_rc = LL_OK;
@@ -149,7 +155,9 @@ static void read_batch(struct input *in, size_t cap, struct batch *b)
     while (n < cap) {
         int rc = ll_reader_next(in->rd, &b->lines[n]);
         if (rc == LL_OK) {
-            n++;
+            struct ll_line *l = &b->lines[n++];
+            if (l->flags & LL_LINE_TOO_LONG)
+                l->ptr = ll_arena_dup(&b->arena, (struct ll_str){l->ptr, l->len}).ptr;
             continue;
         }
         if (n > 0)
@@ -224,7 +232,6 @@ static void decode_line(const struct ll_replay *rp, const struct input *in, ll_d
 static void decode_batch(const struct ll_replay *rp, const struct input *in, ll_decoder *dec,
                          struct batch *b)
 {
-    ll_arena_reset(&b->arena);
     b->n = b->n_rej = 0;
     b->lines_counted = b->raw_events = 0;
     for (size_t i = 0; i < b->n_lines; i++)

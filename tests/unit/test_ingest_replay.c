@@ -22,17 +22,18 @@ struct rejects {
     enum ll_reject why[16];
     uint64_t offset[16];
     char detail[16][128];
+    char line[16][32];
 };
 
 static void on_reject(void *ctx, enum ll_reject why, const struct ll_pos *pos,
                       const struct ll_line *line, const char *detail)
 {
-    (void)line;
     struct rejects *r = ctx;
     if (r->n < 16) {
         r->why[r->n] = why;
         r->offset[r->n] = pos->offset;
         snprintf(r->detail[r->n], sizeof r->detail[0], "%s", detail);
+        snprintf(r->line[r->n], sizeof r->line[0], "%.*s", (int)line->len, line->ptr);
     }
     r->n++;
 }
@@ -193,6 +194,33 @@ static void raw_lines_and_threads(void **state)
     free(b);
 }
 
+/* Lines too long come to the reject handler with their first bytes, which
+ * the reader keeps for one line only: two in one batch keep their own, on
+ * one thread (batches that view the reader) and on several (copies). */
+static void too_long_lines_keep_their_first_bytes(void **state)
+{
+    char *p = write_text(*state, "long.log",
+                         "{\"time\":1,\"msg\":\"a\"}\n"
+                         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+                         "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB\n"
+                         "{\"time\":2,\"msg\":\"b\"}\n");
+    const char *files[] = {p};
+    for (size_t threads = 1; threads <= 2; threads++) {
+        struct rejects rej = {0};
+        struct ll_replay_conf conf = {.files = files, .n_files = 1, .max_line = 40,
+                                      .threads = threads};
+        char *out = replay_conf(conf, &rej, NULL);
+        assert_string_equal(out, "long:a\nlong:b\n");
+        assert_int_equal(rej.n, 2);
+        assert_int_equal(rej.why[0], LL_REJECT_TOO_LONG);
+        assert_int_equal(rej.why[1], LL_REJECT_TOO_LONG);
+        assert_int_equal(rej.line[0][0], 'A');
+        assert_int_equal(rej.line[1][0], 'B');
+        free(out);
+    }
+    free(p);
+}
+
 static void service_from_file_names(void **state)
 {
     (void)state;
@@ -292,6 +320,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(missing_times_come_from_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_lines_are_counted_and_the_rest_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(raw_lines_and_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(too_long_lines_keep_their_first_bytes, setup, teardown),
         cmocka_unit_test(service_from_file_names),
         cmocka_unit_test_setup_teardown(line_service_wins_over_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(expand_walks_directories_sorted, setup, teardown),
