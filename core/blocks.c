@@ -37,7 +37,8 @@ void ll_blocks_put(struct ll_blocks *b, void *p, size_t size)
     if (!p)
         return;
     unsigned k = class_of(size);
-    if (k == LL_BLOCKS_CLASSES || (b->n_free[k] + 1) * ((size_t)LL_BLOCKS_MIN << k) > LL_BLOCKS_KEEP) {
+    if (k == LL_BLOCKS_CLASSES ||
+        (b->n_free[k] + 1) * ((size_t)LL_BLOCKS_MIN << k) > LL_BLOCKS_KEEP) {
         ll_free(p);
         return;
     }

@@ -59,7 +59,7 @@ struct link;
 struct session {
     struct ll_timer timer; /* first: timer callbacks cast back */
     struct session *older; /* open sessions of the same id */
-    char *buf;             /* correlation id, then event strings */
+    char *buf;             /* the kept events' strings */
     struct sev *ev;
     struct svc_seen *svcs;
     struct link *links; /* links this session taught, the last own pid's first */

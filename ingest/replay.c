@@ -35,7 +35,7 @@
 
 struct reject_rec {
     enum ll_reject why;
-    struct ll_line line; /* ptr into the batch's bytes */
+    struct ll_line line; /* ptr into the batch's bytes (too long: its arena) */
     const char *detail;  /* in the batch's arena */
 };
 
@@ -59,7 +59,8 @@ struct batch {
     struct reject_rec *rej;
     size_t n_rej;
     uint64_t lines_counted, raw_events;
-    struct ll_arena arena; /* unescaped strings, match bits, details */
+    struct ll_arena arena; /* too-long lines' first bytes, unescaped strings, match
+                              bits, reject details */
     /* Under the replay's lock. */
     enum slot_state state;
     uint64_t seq;

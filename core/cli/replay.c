@@ -3,10 +3,10 @@
  * The replay source decodes batches of lines on --threads threads and hands
  * this thread the events in event-time order; here the correlator closes
  * timelines as the watermark passes them, and every sink gets each closed
- * timeline and alert. Delivery sinks
- * (PostgreSQL, Redis, files) run their own threads; when one falls behind,
- * handing it a record waits, so reading pauses until it catches up. At the
- * end the run waits until they have made everything durable. */
+ * timeline and alert. Delivery sinks (PostgreSQL, Redis, files) run their
+ * own threads; when one falls behind, handing it a record waits, so reading
+ * pauses until it catches up. At the end the run waits until they have made
+ * everything durable. */
 #include "logloom/core.h"
 #include "logloom/correlate.h"
 #include "logloom/ingest.h"
@@ -519,13 +519,14 @@ static void summary(const struct ll_stats *st, int64_t elapsed_ns, uint64_t dead
     fprintf(stderr, "\n");
 }
 
-/* Replay with many inputs needs a descriptor each. */
+/* --threads by default: the online CPUs, up to AUTO_THREADS_MAX. */
 static size_t auto_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > AUTO_THREADS_MAX ? AUTO_THREADS_MAX : (size_t)n;
 }
 
+/* Replay with many inputs needs a descriptor each. */
 static void raise_fd_limit(void)
 {
     struct rlimit rl;

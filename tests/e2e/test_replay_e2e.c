@@ -190,12 +190,16 @@ static void bad_arguments_exit_2_with_a_reason(void **state)
         {"replay", "--from", "tuesday", "examples/incident", NULL},
         {"replay", "--session-gap", "-5s", "examples/incident", NULL},
         {"replay", "--id-field", "a..b", "examples/incident", NULL},
+        {"replay", "--threads", "0", "examples/incident", NULL},
+        {"replay", "--threads", "65", "examples/incident", NULL},
         {"replay", NULL},
         {"frobnicate", NULL},
     };
     static const char *const reason[] = {"nope.log: No such file", "unknown format 'xml'",
                                          "'tuesday' is not a time", "not a duration",
-                                         "a..b", "no input given", "unknown command"};
+                                         "a..b", "--threads takes a count from 1",
+                                         "--threads takes at most 64, not '65'",
+                                         "no input given", "unknown command"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct run_result r = run((const char *const *)cases[i]);
         assert_int_equal(r.status, 2);
