@@ -2,11 +2,18 @@
  * Record ids are derived from it, so its output must never change. */
 #include "logloom/core.h"
 
-static inline uint64_t load_le64(const unsigned char *p)
+#include <string.h>
+
+/* The @p n (at most 8) bytes at @p p as a little-endian number. */
+static inline uint64_t load_le(const unsigned char *p, size_t n)
 {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, n); /* one load for a whole word */
+#else
+    for (size_t i = n; i-- > 0;)
         v = v << 8 | p[i];
+#endif
     return v;
 }
 
@@ -17,7 +24,7 @@ uint64_t ll_hash64(const void *p, size_t len, uint64_t seed)
     uint64_t h = seed ^ ((uint64_t)len * m);
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
-        uint64_t k = load_le64(s + i);
+        uint64_t k = load_le(s + i, 8);
         k *= m;
         k ^= k >> 47;
         k *= m;
@@ -25,10 +32,7 @@ uint64_t ll_hash64(const void *p, size_t len, uint64_t seed)
         h *= m;
     }
     if (i < len) {
-        uint64_t k = 0;
-        for (size_t j = len; j > i; j--)
-            k = k << 8 | s[j - 1];
-        h ^= k;
+        h ^= load_le(s + i, len - i);
         h *= m;
     }
     h ^= h >> 47;

@@ -147,8 +147,30 @@ static int parse_iso(const char *s, size_t len, int64_t *ns)
     return combine(secs, frac, ns);
 }
 
+/* The common case of ll_time_parse_epoch(): a plain integer without
+ * leading zeros, such as pino's milliseconds. false: take the general way. */
+static bool epoch_integer(const char *s, size_t len, int64_t *ns)
+{
+    if (len == 0 || len > 17 || s[0] < '1' || s[0] > '9')
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!is_digit(s[i]))
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    /* The unit by the number of digits, as below: s, ms, us, then ns. */
+    int64_t unit = len <= 11 ? 1000000000 : len <= 14 ? 1000000 : 1000;
+    if (v > INT64_MAX / unit)
+        return false;
+    *ns = v * unit;
+    return true;
+}
+
 int ll_time_parse_epoch(const char *s, size_t len, int64_t *ns)
 {
+    if (epoch_integer(s, len, ns))
+        return LL_OK;
     /* The value is D * 10^exp10 where D holds the significant digits. */
     char digits[40];
     int nd = 0, exp10 = 0;

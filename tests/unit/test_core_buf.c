@@ -171,6 +171,11 @@ static void hash_is_stable(void **state)
     char id[17];
     ll_id_format(ll_hash64("abc", 3, 0), id);
     assert_string_equal(id, "9cc9c33498a95efb");
+    /* Whole words, and words then a tail. */
+    ll_id_format(ll_hash64("workflow", 8, 0), id);
+    assert_string_equal(id, "21c51a9d7680b1e3");
+    ll_id_format(ll_hash64("f453b1ea-15ee-4d7c-b37e-52920e8a7ef6", 36, 0), id);
+    assert_string_equal(id, "5ab15cd16e8031e3");
 }
 
 int main(void)

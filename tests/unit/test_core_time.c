@@ -68,6 +68,30 @@ static void malformed_dates_are_rejected(void **state)
     assert_iso_rejected("9999-12-31T23:59:59Z");
 }
 
+/* Plain integers take a short way: it must agree with the general one
+ * (reached here through a fraction of zero) at every length and at the
+ * edges of the range. */
+static void epoch_integers_agree_with_the_general_parse(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "1", "9", "10", "1764265467", "9223372036", "9223372037", "10000000000",
+        "99999999999", "1764265467123", "9223372036854", "9223372036855", "99999999999999",
+        "1764265467123456", "9223372036854775", "9223372036854776", "99999999999999999",
+        "100000000000000000", "1764265467123456789", "9223372036854775807",
+        "9223372036854775808", "0", "0001764265467", "17642654671x"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char frac[64];
+        snprintf(frac, sizeof frac, "%s.0", cases[i]);
+        int64_t a = -1, b = -1;
+        int ra = ll_time_parse_epoch(cases[i], strlen(cases[i]), &a);
+        int rb = ll_time_parse_epoch(frac, strlen(frac), &b);
+        if (ra != rb || (ra == LL_OK && a != b))
+            fail_msg("'%s': %d %lld, '%s': %d %lld", cases[i], ra, (long long)a, frac, rb,
+                     (long long)b);
+    }
+}
+
 static void epoch_unit_follows_magnitude(void **state)
 {
     (void)state;
@@ -176,6 +200,7 @@ static void durations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(epoch_integers_agree_with_the_general_parse),
         cmocka_unit_test(rfc3339_with_fraction_and_zone),
         cmocka_unit_test(iso8601_variants_without_zone_are_utc),
         cmocka_unit_test(malformed_dates_are_rejected),
