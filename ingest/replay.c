@@ -4,9 +4,9 @@
  * the inputs' contents and names.
  *
  * A batch is made in three steps:
- *   1. read: the next lines of one input are copied out of its reader, under
- *      that input's lock, and the batch takes the input's next sequence
- *      number;
+ *   1. read: the next lines of one input are taken from its reader (copied
+ *      out when other batches of it are alive), under that input's lock, and
+ *      the batch takes the input's next sequence number;
  *   2. decode: the lines become events (JSON parse and the stateless rule
  *      steps) on whichever thread took the job; rejects are queued in the
  *      batch;
@@ -35,7 +35,7 @@
 
 struct reject_rec {
     enum ll_reject why;
-    struct ll_line line; /* ptr into the batch's bytes (too long: its arena) */
+    struct ll_line line; /* ptr into the batch or the reader, as its lines */
     const char *detail;  /* in the batch's arena */
 };
 
@@ -43,7 +43,7 @@ enum slot_state { SLOT_FREE, SLOT_READY };
 
 struct batch {
     /* Step 1. */
-    char *bytes; /* the lines' bytes */
+    char *bytes; /* the lines' bytes, when copied */
     size_t bytes_cap;
     struct ll_line *lines;
     size_t n_lines;
@@ -57,7 +57,7 @@ struct batch {
     struct ll_event *ev;
     size_t n;
     struct reject_rec *rej;
-    size_t n_rej;
+    size_t n_rej, cap_rej; /* rare: grown on demand */
     uint64_t lines_counted, raw_events;
     struct ll_arena arena; /* too-long lines' first bytes, unescaped strings, match
                               bits, reject details */
@@ -143,10 +143,11 @@ static void batch_own_lines(struct batch *b)
     }
 }
 
-/* The next lines of @p in into @p b: views into the reader first (valid
- * until it fills again), then copied; a too-long line's first bytes at once,
- * as the reader keeps them for one line only. Under in->read_lock. */
-static void read_batch(struct input *in, size_t cap, struct batch *b)
+/* The next lines of @p in into @p b: views into the reader (valid until it
+ * fills again), copied if other batches of the input may be read meanwhile
+ * (@p own); a too-long line's first bytes at once, as the reader keeps them
+ * for one line only. Under in->read_lock. */
+static void read_batch(struct input *in, size_t cap, bool own, struct batch *b)
 {
     ll_arena_reset(&b->arena);
     size_t n = 0;
@@ -175,7 +176,8 @@ static void read_batch(struct input *in, size_t cap, struct batch *b)
         }
     }
     b->n_lines = n;
-    batch_own_lines(b);
+    if (own)
+        batch_own_lines(b);
     b->read_bytes = ll_reader_bytes(in->rd) - before;
     b->raw_pos = ll_reader_raw_pos(in->rd);
     in->read_done = b->last;
@@ -198,6 +200,10 @@ static void queue_reject(struct batch *b, enum ll_reject why, const struct ll_li
     size_t len = strlen(detail);
     char *d = ll_arena_alloc(&b->arena, len + 1);
     memcpy(d, detail, len + 1);
+    if (b->n_rej == b->cap_rej) {
+        b->cap_rej = b->cap_rej ? 2 * b->cap_rej : 8;
+        b->rej = ll_reallocarray(b->rej, b->cap_rej, sizeof *b->rej);
+    }
     b->rej[b->n_rej++] = (struct reject_rec){why, *line, d};
 }
 
@@ -250,7 +256,10 @@ static void run_job(struct ll_replay *rp, uint32_t idx, ll_decoder *dec)
     }
     uint64_t seq = in->read_seq++;
     struct batch *b = &in->slot[seq % rp->n_slots];
-    read_batch(in, rp->cap, b);
+    /* With one slot per input, the next read waits until this batch is
+     * done with: its lines can stay in the reader (no second copy of the
+     * read buffers, 64 MB at most). */
+    read_batch(in, rp->cap, rp->n_slots > 1, b);
     pthread_mutex_unlock(&in->read_lock);
     decode_batch(rp, in, dec, b);
     pthread_mutex_lock(&rp->mu);
@@ -490,7 +499,6 @@ static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, s
         struct batch *b = &in->slot[s];
         b->lines = ll_calloc(rp->cap, sizeof *b->lines);
         b->ev = ll_calloc(rp->cap, sizeof *b->ev);
-        b->rej = ll_calloc(rp->cap, sizeof *b->rej);
         ll_arena_init(&b->arena, 16 << 10);
     }
     struct stat st;
