@@ -249,19 +249,28 @@ static char *put_str(char *d, struct ll_str v)
     return d + v.len;
 }
 
+/* Moves @p p (@p used bytes of @p *cap in use) to a block of at least
+ * @p want bytes; a part in the session's own block (@p in_line) is copied
+ * out, not given back. */
+static void *regrow(struct ll_correlator *c, void *p, bool in_line, size_t used, size_t want,
+                    size_t *cap)
+{
+    if (!in_line)
+        return ll_blocks_grow(&c->blocks, p, used, want, cap);
+    void *q = ll_blocks_get(&c->blocks, want, cap);
+    if (used)
+        memcpy(q, p, used);
+    return q;
+}
+
 /* Room for @p extra more bytes in the session's string buffer. */
 static void buf_reserve(struct ll_correlator *c, struct session *s, size_t extra)
 {
     if (s->buf_len + extra <= s->buf_cap)
         return;
     size_t cap = s->buf_cap;
-    if (s->buf == inline_buf(s)) {
-        char *buf = ll_blocks_get(&c->blocks, (size_t)s->buf_len + extra, &cap);
-        memcpy(buf, s->buf, s->buf_len);
-        s->buf = buf;
-    } else {
-        s->buf = ll_blocks_grow(&c->blocks, s->buf, s->buf_len, (size_t)s->buf_len + extra, &cap);
-    }
+    s->buf = regrow(c, s->buf, s->buf == inline_buf(s), s->buf_len,
+                    (size_t)s->buf_len + extra, &cap);
     s->buf_cap = (uint32_t)cap;
 }
 
@@ -351,10 +360,7 @@ static void *grow_array(struct ll_correlator *c, void *p, bool in_line, uint32_t
 {
     size_t want_n = 2 * ((size_t)n + 1);
     size_t want = (want_n < max ? want_n : max) * size, cap = (size_t)*cap_n * size;
-    void *q = in_line ? ll_blocks_get(&c->blocks, want, &cap)
-                      : ll_blocks_grow(&c->blocks, p, n * size, want, &cap);
-    if (in_line)
-        memcpy(q, p, n * size);
+    void *q = regrow(c, p, in_line, n * size, want, &cap);
     *cap_n = (uint32_t)(cap / size > UINT32_MAX ? UINT32_MAX : cap / size);
     return q;
 }
