@@ -6,7 +6,13 @@
  * offset through the partition's runs (stretches of events whose read
  * orders and offsets both follow on), then ll_kafka_commit() sends every
  * staged offset in one request. The cooperative-sticky assignor is asked
- * for unless the properties choose another; both protocols are served. */
+ * for unless the properties choose another; both protocols are served.
+ *
+ * Each partition also keeps a clock that runs only while it is reachable:
+ * librdkafka's statistics (once a second) show its leader connected and
+ * its fetcher active, and the consumer is not paused. A quiet partition's
+ * event time follows that clock, so an outage of any length does not turn
+ * what producers held back meanwhile into late lines. */
 #include "logloom/ingest.h"
 
 #include <fcntl.h>
@@ -14,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <yajl/yajl_tree.h>
 
 #define DEFAULT_HEADER "X-Request-ID"
 
@@ -33,6 +40,9 @@ struct part {
     bool staged;
     int64_t stage_offset;
     char *stage_meta;
+    bool reachable;   /* at the last statistics */
+    int64_t reach_at; /* ll_clock_mono_ns() of the last statistics */
+    int64_t reached;  /* reachable time since assigned */
 };
 
 struct ll_kafka {
@@ -47,6 +57,7 @@ struct ll_kafka {
     rd_kafka_message_t *msg; /* the current event's message */
     char *id_header;
     bool key_as_id, raw_events, paused;
+    bool no_stats; /* statistics.interval.ms=0: reachable is taken as given */
     size_t max_line;
     ll_reject_fn *on_reject;
     void *ctx;
@@ -81,7 +92,7 @@ static int add_part(ll_kafka *k, const char *topic, int32_t partition)
         k->parts = ll_reallocarray(k->parts, (size_t)++k->n_parts, sizeof *k->parts);
     struct part *p = &k->parts[slot];
     *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1,
-                       .used = true};
+                       .used = true, .reach_at = ll_clock_mono_ns()};
     size_t n = strlen(topic) + 16;
     p->source = ll_malloc(n);
     snprintf(p->source, n, "%s/%d", topic, (int)partition);
@@ -264,7 +275,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     (void)rk;
     ll_kafka *k = opaque;
     k->st.errors++;
-    k->st.last_error_ns = ll_clock_mono_ns();
     /* Brokers down and back are routine: librdkafka reconnects. */
     ll_log(err == RD_KAFKA_RESP_ERR__FATAL ? LL_LEVEL_ERROR : LL_LEVEL_WARN, "kafka", "%s: %s",
            rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
@@ -275,6 +285,78 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     (void)rk;
     ll_log(level <= 3 ? LL_LEVEL_ERROR : level <= 4 ? LL_LEVEL_WARN : LL_LEVEL_DEBUG, "kafka",
            "%s: %s", fac, buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reachability                                                              */
+
+/* Whether broker @p id is connected, by the "brokers" object of the
+ * statistics (logical entries such as GroupCoordinator are skipped). */
+static bool broker_up(yajl_val brokers, int64_t id)
+{
+    static const char *nodeid[] = {"nodeid", NULL}, *state[] = {"state", NULL},
+                      *source[] = {"source", NULL};
+    for (size_t i = 0; brokers && i < brokers->u.object.len; i++) {
+        yajl_val b = brokers->u.object.values[i];
+        yajl_val n = yajl_tree_get(b, nodeid, yajl_t_number);
+        const char *src = YAJL_GET_STRING(yajl_tree_get(b, source, yajl_t_string));
+        if (!n || !YAJL_IS_INTEGER(n) || YAJL_GET_INTEGER(n) != id ||
+            (src && (!strcmp(src, "logical") || !strcmp(src, "internal"))))
+            continue;
+        const char *st = YAJL_GET_STRING(yajl_tree_get(b, state, yajl_t_string));
+        if (st && !strcmp(st, "UP"))
+            return true;
+    }
+    return false;
+}
+
+/* Partition @p p in the statistics @p root: led by a connected broker and
+ * fetching. */
+static bool part_reachable(yajl_val root, yajl_val brokers, const struct part *p)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", (int)p->partition);
+    const char *path[] = {"topics", p->topic, "partitions", num, NULL};
+    yajl_val tp = yajl_tree_get(root, path, yajl_t_object);
+    static const char *leader[] = {"leader", NULL}, *fetch[] = {"fetch_state", NULL};
+    yajl_val l = yajl_tree_get(tp, leader, yajl_t_number);
+    const char *fs = YAJL_GET_STRING(yajl_tree_get(tp, fetch, yajl_t_string));
+    return l && YAJL_IS_INTEGER(l) && YAJL_GET_INTEGER(l) >= 0 && fs &&
+           !strcmp(fs, "active") && broker_up(brokers, YAJL_GET_INTEGER(l));
+}
+
+/* Statistics, once a second on the polling thread: each partition's clock
+ * moves on by the time since the last, if it was reachable then and now. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    ll_kafka *k = opaque;
+    char *text = ll_strndup(json, len), err[128];
+    yajl_val root = yajl_tree_parse(text, err, sizeof err);
+    ll_free(text);
+    static const char *bpath[] = {"brokers", NULL};
+    yajl_val brokers = root ? yajl_tree_get(root, bpath, yajl_t_object) : NULL;
+    int64_t now = ll_clock_mono_ns();
+    for (int i = 0; i < k->n_parts; i++) {
+        struct part *p = &k->parts[i];
+        if (!p->used)
+            continue;
+        bool ok = root && !k->paused && part_reachable(root, brokers, p);
+        if (ok && p->reachable)
+            p->reached += now - p->reach_at;
+        p->reachable = ok;
+        p->reach_at = now;
+    }
+    yajl_tree_free(root);
+    return 0; /* librdkafka frees json */
+}
+
+int64_t ll_kafka_reached(const ll_kafka *k, int slot)
+{
+    const struct part *p = &k->parts[slot];
+    if (k->no_stats)
+        return ll_clock_mono_ns() - p->reach_at;
+    return p->reached;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -420,7 +502,8 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
      * after a pause; with its default of 100000 the pipeline ran dry for
      * most of each second. Bytes stay bounded by queued.max.messages.kbytes. */
     ok = ok && set(c, "partition.assignment.strategy", "cooperative-sticky", err, errsz) &&
-         set(c, "queued.min.messages", "1000000", err, errsz);
+         set(c, "queued.min.messages", "1000000", err, errsz) &&
+         set(c, "statistics.interval.ms", "1000", err, errsz);
     for (size_t i = 0; ok && i < conf->n_props; i++) {
         const char *eq = strchr(conf->props[i], '=');
         if (!eq || eq == conf->props[i]) {
@@ -453,7 +536,12 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
         ll_kafka_close(k);
         return LL_EINVAL;
     }
+    char ms[32];
+    size_t ms_len = sizeof ms;
+    k->no_stats = rd_kafka_conf_get(c, "statistics.interval.ms", ms, &ms_len) ==
+                      RD_KAFKA_CONF_OK && atoi(ms) == 0;
     rd_kafka_conf_set_opaque(c, k);
+    rd_kafka_conf_set_stats_cb(c, on_stats);
     rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
     rd_kafka_conf_set_error_cb(c, on_error);
     rd_kafka_conf_set_log_cb(c, on_log);

@@ -6,6 +6,8 @@
  *       until stdin closes or SIGTERM. Commands on stdin, one a line:
  *         down ID | up ID     take broker ID (1..BROKERS) down or back up
  *         topic NAME PARTS    create a topic
+ *         leader TOPIC P ID   move partition P's leader to broker ID
+ *         coordinator G ID    make broker ID group G's coordinator
  *
  *   ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] [-H NAME=FIELD]
  *       Produces each line of stdin as a message (idempotent producer),
@@ -86,7 +88,11 @@ static int serve(int argc, char **argv)
     while (!stop && fgets(line, sizeof line, stdin)) {
         char name[256];
         int id, parts;
-        if (sscanf(line, "down %d", &id) == 1)
+        if (sscanf(line, "leader %255s %d %d", name, &parts, &id) == 3)
+            rd_kafka_mock_partition_set_leader(mc, name, parts, id);
+        else if (sscanf(line, "coordinator %255s %d", name, &id) == 2)
+            rd_kafka_mock_coordinator_set(mc, "group", name, id);
+        else if (sscanf(line, "down %d", &id) == 1)
             rd_kafka_mock_broker_set_down(mc, id);
         else if (sscanf(line, "up %d", &id) == 1)
             rd_kafka_mock_broker_set_up(mc, id);

@@ -165,7 +165,8 @@ static int e2e_group_setup(void **state)
 static int e2e_group_teardown(void **state)
 {
     (void)state;
-    rm_tree(tmpdir);
+    if (!getenv("LL_KEEP_TMP"))
+        rm_tree(tmpdir);
     return 0;
 }
 

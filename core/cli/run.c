@@ -45,7 +45,6 @@
 #define METRICS_IDLE_NS (100 * LL_NS_PER_MS) /* gone quiet: publish, at most this often */
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no event this long: event time follows the clock */
 #define EVENTS_PER_TURN 256
-#define KAFKA_CALM_NS (10 * LL_NS_PER_SEC) /* no client error this long: quiet is quiet */
 #define KAFKA_DELAY_NS (5 * LL_NS_PER_SEC) /* a quiet partition's event time trails the clock */
 #define REVOKE_DRAIN_NS (10 * LL_NS_PER_SEC) /* a partition going: sinks get this long */
 #define META_MAX 3900 /* bytes of commit metadata (brokers take 4096 by default) */
@@ -65,7 +64,8 @@ struct lane {
     struct ll__stage stage;
     struct ll__closed closed; /* delivered, while a checkpoint could read them again */
     uint64_t committed;
-    int64_t newest_ts, newest_wall; /* event time, and when it was seen */
+    int64_t newest_ts, newest_wall; /* event time, and when it was seen (Kafka: by the
+                                     * partition's reachable clock) */
     int64_t through; /* Kafka: tombstones loaded serve up to this offset (-1: none) */
 };
 
@@ -662,8 +662,8 @@ static bool start(struct daemon *d)
 }
 
 /* One event into @p l's stage; keeps the newest event time for quiet
- * times, and @p now (the clock when the turn began: close enough for
- * telling a quiet source, without a clock read per event) beside it. */
+ * times, and @p now (the lane's clock when the turn began: close enough
+ * for telling a quiet source, without a clock read per event) beside it. */
 static void process(struct lane *l, const struct ll_event *ev, int64_t now)
 {
     if (l->through >= 0 && ev->pos.offset > (uint64_t)l->through) {
@@ -700,7 +700,7 @@ static bool read_some(struct daemon *d)
         int slot;
         for (int k = 0; k < EVENTS_PER_TURN && ll_kafka_next(d->kafka, &ev, &slot, 0) == LL_OK;
              k++) {
-            process(d->lanes[slot], ev, now);
+            process(d->lanes[slot], ev, ll_kafka_reached(d->kafka, slot));
             any = true;
         }
     }
@@ -728,18 +728,19 @@ static void wait_for_input(struct daemon *d, int64_t ns)
 static void housekeeping(struct daemon *d, int64_t now)
 {
     /* Quiet sources: event time moves on with the clock, so the last
-     * workflows close. For Kafka partitions it trails the clock by
-     * KAFKA_DELAY_NS (producers batch, brokers and rebalances hold records
-     * back: a line that comes that much later still finds its workflow
-     * open), and stands still while the cluster was lately unreachable
-     * (what producers wrote meanwhile comes later still). */
-    const struct ll_kafka_stats *ks = d->kafka ? ll_kafka_stats(d->kafka) : NULL;
-    bool calm = ks && (!ks->last_error_ns || now - ks->last_error_ns >= KAFKA_CALM_NS);
-    for (int i = -1; i < (calm ? d->n_lanes : 0); i++) {
+     * workflows close. A Kafka partition's clock runs only while it is
+     * reachable (what producers wrote during an outage comes after it),
+     * and its event time trails that clock by KAFKA_DELAY_NS (producers
+     * batch, brokers and rebalances hold records back: a line that comes
+     * that much later still finds its workflow open). */
+    for (int i = -1; i < d->n_lanes; i++) {
         struct lane *l = i < 0 ? &d->files : d->lanes[i];
+        if (!l || !l->newest_ts)
+            continue;
+        int64_t clock = i < 0 ? now : ll_kafka_reached(d->kafka, i);
         int64_t lag = i < 0 ? 0 : KAFKA_DELAY_NS;
-        if (l && l->newest_wall && now - l->newest_wall >= QUIET_NS + lag)
-            ll__stage_tick(&l->stage, l->newest_ts + (now - l->newest_wall) - lag);
+        if (clock - l->newest_wall >= QUIET_NS + lag)
+            ll__stage_tick(&l->stage, l->newest_ts + (clock - l->newest_wall) - lag);
     }
     if (now >= d->next_metrics) {
         publish_metrics(d);

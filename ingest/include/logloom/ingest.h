@@ -462,7 +462,6 @@ struct ll_kafka_stats {
     uint64_t rejected[LL_REJECT__COUNT];
     uint64_t commits, commit_failures, rebalances, errors;
     uint64_t partitions; /**< assigned now */
-    int64_t last_error_ns; /**< ll_clock_mono_ns() of the last client error (0: none) */
     bool paused;
 };
 
@@ -487,6 +486,11 @@ int ll_kafka_set_decode(ll_kafka *k, const struct ll_decode_conf *decode, char *
 /** @brief Pauses (or resumes) fetching of every assigned partition; the
  *         group membership goes on. */
 void ll_kafka_pause(ll_kafka *k, bool pause);
+/** @returns how long partition @p slot has been reachable since it was
+ *           assigned, in ns: its leader connected, its fetcher active, the
+ *           consumer not paused (sampled once a second from librdkafka's
+ *           statistics; the plain clock when statistics.interval.ms=0). */
+int64_t ll_kafka_reached(const ll_kafka *k, int slot);
 /** @returns the source name of @p slot ("topic/partition"), NULL if free. */
 const char *ll_kafka_source(const ll_kafka *k, int slot);
 /** @returns a descriptor that becomes readable when ll_kafka_next() has
