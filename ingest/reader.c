@@ -4,21 +4,48 @@
  * it starts at two chunks and grows up to max_line + chunk only when a line
  * needs it. Lines are views into it until the next fill. A
  * line that outgrows max_line is reported once, with a copy of its first
- * bytes, when its end is found; its body is skipped without being buffered. */
+ * bytes, when its end is found; its body is skipped without being buffered.
+ *
+ * A gzip stream may be inflated ahead on a thread of its own
+ * (ll_reader_prefetch): it fills a ring of INFLATE_BLOCKS blocks, and a fill
+ * copies from the oldest. Errors and the end come through the ring in
+ * order, after the bytes before them. */
 #include "logloom/ingest.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #define TOO_LONG_PREFIX 1024
+#define INFLATE_BLOCKS 4
+#define INFLATE_BLOCK ((size_t)256 << 10)
+
+/* Inflated bytes, or where the stream ended (len 0), or failed (rc). */
+struct block {
+    char *data;
+    size_t len, off;
+    int rc;
+    uint64_t raw_pos; /* compressed bytes read after this block */
+    char err[256];
+};
+
+struct inflater {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct block blk[INFLATE_BLOCKS];
+    unsigned head, count; /* the oldest filled block; how many are filled */
+    bool stop;
+};
 
 struct ll_reader {
     int fd;
     gzFile gz;
+    struct inflater *inf; /* inflating ahead, if started */
     char *buf;
     size_t cap;
     size_t chunk;
@@ -48,30 +75,97 @@ static const char *gz_message(gzFile gz, int *zerr)
     return sep ? sep + 3 : msg;
 }
 
+/* Up to @p room inflated bytes of @p gz into @p dst; @p err and an error
+ * code if it fails. */
+static int gz_read(gzFile gz, char *dst, size_t room, size_t *got, uint64_t *raw_pos,
+                   char *err, size_t errsz)
+{
+    int n = gzread(gz, dst, (unsigned)(room > INT32_MAX ? INT32_MAX : room));
+    if (n < 0 || (n == 0 && !gzeof(gz))) {
+        int zerr;
+        const char *msg = gz_message(gz, &zerr);
+        snprintf(err, errsz, "gzip: %s", msg);
+        return zerr == Z_ERRNO ? LL_EIO : LL_ECORRUPT;
+    }
+    /* zlib reports a stream cut short only once it has given out the
+     * last bytes it could decode. */
+    if (n == 0 && gzeof(gz)) {
+        int zerr;
+        const char *msg = gz_message(gz, &zerr);
+        if (zerr != Z_OK && zerr != Z_STREAM_END) {
+            snprintf(err, errsz, "gzip: %s", msg);
+            return LL_ECORRUPT;
+        }
+    }
+    *raw_pos = (uint64_t)gzoffset(gz);
+    *got = (size_t)n;
+    return LL_OK;
+}
+
+static void *inflate_main(void *arg)
+{
+    struct ll_reader *r = arg;
+    struct inflater *f = r->inf;
+    for (bool last = false; !last;) {
+        pthread_mutex_lock(&f->mu);
+        while (f->count == INFLATE_BLOCKS && !f->stop)
+            pthread_cond_wait(&f->cv, &f->mu);
+        bool stop = f->stop;
+        struct block *b = &f->blk[(f->head + f->count) % INFLATE_BLOCKS];
+        pthread_mutex_unlock(&f->mu);
+        if (stop)
+            break;
+        /* Filled whole (gzread stops short only at the end), or it fails. */
+        b->off = b->len = 0;
+        b->err[0] = '\0';
+        b->rc = gz_read(r->gz, b->data, INFLATE_BLOCK, &b->len, &b->raw_pos, b->err,
+                        sizeof b->err);
+        last = b->rc != LL_OK || b->len == 0;
+        pthread_mutex_lock(&f->mu);
+        f->count++;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+    }
+    return NULL;
+}
+
+/* The next bytes from the inflating thread: the oldest block's rest, or
+ * the end or error it holds (those stay, for the calls after). */
+static int read_inflated(struct ll_reader *r, char *dst, size_t room, size_t *got)
+{
+    struct inflater *f = r->inf;
+    pthread_mutex_lock(&f->mu);
+    while (f->count == 0)
+        pthread_cond_wait(&f->cv, &f->mu);
+    struct block *b = &f->blk[f->head];
+    pthread_mutex_unlock(&f->mu);
+    if (b->off == b->len) { /* only a block that ends the stream stays empty */
+        *got = 0;
+        if (b->rc != LL_OK)
+            snprintf(r->err, sizeof r->err, "%s", b->err);
+        return b->rc;
+    }
+    size_t n = b->len - b->off < room ? b->len - b->off : room;
+    memcpy(dst, b->data + b->off, n);
+    b->off += n;
+    *got = n;
+    if (b->off == b->len) {
+        r->raw_pos = b->raw_pos;
+        pthread_mutex_lock(&f->mu);
+        f->head = (f->head + 1) % INFLATE_BLOCKS;
+        f->count--;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+    }
+    return LL_OK;
+}
+
 static int read_more(struct ll_reader *r, char *dst, size_t room, size_t *got)
 {
-    if (r->gz) {
-        int n = gzread(r->gz, dst, (unsigned)(room > INT32_MAX ? INT32_MAX : room));
-        if (n < 0 || (n == 0 && !gzeof(r->gz))) {
-            int zerr;
-            const char *msg = gz_message(r->gz, &zerr);
-            snprintf(r->err, sizeof r->err, "gzip: %s", msg);
-            return zerr == Z_ERRNO ? LL_EIO : LL_ECORRUPT;
-        }
-        /* zlib reports a stream cut short only once it has given out the
-         * last bytes it could decode. */
-        if (n == 0 && gzeof(r->gz)) {
-            int zerr;
-            const char *msg = gz_message(r->gz, &zerr);
-            if (zerr != Z_OK && zerr != Z_STREAM_END) {
-                snprintf(r->err, sizeof r->err, "gzip: %s", msg);
-                return LL_ECORRUPT;
-            }
-        }
-        r->raw_pos = (uint64_t)gzoffset(r->gz);
-        *got = (size_t)n;
-        return LL_OK;
-    }
+    if (r->inf)
+        return read_inflated(r, dst, room, got);
+    if (r->gz)
+        return gz_read(r->gz, dst, room, got, &r->raw_pos, r->err, sizeof r->err);
     ssize_t n;
     do
         n = read(r->fd, dst, room);
@@ -83,6 +177,15 @@ static int read_more(struct ll_reader *r, char *dst, size_t room, size_t *got)
     r->raw_pos += (uint64_t)n;
     *got = (size_t)n;
     return LL_OK;
+}
+
+static void free_inflater(struct inflater *f)
+{
+    for (int i = 0; i < INFLATE_BLOCKS; i++)
+        ll_free(f->blk[i].data);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    ll_free(f);
 }
 
 int ll_reader_open(const char *path, size_t max_line, size_t chunk, ll_reader **out,
@@ -121,10 +224,34 @@ int ll_reader_open(const char *path, size_t max_line, size_t chunk, ll_reader **
     return LL_OK;
 }
 
+bool ll_reader_prefetch(ll_reader *r)
+{
+    if (!r->gz || r->inf)
+        return r->inf != NULL;
+    struct inflater *f = r->inf = ll_calloc(1, sizeof *f);
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    for (int i = 0; i < INFLATE_BLOCKS; i++)
+        f->blk[i].data = ll_malloc(INFLATE_BLOCK);
+    if (pthread_create(&f->thread, NULL, inflate_main, r) == 0)
+        return true;
+    free_inflater(f);
+    r->inf = NULL;
+    return false;
+}
+
 void ll_reader_close(ll_reader *r)
 {
     if (!r)
         return;
+    if (r->inf) {
+        pthread_mutex_lock(&r->inf->mu);
+        r->inf->stop = true;
+        pthread_cond_broadcast(&r->inf->cv);
+        pthread_mutex_unlock(&r->inf->mu);
+        pthread_join(r->inf->thread, NULL);
+        free_inflater(r->inf);
+    }
     if (r->gz)
         gzclose(r->gz);
     if (r->fd >= 0)

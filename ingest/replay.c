@@ -113,6 +113,7 @@ struct ll_replay {
     pthread_t *workers;
     size_t n_workers;
     size_t n_dec;
+    size_t n_inflating; /* gzip inputs inflated ahead */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -505,8 +506,13 @@ static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, s
     if (stat(path, &st) == 0)
         rp->total_size += (uint64_t)st.st_size;
     int rc = ll_reader_open(path, conf->max_line, chunk, &in->rd, errstr, errstr_size);
-    if (rc == LL_OK)
+    if (rc == LL_OK) {
         in->head_ts = probe_head_time(rp, path, conf->max_line);
+        /* With threads to decode, gzip inputs inflate ahead on threads of
+         * their own: at most one per decoding thread. */
+        if (rp->n_dec > 1 && rp->n_inflating < rp->n_dec && ll_reader_prefetch(in->rd))
+            rp->n_inflating++;
+    }
     return rc;
 }
 

@@ -187,6 +187,87 @@ static void truncated_gzip_keeps_what_was_decoded(void **state)
     free(p);
 }
 
+/* Reads @p path to its end or first error, inflating ahead if @p ahead;
+ * @returns the lines, with a hash of their text and offsets, what the last
+ * fill returned, its error and the compressed position at the end. */
+struct summary {
+    int lines, rc;
+    uint64_t hash, raw_pos;
+    char err[256];
+};
+
+static struct summary summarise(const char *path, size_t chunk, bool ahead)
+{
+    struct summary s = {0};
+    ll_reader *r;
+    char err[256];
+    assert_int_equal(ll_reader_open(path, 1024, chunk, &r, err, sizeof err), LL_OK);
+    if (ahead)
+        assert_true(ll_reader_prefetch(r));
+    for (;;) {
+        struct ll_line line;
+        while (ll_reader_next(r, &line) == LL_OK) {
+            s.lines++;
+            s.hash = ll_hash64(line.ptr, line.len, s.hash) * 31 + line.offset;
+        }
+        s.rc = ll_reader_fill(r);
+        if (s.rc != LL_OK)
+            break;
+    }
+    s.raw_pos = ll_reader_raw_pos(r);
+    snprintf(s.err, sizeof s.err, "%s", ll_reader_error(r));
+    ll_reader_close(r);
+    return s;
+}
+
+static void gzip_inflated_ahead_reads_the_same(void **state)
+{
+    /* Several times the ring ahead (1 MiB), so it goes round. */
+    struct ll_buf b = {0};
+    for (int i = 0; i < 60000; i++)
+        ll_buf_printf(&b, "{\"n\":%d,\"msg\":\"line %d\",\"pad\":\"%0*d\"}\n", i, i * 7919,
+                      i % 40, i);
+    char *p = write_gz(*state, "h.log.gz", b.data, b.len);
+    size_t len;
+    char *gz = read_file(p, &len);
+    char *cut = write_file(*state, "h-cut.log.gz", gz, len * 2 / 3);
+    char *plain = write_file(*state, "h.log", b.data, b.len);
+    for (size_t chunk = 4096; chunk <= ((size_t)1 << 20); chunk *= 16) {
+        struct summary inline_ = summarise(p, chunk, false), ahead = summarise(p, chunk, true);
+        assert_int_equal(ahead.lines, 60000);
+        assert_int_equal(ahead.lines, inline_.lines);
+        assert_true(ahead.hash == inline_.hash);
+        assert_int_equal(ahead.rc, LL_EOF);
+        assert_true(ahead.raw_pos == inline_.raw_pos);
+        assert_true(ahead.raw_pos == len);
+        /* Cut short: the same lines, then the same error. */
+        inline_ = summarise(cut, chunk, false);
+        ahead = summarise(cut, chunk, true);
+        assert_int_equal(ahead.rc, LL_ECORRUPT);
+        assert_int_equal(ahead.rc, inline_.rc);
+        assert_true(ahead.lines > 1000 && ahead.lines < 60000);
+        assert_int_equal(ahead.lines, inline_.lines);
+        assert_true(ahead.hash == inline_.hash);
+        assert_string_equal(ahead.err, inline_.err);
+    }
+    /* A plain file is read as it is. */
+    ll_reader *r;
+    char err[256];
+    assert_int_equal(ll_reader_open(plain, 1024, 0, &r, err, sizeof err), LL_OK);
+    assert_false(ll_reader_prefetch(r));
+    ll_reader_close(r);
+    /* Closed before the end: the inflating thread stops. */
+    assert_int_equal(ll_reader_open(p, 1024, 0, &r, err, sizeof err), LL_OK);
+    assert_true(ll_reader_prefetch(r));
+    assert_int_equal(ll_reader_fill(r), LL_OK);
+    ll_reader_close(r);
+    ll_buf_free(&b);
+    free(gz);
+    free(cut);
+    free(plain);
+    free(p);
+}
+
 static void empty_file_and_missing_file(void **state)
 {
     char *p = write_text(*state, "g.log", "");
@@ -213,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(line_of_exactly_max_is_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(gzip_is_detected_by_magic, setup, teardown),
         cmocka_unit_test_setup_teardown(truncated_gzip_keeps_what_was_decoded, setup, teardown),
+        cmocka_unit_test_setup_teardown(gzip_inflated_ahead_reads_the_same, setup, teardown),
         cmocka_unit_test_setup_teardown(empty_file_and_missing_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,10 @@ const char *ll_reader_error(const ll_reader *r);
 uint64_t ll_reader_raw_pos(const ll_reader *r);
 /** @returns the decompressed bytes read so far. */
 uint64_t ll_reader_bytes(const ll_reader *r);
+/** @brief Inflates @p r ahead on a thread of its own, if it is a gzip
+ *         stream (up to 1 MiB ahead). Call before the first fill.
+ *  @returns true if it does. */
+bool ll_reader_prefetch(ll_reader *r);
 void ll_reader_close(ll_reader *r);
 
 /* ------------------------------------------------------------------------ */
