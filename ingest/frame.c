@@ -536,14 +536,6 @@ static int push_cri(ll_deframer *d, const struct cri_line *cl, struct ll_frame *
     return 1;
 }
 
-static bool is_blank(const char *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-            return false;
-    return true;
-}
-
 static enum ll_frame_format detect(const char *line, size_t len)
 {
     struct docker_line dl;
@@ -583,7 +575,7 @@ enum ll_frame_format ll_deframer_format(const ll_deframer *d)
 
 int ll_deframer_push(ll_deframer *d, const char *line, size_t len, struct ll_frame *out)
 {
-    if (is_blank(line, len)) {
+    if (ll_line_blank(line, len)) {
         frame_plain(d, line, len, false, out);
         return 1;
     }

@@ -265,6 +265,14 @@ const char *ll_reader_error(const ll_reader *r)
     return r->err;
 }
 
+bool ll_line_blank(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return false;
+    return true;
+}
+
 uint64_t ll_reader_raw_pos(const ll_reader *r)
 {
     return r->raw_pos;

@@ -187,14 +187,6 @@ static void read_batch(struct input *in, size_t cap, bool own, struct batch *b)
 /* ------------------------------------------------------------------------ */
 /* Step 2: decode                                                            */
 
-static bool is_blank(const char *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-            return false;
-    return true;
-}
-
 static void queue_reject(struct batch *b, enum ll_reject why, const struct ll_line *line,
                          const char *detail)
 {
@@ -219,7 +211,7 @@ static void decode_line(const struct ll_replay *rp, const struct input *in, ll_d
         queue_reject(b, LL_REJECT_TOO_LONG, line, detail);
         return;
     }
-    if (is_blank(line->ptr, line->len))
+    if (ll_line_blank(line->ptr, line->len))
         return;
     b->lines_counted++;
     struct ll_event *ev = &b->ev[b->n];
@@ -468,7 +460,7 @@ static int64_t probe_head_time(struct ll_replay *rp, const char *path, size_t ma
                 break;
             continue;
         }
-        if ((line.flags & LL_LINE_TOO_LONG) || is_blank(line.ptr, line.len))
+        if ((line.flags & LL_LINE_TOO_LONG) || ll_line_blank(line.ptr, line.len))
             continue;
         lines++;
         struct ll_event ev = {0};

@@ -525,14 +525,6 @@ static int physical(struct ll_tail *t, struct tfile *f, struct ll_line *line)
     }
 }
 
-static bool is_blank(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != ' ' && p[i] != '\t')
-            return false;
-    return true;
-}
-
 static void push_run(struct tfile *f, uint64_t seq, uint64_t offset)
 {
     if (f->n_runs == f->cap_runs) {
@@ -596,7 +588,7 @@ static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_fra
 static bool decode_frame(struct ll_tail *t, struct tfile *f, const struct ll_frame *fr,
                          uint64_t off, uint32_t line_flags)
 {
-    if (is_blank(fr->line.ptr, fr->line.len))
+    if (ll_line_blank(fr->line.ptr, fr->line.len))
         return false;
     t->st.lines++;
     if (fr->too_long) {

@@ -130,6 +130,9 @@ uint64_t ll_reader_bytes(const ll_reader *r);
  *  @returns true if it does. */
 bool ll_reader_prefetch(ll_reader *r);
 void ll_reader_close(ll_reader *r);
+/** @returns whether a line holds only spaces, tabs and CRs: sources skip
+ *           such lines uncounted, framing guesses no format from them. */
+bool ll_line_blank(const char *p, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Input paths                                                               */
