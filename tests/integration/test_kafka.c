@@ -2,9 +2,10 @@
  * cluster (a Kafka-protocol broker on loopback TCP, run by ll-kafka-mock)
  * and a real PostgreSQL: one consumer delivers every alert and commits
  * behind delivery; a group of two shares the partitions, and when one is
- * SIGKILLed the other takes them over, every alert once; a broker down and
- * back loses nothing; alerts and timelines go to Kafka topics, keyed by
- * their ids; repartition re-keys a topic by correlation id. */
+ * SIGKILLed the other takes them over, every alert once; brokers down and
+ * back lose nothing, with the group's coordinator up or down too; alerts
+ * and timelines go to Kafka topics, keyed by their ids; repartition
+ * re-keys a topic by correlation id. */
 #define LL_E2E
 #define LL_E2E_DAEMONS
 #define LL_PG
@@ -335,6 +336,35 @@ static long long wait_or_tell(const char *db, const char *sql, long long want, i
     return v;
 }
 
+/* Two-partition @p topic led by brokers 1 and 2, @p group coordinated by
+ * broker @p coordinator. */
+static void place(const char *topic, const char *group, int coordinator)
+{
+    char cmd[256];
+    for (int p = 0; p < 2; p++) {
+        snprintf(cmd, sizeof cmd, "leader %s %d %d", topic, p, p + 1);
+        mock_command(cmd);
+    }
+    snprintf(cmd, sizeof cmd, "coordinator %s %d", group, coordinator);
+    mock_command(cmd);
+}
+
+/* Brokers 1 and 2 down for @p ms while workflows [@p from, @p to) of
+ * @p topic are produced (the producer waits for them), then back.
+ * @returns when they were back, once every line is acknowledged. */
+static int64_t produce_through_outage(const char *topic, int from, int to, int ms)
+{
+    mock_command("down 1");
+    mock_command("down 2");
+    pid_t prod = produce(topic, topic, from, to);
+    sleep_ms(ms);
+    mock_command("up 1");
+    mock_command("up 2");
+    int64_t up = now_ms();
+    assert_int_equal(wait_cmd(prod), 0);
+    return up;
+}
+
 /* Both partitions' leaders go down (the group's coordinator stays up, so
  * the member keeps its partitions) for longer than librdkafka goes on
  * reporting the same connection error. What producers wrote meanwhile
@@ -345,21 +375,12 @@ static void a_broker_down_and_back_loses_nothing(void **state)
     (void)state;
     enum { N = 200, OUTAGE_MS = 12000 };
     fresh_db(&pg, "k3");
-    mock_command("leader down 0 1");
-    mock_command("leader down 1 2");
-    mock_command("coordinator g-down 3");
+    place("down", "g-down", 3);
     char *cfg = config_debug("k3", "g-down", "down", "k3", true);
     pid_t pid = start_run(cfg, "k3");
     produce_all("down", "down", 0, N);
     assert_int_equal(wait_or_tell("k3", "SELECT count(*) FROM logloom.alerts", N, 30, "k3"), N);
-    mock_command("down 1");
-    mock_command("down 2");
-    pid_t prod = produce("down", "down", N, 2 * N); /* waits for the brokers */
-    sleep_ms(OUTAGE_MS);
-    mock_command("up 1");
-    mock_command("up 2");
-    int64_t up = now_ms();
-    assert_int_equal(wait_cmd(prod), 0);
+    int64_t up = produce_through_outage("down", N, 2 * N, OUTAGE_MS);
     assert_int_equal(wait_or_tell("k3", "SELECT count(*) FROM logloom.alerts", 2 * N, 60, "k3"),
                      2 * N);
     assert_int_equal(
@@ -372,6 +393,34 @@ static void a_broker_down_and_back_loses_nothing(void **state)
                      2 * N);
     assert_int_equal(in_db("k3", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts"),
                      2 * N);
+    free(cfg);
+}
+
+/* The group's coordinator goes down too, for longer than the session: the
+ * member loses its partitions, joins again when the cluster is back and
+ * reads them from their committed offsets. Nothing is lost, nothing is
+ * stored twice, every timeline whole. */
+static void the_coordinator_down_too_the_partitions_come_back(void **state)
+{
+    (void)state;
+    enum { N = 100, OUTAGE_MS = 8000 };
+    fresh_db(&pg, "k6");
+    place("gone", "g-gone", 1);
+    char *cfg = config_debug("k6", "g-gone", "gone", "k6", true);
+    pid_t pid = start_run(cfg, "k6");
+    produce_all("gone", "gone", 0, N);
+    assert_int_equal(wait_or_tell("k6", "SELECT count(*) FROM logloom.alerts", N, 30, "k6"), N);
+    produce_through_outage("gone", N, 2 * N, OUTAGE_MS);
+    assert_int_equal(
+        wait_or_tell("k6", "SELECT count(*) FROM logloom.timelines", 2 * N, 90, "k6"), 2 * N);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(in_db("k6", "SELECT count(*) FROM logloom.alerts"), 2 * N);
+    assert_int_equal(in_db("k6", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
+                     2 * N);
+    char *log = run_log("k6");
+    assert_non_null(strstr(log, "lost gone/")); /* the session did time out */
+    free(log);
     free(cfg);
 }
 
@@ -536,6 +585,7 @@ int main(void)
         cmocka_unit_test(one_consumer_delivers_all_and_commits_behind_delivery),
         cmocka_unit_test(a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles),
         cmocka_unit_test(a_broker_down_and_back_loses_nothing),
+        cmocka_unit_test(the_coordinator_down_too_the_partitions_come_back),
         cmocka_unit_test(alerts_and_timelines_go_to_kafka_keyed_by_id),
         cmocka_unit_test(lines_held_back_by_the_pipeline_still_join_their_workflows),
         cmocka_unit_test(repartition_keys_by_correlation_id_and_timelines_come_whole),
