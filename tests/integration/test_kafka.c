@@ -139,8 +139,8 @@ static void produce_all(const char *topic, const char *prefix, int from, int to)
 }
 
 /* A config for a member of @p group on @p topic, into database @p db;
- * with librdkafka's own account of the group, fetching and brokers in its
- * log, if @p name is in LL_TEST_KAFKA_DEBUG, or @p debug. */
+ * with @p debug, librdkafka's own account of the group, fetching and
+ * brokers in its log. */
 static char *config_debug(const char *name, const char *group, const char *topic,
                           const char *db, bool debug)
 {
@@ -303,22 +303,40 @@ static void a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles(v
     free(cfg);
 }
 
-/* Prints what @p name logged of the group, its partitions and fetching:
- * why a Kafka test waited in vain. */
+/* 0: not shown; 1: always shown; 2: one of librdkafka's group, partition
+ * and fetch lines. */
+static int log_line_kind(const char *line, size_t len)
+{
+    static const char *const kinds[][5] = {
+        {"info:", "warn:", "error:"},
+        {" message(s) (", "SESSTMOUT", "LOST", "PARTSTATE", "Fetch topic"},
+    };
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 5 && kinds[k][i]; i++)
+            if (memmem(line, len, kinds[k][i], strlen(kinds[k][i])))
+                return k + 1;
+    return 0;
+}
+
+/* Prints what @p name logged of the group, its partitions and fetching
+ * (of librdkafka's lines, the last LAST_DEBUG): why a Kafka test waited in
+ * vain. */
 static void print_run_log(const char *name)
 {
-    static const char *const keep[] = {"info:", "warn:", "error:", "Enqueue", "SESSTMOUT",
-                                       "LOST", "PARTSTATE", "Fetch topic"};
+    enum { LAST_DEBUG = 200 };
     char *log = run_log(name);
-    int shown = 0;
-    for (char *line = log, *end; line && *line && shown < 400; line = end + !!*end) {
-        end = line + strcspn(line, "\n");
-        for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
-            if (memmem(line, (size_t)(end - line), keep[i], strlen(keep[i]))) {
+    int n_debug = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int seen = 0;
+        for (char *line = log, *end; line && *line; line = end + !!*end) {
+            end = line + strcspn(line, "\n");
+            int kind = log_line_kind(line, (size_t)(end - line));
+            if (pass == 0) {
+                n_debug += kind == 2;
+            } else if (kind == 1 || (kind == 2 && seen++ >= n_debug - LAST_DEBUG)) {
                 print_message("%s: %.*s\n", name, (int)(end - line), line);
-                shown++;
-                break;
             }
+        }
     }
     free(log);
 }
