@@ -310,14 +310,10 @@ static bool broker_up(yajl_val brokers, int64_t id)
     return false;
 }
 
-/* Partition @p p in the statistics @p root: led by a connected broker and
+/* A partition of the statistics, @p tp: led by a connected broker and
  * fetching. */
-static bool part_reachable(yajl_val root, yajl_val brokers, const struct part *p)
+static bool part_reachable(yajl_val tp, yajl_val brokers)
 {
-    char num[16];
-    snprintf(num, sizeof num, "%d", (int)p->partition);
-    const char *path[] = {"topics", p->topic, "partitions", num, NULL};
-    yajl_val tp = yajl_tree_get(root, path, yajl_t_object);
     static const char *leader[] = {"leader", NULL}, *fetch[] = {"fetch_state", NULL};
     yajl_val l = yajl_tree_get(tp, leader, yajl_t_number);
     const char *fs = YAJL_GET_STRING(yajl_tree_get(tp, fetch, yajl_t_string));
@@ -326,7 +322,8 @@ static bool part_reachable(yajl_val root, yajl_val brokers, const struct part *p
 }
 
 /* Statistics, once a second on the polling thread: each partition's clock
- * moves on by the time since the last, if it was reachable then and now. */
+ * moves on by the time since the last, if it was reachable then and now.
+ * One walk over the topics' partitions, each found by find_part(). */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
@@ -334,17 +331,29 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     char *text = ll_strndup(json, len), err[128];
     yajl_val root = yajl_tree_parse(text, err, sizeof err);
     ll_free(text);
-    static const char *bpath[] = {"brokers", NULL};
-    yajl_val brokers = root ? yajl_tree_get(root, bpath, yajl_t_object) : NULL;
+    static const char *bpath[] = {"brokers", NULL}, *tpath[] = {"topics", NULL},
+                      *ppath[] = {"partitions", NULL};
+    yajl_val brokers = yajl_tree_get(root, bpath, yajl_t_object);
+    yajl_val topics = yajl_tree_get(root, tpath, yajl_t_object);
+    bool ok[k->n_parts ? k->n_parts : 1];
+    memset(ok, 0, sizeof ok);
+    for (size_t t = 0; !k->paused && topics && t < topics->u.object.len; t++) {
+        yajl_val parts = yajl_tree_get(topics->u.object.values[t], ppath, yajl_t_object);
+        for (size_t i = 0; parts && i < parts->u.object.len; i++) {
+            int slot = find_part(k, topics->u.object.keys[t],
+                                 (int32_t)atoi(parts->u.object.keys[i]));
+            if (slot >= 0)
+                ok[slot] = part_reachable(parts->u.object.values[i], brokers);
+        }
+    }
     int64_t now = ll_clock_mono_ns();
     for (int i = 0; i < k->n_parts; i++) {
         struct part *p = &k->parts[i];
         if (!p->used)
             continue;
-        bool ok = root && !k->paused && part_reachable(root, brokers, p);
-        if (ok && p->reachable)
+        if (ok[i] && p->reachable)
             p->reached += now - p->reach_at;
-        p->reachable = ok;
+        p->reachable = ok[i];
         p->reach_at = now;
     }
     yajl_tree_free(root);
