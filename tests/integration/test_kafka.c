@@ -367,6 +367,22 @@ static void place(const char *topic, const char *group, int coordinator)
     mock_command(cmd);
 }
 
+/* Database and run @p name: a member of @p group on @p topic, placed as
+ * place() does, with librdkafka's debug lines in its log; workflows
+ * [0, @p n) of @p topic produced and alerted while all is up. @returns the
+ * run, with its config in @p cfg (free it). */
+static pid_t start_before_outage(const char *name, const char *topic, const char *group,
+                                 int coordinator, int n, char **cfg)
+{
+    fresh_db(&pg, name);
+    place(topic, group, coordinator);
+    *cfg = config_debug(name, group, topic, name, true);
+    pid_t pid = start_run(*cfg, name);
+    produce_all(topic, topic, 0, n);
+    assert_int_equal(wait_or_tell(name, "SELECT count(*) FROM logloom.alerts", n, 30, name), n);
+    return pid;
+}
+
 /* Brokers 1 and 2 down for @p ms while workflows [@p from, @p to) of
  * @p topic are produced (the producer waits for them), then back.
  * @returns when they were back, once every line is acknowledged. */
@@ -392,12 +408,8 @@ static void a_broker_down_and_back_loses_nothing(void **state)
 {
     (void)state;
     enum { N = 200, OUTAGE_MS = 12000 };
-    fresh_db(&pg, "k3");
-    place("down", "g-down", 3);
-    char *cfg = config_debug("k3", "g-down", "down", "k3", true);
-    pid_t pid = start_run(cfg, "k3");
-    produce_all("down", "down", 0, N);
-    assert_int_equal(wait_or_tell("k3", "SELECT count(*) FROM logloom.alerts", N, 30, "k3"), N);
+    char *cfg;
+    pid_t pid = start_before_outage("k3", "down", "g-down", 3, N, &cfg);
     int64_t up = produce_through_outage("down", N, 2 * N, OUTAGE_MS);
     assert_int_equal(wait_or_tell("k3", "SELECT count(*) FROM logloom.alerts", 2 * N, 60, "k3"),
                      2 * N);
@@ -422,12 +434,8 @@ static void the_coordinator_down_too_the_partitions_come_back(void **state)
 {
     (void)state;
     enum { N = 100, OUTAGE_MS = 8000 };
-    fresh_db(&pg, "k6");
-    place("gone", "g-gone", 1);
-    char *cfg = config_debug("k6", "g-gone", "gone", "k6", true);
-    pid_t pid = start_run(cfg, "k6");
-    produce_all("gone", "gone", 0, N);
-    assert_int_equal(wait_or_tell("k6", "SELECT count(*) FROM logloom.alerts", N, 30, "k6"), N);
+    char *cfg;
+    pid_t pid = start_before_outage("k6", "gone", "g-gone", 1, N, &cfg);
     produce_through_outage("gone", N, 2 * N, OUTAGE_MS);
     assert_int_equal(
         wait_or_tell("k6", "SELECT count(*) FROM logloom.timelines", 2 * N, 90, "k6"), 2 * N);
