@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "deadletter.h"
 #include "sinkconf.h"
 #include "stage.h"
 
@@ -67,12 +68,8 @@ struct run {
     FILE *html_fp;
     ll_sink **delivery; /* --sink and the configuration's sinks */
     size_t n_delivery;
-    int dead;          /* --dead-letter file, or -1 */
-    off_t dead_size;   /* its size after the last whole record */
+    struct ll__dead_letter dead; /* --dead-letter */
     int out_rc;
-    struct ll_buf dl; /* dead-letter record */
-    uint64_t dead_written;
-    uint64_t dead_lost, dead_failing; /* not written: in all, and since the last that was */
 };
 
 void ll_cmd_replay_usage(FILE *out)
@@ -401,61 +398,11 @@ static bool is_terminal(void *ctx, const struct ll_event *ev)
     return ll__terminal_match(o->terminal, o->n_terminal, ev->msg);
 }
 
-/* Appends one dead-letter record with write(2) (no stdio buffer that a
- * full disk would cut anywhere). A record the disk takes only in part is
- * cut back off the file, so no partial line stays behind and what is
- * written once space returns starts on a line of its own. A full disk does
- * not stop the replay: when records start and stop being lost is logged,
- * naming the file, and lost records make the exit status 1. */
-static void write_dead_letter(struct run *r, const struct ll_buf *b)
-{
-    int e = ll_write_all(r->dead, b->data, b->len);
-    if (!e) {
-        r->dead_size += b->len;
-        if (r->dead_failing)
-            fprintf(stderr, "logloom replay: dead-letter file %s: writing again; %llu rejected "
-                            "lines were not written\n",
-                    r->o->dead_letter, (unsigned long long)r->dead_failing);
-        r->dead_failing = 0;
-        r->dead_written++;
-        return;
-    }
-    if (ftruncate(r->dead, r->dead_size) != 0) /* a part may have been written */
-        fprintf(stderr, "logloom replay: dead-letter file %s: cannot cut a partial record "
-                        "back off: %s\n",
-                r->o->dead_letter, strerror(errno));
-    if (!r->dead_failing++)
-        fprintf(stderr, "logloom replay: dead-letter file %s: %s; rejected lines are counted, "
-                        "not written, until it works again\n",
-                r->o->dead_letter, strerror(e));
-    r->dead_lost++;
-}
-
 static void on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos,
                       const struct ll_line *line, const char *detail)
 {
     struct run *r = ctx;
-    if (r->dead < 0)
-        return;
-    struct ll_buf *b = &r->dl;
-    ll_buf_reset(b);
-    ll_buf_printf(b, "{\"reason\":\"%s\",\"source\":", ll_reject_name(reason));
-    ll_buf_json_str(b, pos->source.ptr, pos->source.len);
-    ll_buf_printf(b, ",\"offset\":%llu,\"detail\":", (unsigned long long)pos->offset);
-    ll_buf_json_str(b, detail, strlen(detail));
-    if (line->flags & LL_LINE_TOO_LONG)
-        ll_buf_printf(b, ",\"truncated\":true,\"length\":%llu",
-                      (unsigned long long)line->full_len);
-    if (ll_utf8_valid(line->ptr, line->len)) {
-        ll_buf_puts(b, ",\"line\":");
-        ll_buf_json_str(b, line->ptr, line->len);
-    } else {
-        ll_buf_puts(b, ",\"line_base64\":\"");
-        ll_buf_base64(b, line->ptr, line->len);
-        ll_buf_putc(b, '"');
-    }
-    ll_buf_puts(b, "}\n");
-    write_dead_letter(r, b);
+    ll__dead_letter_write(&r->dead, reason, pos, line, detail);
 }
 
 static void human_bytes(uint64_t n, char *out, size_t size)
@@ -534,17 +481,6 @@ static void raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-}
-
-static bool open_dead_letter(struct run *r, const char *path)
-{
-    r->dead = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (r->dead < 0 || (r->dead_size = lseek(r->dead, 0, SEEK_END)) < 0) {
-        fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", path,
-                strerror(errno));
-        return false;
-    }
-    return true;
 }
 
 /* --html FILE: the report sink, and raw lines kept for it. */
@@ -689,7 +625,7 @@ int ll_cmd_replay(int argc, char **argv)
     struct replay_opts o;
     int rc = parse_opts(argc, argv, &o);
     struct ll_input_list files = {0};
-    struct run r = {.o = &o, .dead = -1};
+    struct run r = {.o = &o, .dead = {.fd = -1}};
     struct ll_config cfg = {0};
     struct ll_delivery_report *reps = NULL;
     ll_replay *rp = NULL;
@@ -710,8 +646,11 @@ int ll_cmd_replay(int argc, char **argv)
         fprintf(stderr, "logloom replay: %s\n", err);
         goto done;
     }
-    if (o.dead_letter && !open_dead_letter(&r, o.dead_letter))
+    if (o.dead_letter && !ll__dead_letter_open(&r.dead, o.dead_letter, 0, "replay")) {
+        fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", o.dead_letter,
+                strerror(errno));
         goto done;
+    }
     if (o.config) {
         struct ll_buf errors = {0};
         int crc = ll_config_load(o.config, &cfg, &errors);
@@ -784,7 +723,7 @@ int ll_cmd_replay(int argc, char **argv)
     if (r.html)
         rc = finish_html(&r, rc, &st, orph, n_orph);
     if (!o.quiet) {
-        summary(&st, ll_clock_mono_ns() - t0, r.dead_written, o.dead_letter);
+        summary(&st, ll_clock_mono_ns() - t0, r.dead.written, o.dead_letter);
         for (size_t i = 0; i < r.n_delivery; i++)
             delivery_summary(&reps[i]);
     }
@@ -793,9 +732,9 @@ int ll_cmd_replay(int argc, char **argv)
         fprintf(stderr, "logloom replay: writing output failed: %s\n", strerror(errno));
         status = LL_EXIT_FAILURE;
     }
-    if (r.dead_lost) {
+    if (r.dead.lost) {
         fprintf(stderr, "logloom replay: %llu rejected lines were not written to %s\n",
-                (unsigned long long)r.dead_lost, o.dead_letter);
+                (unsigned long long)r.dead.lost, o.dead_letter);
         status = LL_EXIT_FAILURE;
     }
     if (!delivered) {
@@ -823,9 +762,7 @@ done:
     ll_config_free(&cfg);
     if (r.html_fp)
         fclose(r.html_fp);
-    if (r.dead >= 0)
-        close(r.dead);
-    ll_buf_free(&r.dl);
+    ll__dead_letter_close(&r.dead);
     ll_input_list_free(&files);
     ll_free(o.ids);
     ll_free(o.id_paths);

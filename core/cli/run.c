@@ -30,6 +30,7 @@
 #include "logloom/rules.h"
 #include "logloom/sinks.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,6 +38,7 @@
 
 #include "cli.h"
 #include "closed.h"
+#include "deadletter.h"
 #include "runconf.h"
 #include "stage.h"
 
@@ -48,6 +50,8 @@
 #define KAFKA_DELAY_NS (5 * LL_NS_PER_SEC) /* a quiet partition's event time trails the clock */
 #define REVOKE_DRAIN_NS (10 * LL_NS_PER_SEC) /* a partition going: sinks get this long */
 #define META_MAX 3900 /* bytes of commit metadata (brokers take 4096 by default) */
+#define REJECTS_LOGGED 10 /* rejected lines logged one by one per window, */
+#define REJECTS_WINDOW_NS (60 * LL_NS_PER_SEC) /* the others counted and summed up */
 
 struct count {
     char *name, *symptom;
@@ -94,6 +98,10 @@ struct daemon {
     size_t n_alerts_rules;
     uint64_t timelines, late;
     struct ll_buf text;
+
+    struct ll__dead_letter dead; /* decode.dead_letter */
+    int64_t rejects_since;       /* the window of rejected lines being logged */
+    uint64_t rejects_seen;       /* in it */
 };
 
 static volatile sig_atomic_t stop_requested, reload_requested;
@@ -177,13 +185,40 @@ static void on_late(void *ctx, const struct ll_late *late)
     l->d->late++;
 }
 
+/* Closes the window of logged rejected lines once it is over (@p last: in
+ * any case), saying how many more there were. */
+static void rejects_window(struct daemon *d, int64_t now, bool last)
+{
+    if (!d->rejects_seen || (!last && now - d->rejects_since < REJECTS_WINDOW_NS))
+        return;
+    if (d->rejects_seen > REJECTS_LOGGED)
+        ll_log(LL_LEVEL_WARN, "decode", "%llu more lines rejected in %.0fs, not logged one by one "
+               "(logloom_rejected_lines_total%s%s)",
+               (unsigned long long)(d->rejects_seen - REJECTS_LOGGED),
+               (double)(now - d->rejects_since) / 1e9, d->dead.path ? "; all in " : "",
+               d->dead.path ? d->dead.path : "");
+    d->rejects_seen = 0;
+}
+
+/* A line that is no event: counted by the source, written to the
+ * dead-letter file, and logged, the first REJECTS_LOGGED of a window one by
+ * one. */
 static void on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos,
                       const struct ll_line *line, const char *detail)
 {
-    (void)ctx;
-    (void)line;
-    ll_log(LL_LEVEL_DEBUG, "tail", "%.*s:%llu: %s (%s)", (int)pos->source.len, pos->source.ptr,
-           (unsigned long long)pos->offset, ll_reject_name(reason), detail);
+    struct daemon *d = ctx;
+    ll__dead_letter_write(&d->dead, reason, pos, line, detail);
+    int64_t now = ll_clock_mono_ns();
+    rejects_window(d, now, false);
+    if (!d->rejects_seen++)
+        d->rejects_since = now;
+    if (d->rejects_seen <= REJECTS_LOGGED)
+        ll_log(LL_LEVEL_WARN, "decode", "%.*s at offset %llu: line rejected, %s: %s%s",
+               (int)pos->source.len, pos->source.ptr, (unsigned long long)pos->offset,
+               ll_reject_name(reason), detail,
+               d->rejects_seen == REJECTS_LOGGED ? " (more in this minute are counted, not "
+                                                   "logged one by one)"
+                                                 : "");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -563,6 +598,12 @@ static void publish_metrics(struct daemon *d)
         sample(b, "logloom_kafka_errors_total", "counter", "Kafka client errors",
                (double)ks->errors);
     }
+    if (d->dead.path) {
+        sample(b, "logloom_dead_letter_written_total", "counter",
+               "Rejected lines written to the dead-letter file", (double)d->dead.written);
+        sample(b, "logloom_dead_letter_lost_total", "counter",
+               "Rejected lines the dead-letter file could not take", (double)d->dead.lost);
+    }
     sample(b, "logloom_checkpoint_lag_bytes", "gauge",
            "Bytes read since the last checkpoint's positions", (double)lag);
     sample(b, "logloom_process_resident_memory_bytes", "gauge", "Resident set size",
@@ -577,6 +618,12 @@ static bool start(struct daemon *d)
 {
     ll_log_set_level(d->rc.log_level);
     ll_log_set_json(d->rc.log_json);
+    if (d->rc.dead_letter && !ll__dead_letter_open(&d->dead, d->rc.dead_letter, d->rc.dead_letter_max,
+                                                     "decode")) {
+        ll_log(LL_LEVEL_ERROR, "run", "cannot open dead-letter file %s: %s", d->rc.dead_letter,
+               strerror(errno));
+        return false;
+    }
     if (!(d->rules = load_rules(&d->rc)))
         return false;
     d->eval = ll_rule_eval_new(d->rules);
@@ -742,6 +789,7 @@ static void housekeeping(struct daemon *d, int64_t now)
         if (clock - l->newest_wall >= QUIET_NS + lag)
             ll__stage_tick(&l->stage, l->newest_ts + (clock - l->newest_wall) - lag);
     }
+    rejects_window(d, now, false);
     if (now >= d->next_metrics) {
         publish_metrics(d);
         d->next_metrics = now + METRICS_EVERY_NS;
@@ -763,6 +811,7 @@ static int shutdown_daemon(struct daemon *d)
         if (ll_sink_drain_until(d->sinks[i], deadline) != LL_OK)
             ll_log(LL_LEVEL_WARN, "run", "a sink still holds records at the deadline: they "
                    "will be made again after the restart");
+    rejects_window(d, ll_clock_mono_ns(), true);
     /* What is not durable yet is behind the cut: read again next time. */
     checkpoint(d);
     if (d->kafka) { /* leaving the group commits each partition as it goes */
@@ -802,6 +851,7 @@ static void destroy(struct daemon *d)
     }
     ll_free(d->alerts);
     ll_buf_free(&d->text);
+    ll__dead_letter_close(&d->dead);
     ll__run_conf_free(&d->rc);
 }
 
@@ -856,7 +906,7 @@ int ll_cmd_check(int argc, char **argv)
 
 int ll_cmd_run(int argc, char **argv)
 {
-    struct daemon d = {0};
+    struct daemon d = {.dead = {.fd = -1}};
     int status = load_conf(argc, argv, &d.rc);
     if (status != LL_EXIT_OK) {
         ll__run_conf_free(&d.rc);

@@ -45,6 +45,8 @@ static const struct optdef decode_opts[] = {
     LIST(struct ll__run_conf, "id_fields", id_fields, n_id_fields),
     LIST(struct ll__run_conf, "service_fields", service_fields, n_service_fields),
     OPT(struct ll__run_conf, "max_line_bytes", K_SIZE, max_line),
+    OPT(struct ll__run_conf, "dead_letter", K_PATH, dead_letter),
+    OPT(struct ll__run_conf, "dead_letter_max_bytes", K_SIZE, dead_letter_max),
 };
 
 static const struct optdef corr_opts[] = {
@@ -286,6 +288,7 @@ static void defaults(struct ll__run_conf *rc)
 {
     *rc = (struct ll__run_conf){
         .max_line = (size_t)1 << 20,
+        .dead_letter_max = (size_t)100 << 20,
         .checkpoint_interval_ns = 5 * LL_NS_PER_SEC,
         .shutdown_timeout_ns = 30 * LL_NS_PER_SEC,
         .metrics_listen = ll_strdup(LL_METRICS_LISTEN_DEFAULT),
@@ -382,6 +385,7 @@ void ll__run_conf_free(struct ll__run_conf *rc)
     free_list(rc->terminal, rc->n_terminal);
     free_list(rc->rules, rc->n_rules);
     ll__delivery_confs_free(rc->sinks, rc->n_sinks);
+    ll_free(rc->dead_letter);
     ll_free(rc->metrics_listen);
     ll_free(rc->checkpoint_dir);
     *rc = (struct ll__run_conf){0};
@@ -444,7 +448,12 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
     show_list("  ", "id_fields", rc->id_fields, rc->n_id_fields, "the defaults (README)");
     show_list("  ", "service_fields", rc->service_fields, rc->n_service_fields,
               "the defaults (README)");
-    printf("  max_line_bytes: %zu\ncorrelation:\n", rc->max_line);
+    printf("  max_line_bytes: %zu\n  dead_letter: ", rc->max_line);
+    if (rc->dead_letter)
+        ll__yaml_str(rc->dead_letter);
+    else
+        printf("null  # none: rejected lines are counted and logged only");
+    printf("\n  dead_letter_max_bytes: %zu\ncorrelation:\n", rc->dead_letter_max);
     ll__show_duration("  ", "session_gap", rc->corr.session_gap_ns);
     ll__show_duration("  ", "allowed_lateness", rc->corr.allowed_lateness_ns);
     ll__show_duration("  ", "idle_timeout", rc->corr.idle_timeout_ns);

@@ -26,6 +26,8 @@ struct ll__run_conf {
     char **id_fields, **service_fields; /* decode: NULL for the defaults */
     size_t n_id_fields, n_service_fields;
     size_t max_line;
+    char *dead_letter; /* NULL: rejected lines are counted and logged only */
+    size_t dead_letter_max;
     struct ll_corr_conf corr;
     size_t max_events_kept, max_open;
     char **terminal;

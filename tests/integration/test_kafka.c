@@ -105,6 +105,21 @@ static void write_workflows(const char *path, const char *prefix, int from, int 
     fclose(fp);
 }
 
+/* Starts ll-kafka-mock produce on the lines of @p path, keyed by
+ * correlation id. @returns its pid. */
+static pid_t produce_file(const char *topic, const char *path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_RDONLY);
+        dup2(fd, 0);
+        execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", topic, "-k",
+              "correlationId", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
 /* Writes workflows [@p from, @p to) of @p prefix to a file (two lines each,
  * the second failing with ECONNRESET; @p lines: 1 the first only, 2 the
  * second only, 3 both), stamped at @p t0_ms (0: now), and starts
@@ -116,14 +131,7 @@ static pid_t produce_lines(const char *topic, const char *prefix, int from, int 
     snprintf(name, sizeof name, "%s-%d-%d.jsonl", prefix, from, lines);
     char *path = in_tmp(name);
     write_workflows(path, prefix, from, to, lines, t0_ms, false);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(path, O_RDONLY);
-        dup2(fd, 0);
-        execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", topic, "-k",
-              "correlationId", (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = produce_file(topic, path);
     free(path);
     return pid;
 }
@@ -154,6 +162,7 @@ static char *config_debug(const char *name, const char *group, const char *topic
              "    properties: [session.timeout.ms=6000, heartbeat.interval.ms=500%s]\n"
              "correlation: {session_gap: 1s, allowed_lateness: 200ms, idle_timeout: 1s}\n"
              "checkpoints: {interval: 200ms}\n"
+             "decode: {dead_letter: %s/%s-rejected.jsonl}\n"
              "rules: [%s]\n"
              "sinks:\n"
              "  - url: host=%s port=%d dbname=%s user=postgres\n"
@@ -161,7 +170,7 @@ static char *config_debug(const char *name, const char *group, const char *topic
              "metrics: off\n"
              "log: {level: %s, format: text}\n",
              bootstrap, group, topic, debug ? ", \"debug=cgrp,fetch,topic,broker\"" : "",
-             rules, pg.dir, pg.port, db, debug ? "debug" : "info");
+             tmpdir, name, rules, pg.dir, pg.port, db, debug ? "debug" : "info");
     free(rules);
     char file[64];
     snprintf(file, sizeof file, "%s.yaml", name);
@@ -220,7 +229,13 @@ static void one_consumer_delivers_all_and_commits_behind_delivery(void **state)
     enum { N = 400 };
     fresh_db(&pg, "k1");
     produce_all("one", "one", 0, N);
+    /* A message that is no event: its record goes to the dead-letter file,
+     * and the commit moves past it. */
+    char *bad = write_text(tmpdir, "k1-bad.txt", "not json\n");
+    assert_int_equal(wait_cmd(produce_file("one", bad)), 0);
+    free(bad);
     char *cfg = config("k1", "g-one", "one", "k1");
+    char *dl = in_tmp("k1-rejected.jsonl");
     pid_t pid = start_run(cfg, "k1a");
     assert_int_equal(wait_for("k1", "SELECT count(*) FROM logloom.alerts", N, 30), N);
     assert_int_equal(wait_for("k1", "SELECT count(*) FROM logloom.timelines", N, 90), N);
@@ -230,6 +245,10 @@ static void one_consumer_delivers_all_and_commits_behind_delivery(void **state)
     assert_int_equal(in_db("k1", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
                      N);
     assert_int_equal(in_db("k1", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts"), N);
+    char *text = read_file(dl, NULL);
+    assert_non_null(strstr(text, "{\"reason\":\"not_json\",\"source\":\"one/"));
+    assert_non_null(strstr(text, ",\"line\":\"not json\"}\n"));
+    assert_int_equal(strchr(text, '\n') - text + 1, strlen(text)); /* one record */
     /* Started again: every partition resumes at its end, nothing comes again. */
     pid = start_run(cfg, "k1b");
     char *log = NULL;
@@ -244,8 +263,13 @@ static void one_consumer_delivers_all_and_commits_behind_delivery(void **state)
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
     assert_int_equal(parts, 4);
-    assert_int_equal(sum, 2 * N); /* all the messages: both lines of every workflow */
+    assert_int_equal(sum, 2 * N + 1); /* all: both lines of every workflow, the bad one */
     assert_int_equal(in_db("k1", "SELECT count(*) FROM logloom.alerts"), N);
+    char *again = read_file(dl, NULL);
+    assert_string_equal(again, text); /* not read again */
+    free(again);
+    free(text);
+    free(dl);
     free(log);
     free(cfg);
 }

@@ -10,6 +10,7 @@
 
 #include "servers.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <time.h>
 
@@ -41,6 +42,24 @@ static long long alerts_in_pg(const char *sql)
 static long long wait_for(const char *sql, long long want)
 {
     return wait_value(alerts_in_pg, sql, want, 20);
+}
+
+/* Waits until @p path holds @p needle @p want times (or 5 s pass);
+ * @returns the last count. */
+static int wait_count(const char *path, const char *needle, int want)
+{
+    int n = 0;
+    for (int k = 0; k < 100; k++) {
+        char *text = access(path, R_OK) == 0 ? read_file(path, NULL) : NULL;
+        n = 0;
+        for (char *p = text; p && (p = strstr(p, needle)); p++)
+            n++;
+        free(text);
+        if (n == want)
+            break;
+        sleep_ms(50);
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -181,20 +200,7 @@ static void sigterm_drains_checkpoints_and_exits_0(void **state)
         write_workflow(fp, i);
     fclose(fp);
     pid_t pid = start_run(cfg, "term");
-    for (int k = 0; k < 100; k++) {
-        if (access(out, R_OK) != 0) { /* not started yet */
-            sleep_ms(50);
-            continue;
-        }
-        char *text = read_file(out, NULL);
-        size_t n = 0;
-        for (char *p = text; (p = strstr(p, "\"type\":\"alert\"")); p++)
-            n++;
-        free(text);
-        if (n == 20)
-            break;
-        sleep_ms(50);
-    }
+    wait_count(out, "\"type\":\"alert\"", 20);
     int64_t t0 = now_ms();
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
@@ -351,8 +357,10 @@ static void metrics_say_what_happened(void **state)
                               "    when: {err.code: ECONNRESET}\n"
                               "    rate_limit: 2/1m\n"
                               "    examples: {match: ['{\"err\":{\"code\":\"ECONNRESET\"}}']}\n");
-    char extra[1400];
-    snprintf(extra, sizeof extra, "sinks: [file:%s]\nrules: [builtin, %s]\n", out, capped);
+    char *dl = in_tmp("m-rejected.jsonl");
+    char extra[2000];
+    snprintf(extra, sizeof extra, "sinks: [file:%s]\nrules: [builtin, %s]\ndecode: {dead_letter: %s}\n",
+             out, capped, dl);
     char *cfg = run_config("metrics", logs, extra);
     /* metrics on a free port instead of off */
     char *text = read_file(cfg, NULL);
@@ -395,6 +403,8 @@ static void metrics_say_what_happened(void **state)
     assert_non_null(strstr(r, "logloom_alerts_rate_limited_total 3\n"));
     assert_non_null(strstr(r, "logloom_alerts_total{rule=\"econnreset\",symptom=\"econnreset\"} 5\n"));
     assert_non_null(strstr(r, "logloom_rejected_lines_total{reason=\"not_json\"} 1\n"));
+    assert_non_null(strstr(r, "logloom_dead_letter_written_total 1\n"));
+    assert_non_null(strstr(r, "logloom_dead_letter_lost_total 0\n"));
     assert_non_null(strstr(r, "logloom_sink_queue_depth{sink=\"file file:"));
     assert_non_null(strstr(r, "# TYPE logloom_process_resident_memory_bytes gauge\n"));
     free(r);
@@ -407,6 +417,7 @@ static void metrics_say_what_happened(void **state)
     assert_non_null(strstr(log, "rule capped reached its rate_limit of 2 alerts per 1m"));
     free(log);
     free(capped);
+    free(dl);
     free(errp);
     free(app);
     free(cfg);
@@ -448,21 +459,161 @@ static void a_terminal_message_closes_its_workflow_at_once(void **state)
             (long long)t + 1000);
     fclose(fp);
     pid_t pid = start_run(cfg, "terminal");
-    int closed = 0;
-    for (int k = 0; k < 100 && closed < 3; k++) {
-        sleep_ms(50);
-        char *got = access(out, R_OK) == 0 ? read_file(out, NULL) : NULL;
-        closed = 0;
-        for (char *p = got; p && (p = strstr(p, "\"reason\":\"terminal\"")); p++)
-            closed++;
-        free(got);
-    }
+    int closed = wait_count(out, "\"reason\":\"terminal\"", 3);
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
     assert_int_equal(closed, 3);
     free(app);
     free(cfg);
     free(out);
+    free(logs);
+}
+
+/* Lines that are no events: each is logged with its file, byte offset and
+ * reason (the first ten of a minute one by one, the rest summed up) and
+ * kept whole in the dead-letter file, and reading goes on past them. A
+ * dead-letter file that cannot be opened stops the start. */
+static void rejected_lines_are_logged_and_kept_in_the_dead_letter_file(void **state)
+{
+    (void)state;
+    char *logs = in_tmp("dl-logs"), *out = in_tmp("dl-alerts.jsonl");
+    char *dl = in_tmp("dl-rejected.jsonl");
+    mkdir(logs, 0700);
+    char extra[1400];
+    snprintf(extra, sizeof extra,
+             "sinks: [file:%s]\ndecode: {dead_letter: %s, max_line_bytes: 1K}\n", out, dl);
+    char *cfg = run_config("dl", logs, extra);
+    char *app = in_tmp("dl-logs/app.log");
+    FILE *fp = fopen(app, "a");
+    write_workflow(fp, 0);
+    enum { N = 18, LOGGED = 10 };
+    long at[N];
+    int n = 0;
+    at[n++] = ftell(fp);
+    fputs("not json\n", fp);
+    at[n++] = ftell(fp);
+    fputs("[1,2]\n", fp);
+    at[n++] = ftell(fp);
+    fputs("{\"msg\":\"\xff\xfe\"}\n", fp);
+    at[n++] = ftell(fp);
+    for (int i = 0; i < 3000; i++)
+        fputc('x', fp);
+    fputc('\n', fp);
+    while (n < N) {
+        at[n++] = ftell(fp);
+        fprintf(fp, "garbage %d\n", n);
+    }
+    write_workflow(fp, 1);
+    fclose(fp);
+    pid_t pid = start_run(cfg, "dl");
+    int alerts = wait_count(out, "\"type\":\"alert\"", 2);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(alerts, 2); /* the workflow after them too */
+
+    static const char *const reason[] = {"not_json", "not_object", "invalid_utf8", "too_long"};
+    char *err = in_tmp("dl.err"), *log = read_file(err, NULL);
+    char *text = read_file(dl, NULL);
+    char *rec = text;
+    for (int i = 0; i < N; i++) {
+        const char *why = i < 4 ? reason[i] : "not_json";
+        char want[900];
+        snprintf(want, sizeof want, "{\"reason\":\"%s\",\"source\":\"%s\",\"offset\":%ld,", why,
+                 app, at[i]);
+        char *end = strchr(rec, '\n');
+        assert_non_null(end);
+        *end = '\0';
+        if (strncmp(rec, want, strlen(want)) != 0)
+            fail_msg("record %d: want '%s...', got '%s'", i, want, rec);
+        if (i == 2)
+            assert_non_null(strstr(rec, ",\"line_base64\":\"eyJtc2ciOiL//iJ9\"}"));
+        else if (i == 3)
+            assert_non_null(strstr(rec, ",\"truncated\":true,\"length\":3000,\"line\":\"xxx"));
+        rec = end + 1;
+        if (i > 3) { /* "garbage N", N its number among the rejected */
+            snprintf(want, sizeof want, ",\"line\":\"garbage %d\"}", i + 1);
+            assert_string_equal(end - strlen(want), want);
+        }
+        snprintf(want, sizeof want, "%s at offset %ld: line rejected, %s: ", app, at[i], why);
+        if ((strstr(log, want) != NULL) != (i < LOGGED))
+            fail_msg("'%s' %s logged:\n%s", want, i < LOGGED ? "not" : "wrongly", log);
+    }
+    assert_string_equal(rec, ""); /* no more records */
+    char want[900];
+    snprintf(want, sizeof want, "%d more lines rejected in ", N - LOGGED);
+    assert_non_null(strstr(log, want));
+    free(text);
+    free(log);
+
+    /* A dead-letter file that cannot be opened: no start. */
+    snprintf(extra, sizeof extra, "decode: {dead_letter: %s/no-such-dir/x.jsonl}\n", tmpdir);
+    free(cfg);
+    cfg = run_config("dl-bad", logs, extra);
+    const char *run[] = {"run", "-c", cfg, NULL};
+    struct run_result r = run_args(logloom, tmpdir, run);
+    assert_int_not_equal(r.status, 0);
+    snprintf(want, sizeof want, "cannot open dead-letter file %s/no-such-dir/x.jsonl: %s", tmpdir,
+             strerror(ENOENT));
+    if (!strstr(r.err, want))
+        fail_msg("no '%s' in:\n%s", want, r.err);
+    run_result_free(&r);
+    free(err);
+    free(app);
+    free(cfg);
+    free(dl);
+    free(out);
+    free(logs);
+}
+
+/* Past dead_letter_max_bytes the file becomes FILE.1 and a new one starts:
+ * whole records in both, at most the cap in each, the newest kept. */
+static void the_dead_letter_file_is_capped_keeping_the_newest(void **state)
+{
+    (void)state;
+    enum { N = 40, CAP = 1024 };
+    char *logs = in_tmp("cap-logs"), *dl = in_tmp("cap-rejected.jsonl");
+    mkdir(logs, 0700);
+    char extra[1400];
+    snprintf(extra, sizeof extra, "decode: {dead_letter: %s, dead_letter_max_bytes: %d}\n", dl,
+             CAP);
+    char *cfg = run_config("cap", logs, extra);
+    char *app = in_tmp("cap-logs/app.log");
+    FILE *fp = fopen(app, "a");
+    for (int i = 0; i < N; i++)
+        fprintf(fp, "garbage %02d\n", i);
+    fclose(fp);
+    pid_t pid = start_run(cfg, "cap");
+    char last[64];
+    snprintf(last, sizeof last, "\"line\":\"garbage %02d\"}\n", N - 1);
+    assert_int_equal(wait_count(dl, last, 1), 1);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    char old[700];
+    snprintf(old, sizeof old, "%s.1", dl);
+    size_t n_new, n_old;
+    char *now = read_file(dl, &n_new), *before = read_file(old, &n_old);
+    assert_non_null(before);
+    assert_true(n_new > 0 && n_new <= CAP && now[n_new - 1] == '\n');
+    assert_true(n_old > CAP / 2 && n_old <= CAP && before[n_old - 1] == '\n');
+    static const char rec[] = "{\"reason\":"; /* each starts on a record */
+    assert_int_equal(strncmp(now, rec, strlen(rec)), 0);
+    assert_int_equal(strncmp(before, rec, strlen(rec)), 0);
+    /* The newest records, in order, with none left out between the files. */
+    int want = -1, seen = 0;
+    for (char *text = before; text; text = text == before ? now : NULL)
+        for (char *p = text; (p = strstr(p, "\"line\":\"garbage ")); p++, seen++) {
+            int k = atoi(p + strlen("\"line\":\"garbage "));
+            if (want >= 0 && k != want)
+                fail_msg("record of line %d where %d was due", k, want);
+            want = k + 1;
+        }
+    assert_int_equal(want, N);
+    assert_true(seen < N); /* the oldest are gone */
+    free(now);
+    free(before);
+    free(app);
+    free(cfg);
+    free(dl);
     free(logs);
 }
 
@@ -515,6 +666,8 @@ int main(void)
         cmocka_unit_test(sighup_with_a_broken_rule_file_keeps_the_old_rules),
         cmocka_unit_test(metrics_say_what_happened),
         cmocka_unit_test(a_terminal_message_closes_its_workflow_at_once),
+        cmocka_unit_test(rejected_lines_are_logged_and_kept_in_the_dead_letter_file),
+        cmocka_unit_test(the_dead_letter_file_is_capped_keeping_the_newest),
         cmocka_unit_test(configuration_problems_name_their_places),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

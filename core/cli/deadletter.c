@@ -1,0 +1,111 @@
+/* The dead-letter file: see deadletter.h. */
+#include "deadletter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool open_file(struct ll__dead_letter *dl)
+{
+    dl->fd = open(dl->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (dl->fd >= 0 && (dl->size = lseek(dl->fd, 0, SEEK_END)) >= 0)
+        return true;
+    int e = errno;
+    if (dl->fd >= 0)
+        close(dl->fd);
+    dl->fd = -1;
+    errno = e;
+    return false;
+}
+
+bool ll__dead_letter_open(struct ll__dead_letter *dl, const char *path, uint64_t max_bytes,
+                          const char *component)
+{
+    *dl = (struct ll__dead_letter){.path = path, .component = component, .fd = -1,
+                                   .max_bytes = max_bytes};
+    return open_file(dl);
+}
+
+/* The file is full: it becomes PATH.1 and a new one starts. If that fails,
+ * writing goes on where it was (nothing is lost for the cap). */
+static void rotate(struct ll__dead_letter *dl)
+{
+    struct ll_buf old = {0};
+    ll_buf_printf(&old, "%s.1", dl->path);
+    int fd = dl->fd;
+    off_t size = dl->size;
+    if (rename(dl->path, old.data) == 0 && open_file(dl)) {
+        close(fd);
+    } else {
+        ll_log(LL_LEVEL_ERROR, dl->component, "dead-letter file %s: cannot start a new one "
+               "past its cap (%s): %s; writing on", dl->path, old.data, strerror(errno));
+        dl->fd = fd;
+        dl->size = size;
+        dl->max_bytes = 0; /* said once */
+    }
+    ll_buf_free(&old);
+}
+
+static void append(struct ll__dead_letter *dl)
+{
+    if (dl->max_bytes && dl->size && (uint64_t)dl->size + dl->rec.len > dl->max_bytes)
+        rotate(dl);
+    int e = ll_write_all(dl->fd, dl->rec.data, dl->rec.len);
+    if (!e) {
+        dl->size += (off_t)dl->rec.len;
+        if (dl->failing)
+            ll_log(LL_LEVEL_WARN, dl->component,
+                   "dead-letter file %s: writing again; %llu rejected lines were not written",
+                   dl->path, (unsigned long long)dl->failing);
+        dl->failing = 0;
+        dl->written++;
+        return;
+    }
+    if (ftruncate(dl->fd, dl->size) != 0) /* a part may have been written */
+        ll_log(LL_LEVEL_ERROR, dl->component,
+               "dead-letter file %s: cannot cut a partial record back off: %s", dl->path,
+               strerror(errno));
+    if (!dl->failing++)
+        ll_log(LL_LEVEL_ERROR, dl->component,
+               "dead-letter file %s: %s; rejected lines are counted, not written, until it "
+               "works again",
+               dl->path, strerror(e));
+    dl->lost++;
+}
+
+void ll__dead_letter_write(struct ll__dead_letter *dl, enum ll_reject reason,
+                           const struct ll_pos *pos, const struct ll_line *line,
+                           const char *detail)
+{
+    if (dl->fd < 0)
+        return;
+    struct ll_buf *b = &dl->rec;
+    ll_buf_reset(b);
+    ll_buf_printf(b, "{\"reason\":\"%s\",\"source\":", ll_reject_name(reason));
+    ll_buf_json_str(b, pos->source.ptr, pos->source.len);
+    ll_buf_printf(b, ",\"offset\":%llu,\"detail\":", (unsigned long long)pos->offset);
+    ll_buf_json_str(b, detail, strlen(detail));
+    if (line->flags & LL_LINE_TOO_LONG)
+        ll_buf_printf(b, ",\"truncated\":true,\"length\":%llu",
+                      (unsigned long long)line->full_len);
+    if (ll_utf8_valid(line->ptr, line->len)) {
+        ll_buf_puts(b, ",\"line\":");
+        ll_buf_json_str(b, line->ptr, line->len);
+    } else {
+        ll_buf_puts(b, ",\"line_base64\":\"");
+        ll_buf_base64(b, line->ptr, line->len);
+        ll_buf_putc(b, '"');
+    }
+    ll_buf_puts(b, "}\n");
+    append(dl);
+}
+
+void ll__dead_letter_close(struct ll__dead_letter *dl)
+{
+    if (dl->fd >= 0)
+        close(dl->fd);
+    dl->fd = -1;
+    ll_buf_free(&dl->rec);
+}
