@@ -2,7 +2,9 @@
  * RFC 3339, and durations. All arithmetic is integer nanoseconds. */
 #include "logloom/core.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -300,6 +302,24 @@ size_t ll_time_format(int64_t ns, char *out)
     *p++ = 'Z';
     *p = '\0';
     return (size_t)(p - out);
+}
+
+int ll_size_parse(const char *s, uint64_t *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return LL_EPARSE;
+    unsigned shift = *end == 'K' || *end == 'k'   ? 10
+                     : *end == 'M' || *end == 'm' ? 20
+                     : *end == 'G' || *end == 'g' ? 30
+                                                  : 0;
+    end += shift != 0;
+    if (*end || v > (UINT64_C(1) << 40) >> shift)
+        return LL_EPARSE;
+    *bytes = (uint64_t)v << shift;
+    return LL_OK;
 }
 
 int ll_duration_parse(const char *s, int64_t *ns)

@@ -35,7 +35,7 @@
 
 static const char *const options[] = {
     "receive", "batch", "linger", "queue", "retry_min", "retry_max", "connect_timeout",
-    "io_timeout", "stream", "timeline_stream", "channel", "maxlen", "dedupe_ttl",
+    "io_timeout", "stream", "timeline_stream", "channel", "maxlen", "dedupe_ttl", "dedupe_bytes",
 };
 
 const char *const *ll_delivery_options(size_t *n)
@@ -61,6 +61,7 @@ void ll_delivery_conf_init(struct ll_delivery_conf *c, const char *url)
         .channel = ll_strdup("logloom:alerts"),
         .maxlen = 1000000,
         .dedupe_ttl_ns = 7 * 24 * 3600 * LL_NS_PER_SEC,
+        .dedupe_bytes = (uint64_t)64 << 20,
     };
 }
 
@@ -145,6 +146,11 @@ int ll_delivery_conf_set(struct ll_delivery_conf *c, const char *name, const cha
         if (!parse_u64(v, 0, UINT64_MAX / 2, &n))
             return bad(err, errsz, name, v, "a count (0: no cap)");
         c->maxlen = n;
+        return LL_OK;
+    }
+    if (strcmp(name, "dedupe_bytes") == 0) {
+        if (ll_size_parse(v, &c->dedupe_bytes) != LL_OK)
+            return bad(err, errsz, name, v, "a size (64M, 512K; 0: none)");
         return LL_OK;
     }
     if (strcmp(name, "linger") == 0)

@@ -21,4 +21,7 @@ void ll_cmd_run_usage(FILE *out);
 int ll_cmd_repartition(int argc, char **argv);
 void ll_cmd_repartition_usage(FILE *out);
 
+/* A size for a buffer or a file (ll_size_parse): 1 byte to 4 GiB. */
+bool ll__parse_size(const char *s, size_t *out);
+
 #endif

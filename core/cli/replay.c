@@ -147,26 +147,6 @@ static int usage_error(const char *fmt, ...)
     return LL_EXIT_USAGE;
 }
 
-static bool parse_size(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || s[0] == '-')
-        return false;
-    unsigned shift = 0;
-    if (*end == 'K' || *end == 'k')
-        shift = 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        shift = 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        shift = 30, end++;
-    if (*end || v == 0 || v > (SIZE_MAX >> shift) || (v << shift) > ((size_t)1 << 32))
-        return false;
-    *out = (size_t)(v << shift);
-    return true;
-}
-
 static void push(const char ***list, size_t *n, const char *v)
 {
     *list = ll_reallocarray((void *)*list, *n + 1, sizeof **list);
@@ -271,8 +251,8 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
     case OPT_SINK: push(&o->sinks, &o->n_sinks, arg); return 0;
     case OPT_CONFIG: o->config = arg; return 0;
     case OPT_MAXLINE:
-        return parse_size(arg, &o->max_line) ? 0
-                                               : usage_error("bad --max-line-bytes '%s'", arg);
+        return ll__parse_size(arg, &o->max_line) ? 0
+                                                 : usage_error("bad --max-line-bytes '%s'", arg);
     case OPT_IDFIELD: push(&o->id_paths, &o->n_id_paths, arg); return check_field(arg);
     case OPT_SVCFIELD:
         push(&o->service_paths, &o->n_service_paths, arg);

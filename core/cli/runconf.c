@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "sinkconf.h"
 
 /* ------------------------------------------------------------------------ */
@@ -97,19 +98,12 @@ static void problem(struct checker *c, const struct ll_config_opt *o, const char
     c->ok = false;
 }
 
-static bool parse_size(const char *s, size_t *out)
+bool ll__parse_size(const char *s, size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = *end == 'K' || *end == 'k'   ? 10
-                     : *end == 'M' || *end == 'm' ? 20
-                     : *end == 'G' || *end == 'g' ? 30
-                                                  : 0;
-    end += shift != 0;
-    if (errno || end == s || *end || s[0] == '-' || !v || v > ((size_t)1 << 32) >> shift)
+    uint64_t v;
+    if (ll_size_parse(s, &v) != LL_OK || !v || v > (UINT64_C(1) << 32))
         return false;
-    *out = (size_t)(v << shift);
+    *out = (size_t)v;
     return true;
 }
 
@@ -179,7 +173,7 @@ static void apply(struct checker *c, const struct ll_config_item *it, const stru
         }
         case K_SIZE: {
             size_t z;
-            if (!parse_size(o->value, &z))
+            if (!ll__parse_size(o->value, &z))
                 problem(c, o, "%s: '%s' is not a size (e.g. 1M, 512K)", o->name, o->value);
             else
                 memcpy(field, &z, sizeof z);

@@ -124,6 +124,8 @@ static void show_sink(const struct ll_delivery_conf *c)
         printf("\n    maxlen: %llu\n", (unsigned long long)c->maxlen);
         ll__show_duration("    ", "dedupe_ttl", c->dedupe_ttl_ns);
     }
+    if (strncmp(c->url, "file:", 5) == 0)
+        printf("    dedupe_bytes: %llu\n", (unsigned long long)c->dedupe_bytes);
 }
 
 static int config_show(int argc, char **argv)

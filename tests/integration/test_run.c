@@ -62,6 +62,23 @@ static int wait_count(const char *path, const char *needle, int want)
     return n;
 }
 
+/* Makes tmpdir/@p name-logs (its path into *@p logs) with an app.log that
+ * holds workflows [0, @p n). @returns app.log's path. Free both. */
+static char *app_log(const char *name, int n, char **logs)
+{
+    char path[200];
+    snprintf(path, sizeof path, "%s-logs", name);
+    *logs = in_tmp(path);
+    mkdir(*logs, 0700);
+    snprintf(path, sizeof path, "%s-logs/app.log", name);
+    char *app = in_tmp(path);
+    FILE *fp = fopen(app, "a");
+    for (int i = 0; i < n; i++)
+        write_workflow(fp, i);
+    fclose(fp);
+    return app;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void a_crash_mid_stream_loses_and_repeats_no_alert(void **state)
@@ -189,16 +206,10 @@ static void overlapping_workflows_straddle_the_checkpoint_and_come_once(void **s
 static void sigterm_drains_checkpoints_and_exits_0(void **state)
 {
     (void)state;
-    char *logs = in_tmp("term-logs"), *out = in_tmp("term-alerts.jsonl");
-    mkdir(logs, 0700);
+    char *logs, *app = app_log("term", 20, &logs), *out = in_tmp("term-alerts.jsonl");
     char extra[800];
     snprintf(extra, sizeof extra, "sinks: [file:%s]\nshutdown_timeout: 5s\n", out);
     char *cfg = run_config("term", logs, extra);
-    char *app = in_tmp("term-logs/app.log");
-    FILE *fp = fopen(app, "a");
-    for (int i = 0; i < 20; i++)
-        write_workflow(fp, i);
-    fclose(fp);
     pid_t pid = start_run(cfg, "term");
     wait_count(out, "\"type\":\"alert\"", 20);
     int64_t t0 = now_ms();
@@ -469,6 +480,47 @@ static void a_terminal_message_closes_its_workflow_at_once(void **state)
     free(logs);
 }
 
+/* Alerts hold the checkpoint at their first line for their suppress
+ * window, so a restart reads every workflow again and makes its alert and
+ * timeline again: the file sink holds each once all the same. */
+static void a_restart_appends_nothing_twice_to_a_file_sink(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    char *logs, *app = app_log("fa", N, &logs), *out = in_tmp("fa-out.jsonl");
+    char extra[800];
+    snprintf(extra, sizeof extra, "sinks: [{url: \"file:%s\", receive: both}]\n", out);
+    char *cfg = run_config("fa", logs, extra);
+    pid_t pid = start_run(cfg, "fa1");
+    assert_int_equal(wait_count(out, "{\"type\":\"timeline\"", N), N);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(wait_count(out, "{\"type\":\"alert\"", N), N);
+
+    /* Again, and one more workflow: once its records are there, the rest
+     * was read again before it. */
+    pid = start_run(cfg, "fa2");
+    FILE *fp = fopen(app, "a");
+    write_workflow(fp, N);
+    fclose(fp);
+    int timelines = wait_count(out, "{\"type\":\"timeline\"", N + 1);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(timelines, N + 1);
+    assert_int_equal(wait_count(out, "{\"type\":\"alert\"", N + 1), N + 1);
+    char *err = in_tmp("fa2.err"), *log = read_file(err, NULL);
+    char want[100];
+    snprintf(want, sizeof want, "%d records were in the file already", 2 * N);
+    if (!strstr(log, want))
+        fail_msg("no '%s' in:\n%s", want, log);
+    free(log);
+    free(err);
+    free(app);
+    free(cfg);
+    free(out);
+    free(logs);
+}
+
 /* Lines that are no events: each is logged with its file, byte offset and
  * reason (the first ten of a minute one by one, the rest summed up) and
  * kept whole in the dead-letter file, and reading goes on past them. A
@@ -666,6 +718,7 @@ int main(void)
         cmocka_unit_test(sighup_with_a_broken_rule_file_keeps_the_old_rules),
         cmocka_unit_test(metrics_say_what_happened),
         cmocka_unit_test(a_terminal_message_closes_its_workflow_at_once),
+        cmocka_unit_test(a_restart_appends_nothing_twice_to_a_file_sink),
         cmocka_unit_test(rejected_lines_are_logged_and_kept_in_the_dead_letter_file),
         cmocka_unit_test(the_dead_letter_file_is_capped_keeping_the_newest),
         cmocka_unit_test(configuration_problems_name_their_places),

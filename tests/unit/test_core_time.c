@@ -158,6 +158,31 @@ static void every_formatted_instant_parses_back(void **state)
     assert_iso_rejected("1677-09-21T00:12:43Z");
 }
 
+static void sizes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        uint64_t bytes; /* UINT64_MAX: refused */
+    } cases[] = {
+        {"0", 0}, {"512", 512}, {"512K", 512 << 10}, {"64m", 64 << 20},
+        {"3G", UINT64_C(3) << 30}, {"1024G", UINT64_C(1) << 40}, {"1025G", UINT64_MAX},
+        {"", UINT64_MAX}, {"M", UINT64_MAX}, {"-1", UINT64_MAX}, {"12X", UINT64_MAX},
+        {"1MB", UINT64_MAX}, {"99999999999999999999", UINT64_MAX},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t v = 7;
+        int rc = ll_size_parse(cases[i].s, &v);
+        if (cases[i].bytes == UINT64_MAX) {
+            assert_int_equal(rc, LL_EPARSE);
+            assert_int_equal(v, 7);
+        } else {
+            assert_int_equal(rc, LL_OK);
+            assert_int_equal(v, cases[i].bytes);
+        }
+    }
+}
+
 static void durations(void **state)
 {
     (void)state;
@@ -209,6 +234,7 @@ int main(void)
         cmocka_unit_test(format_uses_needed_fraction_digits),
         cmocka_unit_test(every_formatted_instant_parses_back),
         cmocka_unit_test(durations),
+        cmocka_unit_test(sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,75 @@ static void file_sink_appends_every_record_and_acknowledges_in_order(void **stat
     free(text);
 }
 
+/* Opens a file sink by @p spec, hands it @p n alerts and drains it;
+ * @returns how many it acknowledged. */
+static uint64_t deliver(const char *spec, const struct ll_alert *alerts, size_t n)
+{
+    char err[512];
+    struct ll_delivery_conf c;
+    assert_int_equal(ll_delivery_conf_parse(&c, spec, err, sizeof err), LL_OK);
+    ll_sink *s;
+    assert_int_equal(ll_sink_delivery_open(&c, &s, err, sizeof err), LL_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ll_sink_alert(s, &alerts[i]), LL_OK);
+    assert_int_equal(ll_sink_drain(s, NULL), LL_OK);
+    uint64_t acked = ll_sink_acked(s);
+    ll_sink_destroy(s);
+    ll_delivery_conf_free(&c);
+    return acked;
+}
+
+static size_t lines_in(const char *path)
+{
+    char *text = read_file(path, NULL);
+    size_t n = 0;
+    for (char *p = text; (p = strchr(p, '\n')); p++)
+        n++;
+    free(text);
+    return n;
+}
+
+/* Records made again (a restart reading its input again, a replay run
+ * again) are acknowledged but not appended when the end of the file holds
+ * the same line; a changed record (a higher count) is appended. Only whole
+ * lines within dedupe_bytes count. */
+static void file_sink_does_not_append_what_its_end_holds_already(void **state)
+{
+    (void)state;
+    char path[600], spec[800];
+    snprintf(path, sizeof path, "%s/again.jsonl", dir);
+    struct ll_alert a[13];
+    for (size_t i = 0; i < 12; i++)
+        a[i] = alert(i + 1);
+    snprintf(spec, sizeof spec, "file:%s", path);
+    assert_int_equal(deliver(spec, a, 10), 10);
+    assert_int_equal(lines_in(path), 10);
+    a[12] = alert(5);
+    a[12].count = 2;
+    assert_int_equal(deliver(spec, a, 13), 13); /* 1..10 again, 11, 12, 5 with count 2 */
+    assert_int_equal(lines_in(path), 13);
+    snprintf(spec, sizeof spec, "file:%s#dedupe_bytes=0", path);
+    assert_int_equal(deliver(spec, a, 1), 1);
+    assert_int_equal(lines_in(path), 14);
+
+    /* The window: the last line (alert 1) and the byte before it, or one
+     * byte less (that line cut: not noted). */
+    size_t len;
+    char *text = read_file(path, &len);
+    size_t last = 1; /* "...\n{alert 1}\n": the bytes after the one but last newline */
+    while (text[len - 1 - last] != '\n')
+        last++;
+    free(text);
+    snprintf(spec, sizeof spec, "file:%s#dedupe_bytes=%zu", path, last);
+    assert_int_equal(deliver(spec, a, 1), 1);
+    assert_int_equal(lines_in(path), 14);
+    assert_int_equal(deliver(spec, &a[11], 1), 1); /* alert 12: further back */
+    assert_int_equal(lines_in(path), 15);
+    snprintf(spec, sizeof spec, "file:%s#dedupe_bytes=%zu", path, last - 1);
+    assert_int_equal(deliver(spec, &a[11], 1), 1); /* now the last line, cut */
+    assert_int_equal(lines_in(path), 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +228,7 @@ int main(void)
         cmocka_unit_test(options_come_from_the_url_or_by_name),
         cmocka_unit_test(unusable_sinks_fail_at_open_with_a_reason),
         cmocka_unit_test(file_sink_appends_every_record_and_acknowledges_in_order),
+        cmocka_unit_test(file_sink_does_not_append_what_its_end_holds_already),
     };
     return cmocka_run_group_tests(tests, tmpdir_group_setup, tmpdir_group_teardown);
 }

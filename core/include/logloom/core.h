@@ -298,6 +298,10 @@ size_t ll_time_format(int64_t ns, char *out);
 /** @brief Parse a duration: "250ms", "30s", "5m", "1h", "2d", "1.5s", or a
  *         plain number of seconds. @returns LL_OK or LL_EPARSE. */
 int ll_duration_parse(const char *s, int64_t *ns);
+/** @brief Parse a byte count: digits, then optionally K, M or G (powers of
+ *         1024, any case): "64M", "512K", "0". At most 1 TiB.
+ *  @returns LL_OK or LL_EPARSE. */
+int ll_size_parse(const char *s, uint64_t *bytes);
 /** @brief The largest whole unit that writes @p ns exactly: "200ms", "30s",
  *         "7d" (ll_duration_parse reads it back). */
 void ll_duration_format(int64_t ns, char out[32]);

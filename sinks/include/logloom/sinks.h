@@ -77,13 +77,16 @@ struct ll_delivery_conf {
     char *channel;            /**< Redis: channel for live alerts ("logloom:alerts"; "" none) */
     uint64_t maxlen;          /**< Redis: approximate cap of each stream (1000000; 0 none) */
     int64_t dedupe_ttl_ns;    /**< Redis: how long a delivered id is remembered (7 days) */
+    uint64_t dedupe_bytes;    /**< file: how much of its end is read at start, so that a
+                                   record already there is not written again (64 MiB; 0
+                                   none) */
 };
 
 /** @brief Defaults, and a copy of @p url. */
 void ll_delivery_conf_init(struct ll_delivery_conf *c, const char *url);
 /** @brief Sets option @p name ("receive", "batch", "linger", "queue",
  *         "retry_min", "retry_max", "connect_timeout", "io_timeout", "stream",
- *         "timeline_stream", "channel", "maxlen", "dedupe_ttl").
+ *         "timeline_stream", "channel", "maxlen", "dedupe_ttl", "dedupe_bytes").
  *  @returns LL_OK, or LL_EINVAL with the reason in @p err. */
 int ll_delivery_conf_set(struct ll_delivery_conf *c, const char *name, const char *value,
                          char *err, size_t errsz);
