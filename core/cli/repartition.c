@@ -3,6 +3,13 @@
  * correlation id, into a keyed topic, so that a correlating group finds
  * every line of a workflow in one partition.
  *
+ * A line without an id takes the id of the workflow its link key names,
+ * as the correlator would join it: a line with an id that names a child's
+ * pid (childPid) or a connection id teaches that key; a line of that pid
+ * on the same host, or of that connection, is keyed by the id it taught.
+ * A line that comes before its key is taught goes without a key. The
+ * newest teacher wins; the oldest keys are forgotten past LINKS_MAX.
+ *
  * Nothing is lost or committed early: lines are produced in batches by an
  * idempotent producer, and the raw offsets of a batch are committed only
  * after every delivery report of it came back fine. A partition taken away
@@ -20,13 +27,27 @@
 #define BATCH_EVENTS 10000
 #define BATCH_NS (100 * LL_NS_PER_MS)
 #define FLUSH_MS 30000
+#define LINKS_MAX 65536
+
+/* A link key ("p" host, pid; "c" connection id) and the correlation id of
+ * the workflow that taught it, in one allocation. */
+struct link {
+    uint64_t hash;
+    size_t fifo_at; /* its slot in the teaching order */
+    size_t key_len, id_len;
+    char *id;
+    char key[];
+};
 
 struct repart {
     ll_kafka *in;
     rd_kafka_t *out;
     const char *to;
     uint64_t seq, delivered; /* read order: last read, last of a delivered batch */
-    uint64_t failed, produced, unkeyed;
+    uint64_t failed, produced, unkeyed, linked;
+    struct ll_idmap links;
+    struct link **fifo; /* LINKS_MAX slots: the order keys were taught in */
+    size_t fifo_next;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -47,7 +68,9 @@ void ll_cmd_repartition_usage(FILE *out)
             "Consume the raw topic TOPIC (--from) as member of consumer group ID and produce\n"
             "each line to --to keyed by its correlation id (from the line, else the header\n"
             "or the key), with an idempotent producer; offsets are committed after the\n"
-            "brokers acknowledged what was produced. Lines without an id keep no key.\n"
+            "brokers acknowledged what was produced. A line without an id takes the id\n"
+            "its link key was taught (a child's pid named by a line with an id, on the\n"
+            "same host; a connection id); else it goes without a key.\n"
             "Properties are librdkafka's, for both the consumer and the producer.\n"
             "SIGTERM/SIGINT: deliver what was read, commit, leave the group, exit 0.\n"
             "\n"
@@ -95,15 +118,105 @@ static void on_revoked(void *ctx, int slot, bool lost)
         ll_kafka_stage(r->in, slot, r->delivered + 1, NULL);
 }
 
+static struct ll_str link_key(const void *p)
+{
+    const struct link *l = p;
+    return (struct ll_str){l->key, l->key_len};
+}
+
+/* The text of a link key into @p buf: @p kind, then @p a, then @p b;
+ * empty (no key) if it does not fit. */
+static struct ll_str make_key(char kind, struct ll_str a, struct ll_str b, char *buf,
+                              size_t size)
+{
+    int n = snprintf(buf, size, "%c%.*s\x1f%.*s", kind, (int)a.len, a.ptr, (int)b.len, b.ptr);
+    return (struct ll_str){buf, n < 0 || (size_t)n >= size ? 0 : (size_t)n};
+}
+
+static struct ll_str pid_key(const struct ll_event *ev, int64_t pid, char *buf, size_t size)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)pid);
+    return make_key('p', ev->host, ll_str_c(num), buf, size);
+}
+
+/* @p key now leads to @p ev's correlation id. */
+static void teach(struct repart *r, struct ll_str key, const struct ll_event *ev)
+{
+    if (!key.len)
+        return;
+    uint64_t h = ll_hash64(key.ptr, key.len, 0x6c);
+    struct link *old = ll_idmap_get(&r->links, h, key);
+    if (old && ll_str_eq((struct ll_str){old->id, old->id_len}, ev->corr_id))
+        return;
+    struct link *l = ll_malloc(sizeof *l + key.len + ev->corr_id.len);
+    *l = (struct link){.hash = h, .key_len = key.len, .id_len = ev->corr_id.len};
+    memcpy(l->key, key.ptr, key.len);
+    l->id = l->key + key.len;
+    memcpy(l->id, ev->corr_id.ptr, ev->corr_id.len);
+    if (old) { /* the newest teacher wins; the old one leaves the order */
+        ll_idmap_replace(&r->links, h, old, l);
+        r->fifo[old->fifo_at] = NULL;
+        ll_free(old);
+    } else {
+        ll_idmap_put(&r->links, h, l);
+    }
+    l->fifo_at = r->fifo_next++ % LINKS_MAX;
+    struct link *gone = r->fifo[l->fifo_at];
+    if (gone) {
+        ll_idmap_del(&r->links, gone->hash, gone);
+        ll_free(gone);
+    }
+    r->fifo[l->fifo_at] = l;
+}
+
+static struct ll_str taught(const struct repart *r, struct ll_str key)
+{
+    if (!key.len)
+        return LL_STR("");
+    const struct link *l = ll_idmap_get(&r->links, ll_hash64(key.ptr, key.len, 0x6c), key);
+    return l ? (struct ll_str){l->id, l->id_len} : LL_STR("");
+}
+
+/* The key @p ev goes out with: its correlation id (after it taught its
+ * link keys), else the one a link key of it was taught. */
+static struct ll_str key_of(struct repart *r, const struct ll_event *ev)
+{
+    char buf[600];
+    if (ev->corr_id.len) {
+        if (ev->flags & LL_EV_HAS_CHILD_PID)
+            teach(r, pid_key(ev, ev->child_pid, buf, sizeof buf), ev);
+        if (ev->conn_id.len)
+            teach(r, make_key('c', ev->conn_id, LL_STR(""), buf, sizeof buf), ev);
+        return ev->corr_id;
+    }
+    struct ll_str id = LL_STR("");
+    if (ev->flags & LL_EV_HAS_PID)
+        id = taught(r, pid_key(ev, ev->pid, buf, sizeof buf));
+    if (!id.len && ev->conn_id.len)
+        id = taught(r, make_key('c', ev->conn_id, LL_STR(""), buf, sizeof buf));
+    if (id.len)
+        r->linked++;
+    return id;
+}
+
+static void links_free(struct repart *r)
+{
+    for (size_t i = 0; i < LINKS_MAX; i++)
+        ll_free(r->fifo[i]);
+    ll_free(r->fifo);
+    ll_idmap_free(&r->links);
+}
+
 static bool produce(struct repart *r, const struct ll_event *ev)
 {
-    if (!ev->corr_id.len)
+    struct ll_str key = key_of(r, ev);
+    if (!key.len)
         r->unkeyed++;
     rd_kafka_resp_err_t e;
     while ((e = rd_kafka_producev(r->out, RD_KAFKA_V_TOPIC(r->to),
                                   RD_KAFKA_V_VALUE((void *)ev->line.ptr, ev->line.len),
-                                  RD_KAFKA_V_KEY(ev->corr_id.len ? ev->corr_id.ptr : NULL,
-                                                 ev->corr_id.len),
+                                  RD_KAFKA_V_KEY(key.len ? key.ptr : NULL, key.len),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(r->out, 10);
@@ -208,6 +321,8 @@ int ll_cmd_repartition(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    ll_idmap_init(&r.links, 1024, link_key);
+    r.fifo = ll_calloc(LINKS_MAX, sizeof *r.fifo);
     ll_log(LL_LEVEL_INFO, "repartition", "%s -> %s, keyed by correlation id", from, r.to);
     int status = LL_EXIT_OK;
     while (!stop_requested && status == LL_EXIT_OK) {
@@ -235,7 +350,10 @@ int ll_cmd_repartition(int argc, char **argv)
         commit_all(&r, true);
     ll_kafka_close(r.in); /* leaves the group (revokes commit what was delivered) */
     rd_kafka_destroy(r.out);
-    ll_log(LL_LEVEL_INFO, "repartition", "stopped: %llu lines produced (%llu without an id)",
-           (unsigned long long)r.produced, (unsigned long long)r.unkeyed);
+    ll_log(LL_LEVEL_INFO, "repartition",
+           "stopped: %llu lines produced (%llu without an id, %llu keyed through a link key)",
+           (unsigned long long)r.produced, (unsigned long long)r.unkeyed,
+           (unsigned long long)r.linked);
+    links_free(&r);
     return status;
 }

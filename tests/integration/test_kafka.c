@@ -38,7 +38,8 @@ static int start_mock(void)
         close(out[0]);
         execl(mock_bin, mock_bin, "serve", "-b", "3", "-t", "one:4", "-t", "pair:4", "-t",
               "down:2", "-t", "alerts:2", "-t", "alerts.timelines:2", "-t", "late:1",
-              "-t", "raw:4", "-t", "keyed:4", (char *)NULL);
+              "-t", "raw:4", "-t", "keyed:4", "-t", "rawlink:4", "-t", "keyedlink:4",
+              (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -105,19 +106,24 @@ static void write_workflows(const char *path, const char *prefix, int from, int 
     fclose(fp);
 }
 
-/* Starts ll-kafka-mock produce on the lines of @p path, keyed by
- * correlation id. @returns its pid. */
-static pid_t produce_file(const char *topic, const char *path)
+/* Starts ll-kafka-mock produce on the lines of @p path, keyed by field
+ * @p key. @returns its pid. */
+static pid_t produce_by(const char *topic, const char *path, const char *key)
 {
     pid_t pid = fork();
     if (pid == 0) {
         int fd = open(path, O_RDONLY);
         dup2(fd, 0);
-        execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", topic, "-k",
-              "correlationId", (char *)NULL);
+        execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", topic, "-k", key,
+              (char *)NULL);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t produce_file(const char *topic, const char *path)
+{
+    return produce_by(topic, path, "correlationId");
 }
 
 /* Writes workflows [@p from, @p to) of @p prefix to a file (two lines each,
@@ -563,6 +569,29 @@ static void lines_held_back_by_the_pipeline_still_join_their_workflows(void **st
 /* Producers keyed by pod: a workflow's lines land in different partitions,
  * and a correlating group would cut it in pieces. Repartitioned by
  * correlation id, the same lines give the timelines replay gives. */
+/* `logloom repartition --from @p from --to @p to --group @p group`, its
+ * outputs in tmpdir/@p group.out and .err. */
+static pid_t start_repartition(const char *from, const char *to, const char *group)
+{
+    const char *argv[] = {logloom, "repartition", "--brokers", bootstrap, "--group", group,
+                          "--from", from, "--to", to, NULL};
+    char out[700], err[700];
+    snprintf(out, sizeof out, "%s/%s.out", tmpdir, group);
+    snprintf(err, sizeof err, "%s/%s.err", tmpdir, group);
+    return spawn_cmd(argv, out, err);
+}
+
+/* SIGTERM: it exits 0 and its log says @p want. */
+static void stop_repartition(pid_t pid, const char *group, const char *want)
+{
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    char *log = run_log(group);
+    if (!strstr(log, want))
+        fail_msg("no '%s' in:\n%s", want, log);
+    free(log);
+}
+
 static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **state)
 {
     (void)state;
@@ -581,27 +610,14 @@ static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **s
     assert_int_equal(replayed, N);
     free(out);
     free(err);
-    pid_t prod = fork();
-    if (prod == 0) {
-        int fd = open(file, O_RDONLY);
-        dup2(fd, 0);
-        execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", "raw", "-k", "name",
-              (char *)NULL);
-        _exit(127);
-    }
-    assert_int_equal(wait_cmd(prod), 0);
+    assert_int_equal(wait_cmd(produce_by("raw", file, "name")), 0);
     /* Straight from the raw topic: workflows in pieces. */
     fresh_db(&pg, "k5raw");
     char *cfg_raw = config("k5raw", "g-raw", "raw", "k5raw");
     pid_t run_raw = start_run(cfg_raw, "k5raw");
     /* Repartitioned, then correlated. */
     fresh_db(&pg, "k5");
-    const char *argv[] = {logloom, "repartition", "--brokers", bootstrap, "--group", "g-rep",
-                          "--from", "raw", "--to", "keyed", NULL};
-    char rout[700], rerr[700];
-    snprintf(rout, sizeof rout, "%s/rep.out", tmpdir);
-    snprintf(rerr, sizeof rerr, "%s/rep.err", tmpdir);
-    pid_t rep = spawn_cmd(argv, rout, rerr);
+    pid_t rep = start_repartition("raw", "keyed", "g-rep");
     char *cfg = config("k5", "g-keyed", "keyed", "k5");
     pid_t run = start_run(cfg, "k5");
     assert_int_equal(wait_for("k5", "SELECT count(*) FROM logloom.timelines", N, 90), N);
@@ -615,11 +631,8 @@ static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **s
     print_message("workflows whole when read straight from the raw topic: %lld of %d\n",
                   whole_raw, N);
     assert_true(whole_raw < N / 2); /* most cut in two: what repartition is for */
-    kill(rep, SIGTERM);
-    assert_int_equal(wait_cmd(rep), 0);
-    char *log = read_file(rerr, NULL);
-    assert_non_null(strstr(log, "stopped: 400 lines produced (0 without an id)"));
-    free(log);
+    stop_repartition(rep, "g-rep", "stopped: 400 lines produced (0 without an id, 0 keyed "
+                                   "through a link key)");
     kill(run, SIGTERM);
     kill(run_raw, SIGTERM);
     assert_int_equal(wait_cmd(run), 0);
@@ -627,6 +640,67 @@ static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **s
     free(cfg);
     free(cfg_raw);
     free(file);
+}
+
+/* Workflows [@p from, @p to) as the raw topic gets them: the manager's
+ * line from pod-m, the agent's (naming its child's pid) and the child's
+ * (its pid, no id) from pod-(i % 5); pids come round every 60 workflows. */
+static void produce_spawning(const char *path, int from, int to)
+{
+    FILE *fp = fopen(path, "w");
+    long long t = (long long)now_ms();
+    for (int i = from; i < to; i++) {
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"manager\",\"hostname\":\"pod-m\","
+                    "\"pid\":7,\"correlationId\":\"ln-%06d\",\"msg\":\"task sent\"}\n",
+                t, i);
+        fprintf(fp, "{\"level\":30,\"time\":%lld,\"name\":\"agent\",\"hostname\":\"pod-%d\","
+                    "\"pid\":8,\"correlationId\":\"ln-%06d\",\"childPid\":%d,\"msg\":\"child "
+                    "spawned\"}\n",
+                t + 1, i % 5, i, 1000 + i % 60);
+        fprintf(fp, "{\"level\":50,\"time\":%lld,\"name\":\"worker\",\"hostname\":\"pod-%d\","
+                    "\"pid\":%d,\"err\":{\"code\":\"ECONNRESET\"},\"msg\":\"call failed\"}\n",
+                t + 2, i % 5, 1000 + i % 60);
+    }
+    fclose(fp);
+    assert_int_equal(wait_cmd(produce_by("rawlink", path, "hostname")), 0);
+}
+
+/* A child's lines carry no id, only its pid. repartition keys them by the
+ * workflow whose line named that pid (childPid) on the same host, so the
+ * correlating group joins them to it. The raw topic is keyed by pod, as a
+ * log shipper keys it: a workflow's lines come from two pods. The second
+ * half reuses the first half's pids on the same pods: the newer teacher
+ * wins. */
+static void repartition_keys_a_childs_lines_by_the_workflow_that_spawned_it(void **state)
+{
+    (void)state;
+    enum { N = 120 };
+    fresh_db(&pg, "k6");
+    pid_t rep = start_repartition("rawlink", "keyedlink", "g-replink");
+    char *cfg = config("k6", "g-keyedlink", "keyedlink", "k6");
+    pid_t run = start_run(cfg, "k6");
+    char *first = in_tmp("rawlink-1.jsonl"), *second = in_tmp("rawlink-2.jsonl");
+    produce_spawning(first, 0, N / 2);
+    assert_int_equal(wait_for("k6", "SELECT count(*) FROM logloom.timelines", N / 2, 90), N / 2);
+    produce_spawning(second, N / 2, N);
+    assert_int_equal(wait_for("k6", "SELECT count(*) FROM logloom.timelines", N, 90), N);
+    assert_int_equal(wait_for("k6", "SELECT count(*) FROM logloom.alerts", N, 30), N);
+    sleep_ms(1000);
+    assert_int_equal(in_db("k6", "SELECT count(*) FROM logloom.timelines WHERE event_count = 3"),
+                     N);
+    assert_int_equal(in_db("k6", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts "
+                                 "WHERE correlation_id LIKE 'ln-%'"),
+                     N);
+    char want[120];
+    snprintf(want, sizeof want, "stopped: %d lines produced (0 without an id, %d keyed through a "
+                                "link key)",
+             3 * N, N);
+    stop_repartition(rep, "g-replink", want);
+    kill(run, SIGTERM);
+    assert_int_equal(wait_cmd(run), 0);
+    free(cfg);
+    free(first);
+    free(second);
 }
 
 int main(void)
@@ -639,6 +713,7 @@ int main(void)
         cmocka_unit_test(alerts_and_timelines_go_to_kafka_keyed_by_id),
         cmocka_unit_test(lines_held_back_by_the_pipeline_still_join_their_workflows),
         cmocka_unit_test(repartition_keys_by_correlation_id_and_timelines_come_whole),
+        cmocka_unit_test(repartition_keys_a_childs_lines_by_the_workflow_that_spawned_it),
     };
     if (getenv("LL_TEST_ONLY"))
         cmocka_set_test_filter(getenv("LL_TEST_ONLY"));
