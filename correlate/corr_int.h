@@ -5,7 +5,7 @@
 #include "logloom/core.h"
 
 /* ------------------------------------------------------------------------ */
-/* Interned names (services, sources, hosts): stable small ids, each with the
+/* Interned names (services, sources): stable small ids, each with the
  * per-name state the correlator keeps. Names live as long as the table. */
 
 #define LL__NAME_NONE UINT32_MAX

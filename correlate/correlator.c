@@ -106,7 +106,8 @@ struct link {
     int64_t teach_ts; /* the teaching event: the earliest, so order does not matter */
     uint64_t teach_off;
     uint32_t teach_src;
-    uint32_t teacher_service, teacher_host;
+    uint32_t teacher_service;
+    uint64_t teacher_host; /* host_of() the teacher */
     bool ambiguous, own_pid;
     uint16_t len;
     char key[]; /* kind byte, then the value */
@@ -128,7 +129,8 @@ struct pending {
     uint64_t seq;     /* arrival order: ties in the heap */
     uint64_t ev_seq;  /* the event's read order (live sources) */
     uint64_t offset;
-    uint32_t source, service, host, flags;
+    uint64_t host;
+    uint32_t source, service, flags;
     uint32_t msg_len, code_len, conn_len, line_len;
     uint8_t level;
 };
@@ -172,7 +174,7 @@ struct ll_correlator {
     size_t cap_o_svc;
     struct ll_orphans *o_orph;
 
-    uint32_t cache_source, cache_service, cache_host; /* last names interned */
+    uint32_t cache_source, cache_service; /* last names interned */
     uint32_t serial; /* of the last session opened */
 
     uint64_t timelines, orphans, linked, late, evicted, open_max;
@@ -209,6 +211,14 @@ static struct ll_str session_id(const struct session *s)
 static uint64_t id_hash(struct ll_str id)
 {
     return ll_hash64(id.ptr, id.len, 0);
+}
+
+/* A host only tells processes apart: its hash (0: none), not an interned
+ * name, so that the hosts of a fleet's pods, which come and go, leave
+ * nothing behind once their workflows are closed. */
+static uint64_t host_of(const struct ll_event *ev)
+{
+    return ev->host.len ? ll_hash64(ev->host.ptr, ev->host.len, 0x686f7374) | 1 : 0;
 }
 
 static struct ll_str name_of(const struct ll_correlator *c, uint32_t id)
@@ -519,7 +529,7 @@ static bool better_teacher(struct ll_correlator *c, const struct link *l, bool o
 }
 
 static void set_teacher(struct link *l, bool own_pid, const struct ll_event *ev,
-                        uint32_t source, uint32_t service, uint32_t host)
+                        uint32_t source, uint32_t service, uint64_t host)
 {
     l->own_pid = own_pid;
     l->teach_ts = ev->ts_ns;
@@ -533,7 +543,7 @@ static void set_teacher(struct link *l, bool own_pid, const struct ll_event *ev,
  * @p s. */
 static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
                           struct ll_str value, bool own_pid, const struct ll_event *ev,
-                          uint32_t source, uint32_t service, uint32_t host)
+                          uint32_t source, uint32_t service, uint64_t host)
 {
     char key[80];
     size_t len = make_key(kind, value, key, sizeof key);
@@ -566,7 +576,7 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
  * the process of the line before: its link is kept first in the session's
  * list (the order means nothing else), and found there without a lookup. */
 static void teach_own_pid(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
-                          uint32_t source, uint32_t service, uint32_t host)
+                          uint32_t source, uint32_t service, uint64_t host)
 {
     char pbuf[24];
     struct ll_str pid = pid_str(ev->pid, pbuf, sizeof pbuf);
@@ -585,7 +595,7 @@ static void teach_own_pid(struct ll_correlator *c, struct session *s, const stru
 }
 
 static void learn_links(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
-                        uint32_t source, uint32_t service, uint32_t host)
+                        uint32_t source, uint32_t service, uint64_t host)
 {
     char pbuf[24];
     /* Every line teaches: the teacher kept is the best one (see
@@ -622,7 +632,7 @@ struct key_try {
 };
 
 static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
-                            uint32_t service, uint32_t host, char *via, size_t via_size)
+                            uint32_t service, uint64_t host, char *via, size_t via_size)
 {
     char pbuf[24];
     struct key_try keys[2];
@@ -640,7 +650,7 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
             ll_idmap_get(&c->links, ll_hash64(key, len, 0x11), (struct ll_str){key, len});
         if (!l || l->ambiguous || (l->own_pid && l->teacher_service == service))
             continue;
-        if (l->teacher_host != LL__NAME_NONE && host != LL__NAME_NONE && l->teacher_host != host)
+        if (l->teacher_host && host && l->teacher_host != host)
             continue;
         if (!joinable(c, l->owner, ev->ts_ns))
             continue;
@@ -1105,7 +1115,7 @@ static struct pending *pending_pop(struct ll_correlator *c)
 /* @returns the workflow's id when @p ev joined one (valid until the next
  * change of sessions), else empty. */
 static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
-                                      uint32_t source, uint32_t service, uint32_t host,
+                                      uint32_t source, uint32_t service, uint64_t host,
                                       bool final)
 {
     char via[MAX_VIA + 8];
@@ -1361,8 +1371,7 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     uint32_t source = ll__names_intern(&c->names, ev->pos.source, &c->cache_source);
     source_seen(c, source, ev->ts_ns);
     uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
-    uint32_t host =
-        ev->host.len ? ll__names_intern(&c->names, ev->host, &c->cache_host) : LL__NAME_NONE;
+    uint64_t host = host_of(ev);
     if (!ev->corr_id.len)
         return attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm);
     c->names.v[service].with_id++;

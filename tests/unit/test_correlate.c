@@ -6,6 +6,8 @@
 #include "logloom/correlate.h"
 #include "logloom/sinks.h"
 
+#include <malloc.h>
+
 #define SEC LL_NS_PER_SEC
 #define MS LL_NS_PER_MS
 #define T0 (INT64_C(1795511632) * SEC)
@@ -88,6 +90,12 @@ static struct ll_event ev(int64_t ts, const char *id, const char *svc, const cha
     e.service = ll_str_c(svc);
     e.msg = ll_str_c(msg);
     e.pos = (struct ll_pos){ll_str_c(svc), offset += 100};
+    return e;
+}
+
+static struct ll_event with_host(struct ll_event e, const char *host)
+{
+    e.host = ll_str_c(host);
     return e;
 }
 
@@ -411,6 +419,49 @@ static void many_timelines_survive_table_growth(void **state)
     assert_int_equal(c.n, 0);
 }
 
+/* glibc's bytes in use, small blocks and mmap'ed ones. */
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+
+static void count_tl(void *ctx, const struct ll_timeline *tl)
+{
+    (void)tl;
+    ++*(int *)ctx;
+}
+
+/* A fleet's pods come and go: every workflow here runs on a new host.
+ * Hosts only tell processes apart, so closed workflows leave nothing of
+ * theirs behind: the heap stays flat however many hosts were seen (it grew
+ * by 7 MB, 400 bytes a host, while hosts were interned names). Under
+ * AddressSanitizer, whose heap glibc does not count, it reads 0. */
+static void hosts_seen_leave_nothing_behind(void **state)
+{
+    (void)state;
+    enum { N = 20000, WARM = 2000 };
+    int closed = 0;
+    struct ll_corr_conf conf = {.session_gap_ns = 100 * MS, .allowed_lateness_ns = 1};
+    struct ll_corr_out out = {count_tl, NULL, &closed};
+    ll_correlator *corr = ll_correlator_new(&conf, &out);
+    char id[32], host[96];
+    size_t warm = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == WARM)
+            warm = heap_in_use();
+        snprintf(id, sizeof id, "id-%d", i);
+        snprintf(host, sizeof host, "agent-7d9f8c6b5-%05d.workers.prod.svc.cluster.local", i);
+        struct ll_event e = with_host(ev(T0 + (int64_t)i * SEC, id, "agent", "step"), host);
+        ll_correlator_push(corr, &e);
+    }
+    size_t grown = heap_in_use() - warm;
+    assert_true(closed >= N - 2);
+    ll_correlator_destroy(corr);
+    print_message("heap grown over %d workflows on new hosts: %zu bytes\n", N - WARM, grown);
+    assert_true(grown < 64 * 1024);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Link keys and orphans                                                     */
 
@@ -727,6 +778,7 @@ int main(void)
         cmocka_unit_test(kept_events_are_the_first_and_last_halves),
         cmocka_unit_test(open_cap_evicts_least_recently_active),
         cmocka_unit_test(many_timelines_survive_table_growth),
+        cmocka_unit_test(hosts_seen_leave_nothing_behind),
         cmocka_unit_test(child_without_id_joins_through_its_pid),
         cmocka_unit_test(child_that_logs_before_the_spawn_line_still_joins),
         cmocka_unit_test(own_pid_links_other_services_but_not_the_same_one),
