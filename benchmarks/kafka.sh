@@ -35,31 +35,12 @@ prog=kafka.sh
 . "$(dirname "$0")/lib.sh"
 for x in "$logloom" "$mock" "$gen"; do [ -x "$x" ] || die "$x not built"; done
 
-work=$(mktemp -d /tmp/ll-kafka-XXXXXX)
-mock_pid=
-daemon_pid=
-status=0
-
-cleanup() {
-    stop_pid "$daemon_pid"
-    stop_pid "$mock_pid"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+kafka_setup
 corpus_events
 
 topics=()
 for round in $(seq "$rounds"); do topics+=(-t "logs-$round:$partitions"); done
-"$mock" serve -b 1 "${topics[@]}" </dev/null >"$work/mock.out" 2>"$work/mock.err" &
-mock_pid=$!
-for _ in $(seq 100); do
-    [ -s "$work/mock.out" ] && break
-    sleep 0.05
-done
-bootstrap=$(head -n 1 "$work/mock.out")
-[ -n "$bootstrap" ] || die "the mock cluster did not start"
+start_mock -b 1 "${topics[@]}"
 for round in $(seq "$rounds"); do
     t0=$(now)
     "$mock" produce -B "$bootstrap" -t "logs-$round" -k correlationId <"$corpus" ||

@@ -170,6 +170,30 @@ start_redis() {
 }
 rcli() { redis-cli -s "$redis_sock" "$@"; }
 
+# kafka_setup: a work directory ($work) and a trap that stops `logloom run`
+# ($daemon_pid) and the mock cluster ($mock_pid) and removes it.
+kafka_setup() {
+    work=$(mktemp -d "/tmp/ll-$prog-XXXXXX")
+    mock_pid=
+    daemon_pid=
+    status=0
+    trap 'stop_pid "$daemon_pid"; stop_pid "$mock_pid"; rm -rf "$work"' EXIT
+    trap 'exit 130' INT TERM
+}
+
+# start_mock ARGS...: `$mock serve ARGS` (librdkafka's mock cluster) in the
+# background; sets $mock_pid and $bootstrap.
+start_mock() {
+    "$mock" serve "$@" </dev/null >"$work/mock.out" 2>"$work/mock.err" &
+    mock_pid=$!
+    for _ in $(seq 100); do
+        [ -s "$work/mock.out" ] && break
+        sleep 0.05
+    done
+    bootstrap=$(head -n 1 "$work/mock.out")
+    [ -n "$bootstrap" ] || die "the mock cluster did not start"
+}
+
 # stop_pid PID: SIGTERM and wait (nothing if empty or gone).
 stop_pid() {
     [ -n "$1" ] || return 0
