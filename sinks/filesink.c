@@ -17,16 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define READ_CHUNK ((size_t)1 << 20)
-
 struct filed {
     char *path;
     int fd;
     struct ll_buf b;
     uint64_t dedupe_bytes;
-    bool loaded;     /* the lines already there were noted */
-    uint64_t *seen;  /* their hashes, open addressing (0: empty) */
-    size_t n_seen, seen_slots;
+    bool loaded;             /* the lines already there were noted */
+    struct ll_lineset seen;  /* those lines */
     uint64_t skipped;
 };
 
@@ -47,93 +44,14 @@ int ll__file_new(const struct ll_delivery_conf *c, void **out, char *err, size_t
     return LL_OK;
 }
 
-static uint64_t line_hash(const char *p, size_t n)
-{
-    uint64_t h = ll_hash64(p, n, 0x66696c65);
-    return h ? h : 1;
-}
-
-static bool seen(const struct filed *f, uint64_t h)
-{
-    if (!f->n_seen)
-        return false;
-    size_t mask = f->seen_slots - 1;
-    for (size_t i = h & mask; f->seen[i]; i = (i + 1) & mask)
-        if (f->seen[i] == h)
-            return true;
-    return false;
-}
-
-static void note(struct filed *f, uint64_t h)
-{
-    if ((f->n_seen + 1) * 2 > f->seen_slots) {
-        size_t n = f->seen_slots ? f->seen_slots * 2 : 1024;
-        uint64_t *old = f->seen;
-        size_t n_old = f->seen_slots;
-        f->seen = ll_calloc(n, sizeof *f->seen);
-        f->seen_slots = n;
-        f->n_seen = 0;
-        for (size_t i = 0; i < n_old; i++)
-            if (old[i])
-                note(f, old[i]);
-        ll_free(old);
-    }
-    size_t mask = f->seen_slots - 1, i = h & mask;
-    for (; f->seen[i]; i = (i + 1) & mask)
-        if (f->seen[i] == h)
-            return;
-    f->seen[i] = h;
-    f->n_seen++;
-}
-
-/* Notes the whole lines in the last dedupe_bytes of a regular file (read
- * from the byte before, so that a cut line is recognised and skipped). */
-static void load_seen(struct filed *f)
-{
-    f->loaded = true;
-    int fd = f->dedupe_bytes ? open(f->path, O_RDONLY | O_CLOEXEC) : -1;
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    uint64_t at = size > f->dedupe_bytes ? size - f->dedupe_bytes - 1 : 0;
-    bool cut = at > 0; /* the first piece ends a line begun before */
-    char *chunk = ll_malloc(READ_CHUNK);
-    struct ll_buf line = {0};
-    while (at < size) {
-        ssize_t n = pread(fd, chunk, READ_CHUNK, (off_t)at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        at += (uint64_t)n;
-        for (const char *p = chunk, *end = chunk + n; p < end;) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            ll_buf_append(&line, p, (size_t)((nl ? nl : end) - p));
-            if (!nl)
-                break;
-            if (!cut)
-                note(f, line_hash(line.data ? line.data : "", line.len));
-            cut = false;
-            ll_buf_reset(&line);
-            p = nl + 1;
-        }
-    }
-    ll_buf_free(&line);
-    ll_free(chunk);
-    close(fd);
-}
-
 static int file_connect(void *v, char *err, size_t errsz)
 {
     struct filed *f = v;
     f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (f->fd >= 0) {
         if (!f->loaded)
-            load_seen(f);
+            ll_lineset_load(&f->seen, f->path, f->dedupe_bytes);
+        f->loaded = true;
         return LL_OK;
     }
     int e = errno;
@@ -150,7 +68,7 @@ static enum ll__wr file_write(void *v, struct ll__rec *const *recs, size_t n, si
     (void)bad;
     ll_buf_reset(&f->b);
     for (size_t i = 0; i < n; i++) {
-        if (seen(f, line_hash(recs[i]->json.ptr, recs[i]->json.len))) {
+        if (ll_lineset_has(&f->seen, recs[i]->json.ptr, recs[i]->json.len)) {
             if (!f->skipped++)
                 ll_log(LL_LEVEL_INFO, "sink", "file:%s: records made again (read again after "
                        "a restart) that the file holds already are not written twice", f->path);
@@ -195,7 +113,7 @@ static void file_destroy(void *v)
     if (f->skipped)
         ll_log(LL_LEVEL_INFO, "sink", "file:%s: %llu records were in the file already", f->path,
                (unsigned long long)f->skipped);
-    ll_free(f->seen);
+    ll_lineset_free(&f->seen);
     ll_buf_free(&f->b);
     ll_free(f->path);
     ll_free(f);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define DEDUPE_BYTES ((uint64_t)64 << 20) /* read back without a cap */
+
 static bool open_file(struct ll__dead_letter *dl)
 {
     dl->fd = open(dl->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -25,7 +27,10 @@ bool ll__dead_letter_open(struct ll__dead_letter *dl, const char *path, uint64_t
 {
     *dl = (struct ll__dead_letter){.path = path, .component = component, .fd = -1,
                                    .max_bytes = max_bytes};
-    return open_file(dl);
+    if (!open_file(dl))
+        return false;
+    ll_lineset_load(&dl->seen, path, max_bytes ? max_bytes : DEDUPE_BYTES);
+    return true;
 }
 
 /* The file is full: it becomes PATH.1 and a new one starts. If that fails,
@@ -99,13 +104,24 @@ void ll__dead_letter_write(struct ll__dead_letter *dl, enum ll_reject reason,
         ll_buf_putc(b, '"');
     }
     ll_buf_puts(b, "}\n");
+    if (ll_lineset_has(&dl->seen, b->data, b->len - 1)) {
+        dl->repeated++;
+        return;
+    }
     append(dl);
 }
 
 void ll__dead_letter_close(struct ll__dead_letter *dl)
 {
+    if (dl->repeated)
+        ll_log(LL_LEVEL_INFO, dl->component,
+               "dead-letter file %s: %llu records of lines read again were there already, not "
+               "written twice",
+               dl->path, (unsigned long long)dl->repeated);
+    dl->repeated = 0;
     if (dl->fd >= 0)
         close(dl->fd);
     dl->fd = -1;
+    ll_lineset_free(&dl->seen);
     ll_buf_free(&dl->rec);
 }

@@ -6,10 +6,14 @@
  * Records are appended with write(2). With a cap, a record that would take
  * the file past it first renames the file to PATH.1 (replacing the one
  * before) and starts a new one: at most twice the cap is kept, the newest
- * records (a record bigger than the cap gets a file of its own). A full disk does not stop the caller:
- * a record written only in part is cut back off (the file holds whole lines
- * only), when records start and stop being lost is logged, naming the file,
- * and the lost ones are counted. */
+ * records (a record bigger than the cap gets a file of its own). A full
+ * disk does not stop the caller: a record written only in part is cut back
+ * off (the file holds whole lines only), when records start and stop being
+ * lost is logged, naming the file, and the lost ones are counted.
+ *
+ * A line read again (after a restart, behind the checkpoint; a replay run
+ * again) makes the same record: one that the end of the file (the cap, or
+ * DEDUPE_BYTES) holds already when it is opened is not written again. */
 #ifndef LOGLOOM_CLI_DEADLETTER_H
 #define LOGLOOM_CLI_DEADLETTER_H
 
@@ -24,7 +28,8 @@ struct ll__dead_letter {
     int fd;
     off_t size;            /* after the last whole record */
     struct ll_buf rec;
-    uint64_t written;
+    struct ll_lineset seen; /* the records the file ended with when opened */
+    uint64_t written, repeated;
     uint64_t lost, failing; /* not written: in all, and since the last that was */
 };
 

@@ -204,6 +204,26 @@ int ll_field_path_parse(const char *path, char *scratch, struct ll_str *parts, s
 int ll_field_path_check(const char *path, char *errstr, size_t errstr_size);
 
 /* ------------------------------------------------------------------------ */
+/* Line sets: the lines a file ends with                                     */
+
+/** @brief A set of lines, as 64-bit hashes: which records an append-only
+ *         file holds already, so that one made again is not appended twice. */
+struct ll_lineset {
+    uint64_t *slots; /* open addressing; 0: empty */
+    size_t n, n_slots;
+};
+
+/** @brief Adds the whole lines in the last @p bytes of the regular file
+ *         @p path (one that window cuts is left out). A file that is missing,
+ *         not regular or unreadable adds nothing. */
+void ll_lineset_load(struct ll_lineset *s, const char *path, uint64_t bytes);
+/** @brief Adds the line @p p of @p n bytes (no newline). */
+void ll_lineset_add(struct ll_lineset *s, const char *p, size_t n);
+/** @returns whether the set holds the line @p p of @p n bytes. */
+bool ll_lineset_has(const struct ll_lineset *s, const char *p, size_t n);
+void ll_lineset_free(struct ll_lineset *s);
+
+/* ------------------------------------------------------------------------ */
 /* Id map                                                                    */
 
 /** @brief Hash map of records that carry their own key: open addressing,
