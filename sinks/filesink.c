@@ -5,8 +5,8 @@
  *
  * Records are deterministic (ids and contents come from the logs), and
  * after a restart the daemon makes again those behind its checkpoint. So
- * the first connection reads the last dedupe_bytes of the file and notes a
- * hash of each whole line: a record that is byte for byte one of them is
+ * the sink reads the last dedupe_bytes of the file when it is made and
+ * notes each whole line: a record that is byte for byte one of them is
  * acknowledged without being written again. An alert written again with a
  * higher count is a new line, and is written. */
 #include "delivery_int.h"
@@ -21,9 +21,7 @@ struct filed {
     char *path;
     int fd;
     struct ll_buf b;
-    uint64_t dedupe_bytes;
-    bool loaded;             /* the lines already there were noted */
-    struct ll_lineset seen;  /* those lines */
+    struct ll_lineset seen; /* the lines the file ended with */
     uint64_t skipped;
 };
 
@@ -39,7 +37,7 @@ int ll__file_new(const struct ll_delivery_conf *c, void **out, char *err, size_t
     struct filed *f = ll_calloc(1, sizeof *f);
     f->path = ll_strdup(path);
     f->fd = -1;
-    f->dedupe_bytes = c->dedupe_bytes;
+    ll_lineset_load(&f->seen, f->path, c->dedupe_bytes);
     *out = f;
     return LL_OK;
 }
@@ -48,12 +46,8 @@ static int file_connect(void *v, char *err, size_t errsz)
 {
     struct filed *f = v;
     f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (f->fd >= 0) {
-        if (!f->loaded)
-            ll_lineset_load(&f->seen, f->path, f->dedupe_bytes);
-        f->loaded = true;
+    if (f->fd >= 0)
         return LL_OK;
-    }
     int e = errno;
     snprintf(err, errsz, "cannot open %s: %s", f->path, strerror(e));
     /* A missing directory or a forbidden path will not fix itself. */

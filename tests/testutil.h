@@ -258,6 +258,23 @@ static inline pid_t start_run(const char *config, const char *name)
     return start_logloom(name, args);
 }
 
+/* What the process started as @p name wrote on stderr (free it). */
+static inline char *run_log(const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s.err", tmpdir, name);
+    return read_file(path, NULL);
+}
+
+/* Fails unless that stderr holds @p want. */
+static inline void assert_logged(const char *name, const char *want)
+{
+    char *log = run_log(name);
+    if (!log || !strstr(log, want))
+        fail_msg("no '%s' in %s's log:\n%s", want, name, log ? log : "");
+    free(log);
+}
+
 static inline void kill_started(void)
 {
     for (int i = 0; i < n_started; i++)

@@ -188,13 +188,6 @@ static char *config(const char *name, const char *group, const char *topic, cons
     return config_debug(name, group, topic, db, false);
 }
 
-static char *run_log(const char *name)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s.err", tmpdir, name);
-    return read_file(path, NULL);
-}
-
 static long long in_db(const char *db, const char *sql)
 {
     struct ll_test_pg on = pg;
@@ -586,10 +579,7 @@ static void stop_repartition(pid_t pid, const char *group, const char *want)
 {
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
-    char *log = run_log(group);
-    if (!strstr(log, want))
-        fail_msg("no '%s' in:\n%s", want, log);
-    free(log);
+    assert_logged(group, want);
 }
 
 static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **state)

@@ -216,16 +216,13 @@ static void sigterm_drains_checkpoints_and_exits_0(void **state)
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
     assert_true(now_ms() - t0 < 5000);
-    char *err = in_tmp("term.err"), *log = read_file(err, NULL);
-    assert_non_null(strstr(log, "\"msg\":\"stopped; checkpoints at read order"));
-    assert_non_null(strstr(log, "\"level\":\"info\",\"component\":\"run\""));
+    assert_logged("term", "\"msg\":\"stopped; checkpoints at read order");
+    assert_logged("term", "\"level\":\"info\",\"component\":\"run\"");
     char ck[600];
     snprintf(ck, sizeof ck, "%s/ckpt-term", tmpdir);
     struct stat st;
     assert_int_equal(stat(ck, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
-    free(log);
-    free(err);
     free(app);
     free(cfg);
     free(out);
@@ -424,9 +421,7 @@ static void metrics_say_what_happened(void **state)
     free(r);
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
-    char *log = read_file(errp, NULL);
-    assert_non_null(strstr(log, "rule capped reached its rate_limit of 2 alerts per 1m"));
-    free(log);
+    assert_logged("metrics", "rule capped reached its rate_limit of 2 alerts per 1m");
     free(capped);
     free(dl);
     free(errp);
@@ -508,13 +503,9 @@ static void a_restart_appends_nothing_twice_to_a_file_sink(void **state)
     assert_int_equal(wait_cmd(pid), 0);
     assert_int_equal(timelines, N + 1);
     assert_int_equal(wait_count(out, "{\"type\":\"alert\"", N + 1), N + 1);
-    char *err = in_tmp("fa2.err"), *log = read_file(err, NULL);
     char want[100];
     snprintf(want, sizeof want, "%d records were in the file already", 2 * N);
-    if (!strstr(log, want))
-        fail_msg("no '%s' in:\n%s", want, log);
-    free(log);
-    free(err);
+    assert_logged("fa2", want);
     free(app);
     free(cfg);
     free(out);
@@ -573,14 +564,10 @@ static void rejected_lines_are_logged_and_kept_in_the_dead_letter_file(void **st
     assert_int_equal(wait_count(dl, "\"line\":\"after the restart\"}", 1), 1);
     kill(pid, SIGTERM);
     assert_int_equal(wait_cmd(pid), 0);
-    char *err2 = in_tmp("dl2.err"), *log2 = read_file(err2, NULL);
-    assert_non_null(strstr(log2, "records of lines read again were there already"));
-    free(log2);
-    free(err2);
+    assert_logged("dl2", "records of lines read again were there already");
 
     static const char *const reason[] = {"not_json", "not_object", "invalid_utf8", "too_long"};
-    char *err = in_tmp("dl.err"), *log = read_file(err, NULL);
-    char *text = read_file(dl, NULL);
+    char *log = run_log("dl"), *text = read_file(dl, NULL);
     char *rec = text;
     for (int i = 0; i < N; i++) {
         const char *why = i < 4 ? reason[i] : "not_json";
@@ -627,7 +614,6 @@ static void rejected_lines_are_logged_and_kept_in_the_dead_letter_file(void **st
     if (!strstr(r.err, want))
         fail_msg("no '%s' in:\n%s", want, r.err);
     run_result_free(&r);
-    free(err);
     free(app);
     free(cfg);
     free(dl);
