@@ -128,6 +128,42 @@ void ll_buf_putc(struct ll_buf *b, char c)
     b->data[b->len] = '\0';
 }
 
+/* Digits of @p v, backwards from @p end; @returns where they start. */
+static char *u64_digits(uint64_t v, char *end)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+size_t ll_fmt_i64(int64_t v, char out[20])
+{
+    char tmp[20];
+    /* The magnitude in unsigned arithmetic: INT64_MIN has no positive twin. */
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = u64_digits(mag, tmp + sizeof tmp);
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    if (v < 0)
+        *out++ = '-';
+    memcpy(out, p, n);
+    return n + (v < 0);
+}
+
+void ll_buf_u64(struct ll_buf *b, uint64_t v)
+{
+    char tmp[20];
+    char *p = u64_digits(v, tmp + sizeof tmp);
+    ll_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void ll_buf_i64(struct ll_buf *b, int64_t v)
+{
+    char tmp[20];
+    ll_buf_append(b, tmp, ll_fmt_i64(v, tmp));
+}
+
 void ll_buf_printf(struct ll_buf *b, const char *fmt, ...)
 {
     va_list ap;

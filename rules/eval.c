@@ -27,8 +27,11 @@ static struct ll__fval str_val(struct ll_str s)
 
 static struct ll__fval num_val(int64_t v, char *scratch, size_t size)
 {
-    int n = snprintf(scratch, size, "%lld", (long long)v);
-    return (struct ll__fval){.s = {scratch, (size_t)n}, .num = (double)v, .present = true,
+    char digits[20];
+    size_t n = ll_fmt_i64(v, digits);
+    n = n < size ? n : size; /* callers' scratch holds 32 */
+    memcpy(scratch, digits, n);
+    return (struct ll__fval){.s = {scratch, n}, .num = (double)v, .present = true,
                              .is_num = true};
 }
 

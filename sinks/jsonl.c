@@ -24,11 +24,21 @@ static void json_time(struct ll_buf *b, int64_t ns)
     ll_buf_putc(b, '"');
 }
 
+/* A name of ours (a level, a status): plain ASCII, quoted as it is. */
+static void json_name(struct ll_buf *b, const char *s)
+{
+    ll_buf_putc(b, '"');
+    ll_buf_puts(b, s);
+    ll_buf_putc(b, '"');
+}
+
 static void json_id(struct ll_buf *b, uint64_t id)
 {
     char hex[17];
     ll_id_format(id, hex);
-    ll_buf_printf(b, "\"%s\"", hex);
+    ll_buf_putc(b, '"');
+    ll_buf_append(b, hex, 16);
+    ll_buf_putc(b, '"');
 }
 
 /* The fields an event shares wherever it is written. */
@@ -42,14 +52,15 @@ static void json_event_fields(struct ll_buf *b, const struct ll_tl_event *e)
     if (e->level == LL_LEVEL_NONE)
         ll_buf_puts(b, "null");
     else
-        ll_buf_printf(b, "\"%s\"", ll_level_name(e->level));
+        json_name(b, ll_level_name(e->level));
     ll_buf_puts(b, ",\"msg\":");
     json_str(b, e->msg);
     ll_buf_puts(b, ",\"err_code\":");
     json_str_or_null(b, e->err_code);
     ll_buf_puts(b, ",\"source\":");
     json_str(b, e->source);
-    ll_buf_printf(b, ",\"offset\":%llu", (unsigned long long)e->offset);
+    ll_buf_puts(b, ",\"offset\":");
+    ll_buf_u64(b, e->offset);
     if (e->flags & LL_EV_TIME_INFERRED)
         ll_buf_puts(b, ",\"time_inferred\":true");
     if (e->via.len) {
@@ -84,16 +95,23 @@ void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool ev
     json_time(b, tl->start_ns);
     ll_buf_puts(b, ",\"end\":");
     json_time(b, tl->end_ns);
-    ll_buf_printf(b, ",\"duration_ms\":%lld,\"status\":\"%s\",\"reason\":\"%s\",\"services\":[",
-                  (long long)((tl->end_ns - tl->start_ns) / LL_NS_PER_MS),
-                  ll_tl_status_name(tl->status), ll_tl_reason_name(tl->reason));
+    ll_buf_puts(b, ",\"duration_ms\":");
+    ll_buf_i64(b, (tl->end_ns - tl->start_ns) / LL_NS_PER_MS);
+    ll_buf_puts(b, ",\"status\":");
+    json_name(b, ll_tl_status_name(tl->status));
+    ll_buf_puts(b, ",\"reason\":");
+    json_name(b, ll_tl_reason_name(tl->reason));
+    ll_buf_puts(b, ",\"services\":[");
     for (size_t i = 0; i < tl->n_services; i++) {
         if (i)
             ll_buf_putc(b, ',');
         json_str(b, tl->services[i]);
     }
-    ll_buf_printf(b, "],\"events\":%llu,\"errors\":%llu,\"alerts\":[",
-                  (unsigned long long)tl->n_events, (unsigned long long)tl->n_errors);
+    ll_buf_puts(b, "],\"events\":");
+    ll_buf_u64(b, tl->n_events);
+    ll_buf_puts(b, ",\"errors\":");
+    ll_buf_u64(b, tl->n_errors);
+    ll_buf_puts(b, ",\"alerts\":[");
     for (size_t i = 0; i < tl->n_alerts; i++) {
         if (i)
             ll_buf_putc(b, ',');
@@ -101,8 +119,10 @@ void ll_timeline_to_json(struct ll_buf *b, const struct ll_timeline *tl, bool ev
     }
     ll_buf_putc(b, ']');
     json_hops(b, tl);
-    ll_buf_printf(b, ",\"linked\":%llu,\"dropped\":%llu", (unsigned long long)tl->n_linked,
-                  (unsigned long long)tl->n_dropped);
+    ll_buf_puts(b, ",\"linked\":");
+    ll_buf_u64(b, tl->n_linked);
+    ll_buf_puts(b, ",\"dropped\":");
+    ll_buf_u64(b, tl->n_dropped);
     if (events) {
         ll_buf_puts(b, ",\"event_list\":[");
         for (size_t i = 0; i < tl->n_events_kept; i++) {
@@ -119,12 +139,12 @@ void ll_alert_to_json(struct ll_buf *b, const struct ll_alert *a)
 {
     ll_buf_puts(b, "{\"type\":\"alert\",\"id\":");
     json_id(b, a->id);
-    static const char *const names[] = {"rule", "symptom", "playbook", "severity", "title",
-                                        "summary"};
+    static const char *const names[] = {",\"rule\":",     ",\"symptom\":", ",\"playbook\":",
+                                        ",\"severity\":", ",\"title\":",   ",\"summary\":"};
     const struct ll_str vals[] = {a->rule, a->symptom, a->playbook, a->severity, a->title,
                                   a->summary};
     for (size_t i = 0; i < 6; i++) {
-        ll_buf_printf(b, ",\"%s\":", names[i]);
+        ll_buf_puts(b, names[i]);
         json_str(b, vals[i]);
     }
     ll_buf_puts(b, ",\"correlation_id\":");
@@ -135,11 +155,15 @@ void ll_alert_to_json(struct ll_buf *b, const struct ll_alert *a)
     json_time(b, a->first_ns);
     ll_buf_puts(b, ",\"last_seen\":");
     json_time(b, a->last_ns);
-    ll_buf_printf(b, ",\"count\":%llu,\"evidence\":[", (unsigned long long)a->count);
+    ll_buf_puts(b, ",\"count\":");
+    ll_buf_u64(b, a->count);
+    ll_buf_puts(b, ",\"evidence\":[");
     for (size_t i = 0; i < a->n_evidence; i++) {
         ll_buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
         json_str(b, a->evidence[i].pos.source);
-        ll_buf_printf(b, ",\"offset\":%llu,\"line\":", (unsigned long long)a->evidence[i].pos.offset);
+        ll_buf_puts(b, ",\"offset\":");
+        ll_buf_u64(b, a->evidence[i].pos.offset);
+        ll_buf_puts(b, ",\"line\":");
         json_str(b, a->evidence[i].line);
         ll_buf_putc(b, '}');
     }

@@ -97,6 +97,30 @@ static void buf_grows_and_formats(void **state)
     ll_buf_free(&b);
 }
 
+/* The integer writers against printf, at the edges and in between. */
+static void integers_match_printf(void **state)
+{
+    (void)state;
+    const int64_t v[] = {0, 1, -1, 9, 10, -10, 99, 100, 1234567890, -987654321012,
+                         INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    struct ll_buf b = {0}, want = {0};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        char out[20];
+        size_t n = ll_fmt_i64(v[i], out);
+        char ref[32];
+        int rn = snprintf(ref, sizeof ref, "%lld", (long long)v[i]);
+        assert_int_equal(n, (size_t)rn);
+        assert_memory_equal(out, ref, n);
+        ll_buf_i64(&b, v[i]);
+        ll_buf_u64(&b, (uint64_t)v[i]);
+        ll_buf_printf(&want, "%lld%llu", (long long)v[i], (unsigned long long)(uint64_t)v[i]);
+    }
+    assert_int_equal(b.len, want.len);
+    assert_string_equal(b.data, want.data);
+    ll_buf_free(&b);
+    ll_buf_free(&want);
+}
+
 static void arena_keeps_allocations_stable_and_aligned(void **state)
 {
     (void)state;
@@ -186,6 +210,7 @@ int main(void)
         cmocka_unit_test(text_escapes_terminal_controls_only),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(base64_pads),
+        cmocka_unit_test(integers_match_printf),
         cmocka_unit_test(buf_grows_and_formats),
         cmocka_unit_test(arena_keeps_allocations_stable_and_aligned),
         cmocka_unit_test(blocks_reuse_freed_blocks_by_class),

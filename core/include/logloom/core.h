@@ -98,6 +98,12 @@ void ll_buf_reserve(struct ll_buf *b, size_t extra);
 void ll_buf_append(struct ll_buf *b, const void *p, size_t len);
 void ll_buf_puts(struct ll_buf *b, const char *s);
 void ll_buf_putc(struct ll_buf *b, char c);
+/** @brief Write @p v in decimal to @p out (not terminated).
+ *  @returns the length, at most 20. */
+size_t ll_fmt_i64(int64_t v, char out[20]);
+/** @brief Append @p v in decimal, without printf (hot paths). */
+void ll_buf_i64(struct ll_buf *b, int64_t v);
+void ll_buf_u64(struct ll_buf *b, uint64_t v);
 /** @brief Append printf-formatted text. */
 void ll_buf_printf(struct ll_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
