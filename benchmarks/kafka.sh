@@ -19,7 +19,9 @@
 # sample that showed events to the last before all, which leaves out
 # joining the group. Beside them (c) a bare librdkafka consumer reading
 # the round's topic to /dev/null, whole process: the ceiling this broker
-# and client allow. The broker runs on this machine too.
+# and client allow. The broker runs on this machine too. Then, in turn on
+# the same topics, `run` with decode.threads 1 and with the default (one
+# per CPU): what decoding on more threads gains.
 #
 # Prints medians (and min-max) over the rounds.
 set -euo pipefail
@@ -61,19 +63,53 @@ time_kafka() {
         die "the bare consumer did not read $lines messages"
     bare_s+=("$(awk -v a="$t0" -v b="$(now)" 'BEGIN {print b - a}')")
     echo "  round $1: bare consumer ${bare_s[-1]} s"
-    cat >"$dir/run.yaml" <<EOF
+    run_config "$dir" "bench-$1" "logs-$1" ""
+    time_to_events "$dir"
+}
+
+# run_config DIR GROUP TOPIC DECODE: DIR/run.yaml for a member of GROUP on
+# TOPIC, with DECODE (YAML, may be empty) as its decode section.
+run_config() {
+    cat >"$1/run.yaml" <<EOF
 sources:
   - brokers: $bootstrap
-    group_id: bench-$1
-    topics: [logs-$1]
+    group_id: $2
+    topics: [$3]
+${4:+decode: $4}
 metrics: {listen: "127.0.0.1:0"}
 log: {level: info, format: text}
 EOF
+}
+
+# Decoding on one thread against the default (one per CPU), each round
+# on the same topic in fresh groups, in turn.
+time_threads() {
+    local dir=$work/t-$1-$2
+    mkdir "$dir"
+    run_config "$dir" "threads-$1-$2" "logs-$1" "$([ "$2" = default ] || echo "{threads: $2}")"
     time_to_events "$dir"
 }
 
 echo "kafka throughput: $events events ($(($(stat -c %s "$corpus") / 1000000)) MB), $rounds rounds"
 versus_replay kafka time_kafka
+
+echo
+echo "decoding threads: decode.threads 1 against the default ($(nproc) CPUs), in turn"
+declare -A seen_s steady_s
+for round in $(seq "$rounds"); do
+    order=(1 default)
+    [ $((round % 2)) -eq 0 ] && order=(default 1)
+    for th in "${order[@]}"; do
+        time_threads "$round" "$th"
+        seen_s[$th]+="$visible "
+        steady_s[$th]+="$steady "
+        echo "  round $round: threads $th: $visible s to visible, steady $steady events/s"
+    done
+done
+for th in 1 default; do
+    printf '  threads %-8s %8.3f s to visible (median), steady %10.0f events/s (median)\n' "$th" \
+        "$(printf '%s\n' ${seen_s[$th]} | median)" "$(printf '%s\n' ${steady_s[$th]} | median)"
+done
 mb=$(printf '%s\n' "${bare_s[@]}" | median)
 printf '%-34s %10.3f %14s (kafka, until all: %.2fx of it)\n' "bare consumer, whole process" "$mb" \
     "$(awk -v n="$lines" -v s="$mb" 'BEGIN {printf "%.0f", n / s}')" \

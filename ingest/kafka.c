@@ -15,6 +15,8 @@
  * what producers held back meanwhile into late lines. */
 #include "logloom/ingest.h"
 
+#include "pool.h"
+
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
@@ -23,6 +25,9 @@
 #include <yajl/yajl_parse.h>
 
 #define DEFAULT_HEADER "X-Request-ID"
+#define BATCH 1024     /* messages taken from the queue at a time */
+#define CHUNK 32       /* messages a decoding thread takes at a time */
+#define ALONE 128      /* fewer are decoded on the caller's thread alone */
 
 struct run {
     uint64_t seq, end; /* read orders of its first and last events */
@@ -45,6 +50,26 @@ struct part {
     int64_t reached;  /* reachable time since assigned */
     bool in_stats;       /* in the statistics being read */
     int64_t stat_leader; /* there: its leader if fetching, else -1 */
+    uint32_t gen;        /* which assignment of the slot */
+};
+
+/* A message taken from the queue, decoded ahead of being handed out. */
+struct kmsg {
+    rd_kafka_message_t *m;
+    int slot;
+    uint32_t gen; /* its partition's, when taken: a slot revoked since drops it */
+    enum { K_EVENT, K_REJECT, K_NOTHING } what;
+    enum ll_reject why;
+    const char *detail; /* K_REJECT: in its decoder's arena */
+    bool raw;           /* K_REJECT that became a raw event too */
+    struct ll_event ev;
+};
+
+/* What one decoding thread owns. */
+struct decoder {
+    ll_decoder *dec;
+    struct ll_arena arena;
+    uint64_t round; /* the batch its arena holds */
 };
 
 struct broker_state {
@@ -58,10 +83,13 @@ struct ll_kafka {
     int wake[2];             /* librdkafka writes to [1] when the queue fills */
     struct part *parts;
     int n_parts;
-    ll_decoder *dec;
-    struct ll_arena arena;
-    struct ll_event ev;
-    rd_kafka_message_t *msg; /* the current event's message */
+    uint32_t next_gen;
+    struct ll__pool *pool;
+    struct decoder *dec; /* one per pool thread */
+    /* The batch: b[b_next ..] are still to be handed out. */
+    struct kmsg *b;
+    size_t b_n, b_next;
+    uint64_t round;
     char *id_header;
     bool key_as_id, raw_events, paused;
     bool no_stats; /* statistics.interval.ms=0: reachable is taken as given */
@@ -73,6 +101,7 @@ struct ll_kafka {
     struct ll_kafka_stats st;
     struct broker_state *brokers; /* of the statistics being read */
     size_t n_brokers, cap_brokers;
+    size_t decode_from; /* of the decode_batch() running */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -101,7 +130,7 @@ static int add_part(ll_kafka *k, const char *topic, int32_t partition)
         k->parts = ll_reallocarray(k->parts, (size_t)++k->n_parts, sizeof *k->parts);
     struct part *p = &k->parts[slot];
     *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1,
-                       .used = true, .reach_at = ll_clock_mono_ns()};
+                       .used = true, .reach_at = ll_clock_mono_ns(), .gen = ++k->next_gen};
     size_t n = strlen(topic) + 16;
     p->source = ll_malloc(n);
     snprintf(p->source, n, "%s/%d", topic, (int)partition);
@@ -525,31 +554,119 @@ static struct ll_str outer_id(ll_kafka *k, const rd_kafka_message_t *m)
     return LL_STR("");
 }
 
-static bool decode(ll_kafka *k, int slot, rd_kafka_message_t *m)
+/* Decodes b[decode_from + i] on @p thread: what does not depend on the
+ * messages before it (the rest waits for hand_out(), in queue order). */
+static void decode_one(void *ctx, size_t thread, size_t i)
 {
-    struct part *p = &k->parts[slot];
-    const char *v = m->payload ? m->payload : "";
-    size_t len = m->len;
+    ll_kafka *k = ctx;
+    struct kmsg *km = &k->b[k->decode_from + i];
+    struct decoder *d = &k->dec[thread];
+    if (d->round != k->round) { /* the events of its last batch are gone */
+        ll_arena_reset(&d->arena);
+        d->round = k->round;
+    }
+    const char *v = km->m->payload ? km->m->payload : "";
+    size_t len = km->m->len;
     while (len && (v[len - 1] == '\n' || v[len - 1] == '\r'))
         len--;
+    km->raw = false;
+    if (!len) {
+        km->what = K_NOTHING;
+        return;
+    }
+    km->what = K_REJECT;
+    if (len > k->max_line) {
+        km->why = LL_REJECT_TOO_LONG;
+        km->detail = "message value exceeds max_line";
+        return;
+    }
+    km->ev.pos = (struct ll_pos){0};
+    if (ll_decoder_decode(d->dec, v, len, &d->arena, &km->ev, &km->why) == LL_OK) {
+        km->what = K_EVENT;
+        return;
+    }
+    const char *err = ll_decoder_error(d->dec);
+    size_t n = strlen(err) + 1;
+    km->detail = memcpy(ll_arena_alloc(&d->arena, n), err, n);
+    if (km->why == LL_REJECT_NOT_JSON && k->raw_events) {
+        ll_decoder_raw_event(d->dec, v, len, &d->arena, &km->ev);
+        km->raw = true;
+    }
+}
+
+/* Decodes the batch from b[@p from] on, on every thread of the pool. */
+static void decode_batch(ll_kafka *k, size_t from)
+{
+    k->decode_from = from;
+    ll__pool_run(k->pool, k->b_n - from, CHUNK, ALONE, decode_one, k);
+}
+
+/* The messages of the batch, handed out or not, go back to librdkafka. */
+static void release(ll_kafka *k)
+{
+    for (size_t i = 0; i < k->b_n; i++)
+        rd_kafka_message_destroy(k->b[i].m);
+    k->b_n = k->b_next = 0;
+}
+
+/* Takes up to BATCH messages from the queue, waiting until @p deadline
+ * (0: not) for the first. @returns false if none came. */
+static bool take(ll_kafka *k, int64_t deadline)
+{
+    bool drained = false;
+    size_t n = 0;
+    while (n < BATCH) {
+        int64_t left = n == 0 && deadline ? deadline - ll_clock_mono_ns() : 0;
+        rd_kafka_message_t *m =
+            rd_kafka_consumer_poll(k->rk, left > 0 ? (int)((left + 999999) / 1000000) : 0);
+        if (!m) {
+            if (drained)
+                break;
+            /* Empty: reset the wakeup (librdkafka writes it when the queue
+             * fills again), then look once more, as it may have filled in
+             * between. */
+            char drain[64];
+            while (read(k->wake[0], drain, sizeof drain) > 0)
+                ;
+            drained = true;
+            continue;
+        }
+        int s = m->err ? -1 : find_part(k, rd_kafka_topic_name(m->rkt), m->partition);
+        if (s < 0) {
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                k->st.errors++;
+                ll_log(LL_LEVEL_WARN, "kafka", "%s", rd_kafka_message_errstr(m));
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        k->b[n++] = (struct kmsg){.m = m, .slot = s, .gen = k->parts[s].gen};
+    }
+    k->b_n = n;
+    k->b_next = 0;
+    k->round++;
+    return n > 0;
+}
+
+/* Hands @p km out in queue order: counts it, reports a reject, and fills
+ * in what depends on the order. @returns true if it is an event. */
+static bool hand_out(ll_kafka *k, struct kmsg *km)
+{
+    struct part *p = &k->parts[km->slot];
+    if (!p->used || p->gen != km->gen)
+        return false; /* revoked since it was taken: its next owner reads it */
+    const rd_kafka_message_t *m = km->m;
     k->st.messages++;
     k->st.bytes += m->len;
-    if (!len)
+    if (km->what == K_NOTHING)
         return false;
-    if (len > k->max_line) {
-        reject(k, LL_REJECT_TOO_LONG, m, p->source, "message value exceeds max_line");
-        return false;
-    }
-    ll_arena_reset(&k->arena);
-    struct ll_event *ev = &k->ev;
-    enum ll_reject why;
-    if (ll_decoder_decode(k->dec, v, len, &k->arena, ev, &why) != LL_OK) {
-        reject(k, why, m, p->source, ll_decoder_error(k->dec));
-        if (why != LL_REJECT_NOT_JSON || !k->raw_events)
+    if (km->what == K_REJECT) {
+        reject(k, km->why, m, p->source, km->detail);
+        if (!km->raw)
             return false;
-        ll_decoder_raw_event(k->dec, v, len, &k->arena, ev);
         k->st.raw_events++;
     }
+    struct ll_event *ev = &km->ev;
     ev->pos = (struct ll_pos){ll_str_c(p->source), (uint64_t)m->offset};
     if (!ev->corr_id.len)
         ev->corr_id = outer_id(k, m);
@@ -567,43 +684,22 @@ static bool decode(ll_kafka *k, int slot, rd_kafka_message_t *m)
 
 int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t timeout_ns)
 {
-    if (k->msg) {
-        rd_kafka_message_destroy(k->msg);
-        k->msg = NULL;
-    }
     int64_t deadline = timeout_ns > 0 ? ll_clock_mono_ns() + timeout_ns : 0;
-    bool drained = false;
     for (;;) {
-        int64_t left = timeout_ns > 0 ? deadline - ll_clock_mono_ns() : 0;
-        rd_kafka_message_t *m =
-            rd_kafka_consumer_poll(k->rk, left > 0 ? (int)((left + 999999) / 1000000) : 0);
-        if (!m) {
-            if (drained)
-                return LL_EAGAIN;
-            /* Empty: reset the wakeup (librdkafka writes it when the queue
-             * fills again), then look once more, as it may have filled in
-             * between. */
-            char drain[64];
-            while (read(k->wake[0], drain, sizeof drain) > 0)
-                ;
-            drained = true;
-            continue;
-        }
-        int s = m->err ? -1 : find_part(k, rd_kafka_topic_name(m->rkt), m->partition);
-        if (m->err) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                k->st.errors++;
-                ll_log(LL_LEVEL_WARN, "kafka", "%s", rd_kafka_message_errstr(m));
+        while (k->b_next < k->b_n) {
+            struct kmsg *km = &k->b[k->b_next++];
+            if (hand_out(k, km)) {
+                *ev = &km->ev;
+                *slot = km->slot;
+                return LL_OK;
             }
-        } else if (s >= 0 && decode(k, s, m)) {
-            k->msg = m;
-            *ev = &k->ev;
-            *slot = s;
-            return LL_OK;
         }
-        rd_kafka_message_destroy(m);
-        if (timeout_ns > 0 && ll_clock_mono_ns() >= deadline)
+        release(k);
+        if (deadline && ll_clock_mono_ns() >= deadline)
             return LL_EAGAIN;
+        if (!take(k, deadline))
+            return LL_EAGAIN;
+        decode_batch(k, 0);
     }
 }
 
@@ -618,6 +714,30 @@ static bool set(rd_kafka_conf_t *c, const char *name, const char *value, char *e
         return true;
     snprintf(err, errsz, "kafka property %s: %s", name, e);
     return false;
+}
+
+/* A decoder per thread of the pool, each with its thread's rule state;
+ * replaces those there only if every one compiles. */
+static int make_decoders(ll_kafka *k, const struct ll_decode_conf *decode,
+                         void *const *match_ctx, char *err, size_t errsz)
+{
+    size_t n = ll__pool_threads(k->pool);
+    ll_decoder *made[n];
+    struct ll_decode_conf dconf = decode ? *decode : (struct ll_decode_conf){0};
+    for (size_t t = 0; t < n; t++) {
+        if (match_ctx)
+            dconf.match_ctx = match_ctx[t];
+        if (!(made[t] = ll_decoder_new(&dconf, err, errsz))) {
+            while (t--)
+                ll_decoder_destroy(made[t]);
+            return LL_EINVAL;
+        }
+    }
+    for (size_t t = 0; t < n; t++) {
+        ll_decoder_destroy(k->dec[t].dec);
+        k->dec[t].dec = made[t];
+    }
+    return LL_OK;
 }
 
 int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, size_t errsz)
@@ -664,8 +784,12 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
     k->ctx = conf->ctx;
     k->hooks = conf->hooks;
     k->seq = conf->seq;
-    ll_arena_init(&k->arena, 16 << 10);
-    if (!(k->dec = ll_decoder_new(conf->decode, err, errsz))) {
+    k->pool = ll__pool_new(conf->threads);
+    k->dec = ll_calloc(ll__pool_threads(k->pool), sizeof *k->dec);
+    k->b = ll_calloc(BATCH, sizeof *k->b);
+    for (size_t t = 0; t < ll__pool_threads(k->pool); t++)
+        ll_arena_init(&k->dec[t].arena, 16 << 10);
+    if (make_decoders(k, conf->decode, conf->match_ctx, err, errsz) != LL_OK) {
         rd_kafka_conf_destroy(c);
         ll_kafka_close(k);
         return LL_EINVAL;
@@ -705,14 +829,17 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
     return LL_OK;
 }
 
-int ll_kafka_set_decode(ll_kafka *k, const struct ll_decode_conf *decode, char *err,
-                        size_t errsz)
+int ll_kafka_set_decode(ll_kafka *k, const struct ll_decode_conf *decode,
+                        void *const *match_ctx, char *err, size_t errsz)
 {
-    ll_decoder *d = ll_decoder_new(decode, err, errsz);
-    if (!d)
+    if (make_decoders(k, decode, match_ctx, err, errsz) != LL_OK)
         return LL_EINVAL;
-    ll_decoder_destroy(k->dec);
-    k->dec = d;
+    /* What is taken but not handed out yet was decoded with the old rules. */
+    if (k->b_next < k->b_n) {
+        ll_log(LL_LEVEL_INFO, "kafka", "%zu messages taken before the rules changed are "
+               "decoded again", k->b_n - k->b_next);
+        decode_batch(k, k->b_next);
+    }
     return LL_OK;
 }
 
@@ -755,8 +882,8 @@ void ll_kafka_close(ll_kafka *k)
 {
     if (!k)
         return;
-    if (k->msg)
-        rd_kafka_message_destroy(k->msg);
+    if (k->b)
+        release(k);
     if (k->rk) {
         rd_kafka_consumer_close(k->rk); /* revokes through the hooks */
         if (k->queue)
@@ -770,8 +897,13 @@ void ll_kafka_close(ll_kafka *k)
         if (k->parts[i].used)
             drop_part(k, i);
     ll_free(k->parts);
-    ll_decoder_destroy(k->dec);
-    ll_arena_free(&k->arena);
+    for (size_t t = 0; k->dec && t < ll__pool_threads(k->pool); t++) {
+        ll_decoder_destroy(k->dec[t].dec);
+        ll_arena_free(&k->dec[t].arena);
+    }
+    ll__pool_free(k->pool);
+    ll_free(k->dec);
+    ll_free(k->b);
     ll_free(k->brokers);
     ll_free(k->id_header);
     ll_free(k);

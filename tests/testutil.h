@@ -275,6 +275,21 @@ static inline void assert_logged(const char *name, const char *want)
     free(log);
 }
 
+/* Waits up to @p seconds for that stderr to hold @p want, then
+ * assert_logged(). */
+static inline void wait_logged(const char *name, const char *want, int seconds)
+{
+    for (int i = 0; i < seconds * 20; i++) {
+        char *log = run_log(name);
+        bool there = log && strstr(log, want);
+        free(log);
+        if (there)
+            break;
+        sleep_ms(50);
+    }
+    assert_logged(name, want);
+}
+
 static inline void kill_started(void)
 {
     for (int i = 0; i < n_started; i++)

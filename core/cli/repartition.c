@@ -309,7 +309,7 @@ int ll_cmd_repartition(int argc, char **argv)
         .brokers = brokers, .group_id = group, .topics = &from, .n_topics = 1,
         .props = (const char *const *)props, .n_props = n_props, .id_header = header,
         .key_as_id = key_as_id, .raw_events = true, .decode = &dconf,
-        .hooks = {NULL, on_revoked, &r}, .seq = &r.seq};
+        .threads = ll__auto_threads(), .hooks = {NULL, on_revoked, &r}, .seq = &r.seq};
     if (!(r.out = producer(brokers, props, n_props, &r, err, sizeof err)) ||
         ll_kafka_open(&kc, &r.in, err, sizeof err) != LL_OK) {
         fprintf(stderr, "logloom repartition: %s\n", err);

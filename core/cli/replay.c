@@ -29,8 +29,7 @@
 #include "stage.h"
 
 #define PROGRESS_EVERY_NS (250 * LL_NS_PER_MS)
-#define MAX_THREADS 64
-#define AUTO_THREADS_MAX 8 /* the ordered stage is one thread: more decoders idle */
+#define MAX_THREADS LL__MAX_THREADS
 
 struct replay_opts {
     bool jsonl;
@@ -446,13 +445,6 @@ static void summary(const struct ll_stats *st, int64_t elapsed_ns, uint64_t dead
     fprintf(stderr, "\n");
 }
 
-/* --threads by default: the online CPUs, up to AUTO_THREADS_MAX. */
-static size_t auto_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > AUTO_THREADS_MAX ? AUTO_THREADS_MAX : (size_t)n;
-}
-
 /* Replay with many inputs needs a descriptor each. */
 static void raise_fd_limit(void)
 {
@@ -611,7 +603,7 @@ int ll_cmd_replay(int argc, char **argv)
     ll_replay *rp = NULL;
     ll_ruleset *rules = NULL;
     ll_rule_eval *eval[MAX_THREADS] = {0};
-    size_t threads = o.threads ? o.threads : auto_threads();
+    size_t threads = o.threads ? o.threads : ll__auto_threads();
     struct ll__stage stage = {0};
     bool stage_ready = false;
     char err[512];

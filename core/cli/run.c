@@ -76,7 +76,8 @@ struct lane {
 struct daemon {
     struct ll__run_conf rc;
     ll_ruleset *rules;
-    ll_rule_eval *eval;
+    size_t threads;                      /* decoding Kafka messages */
+    ll_rule_eval *eval[LL__MAX_THREADS]; /* one per thread; [0]: this one's (files too) */
     struct ll_decode_conf dconf;
     ll_tail **tails;
     size_t n_tails;
@@ -243,11 +244,22 @@ static void set_decode(struct daemon *d)
         .id_paths = (const char *const *)d->rc.id_fields, .n_id_paths = d->rc.n_id_fields,
         .service_paths = (const char *const *)d->rc.service_fields,
         .n_service_paths = d->rc.n_service_fields};
-    if (d->eval) {
-        d->dconf.extra_paths = ll_ruleset_extra_paths(d->rules, &d->dconf.n_extra_paths);
-        d->dconf.match = ll_rule_eval_match;
-        d->dconf.match_ctx = d->eval;
-    }
+    d->dconf.extra_paths = ll_ruleset_extra_paths(d->rules, &d->dconf.n_extra_paths);
+    d->dconf.match = ll_rule_eval_match;
+    d->dconf.match_ctx = d->eval[0];
+}
+
+/* The rules' evaluation state of each decoding thread, for @p rs. */
+static void evals_new(ll_rule_eval **eval, size_t n, const ll_ruleset *rs)
+{
+    for (size_t t = 0; t < n; t++)
+        eval[t] = ll_rule_eval_new(rs);
+}
+
+static void evals_free(ll_rule_eval **eval, size_t n)
+{
+    for (size_t t = 0; t < n; t++)
+        ll_rule_eval_destroy(eval[t]);
 }
 
 /* SIGHUP: the new rules replace the old atomically, or not at all. */
@@ -259,22 +271,24 @@ static void reload_rules(struct daemon *d)
                ll_ruleset_count(d->rules));
         return;
     }
-    ll_rule_eval *old_eval = d->eval;
+    ll_rule_eval *old_eval[LL__MAX_THREADS];
+    memcpy(old_eval, d->eval, d->threads * sizeof *old_eval);
     ll_ruleset *old = d->rules;
     d->rules = rs;
-    d->eval = ll_rule_eval_new(rs);
+    evals_new(d->eval, d->threads, rs);
     set_decode(d);
     char err[256];
     for (size_t i = 0; i < d->n_tails; i++)
         if (ll_tail_set_decode(d->tails[i], &d->dconf, err, sizeof err) != LL_OK)
             ll_log(LL_LEVEL_ERROR, "rules", "reload: %s", err);
-    if (d->kafka && ll_kafka_set_decode(d->kafka, &d->dconf, err, sizeof err) != LL_OK)
+    if (d->kafka && ll_kafka_set_decode(d->kafka, &d->dconf, (void *const *)d->eval, err,
+                                        sizeof err) != LL_OK)
         ll_log(LL_LEVEL_ERROR, "rules", "reload: %s", err);
     ll__stage_set_rules(&d->files.stage, rs, true);
     for (int i = 0; i < d->n_lanes; i++)
         if (d->lanes[i])
             ll__stage_set_rules(&d->lanes[i]->stage, rs, true);
-    ll_rule_eval_destroy(old_eval);
+    evals_free(old_eval, d->threads);
     ll_ruleset_destroy(old);
     ll_log(LL_LEVEL_INFO, "rules", "reloaded: %zu rules (windows in progress start over)",
            ll_ruleset_count(rs));
@@ -626,7 +640,8 @@ static bool start(struct daemon *d)
     }
     if (!(d->rules = load_rules(&d->rc)))
         return false;
-    d->eval = ll_rule_eval_new(d->rules);
+    d->threads = d->rc.decode_threads ? d->rc.decode_threads : ll__auto_threads();
+    evals_new(d->eval, d->threads, d->rules);
     set_decode(d);
     char err[1024];
     for (size_t i = 0; i < d->rc.n_sinks; i++) {
@@ -660,7 +675,8 @@ static bool start(struct daemon *d)
                 .props = (const char *const *)s->properties, .n_props = s->n_properties,
                 .start_latest = s->start_at_tail, .id_header = s->id_header,
                 .key_as_id = s->key_as_id, .max_line = d->rc.max_line, .raw_events = true,
-                .decode = &d->dconf, .on_reject = on_reject, .ctx = d,
+                .decode = &d->dconf, .threads = d->threads,
+                .match_ctx = (void *const *)d->eval, .on_reject = on_reject, .ctx = d,
                 .hooks = {on_assigned, on_revoked, d}, .seq = &d->seq};
             if (ll_kafka_open(&kc, &d->kafka, err, sizeof err) != LL_OK) {
                 ll_log(LL_LEVEL_ERROR, "kafka", "%s", err);
@@ -701,10 +717,14 @@ static bool start(struct daemon *d)
     char port[32] = "";
     if (d->metrics)
         snprintf(port, sizeof port, " (port %d)", ll_metrics_port(d->metrics));
-    ll_log(LL_LEVEL_INFO, "run", "started: %zu sources, %zu rules, %zu sinks%s%s%s",
+    char threads[64] = "";
+    if (d->kafka)
+        snprintf(threads, sizeof threads, ", Kafka decoded on %zu thread%s", d->threads,
+                 d->threads == 1 ? "" : "s");
+    ll_log(LL_LEVEL_INFO, "run", "started: %zu sources, %zu rules, %zu sinks%s%s%s%s",
            d->n_tails + (d->kafka != NULL),
            ll_ruleset_count(d->rules), d->n_sinks, d->metrics ? ", metrics on " : "",
-           d->metrics ? d->rc.metrics_listen : "", port);
+           d->metrics ? d->rc.metrics_listen : "", port, threads);
     return true;
 }
 
@@ -843,7 +863,7 @@ static void destroy(struct daemon *d)
         ll_sink_destroy(d->sinks[i]);
     ll_free(d->sinks);
     ll_sink_destroy(d->out);
-    ll_rule_eval_destroy(d->eval);
+    evals_free(d->eval, d->threads);
     ll_ruleset_destroy(d->rules);
     for (size_t i = 0; i < d->n_alerts_rules; i++) {
         ll_free(d->alerts[i].name);

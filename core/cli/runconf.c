@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sinkconf.h"
@@ -48,6 +49,7 @@ static const struct optdef decode_opts[] = {
     OPT(struct ll__run_conf, "max_line_bytes", K_SIZE, max_line),
     OPT(struct ll__run_conf, "dead_letter", K_PATH, dead_letter),
     OPT(struct ll__run_conf, "dead_letter_max_bytes", K_SIZE, dead_letter_max),
+    OPT(struct ll__run_conf, "threads", K_COUNT, decode_threads),
 };
 
 static const struct optdef corr_opts[] = {
@@ -96,6 +98,12 @@ static void problem(struct checker *c, const struct ll_config_opt *o, const char
     fputc('\n', stderr);
     va_end(ap);
     c->ok = false;
+}
+
+size_t ll__auto_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
 }
 
 bool ll__parse_size(const char *s, size_t *out)
@@ -248,6 +256,14 @@ static bool source_extra(struct checker *c, const struct ll_config_opt *o, void 
 static bool decode_extra(struct checker *c, const struct ll_config_opt *o, void *base)
 {
     (void)base;
+    if (strcmp(o->name, "threads") == 0 && !o->is_list) {
+        char *end;
+        unsigned long long v = strtoull(o->value, &end, 10);
+        if (*end || end == o->value || o->value[0] == '-' || !v || v > LL__MAX_THREADS) {
+            problem(c, o, "threads: '%s' is not a count from 1 to %d", o->value, LL__MAX_THREADS);
+            return true;
+        }
+    }
     if (strcmp(o->name, "id_fields") != 0 && strcmp(o->name, "service_fields") != 0)
         return false;
     char err[256];
@@ -447,7 +463,9 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
         ll__yaml_str(rc->dead_letter);
     else
         printf("null  # none: rejected lines are counted and logged only");
-    printf("\n  dead_letter_max_bytes: %zu\ncorrelation:\n", rc->dead_letter_max);
+    printf("\n  dead_letter_max_bytes: %zu\n  threads: %zu%s\ncorrelation:\n",
+           rc->dead_letter_max, rc->decode_threads ? rc->decode_threads : ll__auto_threads(),
+           rc->decode_threads ? "" : "  # one per CPU (Kafka messages)");
     ll__show_duration("  ", "session_gap", rc->corr.session_gap_ns);
     ll__show_duration("  ", "allowed_lateness", rc->corr.allowed_lateness_ns);
     ll__show_duration("  ", "idle_timeout", rc->corr.idle_timeout_ns);

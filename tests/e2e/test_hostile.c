@@ -1320,18 +1320,19 @@ static void configuration_mistakes_are_reported_with_their_places(void **state)
         ":5:13: error: rescan: 'often' is not a duration (e.g. 500ms, 30s, 5m)\n",
         ":6:22: error: partial_timeout takes one value, not a list\n",
         ":8:19: error: max_line_bytes: '-1M' is not a size (e.g. 1M, 512K)\n",
-        ":10:16: error: session_gap: '-30s' is not a duration (e.g. 500ms, 30s, 5m)\n",
-        ":11:13: error: max_open: 'many' is not a count from 1 to 4294967295\n",
-        ":12:15: error: max_events: '-5' is not a count from 1 to 4294967295\n",
-        ":13:20: error: max_events_kept: expected a value or a list of values, not a mapping\n",
-        ":16:12: error: sink option batch: '-5' is not a count from 1 to 1000000\n",
-        ":17:12: error: sink option queue: 'ten' is not a count from 1 to 1000000\n",
-        ":18:10: error: unknown sink 'ftp://logloom:***@example.com/alerts': use postgresql://",
-        ":19:10: error: expected a mapping of names to values, or the value of 'listen' alone\n",
-        ":20:48: error: interval: 'soon' is not a duration (e.g. 500ms, 30s, 5m)\n",
-        ":21:14: error: level: 'loud' is not trace, debug, info, warn, error or fatal\n",
-        ":21:28: error: format: 'xml' is not json or text\n",
-        ":22:19: error: shutdown_timeout: '-1s' is not a duration (e.g. 500ms, 30s, 5m)\n",
+        ":9:12: error: threads: '100' is not a count from 1 to 64\n",
+        ":11:16: error: session_gap: '-30s' is not a duration (e.g. 500ms, 30s, 5m)\n",
+        ":12:13: error: max_open: 'many' is not a count from 1 to 4294967295\n",
+        ":13:15: error: max_events: '-5' is not a count from 1 to 4294967295\n",
+        ":14:20: error: max_events_kept: expected a value or a list of values, not a mapping\n",
+        ":17:12: error: sink option batch: '-5' is not a count from 1 to 1000000\n",
+        ":18:12: error: sink option queue: 'ten' is not a count from 1 to 1000000\n",
+        ":19:10: error: unknown sink 'ftp://logloom:***@example.com/alerts': use postgresql://",
+        ":20:10: error: expected a mapping of names to values, or the value of 'listen' alone\n",
+        ":21:48: error: interval: 'soon' is not a duration (e.g. 500ms, 30s, 5m)\n",
+        ":22:14: error: level: 'loud' is not trace, debug, info, warn, error or fatal\n",
+        ":22:28: error: format: 'xml' is not json or text\n",
+        ":23:19: error: shutdown_timeout: '-1s' is not a duration (e.g. 500ms, 30s, 5m)\n",
         NULL,
     };
     const char *files[] = {HOSTILE "/config-typos.yaml", HOSTILE "/config-types.yaml"};
@@ -1357,7 +1358,7 @@ static void configuration_mistakes_are_reported_with_their_places(void **state)
     const char *args[] = {"config", "check", HOSTILE "/config-types.yaml", NULL};
     struct outcome o = run(args, BOUND);
     expect_status(&o, 1);
-    expect_in(o.err, HOSTILE "/config-types.yaml:18:10: error: unknown sink "
+    expect_in(o.err, HOSTILE "/config-types.yaml:19:10: error: unknown sink "
                               "'ftp://logloom:***@example.com/alerts'");
     assert_null(strstr(o.err, "hunter2"));
     outcome_free(&o);

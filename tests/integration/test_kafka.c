@@ -38,7 +38,7 @@ static int start_mock(void)
         close(out[0]);
         execl(mock_bin, mock_bin, "serve", "-b", "3", "-t", "one:4", "-t", "pair:4", "-t",
               "down:2", "-t", "alerts:2", "-t", "alerts.timelines:2", "-t", "late:1",
-              "-t", "raw:4", "-t", "keyed:4", "-t", "rawlink:4", "-t", "keyedlink:4",
+              "-t", "raw:4", "-t", "keyed:4", "-t", "rawlink:4", "-t", "keyedlink:4", "-t", "many:4",
               (char *)NULL);
         _exit(127);
     }
@@ -152,13 +152,17 @@ static void produce_all(const char *topic, const char *prefix, int from, int to)
     assert_int_equal(wait_cmd(produce(topic, prefix, from, to)), 0);
 }
 
-/* A config for a member of @p group on @p topic, into database @p db;
- * with @p debug, librdkafka's own account of the group, fetching and
- * brokers in its log. */
-static char *config_debug(const char *name, const char *group, const char *topic,
-                          const char *db, bool debug)
+/* A config for a member of @p group on @p topic, into database @p db,
+ * with the rules of @p rules_file (NULL: RESET_RULE) and @p threads decoding
+ * (0: the default); with @p debug, librdkafka's own account of the group,
+ * fetching and brokers in its log. */
+static char *config_full(const char *name, const char *group, const char *topic,
+                         const char *db, bool debug, const char *rules_file, int threads)
 {
-    char *rules = write_text(tmpdir, "reset.yaml", RESET_RULE);
+    char *rules = rules_file ? in_tmp(rules_file) : write_text(tmpdir, "reset.yaml", RESET_RULE);
+    char decode[64] = "";
+    if (threads)
+        snprintf(decode, sizeof decode, ", threads: %d", threads);
     char text[4096];
     snprintf(text, sizeof text,
              "sources:\n"
@@ -168,7 +172,7 @@ static char *config_debug(const char *name, const char *group, const char *topic
              "    properties: [session.timeout.ms=6000, heartbeat.interval.ms=500%s]\n"
              "correlation: {session_gap: 1s, allowed_lateness: 200ms, idle_timeout: 1s}\n"
              "checkpoints: {interval: 200ms}\n"
-             "decode: {dead_letter: %s/%s-rejected.jsonl}\n"
+             "decode: {dead_letter: %s/%s-rejected.jsonl%s}\n"
              "rules: [%s]\n"
              "sinks:\n"
              "  - url: host=%s port=%d dbname=%s user=postgres\n"
@@ -176,11 +180,17 @@ static char *config_debug(const char *name, const char *group, const char *topic
              "metrics: off\n"
              "log: {level: %s, format: text}\n",
              bootstrap, group, topic, debug ? ", \"debug=cgrp,fetch,topic,broker\"" : "",
-             tmpdir, name, rules, pg.dir, pg.port, db, debug ? "debug" : "info");
+             tmpdir, name, decode, rules, pg.dir, pg.port, db, debug ? "debug" : "info");
     free(rules);
     char file[64];
     snprintf(file, sizeof file, "%s.yaml", name);
     return write_text(tmpdir, file, text);
+}
+
+static char *config_debug(const char *name, const char *group, const char *topic,
+                          const char *db, bool debug)
+{
+    return config_full(name, group, topic, db, debug, NULL, 0);
 }
 
 static char *config(const char *name, const char *group, const char *topic, const char *db)
@@ -281,20 +291,8 @@ static void a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles(v
     char *cfg = config("k2", "g-pair", "pair", "k2");
     pid_t a = start_run(cfg, "k2a"), b = start_run(cfg, "k2b");
     /* Both members hold partitions before the stream starts. */
-    for (int i = 0; i < 300; i++) {
-        char *la = run_log("k2a"), *lb = run_log("k2b");
-        bool both = la && lb && strstr(la, "assigned pair/") && strstr(lb, "assigned pair/");
-        free(la);
-        free(lb);
-        if (both)
-            break;
-        sleep_ms(100);
-    }
-    char *la = run_log("k2a"), *lb = run_log("k2b");
-    assert_non_null(strstr(la, "assigned pair/"));
-    assert_non_null(strstr(lb, "assigned pair/"));
-    free(la);
-    free(lb);
+    wait_logged("k2a", "assigned pair/", 30);
+    wait_logged("k2b", "assigned pair/", 30);
     /* The first half, in pieces; A is killed once part of it is in. */
     for (int k = 0; k < 6; k++) {
         produce_all("pair", "pair", k * N / 12, (k + 1) * N / 12);
@@ -635,6 +633,93 @@ static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **s
 /* Workflows [@p from, @p to) as the raw topic gets them: the manager's
  * line from pod-m, the agent's (naming its child's pid) and the child's
  * (its pid, no id) from pod-(i % 5); pids come round every 60 workflows. */
+/* A rule that never matches, to move the reset rule's place in the pack. */
+#define NEVER_RULE(n)                                                                            \
+    "  - id: never" n "\n"                                                                      \
+    "    symptom: econnreset\n"                                                                 \
+    "    severity: error\n"                                                                     \
+    "    title: never\n"                                                                        \
+    "    remediation: r\n"                                                                      \
+    "    when: {err.code: ENEVER" n "}\n"                                                      \
+    "    examples: {match: ['{\"err\":{\"code\":\"ENEVER" n "\"}}']}\n"
+
+/* Writes the rules of @p text to @p name at once (a reload never reads
+ * half a file). */
+static void put_rules(const char *name, const char *text)
+{
+    free(write_text(tmpdir, "rules.tmp", text));
+    char *tmp = in_tmp("rules.tmp"), *to = in_tmp(name);
+    assert_int_equal(rename(tmp, to), 0);
+    free(tmp);
+    free(to);
+}
+
+static void decoding_on_four_threads_and_reloading_rules_mid_batch_lose_nothing(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    fresh_db(&pg, "k7");
+    /* The whole topic is there before the member starts, so messages are
+     * taken a full batch at a time. */
+    char *bad = write_text(tmpdir, "k7-bad.txt", "not json 1\nnot json 2\n");
+    produce_all("many", "many", 0, N / 2);
+    assert_int_equal(wait_cmd(produce_file("many", bad)), 0);
+    produce_all("many", "many", N / 2, N);
+    free(bad);
+    /* The same reset rule, first in one pack and fourth in the other: an
+     * event decoded with one pack and raised with the other would name a
+     * never rule, or none. */
+    char shifted[4096];
+    snprintf(shifted, sizeof shifted, "rules:\n%s%s%s%s", NEVER_RULE("1"), NEVER_RULE("2"),
+             NEVER_RULE("3"), RESET_RULE + strlen("rules:\n"));
+    put_rules("k7-rules.yaml", RESET_RULE);
+    char *cfg = config_full("k7", "g-many", "many", "k7", false, "k7-rules.yaml", 4);
+    pid_t pid = start_run(cfg, "k7");
+    wait_logged("k7", "assigned many/", 10); /* SIGHUP before its handler would end it */
+    long long alerts = 0;
+    /* A reload at nearly every turn of the daemon's loop (256 events), so
+     * that many land while a batch of 1024 is being handed out. */
+    for (int i = 0; i < 20000 && alerts < N; i++) {
+        put_rules("k7-rules.yaml", i % 2 ? RESET_RULE : shifted);
+        kill(pid, SIGHUP);
+        sleep_ms(1);
+        if (i % 100 == 99)
+            alerts = in_db("k7", "SELECT count(*) FROM logloom.alerts");
+    }
+    assert_int_equal(wait_for("k7", "SELECT count(*) FROM logloom.alerts", N, 30), N);
+    assert_int_equal(wait_for("k7", "SELECT count(*) FROM logloom.timelines", N, 90), N);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_cmd(pid), 0);
+    assert_int_equal(in_db("k7", "SELECT count(*) FROM logloom.alerts WHERE rule <> 'reset'"), 0);
+    assert_int_equal(in_db("k7", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts"), N);
+    assert_int_equal(in_db("k7", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
+                     N);
+    /* Rejected lines are reported once each, with their reasons. */
+    char *dl = in_tmp("k7-rejected.jsonl");
+    char *text = read_file(dl, NULL);
+    const char *one = strstr(text, "\"line\":\"not json 1\"");
+    const char *two = strstr(text, "\"line\":\"not json 2\"");
+    assert_non_null(one);
+    assert_non_null(two);
+    assert_non_null(strstr(text, "\"detail\":\"lexical error: invalid string in json text. "
+                                 "at byte 1\",\"line\":\"not json 1\""));
+    assert_int_equal(strchr(strchr(text, '\n') + 1, '\n') - text + 1, strlen(text));
+    /* The reloads came while a batch was being handed out. */
+    char *log = run_log("k7");
+    int again = 0, reloads = 0;
+    for (const char *p = log; (p = strstr(p, "decoded again")); p++)
+        again++;
+    for (const char *p = log; (p = strstr(p, "rules: reloaded")); p++)
+        reloads++;
+    print_message("%d reloads, %d of them while a batch was being handed out\n", reloads, again);
+    assert_true(again > 0);
+    free(log);
+    assert_logged("k7", "Kafka decoded on 4 threads");
+    free(text);
+    free(dl);
+    free(cfg);
+}
+
 static void produce_spawning(const char *path, int from, int to)
 {
     FILE *fp = fopen(path, "w");
@@ -704,6 +789,7 @@ int main(void)
         cmocka_unit_test(lines_held_back_by_the_pipeline_still_join_their_workflows),
         cmocka_unit_test(repartition_keys_by_correlation_id_and_timelines_come_whole),
         cmocka_unit_test(repartition_keys_a_childs_lines_by_the_workflow_that_spawned_it),
+        cmocka_unit_test(decoding_on_four_threads_and_reloading_rules_mid_batch_lose_nothing),
     };
     if (getenv("LL_TEST_ONLY"))
         cmocka_set_test_filter(getenv("LL_TEST_ONLY"));

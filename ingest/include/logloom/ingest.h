@@ -456,6 +456,10 @@ struct ll_kafka_conf {
     size_t max_line;       /**< longer values are rejected (0: 1 MiB) */
     bool raw_events;       /**< values that are not JSON become raw events */
     const struct ll_decode_conf *decode;
+    size_t threads; /**< decoding the messages taken at a time (0: 1), the caller's included */
+    /** One decode->match_ctx per thread (the rules' evaluation state is per
+     *  thread); NULL: decode->match_ctx for all. */
+    void *const *match_ctx;
     ll_reject_fn *on_reject;
     void *ctx;
     struct ll_kafka_hooks hooks;
@@ -476,7 +480,10 @@ struct ll_kafka_stats {
  *         (a bad property, an invalid topic pattern) with @p err. */
 int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, size_t errsz);
 /** @brief The next event, waiting up to @p timeout_ns; @p slot: its
- *         partition. Rebalance hooks run inside. @returns LL_OK or LL_EAGAIN. */
+ *         partition. Rebalance hooks run inside. Messages are taken from
+ *         librdkafka's queue up to 1024 at a time and decoded on the
+ *         conf's threads; events come in queue order, each valid until the
+ *         next call. @returns LL_OK or LL_EAGAIN. */
 int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t timeout_ns);
 /** @brief Sets aside the commit of partition @p slot at read order @p cut
  *         (the offset of its first event at or after it), with @p meta
@@ -487,9 +494,11 @@ int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta);
 int64_t ll_kafka_offset(const ll_kafka *k, int slot, uint64_t seq);
 /** @brief Commits every staged offset in one request (@p sync: waits). */
 int ll_kafka_commit(ll_kafka *k, bool sync);
-/** @brief Decodes with @p decode from now on (rules reloaded). */
-int ll_kafka_set_decode(ll_kafka *k, const struct ll_decode_conf *decode, char *err,
-                        size_t errsz);
+/** @brief Decodes with @p decode (and @p match_ctx, as in struct
+ *         ll_kafka_conf) from now on, messages already taken included (rules
+ *         reloaded). */
+int ll_kafka_set_decode(ll_kafka *k, const struct ll_decode_conf *decode,
+                        void *const *match_ctx, char *err, size_t errsz);
 /** @brief Pauses (or resumes) fetching of every assigned partition; the
  *         group membership goes on. */
 void ll_kafka_pause(ll_kafka *k, bool pause);
