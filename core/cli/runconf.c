@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "sinkconf.h"
@@ -102,8 +101,8 @@ static void problem(struct checker *c, const struct ll_config_opt *o, const char
 
 size_t ll__auto_threads(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
+    size_t n = ll_cpus_usable("/proc/self/cgroup", "/sys/fs/cgroup");
+    return n > 8 ? 8 : n;
 }
 
 bool ll__parse_size(const char *s, size_t *out)
@@ -465,7 +464,7 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
         printf("null  # none: rejected lines are counted and logged only");
     printf("\n  dead_letter_max_bytes: %zu\n  threads: %zu%s\ncorrelation:\n",
            rc->dead_letter_max, rc->decode_threads ? rc->decode_threads : ll__auto_threads(),
-           rc->decode_threads ? "" : "  # one per CPU (Kafka messages)");
+           rc->decode_threads ? "" : "  # one per usable CPU (Kafka messages)");
     ll__show_duration("  ", "session_gap", rc->corr.session_gap_ns);
     ll__show_duration("  ", "allowed_lateness", rc->corr.allowed_lateness_ns);
     ll__show_duration("  ", "idle_timeout", rc->corr.idle_timeout_ns);

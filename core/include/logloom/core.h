@@ -98,6 +98,12 @@ void ll_buf_reserve(struct ll_buf *b, size_t extra);
 void ll_buf_append(struct ll_buf *b, const void *p, size_t len);
 void ll_buf_puts(struct ll_buf *b, const char *s);
 void ll_buf_putc(struct ll_buf *b, char c);
+/** @brief CPUs this process may use: its affinity mask, lowered by a CPU
+ *         quota (a container's CPU limit, rounded up) on its cgroup or an
+ *         ancestor, v2 or v1. @p proc_cgroup ("/proc/self/cgroup") and
+ *         @p cgroup_root ("/sys/fs/cgroup") are parameters for tests.
+ *  @returns at least 1. */
+size_t ll_cpus_usable(const char *proc_cgroup, const char *cgroup_root);
 /** @brief Write @p v in decimal to @p out (not terminated).
  *  @returns the length, at most 20. */
 size_t ll_fmt_i64(int64_t v, char out[20]);
