@@ -27,7 +27,7 @@ static size_t quota_cpus(long long quota, long long period)
     return (size_t)((quota + period - 1) / period);
 }
 
-/* The tightest quota on @p dir and its ancestors up to @p root (0: none).
+/* The tightest quota on cgroup @p cg under @p root, or on an ancestor (0: none).
  * cgroup v2 keeps "QUOTA PERIOD" (or "max PERIOD") in cpu.max; v1 keeps
  * cpu.cfs_quota_us (-1: none) and cpu.cfs_period_us. */
 static size_t tightest(const char *root, const char *cg, bool v2)

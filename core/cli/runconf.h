@@ -28,7 +28,7 @@ struct ll__run_conf {
     size_t max_line;
     char *dead_letter; /* NULL: rejected lines are counted and logged only */
     size_t dead_letter_max;
-    size_t decode_threads; /* Kafka messages decoded on this many threads (0: one per CPU) */
+    size_t decode_threads; /* Kafka messages decoded on this many threads (0: one per usable CPU) */
     struct ll_corr_conf corr;
     size_t max_events_kept, max_open;
     char **terminal;
