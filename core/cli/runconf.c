@@ -21,25 +21,27 @@ struct optdef {
     enum kind kind;
     size_t at;    /* offsetof the field; lists: of the char ** (count right after) */
     size_t count; /* lists: offsetof the size_t count */
+    uint32_t max; /* K_COUNT: the largest (0: UINT32_MAX) */
 };
 
-#define OPT(s, name, kind, field) {name, kind, offsetof(s, field), 0}
-#define LIST(s, name, field, n) {name, K_LIST, offsetof(s, field), offsetof(s, n)}
+#define OPT(s, name, kind, field) {name, kind, offsetof(s, field), 0, 0}
+#define COUNT_UPTO(s, name, field, max) {name, K_COUNT, offsetof(s, field), 0, max}
+#define LIST(s, name, field, n) {name, K_LIST, offsetof(s, field), offsetof(s, n), 0}
 
 static const struct optdef source_opts[] = {
     LIST(struct ll__source_conf, "paths", paths, n_paths),
     LIST(struct ll__source_conf, "exclude", exclude, n_exclude),
     OPT(struct ll__source_conf, "rescan", K_DURATION, rescan_ns),
     OPT(struct ll__source_conf, "partial_timeout", K_DURATION, partial_timeout_ns),
-    {"start_at", K_PATH, 0, 0}, /* below: head or tail */
-    {"format", K_PATH, 0, 0},   /* below: auto, plain, docker, cri */
-    {"watch", K_PATH, 0, 0},    /* below: inotify or poll */
+    {"start_at", K_PATH, 0, 0, 0}, /* below: head or tail */
+    {"format", K_PATH, 0, 0, 0},   /* below: auto, plain, docker, cri */
+    {"watch", K_PATH, 0, 0, 0},    /* below: inotify or poll */
     OPT(struct ll__source_conf, "brokers", K_PATH, brokers),
     OPT(struct ll__source_conf, "group_id", K_PATH, group_id),
     LIST(struct ll__source_conf, "topics", topics, n_topics),
     LIST(struct ll__source_conf, "properties", properties, n_properties),
     OPT(struct ll__source_conf, "id_header", K_PATH, id_header),
-    {"id_from", K_PATH, 0, 0}, /* below: header or key */
+    {"id_from", K_PATH, 0, 0, 0}, /* below: header or key */
 };
 
 static const struct optdef decode_opts[] = {
@@ -48,7 +50,7 @@ static const struct optdef decode_opts[] = {
     OPT(struct ll__run_conf, "max_line_bytes", K_SIZE, max_line),
     OPT(struct ll__run_conf, "dead_letter", K_PATH, dead_letter),
     OPT(struct ll__run_conf, "dead_letter_max_bytes", K_SIZE, dead_letter_max),
-    OPT(struct ll__run_conf, "threads", K_COUNT, decode_threads),
+    COUNT_UPTO(struct ll__run_conf, "threads", decode_threads, LL__MAX_THREADS),
 };
 
 static const struct optdef corr_opts[] = {
@@ -72,8 +74,8 @@ static const struct optdef checkpoint_opts[] = {
 };
 
 static const struct optdef log_opts[] = {
-    {"level", K_PATH, 0, 0},  /* below */
-    {"format", K_PATH, 0, 0}, /* below */
+    {"level", K_PATH, 0, 0, 0},  /* below */
+    {"format", K_PATH, 0, 0, 0}, /* below */
 };
 
 static const struct optdef top_opts[] = {
@@ -166,9 +168,9 @@ static void apply(struct checker *c, const struct ll_config_item *it, const stru
             char *end;
             errno = 0;
             unsigned long long v = strtoull(o->value, &end, 10);
-            if (errno || end == o->value || *end || o->value[0] == '-' || !v || v > UINT32_MAX) {
-                problem(c, o, "%s: '%s' is not a count from 1 to %u", o->name, o->value,
-                        UINT32_MAX);
+            uint32_t max = d->max ? d->max : UINT32_MAX;
+            if (errno || end == o->value || *end || o->value[0] == '-' || !v || v > max) {
+                problem(c, o, "%s: '%s' is not a count from 1 to %u", o->name, o->value, max);
             } else if (strcmp(o->name, "max_events") == 0) {
                 uint64_t u = v;
                 memcpy(field, &u, sizeof u);
@@ -255,14 +257,6 @@ static bool source_extra(struct checker *c, const struct ll_config_opt *o, void 
 static bool decode_extra(struct checker *c, const struct ll_config_opt *o, void *base)
 {
     (void)base;
-    if (strcmp(o->name, "threads") == 0 && !o->is_list) {
-        char *end;
-        unsigned long long v = strtoull(o->value, &end, 10);
-        if (*end || end == o->value || o->value[0] == '-' || !v || v > LL__MAX_THREADS) {
-            problem(c, o, "threads: '%s' is not a count from 1 to %d", o->value, LL__MAX_THREADS);
-            return true;
-        }
-    }
     if (strcmp(o->name, "id_fields") != 0 && strcmp(o->name, "service_fields") != 0)
         return false;
     char err[256];
