@@ -275,24 +275,25 @@ static void reload_rules(struct daemon *d)
      * be made here, all can, and no source is left with the old rules
      * while the stages have the new. */
     struct ll_decode_conf old_dconf = d->dconf;
+    ll_rule_eval *old_eval[LL__MAX_THREADS];
+    memcpy(old_eval, d->eval, d->threads * sizeof *old_eval);
     ll_ruleset *old = d->rules;
     d->rules = rs;
+    evals_new(d->eval, d->threads, rs);
     set_decode(d);
     char err[256];
     ll_decoder *probe = ll_decoder_new(&d->dconf, err, sizeof err);
     if (!probe) {
         ll_log(LL_LEVEL_ERROR, "rules", "reload failed: %s: keeping the %zu rules loaded before",
                err, ll_ruleset_count(old));
+        evals_free(d->eval, d->threads);
+        memcpy(d->eval, old_eval, d->threads * sizeof *old_eval);
         d->rules = old;
         d->dconf = old_dconf;
         ll_ruleset_destroy(rs);
         return;
     }
     ll_decoder_destroy(probe);
-    ll_rule_eval *old_eval[LL__MAX_THREADS];
-    memcpy(old_eval, d->eval, d->threads * sizeof *old_eval);
-    evals_new(d->eval, d->threads, rs);
-    d->dconf.match_ctx = d->eval[0];
     for (size_t i = 0; i < d->n_tails; i++)
         if (ll_tail_set_decode(d->tails[i], &d->dconf, err, sizeof err) != LL_OK)
             ll_log(LL_LEVEL_ERROR, "rules", "reload: %s", err);
