@@ -580,7 +580,6 @@ static void decode_one(void *ctx, size_t thread, size_t i)
         km->detail = "message value exceeds max_line";
         return;
     }
-    km->ev.pos = (struct ll_pos){0};
     if (ll_decoder_decode(d->dec, v, len, &d->arena, &km->ev, &km->why) == LL_OK) {
         km->what = K_EVENT;
         return;
