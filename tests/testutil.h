@@ -33,6 +33,15 @@ static inline char *make_tmpdir(void)
     return strdup(dir);
 }
 
+/* How many times @p needle occurs in @p hay, without overlaps (NULL: 0). */
+static inline size_t count_in(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
 static inline void rm_tree(const char *dir)
 {
     char cmd[1024];

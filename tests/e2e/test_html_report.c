@@ -118,14 +118,6 @@ static void assert_no_console_output(const char *err)
         fail_msg("the page logged to the console: %s", l);
 }
 
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* The JSON lines record of the timeline with this correlation id. */
 static char *timeline_record(const char *corr_id)
 {
@@ -226,12 +218,12 @@ static void chromium_draws_table_and_swimlanes_without_errors(void **state)
     char *dom = chromium_dump_dom(html_path, &err);
     assert_no_console_output(err);
     /* The script ran to its end: one row per workflow of the run. */
-    size_t n = count(jsonl, "{\"type\":\"timeline\"");
+    size_t n = count_in(jsonl, "{\"type\":\"timeline\"");
     char ready[64];
     snprintf(ready, sizeof ready, "data-ll-ready=\"%zu\"", n);
     if (!strstr(dom, ready))
         fail_msg("no %s in the DOM: the script did not finish", ready);
-    assert_int_equal(count(dom, "<tr data-ll-row=\""), n);
+    assert_int_equal(count_in(dom, "<tr data-ll-row=\""), n);
     /* The first failed workflow is selected, with a lane per service. */
     const char *sel = strstr(dom, "data-ll-selected=\"");
     assert_non_null(sel);
@@ -243,10 +235,10 @@ static void chromium_draws_table_and_swimlanes_without_errors(void **state)
     assert_non_null(svc);
     svc += strlen("\"services\":[");
     char *services = strndup(svc, strcspn(svc, "]")); /* "a","b": two quotes each */
-    assert_int_equal(count(dom, "data-ll-lane=\""), count(services, "\"") / 2);
+    assert_int_equal(count_in(dom, "data-ll-lane=\""), count_in(services, "\"") / 2);
     /* Event marks, its errors in red. */
-    assert_true(count(dom, "class=\"mark error") >= 1);
-    assert_true(count(dom, "data-ll-level=\"error\"") >= 1);
+    assert_true(count_in(dom, "class=\"mark error") >= 1);
+    assert_true(count_in(dom, "data-ll-level=\"error\"") >= 1);
     free(services);
     free(rec);
     free(id);
@@ -316,7 +308,7 @@ static char *first_alert_record(void)
 static void alerts_panel_has_a_row_per_alert(void **state)
 {
     (void)state;
-    size_t n = count(jsonl, "{\"type\":\"alert\"");
+    size_t n = count_in(jsonl, "{\"type\":\"alert\"");
     assert_true(n >= 1); /* agent-2's spawn EINVAL */
     char *err;
     char *dom = chromium_dump_dom(html_path, &err);
@@ -324,7 +316,7 @@ static void alerts_panel_has_a_row_per_alert(void **state)
     /* The panel is shown, with one row per alert record, each by its id. */
     assert_non_null(strstr(dom, "id=\"ll-alerts\""));
     assert_null(strstr(dom, "id=\"ll-alerts\" hidden"));
-    assert_int_equal(count(dom, "data-ll-alert=\""), n);
+    assert_int_equal(count_in(dom, "data-ll-alert=\""), n);
     const char *key = "{\"type\":\"alert\",\"id\":\"";
     for (const char *p = jsonl; (p = strstr(p, key)); p += strlen(key)) {
         char *id = strndup(p + strlen(key), 16);
@@ -387,7 +379,7 @@ static void a_workflow_shows_its_alerts_and_their_evidence(void **state)
     snprintf(ref, sizeof ref, "data-ll-alert-ref=\"%s\"", id);
     assert_non_null(strstr(b, ref));
     /* One mark for the one line of evidence; it also matched a rule step. */
-    assert_int_equal(count(dom, "data-ll-alert-mark=\"spawn-einval\""), 1);
+    assert_int_equal(count_in(dom, "data-ll-alert-mark=\"spawn-einval\""), 1);
     assert_non_null(strstr(dom, "alerted matched"));
     const char *tip = strstr(dom, "<div id=\"ll-tip\"");
     assert_non_null(tip);
@@ -452,7 +444,7 @@ static void log_text_cannot_inject_markup(void **state)
     assert_int_equal(run(argv, &stdout_text, &err), 0);
     free(err);
     char *page = read_file(out, NULL);
-    assert_int_equal(count(page, "</script>"), 2); /* the data's end and the script's */
+    assert_int_equal(count_in(page, "</script>"), 2); /* the data's end and the script's */
     char *dom = chromium_dump_dom(out, &err);
     assert_no_console_output(err);
     assert_non_null(strstr(dom, "data-ll-ready=\"1\""));
@@ -488,9 +480,9 @@ static void alert_text_cannot_inject_markup(void **state)
     char *stdout_text, *err;
     assert_int_equal(run(argv, &stdout_text, &err), 0);
     free(err);
-    assert_int_equal(count(stdout_text, "{\"type\":\"alert\""), 1);
+    assert_int_equal(count_in(stdout_text, "{\"type\":\"alert\""), 1);
     char *page = read_file(out, NULL);
-    assert_int_equal(count(page, "</script>"), 2); /* the data's end and the script's */
+    assert_int_equal(count_in(page, "</script>"), 2); /* the data's end and the script's */
     /* Should the markup run, alert() must flag it rather than block the page
      * (and the test) on a dialog. */
     char *trapped = page_with_script_at(
@@ -511,7 +503,7 @@ static void alert_text_cannot_inject_markup(void **state)
     char *dom = chromium_dump_dom(path, &err);
     assert_no_console_output(err);
     assert_non_null(strstr(dom, "data-ll-ready=\"1\""));
-    assert_int_equal(count(dom, "data-ll-alert=\""), 1);
+    assert_int_equal(count_in(dom, "data-ll-alert=\""), 1);
     assert_null(strstr(dom, "data-pwned=\""));
     assert_null(strstr(dom, "<img"));
     const char *text = "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;";

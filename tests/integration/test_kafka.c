@@ -314,9 +314,7 @@ static void a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles(v
     assert_int_equal(in_db("k2", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
                      N);
     char *log = run_log("k2b");
-    int moved = 0;
-    for (const char *p = log; (p = strstr(p, "assigned pair/")); p++)
-        moved++;
+    int moved = (int)count_in(log, "assigned pair/");
     print_message("alerts in PostgreSQL when A was killed: %lld of %d; B was assigned %d "
                   "partitions in all\n", at_kill, N, moved);
     assert_true(moved > 2); /* its own, then A's too */
@@ -706,11 +704,8 @@ static void decoding_on_four_threads_and_reloading_rules_mid_batch_lose_nothing(
     assert_int_equal(strchr(strchr(text, '\n') + 1, '\n') - text + 1, strlen(text));
     /* The reloads came while a batch was being handed out. */
     char *log = run_log("k7");
-    int again = 0, reloads = 0;
-    for (const char *p = log; (p = strstr(p, "decoded again")); p++)
-        again++;
-    for (const char *p = log; (p = strstr(p, "rules: reloaded")); p++)
-        reloads++;
+    int again = (int)count_in(log, "decoded again");
+    int reloads = (int)count_in(log, "rules: reloaded");
     print_message("%d reloads, %d of them while a batch was being handed out\n", reloads, again);
     assert_true(again > 0);
     free(log);
