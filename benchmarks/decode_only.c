@@ -7,7 +7,11 @@
  * logloom needs. No correlation, no output per line, no allocation per
  * line: whatever logloom does on top of this is its own cost.
  *
- * Usage: ll-decode-only [--no-validate-utf8] [-v] [--dump] FILE
+ * With --scan, each line goes first to logloom's line scanner
+ * (ingest/json_scan.h), which makes the same callbacks, and to yajl only
+ * when the scanner leaves it: the ceiling of logloom's own decoder.
+ *
+ * Usage: ll-decode-only [--scan] [--no-validate-utf8] [-v] [--dump] FILE
  * Prints: lines=N bad=M bytes=B checksum=X
  * --dump also writes the resolved fields of every good line, tab
  * separated, to stderr (for checking the extraction, not for timing).
@@ -23,6 +27,8 @@
 #include <unistd.h>
 
 #include <yajl/yajl_parse.h>
+
+#include "../ingest/json_scan.h"
 
 #define LL_READ_BUF (4u << 20) /* initial read buffer; grows for huge lines */
 #define LL_MAX_DEPTH 32        /* deeper containers are parsed, not tracked */
@@ -411,6 +417,9 @@ static void ll_line_reset(ll_state *st, const char *p, size_t n)
                               .sub = LL_C_SKIP};
 }
 
+static int ll_use_scan;
+static struct ll_buf ll_scratch;
+
 static void ll_do_line(yajl_handle *h, ll_state *st, ll_totals *t,
                        const char *p, size_t n, int no_validate)
 {
@@ -420,9 +429,14 @@ static void ll_do_line(yajl_handle *h, ll_state *st, ll_totals *t,
     if (n == 0)
         return; /* blank lines are not records */
     ll_line_reset(st, p, n);
-    s = yajl_parse(*h, (const unsigned char *)p, n);
-    if (s == yajl_status_ok)
-        s = yajl_complete_parse(*h);
+    if (ll_use_scan && ll__json_scan(p, n, &ll_callbacks, st, &ll_scratch)) {
+        s = yajl_status_ok;
+    } else {
+        ll_line_reset(st, p, n);
+        s = yajl_parse(*h, (const unsigned char *)p, n);
+        if (s == yajl_status_ok)
+            s = yajl_complete_parse(*h);
+    }
     if (s != yajl_status_ok) {
         t->lines++;
         t->bad++;
@@ -532,7 +546,9 @@ static int ll_parse_args(int argc, char **argv, ll_args *a)
 {
     *a = (ll_args){.path = NULL};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--no-validate-utf8") == 0)
+        if (strcmp(argv[i], "--scan") == 0)
+            ll_use_scan = 1;
+        else if (strcmp(argv[i], "--no-validate-utf8") == 0)
             a->no_validate = 1;
         else if (strcmp(argv[i], "-v") == 0)
             a->verbose = 1;
@@ -554,7 +570,7 @@ int main(int argc, char **argv)
 
     if (ll_parse_args(argc, argv, &a) != 0) {
         fprintf(stderr,
-                "usage: ll-decode-only [--no-validate-utf8] [-v] [--dump] "
+                "usage: ll-decode-only [--scan] [--no-validate-utf8] [-v] [--dump] "
                 "FILE\n");
         return 2;
     }

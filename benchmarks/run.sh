@@ -7,6 +7,9 @@
 # alike, on one page-cache-warm corpus:
 #   cat            cat FILE > /dev/null                 (read ceiling)
 #   decode-only    ll-decode-only FILE                  (yajl parse ceiling)
+#   decode-scan    ll-decode-only --scan FILE           (the same through
+#                  logloom's line scanner, yajl only for what it leaves:
+#                  the ceiling of logloom's own decoder)
 #   replay         logloom replay --threads 1 --format jsonl FILE  (one thread)
 #   replay-mt      logloom replay --threads NCPU ...    (all cores; output
 #                  checked to be identical to replay's, byte for byte)
@@ -129,7 +132,7 @@ fi
 
 # --- commands -----------------------------------------------------------
 
-NAMES=(cat decode-only)
+NAMES=(cat decode-only decode-scan)
 [[ $HAVE_LOGLOOM == 0 ]] || NAMES+=(replay replay-mt)
 [[ -z $GZ ]] || NAMES+=(replay-gz)
 # A peer on the same file: jq parses every line and selects the errors.
@@ -149,6 +152,7 @@ ll_argv() {
     case $1 in
     cat) ARGV=(cat "$CORPUS") ;;
     decode-only) ARGV=("$DEC" "$CORPUS") OUT=$WORK/decode.out ;;
+    decode-scan) ARGV=("$DEC" --scan "$CORPUS") ;;
     replay) ARGV=("$LOGLOOM" replay --threads 1 --format jsonl "$CORPUS") ;;
     replay-mt) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$CORPUS") ;;
     replay-gz) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$GZ") ;;
@@ -278,6 +282,8 @@ ll_ratio() {
 echo
 echo "ratios (median wall time, same corpus, $RUNS interleaved runs):"
 ll_ratio replay decode-only
+ll_ratio replay decode-scan
+ll_ratio decode-scan decode-only
 ll_ratio replay-mt replay
 ll_ratio replay-mt decode-only
 ll_ratio replay cat

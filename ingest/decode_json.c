@@ -1,5 +1,8 @@
 /* JSON line → event, with yajl's streaming callback parser.
  *
+ * A line is first given to the scanner of json_scan.h, which calls the same
+ * callbacks for the common shape of a log line at a fraction of yajl's
+ * cost; whatever it is not sure of is parsed again by yajl, from the start.
  * One yajl handle is reused across lines (yajl_allow_multiple_values lets a
  * handle parse value after value); it is only replaced after a parse error,
  * which leaves yajl in a state it cannot leave. The callbacks walk the field
@@ -8,6 +11,7 @@
  * the duration of a callback, so those few are copied into the caller's
  * arena. Nothing is allocated per line otherwise. */
 #include "fields.h"
+#include "json_scan.h"
 #include "logloom/ingest.h"
 
 #include <string.h>
@@ -32,6 +36,7 @@ struct capture {
 
 struct ll_decoder {
     yajl_handle yh;
+    struct ll_buf scratch; /* the scanner's escaped strings */
     struct ll__fieldset fs;
     char err[256];
 
@@ -344,6 +349,7 @@ void ll_decoder_destroy(ll_decoder *d)
     if (d->yh)
         yajl_free(d->yh);
     ll__fieldset_free(&d->fs);
+    ll_buf_free(&d->scratch);
     ll_free(d->cap);
     ll_free(d);
 }
@@ -514,6 +520,16 @@ static int parse_failed(struct ll_decoder *d, const char *line, size_t len, bool
     return reject(d, line, len, reason, LL_REJECT_NOT_JSON, detail);
 }
 
+/* The per-line state, before a parse. */
+static void begin(struct ll_decoder *d)
+{
+    d->depth = 0;
+    d->values = 0;
+    d->not_object = false;
+    d->pending = LL__NODE_NONE;
+    memset(d->cap, 0xff, d->n_cap * sizeof *d->cap); /* prio = UINT16_MAX: nothing yet */
+}
+
 int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_arena *arena,
                       struct ll_event *ev, enum ll_reject *reason)
 {
@@ -526,21 +542,20 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
     d->line = line;
     d->len = len;
     d->arena = arena;
-    d->depth = 0;
-    d->values = 0;
-    d->not_object = false;
-    d->pending = LL__NODE_NONE;
-    memset(d->cap, 0xff, d->n_cap * sizeof *d->cap); /* prio = UINT16_MAX: nothing yet */
-
-    if (yajl_parse(d->yh, (const unsigned char *)line, len) != yajl_status_ok)
-        return parse_failed(d, line, len, false, reason);
-    if (yajl_complete_parse(d->yh) != yajl_status_ok)
-        return parse_failed(d, line, len, true, reason);
-    /* yajl checks only the shape of UTF-8 sequences: it lets overlong forms
-     * (C0 AF), surrogates (ED A0 80) and lead bytes past U+10FFFF (F5..F7)
-     * through, which other invalid bytes do not pass. */
-    if (!ll_utf8_valid(line, len))
-        return reject(d, line, len, reason, LL_REJECT_INVALID_UTF8, "invalid UTF-8");
+    begin(d);
+    if (!ll__json_scan(line, len, &callbacks, d, &d->scratch)) {
+        begin(d);
+        if (yajl_parse(d->yh, (const unsigned char *)line, len) != yajl_status_ok)
+            return parse_failed(d, line, len, false, reason);
+        if (yajl_complete_parse(d->yh) != yajl_status_ok)
+            return parse_failed(d, line, len, true, reason);
+        /* yajl checks only the shape of UTF-8 sequences: it lets overlong
+         * forms (C0 AF), surrogates (ED A0 80) and lead bytes past U+10FFFF
+         * (F5..F7) through, which other invalid bytes do not pass. The
+         * scanner has checked the lines it takes. */
+        if (!ll_utf8_valid(line, len))
+            return reject(d, line, len, reason, LL_REJECT_INVALID_UTF8, "invalid UTF-8");
+    }
     if (d->not_object)
         return reject(d, line, len, reason, LL_REJECT_NOT_OBJECT,
                       "the line is JSON but not an object");

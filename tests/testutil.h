@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -96,6 +97,68 @@ static inline char *read_file(const char *path, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+/* Lines of log files, each a C string, in the order read. */
+struct lines {
+    char **v;
+    size_t n;
+};
+
+static inline void add_line(struct lines *l, const char *s, size_t len)
+{
+    l->v = realloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = strndup(s, len);
+}
+
+static inline void add_file_lines(struct lines *l, const char *path)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    assert_non_null(text);
+    for (char *p = text, *end = text + len; p < end;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n)
+            add_line(l, p, n);
+        p += n + 1;
+    }
+    free(text);
+}
+
+/* Every *.log under @p path, recursively. */
+static inline size_t add_tree(struct lines *l, const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    size_t files = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "node_modules") == 0)
+            continue;
+        char sub[4096];
+        struct stat st;
+        if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= sizeof sub ||
+            stat(sub, &st) != 0)
+            continue;
+        size_t n = strlen(de->d_name);
+        if (S_ISDIR(st.st_mode))
+            files += add_tree(l, sub);
+        else if (n > 4 && strcmp(de->d_name + n - 4, ".log") == 0) {
+            add_file_lines(l, sub);
+            files++;
+        }
+    }
+    closedir(d);
+    return files;
+}
+
+static inline void lines_free(struct lines *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
 }
 
 /* Starts argv[0] (NULL-terminated argv) with stdin from /dev/null and

@@ -19,7 +19,7 @@ if [ "${1:-}" = "-m" ]; then
 fi
 seconds=${1:?usage: tests/fuzz/run.sh [-m] SECONDS [TARGET...]}
 shift
-targets=${*:-decode frame time config rules checkpoint}
+targets=${*:-decode json frame time config rules checkpoint}
 build=${LL_FUZZ_BUILD_DIR:-build-fuzz}
 
 command -v clang >/dev/null || { echo "fuzz: clang is not installed" >&2; exit 2; }

@@ -353,6 +353,36 @@ static void escaped_strings_survive_the_parser(void **state)
     assert_memory_equal(first.corr_id.ptr, keep_id, first.corr_id.len);
 }
 
+/* The same without \u, which the scanner decodes itself (json_scan.h),
+ * into a scratch buffer of its own that the next line reuses. */
+static void escaped_strings_survive_the_scanner(void **state)
+{
+    struct fx *f = *state;
+    const struct ll_event *ev = ok(f, "{\"msg\":\"say \\\"hi\\\"\\n\",\"correlationId\":\"a\\/b\"}");
+    assert_str(ev->msg, "say \"hi\"\n");
+    assert_str(ev->corr_id, "a/b");
+    struct ll_event first = f->ev;
+    assert_int_equal(decode(f, "{\"msg\":\"\\t\\t\\t\\t\\t\\t\\t\\t\",\"requestId\":\"\\\\\\\\\"}"),
+                     LL_OK);
+    assert_str(f->ev.msg, "\t\t\t\t\t\t\t\t");
+    assert_str(first.msg, "say \"hi\"\n");
+    assert_str(first.corr_id, "a/b");
+}
+
+/* The scanner leaves a line to yajl where it meets the \u: yajl starts
+ * again from a clean state, not from the fields and depth the scanner had
+ * reached. */
+static void a_line_the_scanner_leaves_midway_decodes_whole(void **state)
+{
+    struct fx *f = *state;
+    const struct ll_event *ev = ok(f, "{\"level\":\"error\",\"msg\":\"reset\",\"err\":{\"code\":"
+                                      "\"ECONNRESET\",\"detail\":{\"host\":\"caf\\u00e9\"}}}");
+    assert_int_equal(ev->level, LL_LEVEL_ERROR);
+    assert_str(ev->msg, "reset");
+    assert_str(ev->err_code, "ECONNRESET");
+    assert_true(ev->flags & LL_EV_HAS_ERR);
+}
+
 static void byte_order_mark_is_skipped(void **state)
 {
     /* Files written on Windows may start with one. */
@@ -449,6 +479,9 @@ int main(void)
         cmocka_unit_test(custom_id_paths_replace_defaults),
         cmocka_unit_test(malformed_field_paths_are_reported),
         cmocka_unit_test_setup_teardown(escaped_strings_survive_the_parser, setup, teardown),
+        cmocka_unit_test_setup_teardown(escaped_strings_survive_the_scanner, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_line_the_scanner_leaves_midway_decodes_whole, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(byte_order_mark_is_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_fields_leave_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(unusable_time_is_none, setup, teardown),
