@@ -17,6 +17,27 @@ static inline uint64_t load_le(const unsigned char *p, size_t n)
     return v;
 }
 
+/* The bytes of @p s from @p i to @p len (1 to 7 of them) as a
+ * little-endian number: with whole-word loads that overlap the bytes
+ * before or each other, not a copy of variable length (a call). */
+static inline uint64_t load_tail(const unsigned char *s, size_t i, size_t len)
+{
+    size_t n = len - i;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len >= 8)
+        return load_le(s + len - 8, 8) >> (64 - 8 * n);
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        return lo | (uint64_t)hi << (8 * (n - 4));
+    }
+    return s[0] | (uint64_t)s[n / 2] << (8 * (n / 2)) | (uint64_t)s[n - 1] << (8 * (n - 1));
+#else
+    return load_le(s + i, n);
+#endif
+}
+
 uint64_t ll_hash64(const void *p, size_t len, uint64_t seed)
 {
     const uint64_t m = UINT64_C(0xc6a4a7935bd1e995);
@@ -32,7 +53,7 @@ uint64_t ll_hash64(const void *p, size_t len, uint64_t seed)
         h *= m;
     }
     if (i < len) {
-        h ^= load_le(s + i, len - i);
+        h ^= load_tail(s, i, len);
         h *= m;
     }
     h ^= h >> 47;

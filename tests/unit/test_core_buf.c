@@ -202,10 +202,51 @@ static void hash_is_stable(void **state)
     assert_string_equal(id, "5ab15cd16e8031e3");
 }
 
+/* The hash as its definition reads: every tail byte on its own. */
+static uint64_t hash_by_bytes(const unsigned char *s, size_t len, uint64_t seed)
+{
+    const uint64_t m = UINT64_C(0xc6a4a7935bd1e995);
+    uint64_t h = seed ^ ((uint64_t)len * m);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t k = 0;
+        for (size_t j = 8; j-- > 0;)
+            k = k << 8 | s[i + j];
+        k *= m;
+        k ^= k >> 47;
+        k *= m;
+        h ^= k;
+        h *= m;
+    }
+    if (i < len) {
+        uint64_t t = 0;
+        for (size_t j = len; j-- > i;)
+            t = t << 8 | s[j];
+        h ^= t;
+        h *= m;
+    }
+    h ^= h >> 47;
+    h *= m;
+    h ^= h >> 47;
+    return h;
+}
+
+static void hash_of_every_length_and_alignment(void **state)
+{
+    (void)state;
+    unsigned char buf[64];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)(i * 151 + 7); /* every byte different, high bits too */
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; off + len <= 48; len++)
+            assert_true(ll_hash64(buf + off, len, off) == hash_by_bytes(buf + off, len, off));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_escapes_quotes_controls_and_keeps_utf8),
+        cmocka_unit_test(hash_of_every_length_and_alignment),
         cmocka_unit_test(json_replaces_invalid_utf8),
         cmocka_unit_test(text_escapes_terminal_controls_only),
         cmocka_unit_test(utf8_validation),
