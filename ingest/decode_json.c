@@ -543,7 +543,7 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
     d->len = len;
     d->arena = arena;
     begin(d);
-    if (!ll__json_scan(line, len, &callbacks, d, &d->scratch)) {
+    if (!ll__json_scan_with(line, len, &callbacks, d, &d->scratch)) {
         begin(d);
         if (yajl_parse(d->yh, (const unsigned char *)line, len) != yajl_status_ok)
             return parse_failed(d, line, len, false, reason);

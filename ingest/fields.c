@@ -87,7 +87,7 @@ void ll__fieldset_seal(struct ll__fieldset *fs)
         if (!nchild)
             continue;
         size_t size = 4;
-        while (size < nchild * 2)
+        while (size < nchild * 4)
             size *= 2;
         p->table = (uint32_t)fs->n_tables;
         p->table_mask = (uint32_t)(size - 1);

@@ -88,30 +88,46 @@ static inline unsigned char ll__lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
-/* Cheap and case-blind: the length and three sampled bytes. */
+/* Cheap and case-blind: the length and three sampled bytes, each with
+ * the bit that tells ASCII cases apart set (other bytes may collide). */
 static inline uint32_t ll__key_hash(const char *k, size_t len)
 {
     if (!len)
         return 0;
     uint32_t h = (uint32_t)len * 0x9E3779B1u;
-    h ^= ll__lower((unsigned char)k[0]) * 0x85EBCA77u;
-    h ^= ll__lower((unsigned char)k[len - 1]) * 0xC2B2AE3Du;
-    h ^= ll__lower((unsigned char)k[len / 2]) * 0x27D4EB2Fu;
+    h ^= ((unsigned char)k[0] | 0x20u) * 0x85EBCA77u;
+    h ^= ((unsigned char)k[len - 1] | 0x20u) * 0xC2B2AE3Du;
+    h ^= ((unsigned char)k[len / 2] | 0x20u) * 0x27D4EB2Fu;
     return h ^ (h >> 15);
 }
 
-/* Keys are short: eight bytes at a time, no call. */
+static inline uint64_t ll__load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t ll__load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Keys are short: whole words that may overlap, no loop over bytes, no
+ * call. */
 static inline bool ll__key_eq(const char *a, const char *b, size_t len)
 {
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return false;
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8)
+            if (ll__load64(a + i) != ll__load64(b + i))
+                return false;
+        return ll__load64(a + len - 8) == ll__load64(b + len - 8);
     }
-    for (; i < len; i++)
+    if (len >= 4)
+        return ll__load32(a) == ll__load32(b) && ll__load32(a + len - 4) == ll__load32(b + len - 4);
+    for (size_t i = 0; i < len; i++)
         if (a[i] != b[i])
             return false;
     return true;

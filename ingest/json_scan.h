@@ -28,9 +28,251 @@
 #include "logloom/core.h"
 
 #include <stdbool.h>
+#include <string.h>
 #include <yajl/yajl_parse.h>
 
 bool ll__json_scan(const char *line, size_t len, const yajl_callbacks *cb, void *ctx,
                    struct ll_buf *scratch);
+
+/* Below: the scanner itself, inline, so that the decoder, which passes a
+ * constant @p cb, has its callbacks called directly and inlined.
+ *
+ * One pass over the line, a label per grammar state, the kind of every
+ * open container in a bit of a word, and the bytes of a string skipped
+ * eight at a time. */
+
+#define LL__JSON_MAX_NEST 64
+#define LL__JSON_ONES UINT64_C(0x0101010101010101)
+#define LL__JSON_HIGHS UINT64_C(0x8080808080808080)
+
+typedef const unsigned char *ll__jpos;
+
+static inline ll__jpos ll__json_ws(ll__jpos p, ll__jpos end)
+{
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The first byte from @p that a string must look at: its closing quote, a
+ * backslash, a control character or a byte of a multibyte character; or
+ * @p end. */
+static inline ll__jpos ll__json_plain(ll__jpos p, ll__jpos end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t x, q, b;
+        memcpy(&x, p, 8);
+        q = x ^ (LL__JSON_ONES * '"');
+        b = x ^ (LL__JSON_ONES * '\\');
+        /* (v - k) & ~v flags the bytes of v below k. A borrow can flag a
+         * byte above a flagged one, never below: the lowest flag is true. */
+        uint64_t m = (((x - LL__JSON_ONES * 0x20) & ~x) | ((q - LL__JSON_ONES) & ~q) |
+                      ((b - LL__JSON_ONES) & ~b) | x) &
+                     LL__JSON_HIGHS;
+        if (m)
+            return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/* The string whose first byte, after the opening quote, is at @p. Sets
+ * its bytes, escapes decoded, and returns the byte after the closing
+ * quote; NULL to give up. */
+__attribute__((always_inline)) static inline ll__jpos ll__json_string(ll__jpos p, ll__jpos end, struct ll_buf *scratch,
+                                       ll__jpos *out, size_t *out_len)
+{
+    ll__jpos start = p, run = p;
+    bool escaped = false, multibyte = false;
+    for (;;) {
+        p = ll__json_plain(p, end);
+        if (p == end)
+            return NULL;
+        if (*p == '"')
+            break;
+        if (*p >= 0x80) {
+            multibyte = true;
+            p++;
+            continue;
+        }
+        if (*p != '\\' || end - p < 2)
+            return NULL; /* a control character, or the line ends */
+        char c;
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/': c = (char)p[1]; break;
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+        default: return NULL; /* \u, or an escape yajl refuses */
+        }
+        if (!escaped)
+            ll_buf_reset(scratch);
+        escaped = true;
+        ll_buf_append(scratch, run, (size_t)(p - run));
+        ll_buf_putc(scratch, c);
+        p += 2;
+        run = p;
+    }
+    if (multibyte && !ll_utf8_valid((const char *)start, (size_t)(p - start)))
+        return NULL;
+    if (escaped) {
+        ll_buf_append(scratch, run, (size_t)(p - run));
+        *out = (ll__jpos)scratch->data;
+        *out_len = scratch->len;
+    } else {
+        *out = start;
+        *out_len = (size_t)(p - start);
+    }
+    return p + 1;
+}
+
+static inline ll__jpos ll__json_digits(ll__jpos p, ll__jpos end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+/* RFC 8259's number, as yajl lexes it; the byte after it, or NULL. */
+static inline ll__jpos ll__json_number(ll__jpos p, ll__jpos end)
+{
+    if (p < end && *p == '-')
+        p++;
+    if (p == end)
+        return NULL;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        p = ll__json_digits(p + 1, end);
+    else
+        return NULL;
+    if (p < end && *p == '.') {
+        ll__jpos q = ll__json_digits(p + 1, end);
+        if (q == p + 1)
+            return NULL;
+        p = q;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        ll__jpos q = ll__json_digits(p, end);
+        if (q == p)
+            return NULL;
+        p = q;
+    }
+    return p;
+}
+
+static inline ll__jpos ll__json_word(ll__jpos p, ll__jpos end, const char *word, size_t n)
+{
+    return (size_t)(end - p) >= n && memcmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+__attribute__((always_inline)) static inline bool
+ll__json_scan_with(const char *line, size_t len, const yajl_callbacks *cb, void *ctx,
+                   struct ll_buf *scratch)
+{
+    ll__jpos p = (ll__jpos)line, end = p + len, s;
+    uint64_t in_map = 0; /* bit d: the container at depth d is an object */
+    unsigned depth = 0;
+    size_t n;
+
+    p = ll__json_ws(p, end);
+    if (p == end || *p != '{')
+        return false;
+    goto open_map;
+
+value: /* p: where a value may start */
+    p = ll__json_ws(p, end);
+    if (p == end)
+        return false;
+    switch (*p) {
+    case '"':
+        p = ll__json_string(p + 1, end, scratch, &s, &n);
+        if (!p || !cb->yajl_string(ctx, s, n))
+            return false;
+        break;
+    case '{': goto open_map;
+    case '[':
+        if (depth == LL__JSON_MAX_NEST || !cb->yajl_start_array(ctx))
+            return false;
+        in_map &= ~(UINT64_C(1) << depth++);
+        p = ll__json_ws(p + 1, end);
+        if (p < end && *p == ']')
+            goto close;
+        goto value;
+    case 't':
+        p = ll__json_word(p, end, "true", 4);
+        if (!p || !cb->yajl_boolean(ctx, 1))
+            return false;
+        break;
+    case 'f':
+        p = ll__json_word(p, end, "false", 5);
+        if (!p || !cb->yajl_boolean(ctx, 0))
+            return false;
+        break;
+    case 'n':
+        p = ll__json_word(p, end, "null", 4);
+        if (!p || !cb->yajl_null(ctx))
+            return false;
+        break;
+    default:
+        s = p;
+        p = ll__json_number(p, end);
+        if (!p || !cb->yajl_number(ctx, (const char *)s, (size_t)(p - s)))
+            return false;
+        break;
+    }
+
+after_value: /* p: the byte after a value inside a container */
+    p = ll__json_ws(p, end);
+    if (p == end)
+        return false;
+    if (*p == ',') {
+        p = ll__json_ws(p + 1, end);
+        if (in_map >> (depth - 1) & 1)
+            goto key;
+        goto value;
+    }
+    if (*p != ((in_map >> (depth - 1) & 1) ? '}' : ']'))
+        return false;
+
+close: /* p: at the bracket that closes the container at depth - 1 */
+    if (!((in_map >> (depth - 1) & 1) ? cb->yajl_end_map(ctx) : cb->yajl_end_array(ctx)))
+        return false;
+    p++;
+    if (--depth)
+        goto after_value;
+    return ll__json_ws(p, end) == end;
+
+open_map: /* p: at the brace */
+    if (depth == LL__JSON_MAX_NEST || !cb->yajl_start_map(ctx))
+        return false;
+    in_map |= UINT64_C(1) << depth++;
+    p = ll__json_ws(p + 1, end);
+    if (p < end && *p == '}')
+        goto close;
+
+key: /* p: where a key must start, whitespace skipped */
+    if (p == end || *p != '"')
+        return false;
+    p = ll__json_string(p + 1, end, scratch, &s, &n);
+    if (!p || !cb->yajl_map_key(ctx, s, n))
+        return false;
+    p = ll__json_ws(p, end);
+    if (p == end || *p != ':')
+        return false;
+    p++;
+    goto value;
+}
 
 #endif
