@@ -151,12 +151,9 @@ static int add_list(struct ll__fieldset *fs, const char *const *paths, size_t n,
 /* ------------------------------------------------------------------------ */
 /* Callbacks                                                                 */
 
-static void capture(struct ll_decoder *d, uint8_t type, const char *s, size_t len)
+static void capture_at(struct ll_decoder *d, uint32_t node, uint8_t type, const char *s,
+                       size_t len)
 {
-    uint32_t node = d->pending;
-    d->pending = LL__NODE_NONE;
-    if (node == LL__NODE_NONE)
-        return;
     const struct ll__fnode *nd = &d->fs.nodes[node];
     const struct ll__target *t = d->fs.targets + nd->target_off;
     for (uint16_t i = 0; i < nd->n_targets; i++, t++) {
@@ -175,6 +172,16 @@ static void capture(struct ll_decoder *d, uint8_t type, const char *s, size_t le
             v = ll_arena_dup(d->arena, v);
         *c = (struct capture){t->prio, type, v};
     }
+}
+
+/* The value after the current key, if a path wants it. Most values are
+ * not wanted: that test is inline. */
+static inline void capture(struct ll_decoder *d, uint8_t type, const char *s, size_t len)
+{
+    uint32_t node = d->pending;
+    d->pending = LL__NODE_NONE;
+    if (node != LL__NODE_NONE)
+        capture_at(d, node, type, s, len);
 }
 
 static int cb_null(void *ctx)

@@ -54,6 +54,16 @@ static inline ll__jpos ll__json_ws(ll__jpos p, ll__jpos end)
     return p;
 }
 
+/* The next byte that is not whitespace, @p *p moved to it; 0 at the end
+ * of the line (a NUL byte is no token either). */
+static inline unsigned char ll__json_peek(ll__jpos *p, ll__jpos end)
+{
+    if (*p < end && **p > ' ') /* compact JSON: no whitespace at all */
+        return **p;
+    *p = ll__json_ws(*p, end);
+    return *p < end ? **p : 0;
+}
+
 /* The first byte from @p that a string must look at: its closing quote, a
  * backslash, a control character or a byte of a multibyte character; or
  * @p end. */
@@ -185,17 +195,14 @@ ll__json_scan_with(const char *line, size_t len, const yajl_callbacks *cb, void 
     uint64_t in_map = 0; /* bit d: the container at depth d is an object */
     unsigned depth = 0;
     size_t n;
+    unsigned char c;
 
-    p = ll__json_ws(p, end);
-    if (p == end || *p != '{')
+    if (ll__json_peek(&p, end) != '{')
         return false;
     goto open_map;
 
 value: /* p: where a value may start */
-    p = ll__json_ws(p, end);
-    if (p == end)
-        return false;
-    switch (*p) {
+    switch (ll__json_peek(&p, end)) {
     case '"':
         p = ll__json_string(p + 1, end, scratch, &s, &n);
         if (!p || !cb->yajl_string(ctx, s, n))
@@ -206,8 +213,8 @@ value: /* p: where a value may start */
         if (depth == LL__JSON_MAX_NEST || !cb->yajl_start_array(ctx))
             return false;
         in_map &= ~(UINT64_C(1) << depth++);
-        p = ll__json_ws(p + 1, end);
-        if (p < end && *p == ']')
+        p++;
+        if (ll__json_peek(&p, end) == ']')
             goto close;
         goto value;
     case 't':
@@ -234,16 +241,14 @@ value: /* p: where a value may start */
     }
 
 after_value: /* p: the byte after a value inside a container */
-    p = ll__json_ws(p, end);
-    if (p == end)
-        return false;
-    if (*p == ',') {
-        p = ll__json_ws(p + 1, end);
+    c = ll__json_peek(&p, end);
+    if (c == ',') {
+        p++;
         if (in_map >> (depth - 1) & 1)
             goto key;
         goto value;
     }
-    if (*p != ((in_map >> (depth - 1) & 1) ? '}' : ']'))
+    if (c != ((in_map >> (depth - 1) & 1) ? '}' : ']'))
         return false;
 
 close: /* p: at the bracket that closes the container at depth - 1 */
@@ -258,18 +263,15 @@ open_map: /* p: at the brace */
     if (depth == LL__JSON_MAX_NEST || !cb->yajl_start_map(ctx))
         return false;
     in_map |= UINT64_C(1) << depth++;
-    p = ll__json_ws(p + 1, end);
-    if (p < end && *p == '}')
+    p++;
+    if (ll__json_peek(&p, end) == '}')
         goto close;
 
-key: /* p: where a key must start, whitespace skipped */
-    if (p == end || *p != '"')
+key: /* p: where a key may start */
+    if (ll__json_peek(&p, end) != '"')
         return false;
     p = ll__json_string(p + 1, end, scratch, &s, &n);
-    if (!p || !cb->yajl_map_key(ctx, s, n))
-        return false;
-    p = ll__json_ws(p, end);
-    if (p == end || *p != ':')
+    if (!p || !cb->yajl_map_key(ctx, s, n) || ll__json_peek(&p, end) != ':')
         return false;
     p++;
     goto value;
