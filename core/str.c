@@ -14,7 +14,7 @@ struct ll_str ll_str_c(const char *s)
 
 bool ll_str_eq(struct ll_str a, struct ll_str b)
 {
-    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+    return a.len == b.len && ll_mem_eq(a.ptr, b.ptr, a.len);
 }
 
 static inline unsigned char ascii_lower(unsigned char c)

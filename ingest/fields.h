@@ -101,38 +101,6 @@ static inline uint32_t ll__key_hash(const char *k, size_t len)
     return h ^ (h >> 15);
 }
 
-static inline uint64_t ll__load64(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static inline uint32_t ll__load32(const char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* Keys are short: whole words that may overlap, no loop over bytes, no
- * call. */
-static inline bool ll__key_eq(const char *a, const char *b, size_t len)
-{
-    if (len >= 8) {
-        for (size_t i = 0; i + 8 < len; i += 8)
-            if (ll__load64(a + i) != ll__load64(b + i))
-                return false;
-        return ll__load64(a + len - 8) == ll__load64(b + len - 8);
-    }
-    if (len >= 4)
-        return ll__load32(a) == ll__load32(b) && ll__load32(a + len - 4) == ll__load32(b + len - 4);
-    for (size_t i = 0; i < len; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
 /* Child of @p node named @p key, or LL__NODE_NONE. Inline: it runs for
  * every key of every line. */
 static inline uint32_t ll__fieldset_child(const struct ll__fieldset *fs, uint32_t node,
@@ -156,7 +124,7 @@ static inline uint32_t ll__fieldset_child(const struct ll__fieldset *fs, uint32_
                 i++;
             if (i == len)
                 return c;
-        } else if (ll__key_eq(cn->key.ptr, key, len)) {
+        } else if (ll_mem_eq(cn->key.ptr, key, len)) {
             return c;
         }
     }

@@ -242,11 +242,37 @@ static void hash_of_every_length_and_alignment(void **state)
             assert_true(ll_hash64(buf + off, len, off) == hash_by_bytes(buf + off, len, off));
 }
 
+static void mem_eq_finds_a_difference_anywhere(void **state)
+{
+    (void)state;
+    char a[48], b[48];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = (char)(i * 37 + 11);
+    for (size_t n = 0; n <= 40; n++) {
+        memcpy(b, a, sizeof a);
+        assert_true(ll_mem_eq(a, b, n));
+        assert_true(ll_str_eq((struct ll_str){a, n}, (struct ll_str){b, n}));
+        for (size_t at = 0; at < n; at++) {
+            memcpy(b, a, sizeof a);
+            b[at] ^= 0x01;
+            assert_false(ll_mem_eq(a, b, n));
+            b[at] ^= (char)0x81; /* the high bit alone */
+            assert_false(ll_mem_eq(a, b, n));
+        }
+    }
+    /* Bytes past the length do not count. */
+    memcpy(b, a, sizeof a);
+    b[9] ^= 1;
+    assert_true(ll_mem_eq(a, b, 9));
+    assert_false(ll_str_eq((struct ll_str){a, 9}, (struct ll_str){b, 8}));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_escapes_quotes_controls_and_keeps_utf8),
         cmocka_unit_test(hash_of_every_length_and_alignment),
+        cmocka_unit_test(mem_eq_finds_a_difference_anywhere),
         cmocka_unit_test(json_replaces_invalid_utf8),
         cmocka_unit_test(text_escapes_terminal_controls_only),
         cmocka_unit_test(utf8_validation),

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,6 +75,39 @@ struct ll_str {
 
 /** @returns a view of the C string @p s (NULL gives an empty view). */
 struct ll_str ll_str_c(const char *s);
+/** @returns true when the @p n bytes at @p a and @p b are the same.
+ *  @remark Inline, by whole words that may overlap, with no loop over bytes
+ *          and no call: for the short keys and ids of hot paths. */
+static inline bool ll_mem_eq(const void *a, const void *b, size_t n)
+{
+    const char *p = a, *q = b;
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, p + i, 8);
+            memcpy(&y, q + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, p + n - 8, 8);
+        memcpy(&y, q + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        memcpy(&u, p, 4);
+        memcpy(&v, q, 4);
+        if (u != v)
+            return false;
+        memcpy(&u, p + n - 4, 4);
+        memcpy(&v, q + n - 4, 4);
+        return u == v;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != q[i])
+            return false;
+    return true;
+}
 /** @returns true when both views hold the same bytes. */
 bool ll_str_eq(struct ll_str a, struct ll_str b);
 /** @returns true when the views are equal ignoring ASCII case. */
