@@ -7,9 +7,9 @@
  * handle parse value after value); it is only replaced after a parse error,
  * which leaves yajl in a state it cannot leave. The callbacks walk the field
  * trie (fields.h) and record, per field, the best-priority value seen as a
- * view into the line. Escaped strings live in yajl's scratch buffer only for
- * the duration of a callback, so those few are copied into the caller's
- * arena. Nothing is allocated per line otherwise. */
+ * view into the line. Escaped strings live in the parser's scratch buffer
+ * only for the duration of a callback, so those few are copied into the
+ * caller's arena. Nothing is allocated per line otherwise. */
 #include "fields.h"
 #include "json_scan.h"
 #include "logloom/ingest.h"
@@ -167,7 +167,7 @@ static void capture_at(struct ll_decoder *d, uint32_t node, uint8_t type, const 
                 keep = (size_t)(nl - s);
         }
         struct ll_str v = {s, keep};
-        /* Escaped strings sit in yajl's scratch buffer: copy those. */
+        /* Escaped strings sit in the parser's scratch buffer: copy those. */
         if (s && (s < d->line || s + keep > d->line + d->len))
             v = ll_arena_dup(d->arena, v);
         *c = (struct capture){t->prio, type, v};

@@ -9,8 +9,6 @@
 
 #include "logloom/core.h"
 
-#include <string.h>
-
 /* What a path feeds. The order is only an index. */
 enum ll__field {
     LL__F_TIME,
