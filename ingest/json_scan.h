@@ -93,8 +93,8 @@ static inline ll__jpos ll__json_plain(ll__jpos p, ll__jpos end)
 /* The string whose first byte, after the opening quote, is at @p. Sets
  * its bytes, escapes decoded, and returns the byte after the closing
  * quote; NULL to give up. */
-__attribute__((always_inline)) static inline ll__jpos ll__json_string(ll__jpos p, ll__jpos end, struct ll_buf *scratch,
-                                       ll__jpos *out, size_t *out_len)
+__attribute__((always_inline)) static inline ll__jpos
+ll__json_string(ll__jpos p, ll__jpos end, struct ll_buf *scratch, ll__jpos *out, size_t *out_len)
 {
     ll__jpos start = p, run = p;
     bool escaped = false, multibyte = false;

@@ -196,11 +196,13 @@ static void mutations_never_make_them_differ(void **state)
 {
     (void)state;
     static const char *const seeds[] = {
-        "{\"level\":50,\"time\":1768464000001,\"msg\":\"spawn failed\",\"err\":{\"code\":\"EINVAL\","
-        "\"errno\":-22,\"stack\":\"Error\\n at x\"},\"tags\":[\"a\",1,true,null,{\"k\":[]}]}",
+        "{\"level\":50,\"time\":1768464000001,\"msg\":\"spawn failed\","
+        "\"err\":{\"code\":\"EINVAL\",\"errno\":-22,\"stack\":\"Error\\n at x\"},"
+        "\"tags\":[\"a\",1,true,null,{\"k\":[]}]}",
         "{\"a\":\"d\xc3\xa9j\xc3\xa0\",\"b\":-0.5e+3,\"c\":[[],{}],\"d\":\"\\\"\\\\\\/\"}",
     };
-    static const char bytes[] = "\"\\{}[],: \t\n\v\fu0-.eE+tfnl9\x7f\x80\xbf\xc3\xa9\xc0\xed\xf0\xf5";
+    static const char bytes[] =
+        "\"\\{}[],: \t\n\v\fu0-.eE+tfnl9\x7f\x80\xbf\xc3\xa9\xc0\xed\xf0\xf5";
     char buf[512];
     size_t taken = 0, refused = 0;
     for (int i = 0; i < 60000; i++) {
