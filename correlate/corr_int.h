@@ -27,6 +27,10 @@ struct ll__name {
     int64_t newest;
     long heap_idx;      /* in the active-source heap, or -1 */
     uint32_t taught_by; /* serial of the session that last taught it as a key */
+    void *link;         /* its link as a key, while there is one */
+    /* As a service: the link of the last pid it logged. Links found here
+     * need no lookup; they are correlate's own (struct link). */
+    void *pid_link;
 };
 
 struct ll__names {

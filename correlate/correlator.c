@@ -108,6 +108,7 @@ struct link {
     uint32_t teach_src;
     uint32_t teacher_service;
     uint64_t teacher_host; /* host_of() the teacher */
+    uint32_t cached_by; /* the name whose link or pid_link this is, or NONE */
     bool ambiguous, own_pid;
     uint16_t len;
     char key[]; /* kind byte, then the value */
@@ -494,6 +495,33 @@ static void link_own(struct link *l, struct session *s)
     s->links = l;
 }
 
+/* The name's field that points at @p l, which is cached. */
+static void **cache_of(struct ll_correlator *c, const struct link *l)
+{
+    struct ll__name *n = &c->names.v[l->cached_by];
+    return l->key[0] == LINK_SOURCE ? &n->link : &n->pid_link;
+}
+
+/* Points the name @p id's field @p slot at @p l, unless another name's
+ * field points there already (keys are cut to 79 bytes, and processes of
+ * two services may share a pid): it then stays empty. */
+static void cache_link(void **slot, struct link *l, uint32_t id)
+{
+    if (*slot)
+        ((struct link *)*slot)->cached_by = LL__NAME_NONE;
+    *slot = NULL;
+    if (l->cached_by == LL__NAME_NONE) {
+        l->cached_by = id;
+        *slot = l;
+    }
+}
+
+static bool has_key(const struct link *l, char kind, struct ll_str value)
+{
+    return l->len == value.len + 1 && l->key[0] == kind &&
+           ll_mem_eq(l->key + 1, value.ptr, value.len);
+}
+
 /* Writes the key "p4318" / "cws-9" into @p out; returns its length. */
 static size_t make_key(char kind, struct ll_str value, char *out, size_t size)
 {
@@ -539,6 +567,23 @@ static void set_teacher(struct link *l, bool own_pid, const struct ll_event *ev,
     l->teacher_host = host;
 }
 
+/* Teaches @p s the key of @p l, which exists. */
+static void reteach(struct ll_correlator *c, struct link *l, struct session *s, bool own_pid,
+                    const struct ll_event *ev, uint32_t source, uint32_t service, uint64_t host)
+{
+    if (l->owner == s) {
+        if (better_teacher(c, l, own_pid, ev, source))
+            set_teacher(l, own_pid, ev, source, service, host);
+        return;
+    }
+    /* Ambiguity is for good: no need to read the other workflow's id. */
+    if (!l->ambiguous && !ll_str_eq(session_id(l->owner), session_id(s)))
+        l->ambiguous = true;
+    link_unown(l);
+    link_own(l, s);
+    set_teacher(l, own_pid, ev, source, service, host);
+}
+
 /* Teaches @p s the key (@p kind, @p value); returns its link, now owned by
  * @p s. */
 static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
@@ -552,23 +597,14 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
     if (!l) {
         size_t size;
         l = ll_blocks_get(&c->blocks, sizeof *l + len, &size);
-        *l = (struct link){.hash = hash, .len = (uint16_t)len};
+        *l = (struct link){.hash = hash, .cached_by = LL__NAME_NONE, .len = (uint16_t)len};
         memcpy(l->key, key, len);
         set_teacher(l, own_pid, ev, source, service, host);
         link_own(l, s);
         ll_idmap_put(&c->links, hash, l);
         return l;
     }
-    if (l->owner == s) {
-        if (better_teacher(c, l, own_pid, ev, source))
-            set_teacher(l, own_pid, ev, source, service, host);
-        return l;
-    }
-    if (!ll_str_eq(session_id(l->owner), session_id(s)))
-        l->ambiguous = true;
-    link_unown(l);
-    link_own(l, s);
-    set_teacher(l, own_pid, ev, source, service, host);
+    reteach(c, l, s, own_pid, ev, source, service, host);
     return l;
 }
 
@@ -581,13 +617,20 @@ static void teach_own_pid(struct ll_correlator *c, struct session *s, const stru
     char pbuf[24];
     struct ll_str pid = pid_str(ev->pid, pbuf, sizeof pbuf);
     struct link *l = s->links;
-    if (l && l->len == pid.len + 1 && l->key[0] == LINK_PID &&
-        memcmp(l->key + 1, pid.ptr, pid.len) == 0) {
+    if (l && has_key(l, LINK_PID, pid)) {
         if (better_teacher(c, l, true, ev, source))
             set_teacher(l, true, ev, source, service, host);
         return;
     }
-    l = teach(c, s, LINK_PID, pid, true, ev, source, service, host);
+    /* Else most often the link another workflow of the same process has. */
+    struct ll__name *svc = &c->names.v[service];
+    l = svc->pid_link;
+    if (l && has_key(l, LINK_PID, pid)) {
+        reteach(c, l, s, true, ev, source, service, host);
+    } else {
+        l = teach(c, s, LINK_PID, pid, true, ev, source, service, host);
+        cache_link(&svc->pid_link, l, service);
+    }
     if (l != s->links) {
         link_unown(l);
         link_own(l, s);
@@ -604,9 +647,16 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
         teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, ev, source,
               service, host);
     /* The source itself, for raw lines printed by the same process. */
-    if (c->names.v[source].taught_by != s->serial) {
-        teach(c, s, LINK_SOURCE, name_of(c, source), false, ev, source, service, host);
-        c->names.v[source].taught_by = s->serial;
+    struct ll__name *src = &c->names.v[source];
+    if (src->taught_by != s->serial) {
+        if (src->link) {
+            reteach(c, src->link, s, false, ev, source, service, host);
+        } else {
+            cache_link(&src->link,
+                       teach(c, s, LINK_SOURCE, src->s, false, ev, source, service, host),
+                       source);
+        }
+        src->taught_by = s->serial;
     }
     if (ev->conn_id.len)
         teach(c, s, LINK_CONN, ev->conn_id, false, ev, source, service, host);
@@ -886,10 +936,10 @@ static struct ll_str hop_from(struct ll_correlator *c, struct session *s,
     if (v->via != LL__NAME_NONE)
         return name_of(c, v->via);
     if (v->pid >= 0) {
-        char pbuf[24], key[32];
-        size_t len = make_key(LINK_PID, pid_str(v->pid, pbuf, sizeof pbuf), key, sizeof key);
+        char pbuf[24];
+        struct ll_str pid = pid_str(v->pid, pbuf, sizeof pbuf);
         for (struct link *l = s->links; l; l = l->next)
-            if (l->len == len && memcmp(l->key, key, len) == 0 && l->teacher_service != v->name)
+            if (has_key(l, LINK_PID, pid) && l->teacher_service != v->name)
                 return name_of(c, l->teacher_service);
     }
     const struct sev *prev = NULL;
@@ -1023,6 +1073,8 @@ static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl
         struct link *l = s->links;
         link_unown(l);
         ll_idmap_del(&c->links, l->hash, l);
+        if (l->cached_by != LL__NAME_NONE)
+            *cache_of(c, l) = NULL;
         ll_blocks_put(&c->blocks, l, sizeof *l + l->len);
     }
     session_free(c, s);

@@ -605,6 +605,55 @@ static void links_expire_with_their_timeline(void **state)
     cap_free(&c);
 }
 
+/* The keys most lines teach (their own pid, their source) are found without
+ * a lookup while they live: once their timeline closes, the next workflow
+ * must teach them afresh, unambiguous, and gain what they bring. */
+static void keys_of_a_closed_timeline_are_taught_afresh(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct ll_corr_conf conf = {.session_gap_ns = 10 * SEC};
+    ll_correlator *corr = make(&conf, &c);
+    for (int round = 0; round < 3; round++) {
+        int64_t t = T0 + round * 100 * SEC;
+        char w1[8], w2[8], w3[8];
+        snprintf(w1, sizeof w1, "a%d", round);
+        snprintf(w2, sizeof w2, "b%d", round);
+        snprintf(w3, sizeof w3, "c%d", round);
+        /* Two workflows of one process, in one file: both keys ambiguous. */
+        push(corr, from(with_pid(ev(t, w1, "agent-1", "x"), 77), "agent.log"));
+        push(corr, from(with_pid(ev(t + 1 * MS, w2, "agent-1", "y"), 77), "agent.log"));
+        /* Another service whose process has the same pid (another pod). */
+        push(corr, from(with_pid(ev(t + 2 * MS, w2, "agent-2", "y"), 77), "agent-2.log"));
+        push(corr, ev(t + 60 * SEC, "clock", "m", "tick")); /* both close */
+        /* One workflow now: its keys are new, and claim what has no id. */
+        push(corr, from(with_pid(ev(t + 61 * SEC, w3, "agent-1", "z"), 77), "agent.log"));
+        struct ll_event raw = from(ev(t + 61 * SEC + 5 * MS, "", "agent-1", "Segfault"),
+                                   "agent.log");
+        raw.flags |= LL_EV_RAW;
+        push(corr, raw);
+        push(corr, from(with_pid(ev(t + 61 * SEC + 9 * MS, "", "worker", "w"), 77), "w.log"));
+        /* A second process of the same service, in the same workflow. */
+        push(corr, from(with_pid(ev(t + 62 * SEC, w3, "agent-1", "z"), 88), "agent.log"));
+        push(corr, from(with_pid(ev(t + 62 * SEC + 9 * MS, "", "worker", "w"), 88), "w.log"));
+        push(corr, ev(t + 90 * SEC, "clock", "m", "tick"));
+    }
+    ll_correlator_flush(corr);
+    struct ll_stats st = {0};
+    ll_correlator_stats(corr, &st);
+    assert_int_equal(st.linked, 9);
+    assert_int_equal(st.orphans, 0);
+    for (int round = 0; round < 3; round++) {
+        char w3[8];
+        snprintf(w3, sizeof w3, "c%d", round);
+        assert_non_null(strstr(json_of(&c, w3), "\"via\":\"pid:77\""));
+        assert_non_null(strstr(json_of(&c, w3), "\"via\":\"pid:88\""));
+        assert_non_null(strstr(json_of(&c, w3), "\"via\":\"source\""));
+    }
+    ll_correlator_destroy(corr);
+    cap_free(&c);
+}
+
 static void orphan_summary_names_the_earliest_positions(void **state)
 {
     (void)state;
@@ -782,6 +831,7 @@ int main(void)
         cmocka_unit_test(child_without_id_joins_through_its_pid),
         cmocka_unit_test(child_that_logs_before_the_spawn_line_still_joins),
         cmocka_unit_test(own_pid_links_other_services_but_not_the_same_one),
+        cmocka_unit_test(keys_of_a_closed_timeline_are_taught_afresh),
         cmocka_unit_test(key_seen_in_two_workflows_is_never_used),
         cmocka_unit_test(pid_on_another_host_is_another_process),
         cmocka_unit_test(links_expire_with_their_timeline),
