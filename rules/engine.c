@@ -141,7 +141,7 @@ struct ll_rule_engine {
     const ll_ruleset *rs;
     struct ll_rule_out out;
     struct ll_pool pool;
-    struct match **heap;
+    struct heap_slot *heap;
     size_t n_heap, cap_heap;
     uint64_t seq;
     struct ll_timerwheel wheel;
@@ -413,31 +413,45 @@ static bool before(const struct match *a, const struct match *b)
     return a->seq < b->seq;
 }
 
+/* A heap entry carries its match's time: most comparisons end there,
+ * without reading the match. */
+struct heap_slot {
+    int64_t ts;
+    struct match *m;
+};
+
+static bool slot_before(struct heap_slot a, struct heap_slot b)
+{
+    return a.ts != b.ts ? a.ts < b.ts : before(a.m, b.m);
+}
+
 static void heap_push(ll_rule_engine *e, struct match *m)
 {
     if (e->n_heap == e->cap_heap) {
         e->cap_heap = e->cap_heap ? e->cap_heap * 2 : 64;
         e->heap = ll_reallocarray(e->heap, e->cap_heap, sizeof *e->heap);
     }
+    struct heap_slot x = {m->ts, m};
     size_t i = e->n_heap++;
-    while (i && before(m, e->heap[(i - 1) / 2])) {
+    while (i && slot_before(x, e->heap[(i - 1) / 2])) {
         e->heap[i] = e->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    e->heap[i] = m;
+    e->heap[i] = x;
 }
 
 static struct match *heap_pop(ll_rule_engine *e)
 {
-    struct match *top = e->heap[0], *last = e->heap[--e->n_heap];
+    struct match *top = e->heap[0].m;
+    struct heap_slot last = e->heap[--e->n_heap];
     size_t i = 0;
     for (;;) {
         size_t l = 2 * i + 1, m = l;
         if (l >= e->n_heap)
             break;
-        if (l + 1 < e->n_heap && before(e->heap[l + 1], e->heap[l]))
+        if (l + 1 < e->n_heap && slot_before(e->heap[l + 1], e->heap[l]))
             m = l + 1;
-        if (!before(e->heap[m], last))
+        if (!slot_before(e->heap[m], last))
             break;
         e->heap[i] = e->heap[m];
         i = m;
@@ -958,7 +972,7 @@ uint64_t ll_rule_engine_oldest_seq(const ll_rule_engine *e)
 {
     uint64_t oldest = UINT64_MAX;
     for (size_t i = 0; i < e->n_heap; i++)
-        oldest_of(e->heap[i], &oldest);
+        oldest_of(e->heap[i].m, &oldest);
     for (size_t i = 0; i < e->alerts.n_slots; i++) {
         const struct alert *a = e->alerts.slots[i].p;
         if (a && a->seq_first && a->seq_first < oldest)
@@ -981,13 +995,13 @@ uint64_t ll_rule_engine_oldest_seq(const ll_rule_engine *e)
 void ll_rule_engine_advance(ll_rule_engine *e, int64_t wm, bool final)
 {
     if (!e->wheel_ready) {
-        int64_t start = e->n_heap ? e->heap[0]->ts : wm;
+        int64_t start = e->n_heap ? e->heap[0].ts : wm;
         ll_timerwheel_init(&e->wheel, start < wm ? start : wm, LL_NS_PER_MS);
         e->wheel_ready = true;
     }
     /* Matches and timers interleave in time: a timer due before the next
      * match must fire first (an alert closes before a later match reopens). */
-    while (e->n_heap && (final || e->heap[0]->ts <= wm)) {
+    while (e->n_heap && (final || e->heap[0].ts <= wm)) {
         struct match *m = heap_pop(e);
         run_timers(e, ll_time_sub(m->ts, 1));
         process(e, m);

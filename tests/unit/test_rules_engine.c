@@ -483,6 +483,35 @@ static void timeline_rule_on_closed_workflow(void **state)
 /* ------------------------------------------------------------------------ */
 /* Ids                                                                       */
 
+/* Matches of one instant are taken in file order, whatever order they
+ * arrived in: the alert opens on the first line and its evidence follows. */
+static void matches_of_one_instant_are_taken_in_file_order(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("reset", "econnreset")
+                           "    summary: '{msg}'\n"
+                           "    suppress: 60s\n"
+                           "    when: {err.code: ECONNRESET}\n");
+    enum { N = 9 };
+    char text[N][160];
+    const char *lines[N];
+    uint64_t off[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(text[i], sizeof text[i],
+                 "{\"time\":10,\"correlationId\":\"w\",\"msg\":\"line %d\","
+                 "\"err\":{\"code\":\"ECONNRESET\"}}",
+                 N - 1 - i);
+        lines[i] = text[i];
+        off[i] = (uint64_t)(N - 1 - i) * 100; /* the last to arrive is the first */
+    }
+    struct alerts x;
+    run_at(rs, lines, off, N, &x);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.count[0], N);
+    assert_string_equal(x.summary[0], "line 0");
+    ll_ruleset_destroy(rs);
+}
+
 static void alert_ids_do_not_depend_on_arrival_order(void **state)
 {
     (void)state;
@@ -603,6 +632,7 @@ int main(void)
         cmocka_unit_test(absence_fires_unless_expected_or_unknown),
         cmocka_unit_test(absence_until_scope_with_grace),
         cmocka_unit_test(timeline_rule_on_closed_workflow),
+        cmocka_unit_test(matches_of_one_instant_are_taken_in_file_order),
         cmocka_unit_test(alert_ids_do_not_depend_on_arrival_order),
         cmocka_unit_test(lint_reports_places_and_suggestions),
         cmocka_unit_test(lint_catches_yaml_cycles_and_kinds),
