@@ -53,33 +53,49 @@ struct svc_seen {
 
 struct link;
 
-/* An open timeline. One allocation holds it and, after it, room for its
- * first service, first event and the strings of both (the "inline" part):
- * most sessions never grow out of it. */
+/* An open timeline. One allocation holds it and, after it, its correlation
+ * id and room for its first service, first event and the strings of both
+ * (the "inline" part): most sessions never grow out of it. The fields every
+ * event reads come first, and the id right after them, so that an event
+ * reads as few cache lines of its session as can be. */
 struct session {
     struct ll_timer timer; /* first: timer callbacks cast back */
     struct session *older; /* open sessions of the same id */
-    char *buf;             /* the kept events' strings */
+    int64_t start, end, terminal_ts;
+    char *buf; /* the kept events' strings */
     struct sev *ev;
     struct svc_seen *svcs;
     struct link *links; /* links this session taught, the last own pid's first */
-    uint64_t *alerts;   /* ids of alerts noted on it */
-    int64_t start, end, terminal_ts;
     uint64_t seq_first, seq_last; /* read order span (live sources; 0 in replay) */
+    uint32_t n_events, n_errors;
     uint32_t buf_len, buf_cap, garbage;
     uint32_t n_kept, cap_kept;
-    uint32_t ring; /* next tail slot to overwrite once the cap is reached */
-    uint32_t n_events, n_errors, n_linked;
     uint32_t n_svcs, cap_svcs;
-    uint32_t n_alerts;
-    uint32_t serial; /* unique per session: cheap "already taught" marks */
+    uint32_t serial;   /* unique per session: cheap "already taught" marks */
     uint16_t corr_len; /* of the correlation id, in the inline part */
+    /* Seldom read. */
+    uint32_t n_linked;
+    uint32_t ring; /* next tail slot to overwrite once the cap is reached */
+    uint32_t n_alerts;
+    uint64_t *alerts; /* ids of alerts noted on it */
 };
 
-/* The inline part of @p s. */
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* The correlation id: in the session's own block, so that looking a
+ * session up reads no other memory. */
+static const char *inline_id(const struct session *s)
+{
+    return (const char *)(s + 1);
+}
+
+/* The inline part of @p s, after its id. */
 static struct svc_seen *inline_svcs(struct session *s)
 {
-    return (struct svc_seen *)(s + 1);
+    return (struct svc_seen *)((char *)(s + 1) + align8(s->corr_len));
 }
 
 static struct sev *inline_ev(struct session *s)
@@ -87,16 +103,9 @@ static struct sev *inline_ev(struct session *s)
     return (struct sev *)(inline_svcs(s) + 1);
 }
 
-/* The correlation id: in the session's own block, so that looking a
- * session up reads no other memory. */
-static const char *inline_id(const struct session *s)
-{
-    return (const char *)s + sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev);
-}
-
 static char *inline_buf(struct session *s)
 {
-    return (char *)(inline_ev(s) + 1) + s->corr_len;
+    return (char *)(inline_ev(s) + 1);
 }
 
 struct link {
@@ -335,9 +344,12 @@ static size_t sev_size(const struct ll_correlator *c, const struct ll_event *ev)
            (c->conf.keep_lines ? cut(ev->line, MAX_LINE).len : 0);
 }
 
-static struct sev make_sev(struct ll_correlator *c, struct session *s,
-                           const struct ll_event *ev, uint32_t source, uint32_t service,
-                           struct ll_str via)
+/* Writes the kept event for @p ev to @p e, its strings to the session's
+ * buffer. Field by field, in place: a record assembled on the stack and
+ * copied whole would be read back before its narrow stores have landed. */
+static void make_sev(struct ll_correlator *c, struct session *s, struct sev *e,
+                     const struct ll_event *ev, uint32_t source, uint32_t service,
+                     struct ll_str via)
 {
     struct ll_str msg = cut(ev->msg.len ? ev->msg : ev->err_msg, c->conf.max_msg_bytes);
     struct ll_str code = cut(ev->err_code, MAX_CODE);
@@ -345,22 +357,25 @@ static struct sev make_sev(struct ll_correlator *c, struct session *s,
      * evidence that its service logged without the id. */
     struct ll_str line = c->conf.keep_lines || via.len ? cut(ev->line, MAX_LINE) : LL_STR_NULL;
     via = cut(via, MAX_VIA);
-    uint32_t flags = ev->flags | (ev->match ? LL_EV_MATCHED : 0);
-    struct sev e = {.ts = ev->ts_ns, .offset = ev->pos.offset, .source = source,
-                    .service = service, .msg_len = (uint16_t)msg.len,
-                    .line_len = (uint16_t)line.len, .flags = (uint16_t)flags,
-                    .code_len = (uint8_t)code.len, .via_len = (uint8_t)via.len,
-                    .level = ev->level};
     size_t total = msg.len + code.len + via.len + line.len;
     buf_reserve(c, s, total);
-    e.str = s->buf_len;
+    e->ts = ev->ts_ns;
+    e->offset = ev->pos.offset;
+    e->source = source;
+    e->service = service;
+    e->str = s->buf_len;
+    e->msg_len = (uint16_t)msg.len;
+    e->line_len = (uint16_t)line.len;
+    e->flags = (uint16_t)(ev->flags | (ev->match ? LL_EV_MATCHED : 0));
+    e->code_len = (uint8_t)code.len;
+    e->via_len = (uint8_t)via.len;
+    e->level = ev->level;
     char *d = s->buf + s->buf_len;
     d = put_str(d, msg);
     d = put_str(d, code);
     d = put_str(d, via);
     put_str(d, line);
     s->buf_len += (uint32_t)total;
-    return e;
 }
 
 /* A session array of @p n elements of @p size bytes, full, moved to a block
@@ -376,43 +391,60 @@ static void *grow_array(struct ll_correlator *c, void *p, bool in_line, uint32_t
     return q;
 }
 
-/* Keeps @p e: sorted insertion below the cap; past it, the first half stays
- * sorted and the second half is a ring of the newest arrivals. */
-static void keep_event(struct ll_correlator *c, struct session *s, struct sev e)
+/* Where an event at (@p ts, @p source, @p offset) is kept: sorted insertion
+ * below the cap; past it, the first half stays sorted and the second half is
+ * a ring of the newest arrivals. The event the slot held, if any, is let
+ * go; NULL: this one is not kept. */
+static struct sev *keep_slot(struct ll_correlator *c, struct session *s, int64_t ts,
+                             uint32_t source, uint64_t offset)
 {
     size_t cap = c->conf.max_events_kept;
+    uint32_t pos;
     if (s->n_kept < cap) {
         if (s->n_kept == s->cap_kept)
             s->ev = grow_array(c, s->ev, s->ev == inline_ev(s), s->n_kept, sizeof *s->ev, cap,
                                &s->cap_kept);
-        uint32_t pos = s->n_kept;
-        while (pos && cmp_sev(&s->ev[pos - 1], &e, c) > 0)
-            pos--;
-        memmove(s->ev + pos + 1, s->ev + pos, (s->n_kept - pos) * sizeof *s->ev);
-        s->ev[pos] = e;
-        s->n_kept++;
-        return;
-    }
-    uint32_t head = (uint32_t)(cap / 2), tail = (uint32_t)cap - head;
-    struct sev *victim;
-    if (head && cmp_sev(&e, &s->ev[head - 1], c) < 0) {
+        pos = s->n_kept++;
+    } else {
+        uint32_t head = (uint32_t)(cap / 2), tail = (uint32_t)cap - head;
+        if (!head || cmp_pos(c, ts, source, offset, s->ev[head - 1].ts,
+                             s->ev[head - 1].source, s->ev[head - 1].offset) >= 0) {
+            if (!tail)
+                return NULL;
+            struct sev *victim = &s->ev[head + s->ring];
+            s->garbage += (uint32_t)sev_bytes(victim);
+            s->ring = (s->ring + 1) % tail;
+            return victim;
+        }
         /* Earlier than the kept head: it joins the head, whose last leaves. */
         s->garbage += (uint32_t)sev_bytes(&s->ev[head - 1]);
-        uint32_t pos = head - 1;
-        while (pos && cmp_sev(&s->ev[pos - 1], &e, c) > 0)
-            pos--;
-        memmove(s->ev + pos + 1, s->ev + pos, (head - 1 - pos) * sizeof *s->ev);
-        s->ev[pos] = e;
-    } else if (tail) {
-        victim = &s->ev[head + s->ring];
-        s->garbage += (uint32_t)sev_bytes(victim);
-        *victim = e;
-        s->ring = (s->ring + 1) % tail;
-    } else {
-        s->garbage += (uint32_t)sev_bytes(&e);
+        pos = head - 1;
     }
+    uint32_t end = pos;
+    while (pos && cmp_pos(c, s->ev[pos - 1].ts, s->ev[pos - 1].source, s->ev[pos - 1].offset,
+                          ts, source, offset) > 0)
+        pos--;
+    if (pos < end)
+        memmove(s->ev + pos + 1, s->ev + pos, (end - pos) * sizeof *s->ev);
+    return &s->ev[pos];
+}
+
+/* After an event was kept or let go: the buffer rewritten once it is mostly
+ * strings of events let go. */
+static void keep_done(struct ll_correlator *c, struct session *s)
+{
     if (s->garbage > 4096 && s->garbage > s->buf_len / 2)
         buf_compact(c, s);
+}
+
+static void keep_event(struct ll_correlator *c, struct session *s, const struct sev *e)
+{
+    struct sev *slot = keep_slot(c, s, e->ts, e->source, e->offset);
+    if (slot)
+        *slot = *e;
+    else
+        s->garbage += (uint32_t)sev_bytes(e);
+    keep_done(c, s);
 }
 
 static int32_t pid32(const struct ll_event *ev)
@@ -740,7 +772,12 @@ static void session_add(struct ll_correlator *c, struct session *s, const struct
             s->n_linked++;
         c->linked++;
     }
-    keep_event(c, s, make_sev(c, s, ev, source, service, v));
+    struct sev dropped;
+    struct sev *slot = keep_slot(c, s, ev->ts_ns, source, ev->pos.offset);
+    make_sev(c, s, slot ? slot : &dropped, ev, source, service, v);
+    if (!slot)
+        s->garbage += (uint32_t)sev_bytes(&dropped);
+    keep_done(c, s);
     note_service(s, service, ev, source, via_svc, c);
     if (ev->seq && (!s->seq_first || ev->seq < s->seq_first))
         s->seq_first = ev->seq;
@@ -788,11 +825,12 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
     struct ll_str id = cut(ev->corr_id, UINT16_MAX);
     /* Exactly sized, not from the blocks: one allocation per workflow, and
      * no room rounded up in the many workflows of one or two events. */
-    size_t room = (id.len + first_bytes + 7) & ~(size_t)7;
-    struct session *s = ll_malloc(sizeof *s + sizeof(struct svc_seen) + sizeof(struct sev) + room);
+    size_t room = align8(first_bytes);
+    struct session *s = ll_malloc(sizeof *s + align8(id.len) + sizeof(struct svc_seen) +
+                                  sizeof(struct sev) + room);
     *s = (struct session){.start = ev->ts_ns, .end = ev->ts_ns, .terminal_ts = LL_TIME_NONE,
                           .corr_len = (uint16_t)id.len, .serial = ++c->serial,
-                          .buf_cap = (uint32_t)(room - id.len), .cap_kept = 1,
+                          .buf_cap = (uint32_t)room, .cap_kept = 1,
                           .cap_svcs = 1};
     ll_timer_init(&s->timer);
     if (id.len)
@@ -837,7 +875,7 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
     for (uint32_t i = 0; i < from->n_kept; i++) {
         struct sev e = from->ev[i];
         e.str = buf_add(c, into, (struct ll_str){from->buf + e.str, sev_bytes(&e)});
-        keep_event(c, into, e);
+        keep_event(c, into, &e);
     }
     for (uint32_t i = 0; i < from->n_svcs; i++) {
         struct svc_seen *v = &from->svcs[i];
