@@ -216,6 +216,33 @@ static struct ll_event from(struct ll_event e, const char *source)
     return e;
 }
 
+/* A service's first event is found by position, whatever the arrival order:
+ * a tie in time goes to the earlier offset, and many names do not mix. */
+static void first_event_of_each_service_by_position(void **state)
+{
+    (void)state;
+    struct cap c;
+    ll_correlator *corr = make(NULL, &c);
+    for (int i = 0; i < 70; i++) { /* names s0..s69, each one id */
+        char name[8];
+        snprintf(name, sizeof name, "s%d", i);
+        push(corr, ev(T0, "warm", name, "x"));
+    }
+    push(corr, from(ev(T0 + 1 * SEC, "w", "s65", "a"), "x.log"));
+    push(corr, from(ev(T0 + 2 * SEC, "w", "s1", "b"), "x.log"));
+    struct ll_event e = from(ev(T0 + 3 * SEC, "w", "s2", "c"), "x.log");
+    push(corr, e);
+    struct ll_event d = from(ev(T0 + 3 * SEC, "w", "s3", "d"), "x.log");
+    d.pos.offset = e.pos.offset - 500;
+    push(corr, d);
+    e.pos.offset -= 1000; /* the same instant, earlier in the file, last */
+    push(corr, e);
+    ll_correlator_flush(corr);
+    assert_non_null(strstr(json_of(&c, "w"), "\"services\":[\"s65\",\"s1\",\"s2\",\"s3\"]"));
+    ll_correlator_destroy(corr);
+    cap_free(&c);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Terminal events, late events                                              */
 
@@ -814,6 +841,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(events_group_by_id_with_services_and_hops),
+        cmocka_unit_test(first_event_of_each_service_by_position),
         cmocka_unit_test(errors_fail_the_timeline),
         cmocka_unit_test(gap_closes_once_the_watermark_passes),
         cmocka_unit_test(gap_is_decided_in_event_time_not_by_arrival),
