@@ -66,11 +66,6 @@ struct session {
     struct sev *ev;
     struct svc_seen *svcs;
     struct link *links; /* links this session taught, the last own pid's first */
-    /* The services in svcs whose name ids are below 64, as bits, and a time
-     * no first event there is later than: a still later event of one of
-     * them changes nothing in svcs, which it then need not read. */
-    uint64_t svc_bits;
-    int64_t svc_newest;
     uint64_t seq_first, seq_last; /* read order span (live sources; 0 in replay) */
     uint32_t n_events, n_errors;
     uint32_t buf_len, buf_cap, garbage;
@@ -461,8 +456,6 @@ static int32_t pid32(const struct ll_event *ev)
 static void note_service(struct session *s, uint32_t svc, const struct ll_event *ev,
                          uint32_t source, uint32_t via, struct ll_correlator *c)
 {
-    if (svc < 64 && (s->svc_bits >> svc & 1) && ev->ts_ns > s->svc_newest)
-        return;
     struct svc_seen seen = {ev->ts_ns, ev->pos.offset, svc, source, via, pid32(ev)};
     for (uint32_t i = 0; i < s->n_svcs; i++) {
         struct svc_seen *v = &s->svcs[i];
@@ -476,10 +469,6 @@ static void note_service(struct session *s, uint32_t svc, const struct ll_event 
         s->svcs = grow_array(c, s->svcs, s->svcs == inline_svcs(s), s->n_svcs,
                              sizeof *s->svcs, UINT32_MAX, &s->cap_svcs);
     s->svcs[s->n_svcs++] = seen;
-    if (svc < 64)
-        s->svc_bits |= UINT64_C(1) << svc;
-    if (ev->ts_ns > s->svc_newest)
-        s->svc_newest = ev->ts_ns;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -840,8 +829,8 @@ static struct session *session_new(struct ll_correlator *c, uint64_t hash,
     struct session *s = ll_malloc(sizeof *s + align8(id.len) + sizeof(struct svc_seen) +
                                   sizeof(struct sev) + room);
     *s = (struct session){.start = ev->ts_ns, .end = ev->ts_ns, .terminal_ts = LL_TIME_NONE,
-                          .svc_newest = INT64_MIN, .corr_len = (uint16_t)id.len,
-                          .serial = ++c->serial, .buf_cap = (uint32_t)room, .cap_kept = 1,
+                          .corr_len = (uint16_t)id.len, .serial = ++c->serial,
+                          .buf_cap = (uint32_t)room, .cap_kept = 1,
                           .cap_svcs = 1};
     ll_timer_init(&s->timer);
     if (id.len)
