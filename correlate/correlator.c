@@ -27,6 +27,7 @@
 #define MAX_CODE 64
 #define MAX_VIA 48
 #define MAX_LINE 4096
+#define MAX_KEY 80 /* a link key: its kind byte and up to 79 bytes of value */
 
 enum link_kind { LINK_PID = 'p', LINK_CONN = 'c', LINK_SOURCE = 's' };
 
@@ -391,10 +392,18 @@ static void *grow_array(struct ll_correlator *c, void *p, bool in_line, uint32_t
     return q;
 }
 
+/* Order of the kept event @p e against an event at (@p ts, @p source,
+ * @p offset), as cmp_pos(). */
+static int cmp_kept(const struct ll_correlator *c, const struct sev *e, int64_t ts,
+                    uint32_t source, uint64_t offset)
+{
+    return cmp_pos(c, e->ts, e->source, e->offset, ts, source, offset);
+}
+
 /* Where an event at (@p ts, @p source, @p offset) is kept: sorted insertion
  * below the cap; past it, the first half stays sorted and the second half is
- * a ring of the newest arrivals. The event the slot held, if any, is let
- * go; NULL: this one is not kept. */
+ * a ring of the newest arrivals. The event the slot held, if any, is let go.
+ * The cap is at least 2 (ll_correlator_new), so neither half is empty. */
 static struct sev *keep_slot(struct ll_correlator *c, struct session *s, int64_t ts,
                              uint32_t source, uint64_t offset)
 {
@@ -407,10 +416,7 @@ static struct sev *keep_slot(struct ll_correlator *c, struct session *s, int64_t
         pos = s->n_kept++;
     } else {
         uint32_t head = (uint32_t)(cap / 2), tail = (uint32_t)cap - head;
-        if (!head || cmp_pos(c, ts, source, offset, s->ev[head - 1].ts,
-                             s->ev[head - 1].source, s->ev[head - 1].offset) >= 0) {
-            if (!tail)
-                return NULL;
+        if (cmp_kept(c, &s->ev[head - 1], ts, source, offset) <= 0) {
             struct sev *victim = &s->ev[head + s->ring];
             s->garbage += (uint32_t)sev_bytes(victim);
             s->ring = (s->ring + 1) % tail;
@@ -421,16 +427,15 @@ static struct sev *keep_slot(struct ll_correlator *c, struct session *s, int64_t
         pos = head - 1;
     }
     uint32_t end = pos;
-    while (pos && cmp_pos(c, s->ev[pos - 1].ts, s->ev[pos - 1].source, s->ev[pos - 1].offset,
-                          ts, source, offset) > 0)
+    while (pos && cmp_kept(c, &s->ev[pos - 1], ts, source, offset) > 0)
         pos--;
     if (pos < end)
         memmove(s->ev + pos + 1, s->ev + pos, (end - pos) * sizeof *s->ev);
     return &s->ev[pos];
 }
 
-/* After an event was kept or let go: the buffer rewritten once it is mostly
- * strings of events let go. */
+/* After an event was kept: the buffer rewritten once it is mostly strings
+ * of events let go. */
 static void keep_done(struct ll_correlator *c, struct session *s)
 {
     if (s->garbage > 4096 && s->garbage > s->buf_len / 2)
@@ -439,11 +444,7 @@ static void keep_done(struct ll_correlator *c, struct session *s)
 
 static void keep_event(struct ll_correlator *c, struct session *s, const struct sev *e)
 {
-    struct sev *slot = keep_slot(c, s, e->ts, e->source, e->offset);
-    if (slot)
-        *slot = *e;
-    else
-        s->garbage += (uint32_t)sev_bytes(e);
+    *keep_slot(c, s, e->ts, e->source, e->offset) = *e;
     keep_done(c, s);
 }
 
@@ -535,7 +536,7 @@ static void **cache_of(struct ll_correlator *c, const struct link *l)
 }
 
 /* Points the name @p id's field @p slot at @p l, unless another name's
- * field points there already (keys are cut to 79 bytes, and processes of
+ * field points there already (keys are cut to MAX_KEY, and processes of
  * two services may share a pid): it then stays empty. */
 static void cache_link(void **slot, struct link *l, uint32_t id)
 {
@@ -548,6 +549,8 @@ static void cache_link(void **slot, struct link *l, uint32_t id)
     }
 }
 
+/* Whether @p l is the link of (@p kind, @p value), a value short enough
+ * not to be cut (a pid). */
 static bool has_key(const struct link *l, char kind, struct ll_str value)
 {
     return l->len == value.len + 1 && l->key[0] == kind &&
@@ -622,7 +625,7 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
                           struct ll_str value, bool own_pid, const struct ll_event *ev,
                           uint32_t source, uint32_t service, uint64_t host)
 {
-    char key[80];
+    char key[MAX_KEY];
     size_t len = make_key(kind, value, key, sizeof key);
     uint64_t hash = ll_hash64(key, len, 0x11);
     struct link *l = ll_idmap_get(&c->links, hash, (struct ll_str){key, len});
@@ -681,6 +684,7 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
     /* The source itself, for raw lines printed by the same process. */
     struct ll__name *src = &c->names.v[source];
     if (src->taught_by != s->serial) {
+        /* A source's key never changes: its link needs no key test. */
         if (src->link) {
             reteach(c, src->link, s, false, ev, source, service, host);
         } else {
@@ -726,7 +730,7 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
     if (ev->conn_id.len)
         keys[n++] = (struct key_try){LINK_CONN, ev->conn_id, "conn"};
     for (int i = 0; i < n; i++) {
-        char key[80];
+        char key[MAX_KEY];
         size_t len = make_key(keys[i].kind, keys[i].value, key, sizeof key);
         struct link *l =
             ll_idmap_get(&c->links, ll_hash64(key, len, 0x11), (struct ll_str){key, len});
@@ -772,11 +776,7 @@ static void session_add(struct ll_correlator *c, struct session *s, const struct
             s->n_linked++;
         c->linked++;
     }
-    struct sev dropped;
-    struct sev *slot = keep_slot(c, s, ev->ts_ns, source, ev->pos.offset);
-    make_sev(c, s, slot ? slot : &dropped, ev, source, service, v);
-    if (!slot)
-        s->garbage += (uint32_t)sev_bytes(&dropped);
+    make_sev(c, s, keep_slot(c, s, ev->ts_ns, source, ev->pos.offset), ev, source, service, v);
     keep_done(c, s);
     note_service(s, service, ev, source, via_svc, c);
     if (ev->seq && (!s->seq_first || ev->seq < s->seq_first))

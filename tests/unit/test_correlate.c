@@ -681,6 +681,39 @@ static void keys_of_a_closed_timeline_are_taught_afresh(void **state)
     cap_free(&c);
 }
 
+/* Long file names (container logs) are cut to one key: two files that
+ * differ only past the cut share it, which is then ambiguous. */
+static void sources_cut_to_one_key_share_it(void **state)
+{
+    (void)state;
+    char a[128], b[128];
+    memset(a, 'x', 100);
+    memcpy(b, a, 100);
+    strcpy(a + 100, "-a.log");
+    strcpy(b + 100, "-b.log");
+    struct cap c;
+    struct ll_corr_conf conf = {.session_gap_ns = 10 * SEC};
+    ll_correlator *corr = make(&conf, &c);
+    for (int round = 0; round < 2; round++) {
+        int64_t t = T0 + round * 100 * SEC;
+        push(corr, from(ev(t, round ? "w3" : "w1", "agent-1", "x"), a));
+        if (!round)
+            push(corr, from(ev(t + 1 * MS, "w2", "agent-2", "y"), b));
+        struct ll_event raw = from(ev(t + 2 * MS, "", "agent-1", "Segfault"), a);
+        raw.flags |= LL_EV_RAW;
+        push(corr, raw);
+        push(corr, ev(t + 60 * SEC, "clock", "m", "tick")); /* all close */
+    }
+    ll_correlator_flush(corr);
+    struct ll_stats st = {0};
+    ll_correlator_stats(corr, &st);
+    assert_int_equal(st.orphans, 1); /* the first round's: the key was ambiguous */
+    assert_int_equal(st.linked, 1);  /* the second's: w3 alone taught it */
+    assert_non_null(strstr(json_of(&c, "w3"), "\"via\":\"source\""));
+    ll_correlator_destroy(corr);
+    cap_free(&c);
+}
+
 static void orphan_summary_names_the_earliest_positions(void **state)
 {
     (void)state;
@@ -860,6 +893,7 @@ int main(void)
         cmocka_unit_test(child_that_logs_before_the_spawn_line_still_joins),
         cmocka_unit_test(own_pid_links_other_services_but_not_the_same_one),
         cmocka_unit_test(keys_of_a_closed_timeline_are_taught_afresh),
+        cmocka_unit_test(sources_cut_to_one_key_share_it),
         cmocka_unit_test(key_seen_in_two_workflows_is_never_used),
         cmocka_unit_test(pid_on_another_host_is_another_process),
         cmocka_unit_test(links_expire_with_their_timeline),
