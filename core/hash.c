@@ -62,6 +62,21 @@ uint64_t ll_hash64(const void *p, size_t len, uint64_t seed)
     return h;
 }
 
+uint64_t ll_line_hash(struct ll_str line)
+{
+    return ll_hash64(line.ptr, line.len, 0x6c696e65);
+}
+
+uint64_t ll_id_add_event(uint64_t h, int64_t ts, uint64_t line_hash)
+{
+    unsigned char b[16];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)((uint64_t)ts >> (8 * i));
+        b[8 + i] = (unsigned char)(line_hash >> (8 * i));
+    }
+    return ll_hash64(b, sizeof b, h);
+}
+
 void ll_id_format(uint64_t id, char out[17])
 {
     static const char hex[] = "0123456789abcdef";

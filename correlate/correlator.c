@@ -68,6 +68,7 @@ struct session {
     struct svc_seen *svcs;
     struct link *links; /* links this session taught, the last own pid's first */
     uint64_t seq_first, seq_last; /* read order span (live sources; 0 in replay) */
+    uint64_t first_line; /* content hash of the earliest event's line (the least, on ties) */
     uint32_t n_events, n_errors;
     uint32_t buf_len, buf_cap, garbage;
     uint32_t n_kept, cap_kept;
@@ -141,6 +142,7 @@ struct pending {
     uint64_t ev_seq;  /* the event's read order (live sources) */
     uint64_t offset;
     uint64_t host;
+    uint64_t line_hash; /* of the whole line, when only a cut of it is kept; else 0 */
     uint32_t source, service, flags;
     uint32_t msg_len, code_len, conn_len, line_len;
     uint8_t level;
@@ -753,6 +755,19 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                  */
 
+/* An event at @p ts whose line hashes to @p h may be the session's first
+ * (@p only: it is its first event); ties go to the least hash, so that the
+ * first event, and the id it gives, depend on content alone. */
+static void note_first(struct session *s, int64_t ts, uint64_t h, bool only)
+{
+    if (only || ts < s->start) {
+        s->start = ts;
+        s->first_line = h;
+    } else if (ts == s->start && h < s->first_line) {
+        s->first_line = h;
+    }
+}
+
 static void session_free(struct ll_correlator *c, struct session *s)
 {
     if (s->buf != inline_buf(s))
@@ -766,9 +781,12 @@ static void session_free(struct ll_correlator *c, struct session *s)
 }
 
 /* Adds @p ev to @p s; @p via names the link key that brought it (NULL if
- * it had the id itself) and @p via_svc the service that taught that key. */
+ * it had the id itself) and @p via_svc the service that taught that key;
+ * @p lh is the hash of its whole line when ev->line is a cut copy (0:
+ * hash ev->line when needed). */
 static void session_add(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
-                        uint32_t source, uint32_t service, const char *via, uint32_t via_svc)
+                        uint32_t source, uint32_t service, const char *via, uint32_t via_svc,
+                        uint64_t lh)
 {
     struct ll_str v = ll_str_c(via);
     if (v.len) { /* raw lines joined by source are crash output, not lost ids */
@@ -783,11 +801,11 @@ static void session_add(struct ll_correlator *c, struct session *s, const struct
         s->seq_first = ev->seq;
     if (ev->seq > s->seq_last)
         s->seq_last = ev->seq;
-    s->n_events++;
     if (ll_event_is_error(ev))
         s->n_errors++;
-    if (ev->ts_ns < s->start)
-        s->start = ev->ts_ns;
+    if (ev->ts_ns <= s->start || !s->n_events)
+        note_first(s, ev->ts_ns, lh ? lh : ll_line_hash(ev->line), s->n_events == 0);
+    s->n_events++;
     if (ev->ts_ns > s->end)
         s->end = ev->ts_ns;
     if (!v.len && ev->corr_id.len && c->conf.is_terminal &&
@@ -883,6 +901,7 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
                                 .flags = v->pid >= 0 ? (uint32_t)LL_EV_HAS_PID : 0};
         note_service(into, v->name, &fake, v->source, v->via, c);
     }
+    note_first(into, from->start, from->first_line, false);
     into->n_events += from->n_events;
     into->n_errors += from->n_errors;
     into->n_linked += from->n_linked;
@@ -890,8 +909,6 @@ static void session_merge(struct ll_correlator *c, struct session *into, struct 
         into->seq_first = from->seq_first;
     if (from->seq_last > into->seq_last)
         into->seq_last = from->seq_last;
-    if (from->start < into->start)
-        into->start = from->start;
     if (from->end > into->end)
         into->end = from->end;
     if (from->terminal_ts != LL_TIME_NONE &&
@@ -991,16 +1008,12 @@ static struct ll_str hop_from(struct ll_correlator *c, struct session *s,
     return prev ? name_of(c, prev->service) : LL_STR("");
 }
 
-/* The id a session's record will carry: its earliest kept event names it. */
-static uint64_t session_tl_id(const struct ll_correlator *c, const struct session *s)
+/* The id a session's record will carry: its correlation id and its first
+ * event (time and line), never where that was read from, so that replay,
+ * the daemon and Kafka name a workflow alike. */
+static uint64_t session_tl_id(const struct session *s)
 {
-    const struct sev *first = &s->ev[0];
-    unsigned char off[8];
-    for (int i = 0; i < 8; i++)
-        off[i] = (unsigned char)(first->offset >> (8 * i));
-    struct ll_str src = name_of(c, first->source);
-    uint64_t id = ll_hash64(inline_id(s), s->corr_len, 0);
-    return ll_hash64(off, sizeof off, ll_hash64(src.ptr, src.len, id));
+    return ll_id_add_event(ll_hash64(inline_id(s), s->corr_len, 0), s->start, s->first_line);
 }
 
 static enum ll_tl_status session_status(const struct ll_correlator *c, const struct session *s,
@@ -1045,7 +1058,7 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
     }
     /* The id names the workflow by its earliest event, whatever the order
      * events arrived in. */
-    uint64_t id = session_tl_id(c, s);
+    uint64_t id = session_tl_id(s);
     struct ll_timeline tl = {
         .id = id,
         .corr_id = session_id(s),
@@ -1206,14 +1219,14 @@ static struct pending *pending_pop(struct ll_correlator *c)
  * change of sessions), else empty. */
 static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
                                       uint32_t source, uint32_t service, uint64_t host,
-                                      bool final)
+                                      bool final, uint64_t lh)
 {
     char via[MAX_VIA + 8];
     struct link *l = resolve(c, ev, service, host, via, sizeof via);
     if (l) {
         struct ll_event linked = *ev;
         linked.flags |= LL_EV_LINKED;
-        session_add(c, l->owner, &linked, source, service, via, l->teacher_service);
+        session_add(c, l->owner, &linked, source, service, via, l->teacher_service, lh);
         return session_id(l->owner);
     }
     if (!final) {
@@ -1229,6 +1242,7 @@ static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_e
                               .code_len = (uint32_t)ev->err_code.len,
                               .conn_len = (uint32_t)ev->conn_id.len,
                               .line_len = (uint32_t)line.len,
+                              .line_hash = line.len < ev->line.len ? ll_line_hash(ev->line) : 0,
                               .level = ev->level};
         char *d = (char *)(p + 1);
         d = put_str(d, msg);
@@ -1262,7 +1276,7 @@ static void drain_pending(struct ll_correlator *c, bool all)
             .level = p->level,
             .seq = p->ev_seq,
         };
-        attach_or_orphan(c, &ev, p->source, p->service, p->host, true);
+        attach_or_orphan(c, &ev, p->source, p->service, p->host, true, p->line_hash);
         ll_pool_release(&c->pending_pool, p);
     }
 }
@@ -1463,7 +1477,7 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
     uint64_t host = host_of(ev);
     if (!ev->corr_id.len)
-        return attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm);
+        return attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm, 0);
     c->names.v[service].with_id++;
     uint64_t hash = ll_hash64(ev->corr_id.ptr, ev->corr_id.len, 0);
     struct session *s = find_session(c, hash, ev);
@@ -1481,7 +1495,7 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
         }
         s = session_new(c, hash, ev, sev_size(c, ev));
     }
-    session_add(c, s, ev, source, service, NULL, LL__NAME_NONE);
+    session_add(c, s, ev, source, service, NULL, LL__NAME_NONE, 0);
     learn_links(c, s, ev, source, service, host);
     return ev->corr_id;
 }
@@ -1532,10 +1546,10 @@ uint64_t ll_correlator_note_alert(ll_correlator *c, struct ll_str corr_id, int64
         return 0;
     for (uint32_t i = 0; i < s->n_alerts; i++)
         if (s->alerts[i] == alert_id)
-            return session_tl_id(c, s);
+            return session_tl_id(s);
     s->alerts = ll_reallocarray(s->alerts, s->n_alerts + 1, sizeof *s->alerts);
     s->alerts[s->n_alerts++] = alert_id;
-    return session_tl_id(c, s);
+    return session_tl_id(s);
 }
 
 int64_t ll_correlator_watermark(const ll_correlator *c)

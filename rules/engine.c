@@ -2,8 +2,9 @@
  *
  * push() keeps a copy of each matched step (a "match": time, position, key,
  * summary, evidence line) in a heap. advance() takes the matches the
- * watermark has passed, in event-time order (time, source, offset; for one
- * event, later steps first), and runs each rule kind's small state machine:
+ * watermark has passed, in event-time order (time, line content, source,
+ * offset; for one event, later steps first), and runs each rule kind's
+ * small state machine:
  *
  *   match      every match raises (or extends) an alert;
  *   threshold  N matches of a key within a window;
@@ -34,6 +35,7 @@
 
 struct match {
     int64_t ts;
+    uint64_t line_hash; /* of the event's whole line: ties and ids go by content */
     uint64_t offset;
     uint64_t seq;    /* arrival: the last tie-break */
     uint64_t ev_seq; /* the event's read order (live sources; 0 in replay) */
@@ -369,7 +371,8 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
     struct ll_str line = cut(ev->line, MAX_LINE);
     size_t len = k.len + corr.len + svc.len + sc.len + su.len + line.len;
     struct match *m = ll_pool_alloc(&e->pool, sizeof *m + len);
-    *m = (struct match){.ts = ev->ts_ns, .offset = ev->pos.offset, .seq = e->seq++,
+    *m = (struct match){.ts = ev->ts_ns, .line_hash = ll_line_hash(ev->line),
+                        .offset = ev->pos.offset, .seq = e->seq++,
                         .ev_seq = ev->seq,
                         .source = ev->pos.source, .rule = rule, .step = step,
                         .key_len = (uint16_t)k.len, .corr_len = (uint16_t)corr.len,
@@ -397,20 +400,35 @@ static int cmp_str(struct ll_str a, struct ll_str b)
     return r ? r : (a.len > b.len) - (a.len < b.len);
 }
 
+/* Event time, then rule and step (at one instant, the steps of different
+ * lines are taken in the rule's order), then the line's content, so that
+ * the order, and the ids it decides, do not depend on where lines were
+ * read from; position last. */
 static bool before(const struct match *a, const struct match *b)
 {
     if (a->ts != b->ts)
         return a->ts < b->ts;
+    if (a->rule != b->rule)
+        return a->rule < b->rule;
+    if (a->step != b->step)
+        return a->step < b->step;
+    if (a->line_hash != b->line_hash)
+        return a->line_hash < b->line_hash;
     int r = cmp_str(a->source, b->source);
     if (r)
         return r < 0;
     if (a->offset != b->offset)
         return a->offset < b->offset;
-    if (a->rule != b->rule)
-        return a->rule < b->rule;
-    if (a->step != b->step)
-        return a->step > b->step; /* one event: later steps first */
     return a->seq < b->seq;
+}
+
+/* Whether two matches are steps of one line: a line never answers itself
+ * (it cannot be both the start and the end of a sequence, nor an absence's
+ * "after" and what it waits for). */
+static bool same_event(const struct match *a, const struct match *b)
+{
+    return a->ts == b->ts && a->line_hash == b->line_hash && a->offset == b->offset &&
+           ll_str_eq(a->source, b->source);
 }
 
 /* A heap entry carries its match's time: most comparisons end there,
@@ -546,15 +564,12 @@ static bool rate_ok(ll_rule_engine *e, uint32_t rule, int64_t ts)
     return true;
 }
 
+/* Rule, key and the opening event (time and line): content only, never a
+ * position, so every mode names an alert alike. */
 static uint64_t alert_id(const struct ll__rule *r, struct ll_str key, const struct match *opener)
 {
-    unsigned char off[8];
-    for (int i = 0; i < 8; i++)
-        off[i] = (unsigned char)(opener->offset >> (8 * i));
     uint64_t h = ll_hash64(r->id, strlen(r->id), 0x5a);
-    h = ll_hash64(key.ptr, key.len, h);
-    h = ll_hash64(opener->source.ptr, opener->source.len, h);
-    return ll_hash64(off, sizeof off, h);
+    return ll_id_add_event(ll_hash64(key.ptr, key.len, h), opener->ts, opener->line_hash);
 }
 
 /* Raise (or extend) the alert of @p m's rule and key. @p opener is the match
@@ -707,7 +722,7 @@ static bool on_sequence(ll_rule_engine *e, struct match *m)
         k->stage_n[0] = 1;
         return true;
     }
-    if (!k->stage_n[j - 1])
+    if (!k->stage_n[j - 1] || same_event(k->stage[j - 1][k->stage_n[j - 1] - 1], m))
         return false;
     if (j == last) {
         raise_alert(e, m, k->stage[j - 1][0], k->stage[j - 1], k->stage_n[j - 1]);
@@ -794,7 +809,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
                             *next;
              p; p = next) {
             next = p->same_next;
-            if (p->m->ts <= m->ts && p->deadline >= m->ts)
+            if (p->m->ts <= m->ts && p->deadline >= m->ts && !same_event(p->m, m))
                 pending_free(e, st, p);
         }
         return false;
@@ -802,7 +817,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     if (m->step == ST_UNTIL) { /* the scope ends: what still waits has grace left */
         for (struct pending *p = st->head; p; p = p->next)
             if (p->m->ts <= m->ts && ll_str_eq(m_scope(p->m), m_scope(m)) &&
-                ll_time_add(m->ts, r->grace_ns) < p->deadline) {
+                ll_time_add(m->ts, r->grace_ns) < p->deadline && !same_event(p->m, m)) {
                 p->deadline = ll_time_add(m->ts, r->grace_ns);
                 p->ended = true;
                 ll_timerwheel_add(&e->wheel, &p->t.timer, ll_time_add(p->deadline, 1));

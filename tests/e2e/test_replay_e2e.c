@@ -113,6 +113,45 @@ static void output_does_not_depend_on_batch_size_or_threads(void **state)
     free(want_out);
 }
 
+/* Every occurrence of @p from in @p s replaced by @p to; a new string. */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+    size_t n = count_in(s, from), fl = strlen(from), tl = strlen(to);
+    char *out = malloc(strlen(s) + n * tl + 1), *o = out;
+    for (const char *p; (p = strstr(s, from)); s = p + fl) {
+        memcpy(o, s, (size_t)(p - s));
+        o += p - s;
+        memcpy(o, to, tl);
+        o += tl;
+    }
+    strcpy(o, s);
+    return out;
+}
+
+/* Issue 19: record ids name what happened, not where it was read from:
+ * the same files under another directory (as an archive, or as the
+ * daemon's /var/log) give the same alerts and timelines, ids included. */
+static void ids_do_not_depend_on_where_the_files_are(void **state)
+{
+    (void)state;
+    char moved[600], cmd[2200];
+    snprintf(moved, sizeof moved, "%s/archive/2026-11-24/incident", tmpdir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/archive' && mkdir -p '%s' && cp examples/incident/* '%s'",
+             tmpdir, moved, moved);
+    assert_int_equal(system(cmd), 0);
+    const char *here[] = {"replay", "--format", "jsonl", "--events", "-q",
+                          "examples/incident", NULL};
+    const char *there[] = {"replay", "--format", "jsonl", "--events", "-q", moved, NULL};
+    struct run_result a = run(here), b = run(there);
+    assert_int_equal(b.status, 0);
+    assert_non_null(strstr(a.out, "\"type\":\"alert\""));
+    char *same = replace_all(b.out, moved, "examples/incident");
+    assert_string_equal(same, a.out);
+    free(same);
+    run_result_free(&a);
+    run_result_free(&b);
+}
+
 static void id_filter_shows_one_workflow(void **state)
 {
     (void)state;
@@ -231,6 +270,7 @@ int main(void)
         cmocka_unit_test(incident_text_matches_golden),
         cmocka_unit_test(output_does_not_depend_on_argument_order),
         cmocka_unit_test(output_does_not_depend_on_batch_size_or_threads),
+        cmocka_unit_test(ids_do_not_depend_on_where_the_files_are),
         cmocka_unit_test(id_filter_shows_one_workflow),
         cmocka_unit_test(time_range_filters_events),
         cmocka_unit_test(dead_letters_keep_every_rejected_line),

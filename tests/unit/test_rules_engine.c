@@ -457,6 +457,58 @@ static void absence_until_scope_with_grace(void **state)
     ll_ruleset_destroy(rs);
 }
 
+/* Issue 19: lines of one instant are taken in content order, not file
+ * order; a child that exits in the millisecond it was spawned is still no
+ * zombie, and a sequence of two lines of one instant still holds, whichever
+ * line hashes first. Each case in both arrival orders. */
+static void steps_of_one_instant_answer_each_other_in_any_order(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("zombie", "zombie-child")
+                           "    kind: absence\n"
+                           "    absence:\n      within: 24h\n      grace: 5s\n"
+                           "      scope: service\n"
+                           "      after: {when: {child.pid: {exists: true}, msg: {contains: spawned}}, key: child.pid}\n"
+                           "      expect: {when: {msg: {contains: exited}}, key: child.pid}\n"
+                           "      until: {msg: {contains: shutting down}}\n"
+                           RULE_HEAD("seq", "econnreset")
+                           "    kind: sequence\n    sequence:\n      within: 5s\n      steps:\n"
+                           "        - {when: {msg: {contains: opening}}}\n"
+                           "        - {when: {msg: {contains: reset}}}\n");
+    struct alerts x;
+    for (int pid = 100; pid < 140; pid++) { /* many lines: many hash orders */
+        char spawned[160], exited[160], open[160], reset[160];
+        snprintf(spawned, sizeof spawned,
+                 "{\"time\":1,\"name\":\"agent\",\"childPid\":%d,\"msg\":\"child spawned\"}", pid);
+        snprintf(exited, sizeof exited,
+                 "{\"time\":1,\"name\":\"agent\",\"childPid\":%d,\"msg\":\"child exited\"}", pid);
+        snprintf(open, sizeof open,
+                 "{\"time\":20,\"correlationId\":\"w%d\",\"msg\":\"opening\"}", pid);
+        snprintf(reset, sizeof reset,
+                 "{\"time\":20,\"correlationId\":\"w%d\",\"msg\":\"reset\"}", pid);
+        const char *a[] = {spawned, exited, open, reset,
+                           "{\"time\":10,\"name\":\"agent\",\"msg\":\"shutting down\"}",
+                           "{\"time\":30,\"name\":\"other\",\"msg\":\"tick\"}"};
+        run(rs, a, 6, &x);
+        assert_int_equal(x.n, 1);
+        assert_string_equal(x.rule[0], "seq");
+        const char *b[] = {exited, spawned, reset, open, a[4], a[5]};
+        run(rs, b, 6, &x);
+        assert_int_equal(x.n, 1);
+        assert_string_equal(x.rule[0], "seq");
+    }
+    /* One line that is every step answers none of them. */
+    const char *one[] = {
+        "{\"time\":1,\"name\":\"agent\",\"childPid\":7,\"msg\":\"child spawned, exited\"}",
+        "{\"time\":2,\"correlationId\":\"w\",\"msg\":\"opening reset\"}",
+        "{\"time\":10,\"name\":\"agent\",\"msg\":\"shutting down\"}",
+        "{\"time\":30,\"name\":\"other\",\"msg\":\"tick\"}"};
+    run(rs, one, 4, &x);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.rule[0], "zombie");
+    ll_ruleset_destroy(rs);
+}
+
 static void timeline_rule_on_closed_workflow(void **state)
 {
     (void)state;
@@ -483,9 +535,10 @@ static void timeline_rule_on_closed_workflow(void **state)
 /* ------------------------------------------------------------------------ */
 /* Ids                                                                       */
 
-/* Matches of one instant are taken in file order, whatever order they
- * arrived in: the alert opens on the first line and its evidence follows. */
-static void matches_of_one_instant_are_taken_in_file_order(void **state)
+/* Matches of one instant are taken in one order, whatever order they
+ * arrived in and wherever they were read from: by content (issue 19), so
+ * the alert opens on the same line, with the same id, in every mode. */
+static void matches_of_one_instant_are_taken_in_content_order(void **state)
 {
     (void)state;
     ll_ruleset *rs = rules("rules:\n" RULE_HEAD("reset", "econnreset")
@@ -494,21 +547,25 @@ static void matches_of_one_instant_are_taken_in_file_order(void **state)
                            "    when: {err.code: ECONNRESET}\n");
     enum { N = 9 };
     char text[N][160];
-    const char *lines[N];
-    uint64_t off[N];
+    const char *fwd[N], *rev[N];
+    uint64_t off_fwd[N], off_rev[N];
     for (int i = 0; i < N; i++) {
         snprintf(text[i], sizeof text[i],
                  "{\"time\":10,\"correlationId\":\"w\",\"msg\":\"line %d\","
                  "\"err\":{\"code\":\"ECONNRESET\"}}",
-                 N - 1 - i);
-        lines[i] = text[i];
-        off[i] = (uint64_t)(N - 1 - i) * 100; /* the last to arrive is the first */
+                 i);
+        fwd[i] = rev[N - 1 - i] = text[i];
+        off_fwd[i] = (uint64_t)i * 100;
+        off_rev[N - 1 - i] = (uint64_t)(N - i) * 1000; /* elsewhere, and the other way */
     }
-    struct alerts x;
-    run_at(rs, lines, off, N, &x);
+    struct alerts x, y;
+    run_at(rs, fwd, off_fwd, N, &x);
+    run_at(rs, rev, off_rev, N, &y);
     assert_int_equal(x.n, 1);
+    assert_int_equal(y.n, 1);
     assert_int_equal(x.count[0], N);
-    assert_string_equal(x.summary[0], "line 0");
+    assert_true(x.id[0] == y.id[0]);
+    assert_string_equal(x.summary[0], y.summary[0]);
     ll_ruleset_destroy(rs);
 }
 
@@ -629,10 +686,11 @@ int main(void)
         cmocka_unit_test(rate_cap_holds_alerts_back),
         cmocka_unit_test(threshold_counts_within_a_sliding_window),
         cmocka_unit_test(sequence_needs_order_and_window),
+        cmocka_unit_test(steps_of_one_instant_answer_each_other_in_any_order),
         cmocka_unit_test(absence_fires_unless_expected_or_unknown),
         cmocka_unit_test(absence_until_scope_with_grace),
         cmocka_unit_test(timeline_rule_on_closed_workflow),
-        cmocka_unit_test(matches_of_one_instant_are_taken_in_file_order),
+        cmocka_unit_test(matches_of_one_instant_are_taken_in_content_order),
         cmocka_unit_test(alert_ids_do_not_depend_on_arrival_order),
         cmocka_unit_test(lint_reports_places_and_suggestions),
         cmocka_unit_test(lint_catches_yaml_cycles_and_kinds),

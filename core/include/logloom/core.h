@@ -312,6 +312,14 @@ size_t ll_idmap_footprint(const struct ll_idmap *m);
  *           (used for record ids, so it must never change). */
 uint64_t ll_hash64(const void *p, size_t len, uint64_t seed);
 
+/** @returns the stable hash of a log line's bytes: what names an event in
+ *           record ids, wherever the line was read from. */
+uint64_t ll_line_hash(struct ll_str line);
+
+/** @returns @p h extended by an event at @p ts whose line hashes to
+ *           @p line_hash: the part of a record id its first event gives. */
+uint64_t ll_id_add_event(uint64_t h, int64_t ts, uint64_t line_hash);
+
 /* ------------------------------------------------------------------------ */
 /* Time                                                                      */
 
@@ -594,7 +602,7 @@ struct ll_hop {
 /** @brief A closed workflow, handed to sinks. Borrowed for the duration of the
  *         sink call; everything it points to belongs to the correlator. */
 struct ll_timeline {
-    uint64_t id; /**< hash of correlation id and the earliest event's position */
+    uint64_t id; /**< hash of correlation id and the earliest event (time, line bytes) */
     struct ll_str corr_id;
     int64_t start_ns;
     int64_t end_ns;
@@ -632,7 +640,7 @@ struct ll_evidence {
 
 /** @brief A raised alert, as sinks receive it (borrowed for the call). */
 struct ll_alert {
-    uint64_t id; /**< hash of rule, group key and the opening event's position */
+    uint64_t id; /**< hash of rule, group key and the opening event (time, line bytes) */
     struct ll_str rule;
     struct ll_str symptom;
     struct ll_str playbook; /**< playbook section, e.g. "5.1" */
