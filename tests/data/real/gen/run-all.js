@@ -9,7 +9,7 @@ const GEN = __dirname;
 const REAL = path.resolve(GEN, '..');
 const ORDER = [
   'spawn', 'fetch-undefined', 'request-timeout', 'econnreset', 'econnrefused', 'enotfound',
-  'tls-untrusted', 'ws', 'correlation-lost', 'pg', 'oom-killed', 'heap-oom', 'shutdown', 'healthy-workflows',
+  'tls-untrusted', 'ws', 'correlation-lost', 'pg', 'oom-killed', 'heap-oom', 'shutdown', 'healthy-workflows', 'fleet',
 ];
 
 // Paths that would reveal the generating machine are rewritten to /app/...

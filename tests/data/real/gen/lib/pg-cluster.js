@@ -15,7 +15,8 @@ function asPg(cmd, args) {
   return execFileSync(c, a, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }
 
-function start(port = 55432) {
+// o.maxConnections: max_connections (default 8).
+function start(port = 55432, o = {}) {
   if (cluster) return cluster;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgx-'));
   if (process.getuid() === 0) {
@@ -25,7 +26,7 @@ function start(port = 55432) {
   const data = path.join(dir, 'data');
   asPg(path.join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const opts = [
-    `-k ${dir}`, `-p ${port}`, '-c listen_addresses=127.0.0.1', '-c max_connections=8',
+    `-k ${dir}`, `-p ${port}`, '-c listen_addresses=127.0.0.1', `-c max_connections=${o.maxConnections || 8}`,
     '-c superuser_reserved_connections=1', '-c fsync=off', '-c deadlock_timeout=300ms',
   ].join(' ');
   asPg(path.join(BIN, 'pg_ctl'), ['-D', data, '-o', opts, '-l', path.join(dir, 'server.log'), '-w', 'start']);
