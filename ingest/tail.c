@@ -9,16 +9,23 @@
  * than what was read of it was truncated in place (copytruncate) and is read
  * again from 0.
  *
- * Every event gets a sequence number in read order. Files take turns in
- * stretches ("runs") of up to LINES_PER_TURN lines (and, with turn_span_ns,
- * less event time than the correlator's idle_timeout: after a restart with
- * a backlog, a file waiting for its turn must not look idle); a cut is
- * always the start of a run, so every file has an exact offset at it: the
- * start of its first run at or after the cut (a file read alone still
- * starts a new run every LINES_PER_TURN lines). That is what makes resuming
- * after a crash neither lose nor repeat a line. */
+ * Files are read merged by event time, as replay merges its inputs: each
+ * file with a complete line has its next event decoded ahead (its "head"),
+ * and the earliest head goes out first (ties to the file whose name sorts
+ * first). A file at its end holds nothing back: what it writes next is
+ * newer. So a backlog over many files (a first start, a restart behind its
+ * checkpoint) is read in the order the lines were written, as a replay of
+ * the same files reads it, and memory stays one line per file.
+ *
+ * Every event gets a sequence number in read order when it is taken. A
+ * checkpoint is cut at a boundary of the read order (every BOUNDARY-th seq),
+ * where every file has an exact offset: each file notes, at the first event
+ * it gives past a boundary, that event's offset (or an earlier one where a
+ * piece of a split line is held). That is what makes resuming after a crash
+ * neither lose nor repeat a line, whatever order the files took turns in. */
 #include "logloom/ingest.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,13 +41,18 @@
 
 #define CHUNK (256 << 10)
 #define FP_BYTES 256
-#define LINES_PER_TURN 512
+#define BOUNDARY 512 /* a checkpoint is cut at seq 1, 513, 1025, ... */
+#define HEAD_PROBE_LINES 1024
 #define POLL_NS (250 * LL_NS_PER_MS)    /* reads without an inotify event */
 #define POLL_BLIND_NS (50 * LL_NS_PER_MS) /* the same without inotify at all */
 #define CLOSE_QUIET_NS (1 * LL_NS_PER_SEC) /* an orphaned file at EOF this long closes */
 
-struct run {
-    uint64_t seq, end, offset; /* lines seq..end, the first at offset */
+/* A file's first event past a boundary: its seq, where reading again for
+ * a cut at that boundary starts, and, when that is a held piece of a split
+ * line read before events taken earlier, the first of those (a cut must go
+ * back there to re-read nothing from before it; else UINT64_MAX). */
+struct mark {
+    uint64_t seq, offset, low;
 };
 
 struct tfile {
@@ -62,6 +74,7 @@ struct tfile {
     /* Per stream (stdout, stderr): the start of the split line the
      * deframer holds, and since when. */
     uint64_t held_off[2];
+    uint64_t held_after[2]; /* last_seq when it began to be held */
     int64_t held_since[2];
     bool held[2];
     ll_deframer *df;
@@ -69,9 +82,14 @@ struct tfile {
     int64_t last_ts;
     char last_service[128];
     size_t last_service_len;
-    uint64_t last_seq;
-    struct run *runs;
-    size_t n_runs, cap_runs;
+    uint64_t last_seq; /* of the last event taken from it (0: none yet) */
+    struct mark *marks;
+    size_t n_marks, cap_marks;
+
+    struct ll_event ev; /* its next event, decoded ahead: while has_head */
+    struct ll_arena arena;
+    bool has_head;
+    long heap_idx; /* in the merge heap while it has a head, else -1 */
 };
 
 struct ll_tail {
@@ -89,17 +107,19 @@ struct ll_tail {
 
     struct tfile **f;
     size_t n;
-    size_t cur, turn; /* the file taking its turn, and lines it took */
-    int64_t turn_span_ns, turn_ts; /* a turn ends once event time moved on this much from turn_ts */
-    int ino;          /* inotify descriptor, -1 without */
+    struct tfile **heap; /* files with a head, earliest first */
+    size_t n_heap, cap_heap;
+    struct tfile *taken; /* its head went out last: read it on at once */
+    uint64_t last_taken; /* seq of the last event taken */
+    bool look_all;       /* every file without a head is looked at again */
+    int ino;             /* inotify descriptor, -1 without */
     bool rescan_now;
     int64_t next_scan, next_poll;
+    int64_t newest_ts; /* of any event decoded: an untimed line's last resort */
 
     char **names; /* every source name: events' positions point here for good */
     size_t n_names;
     ll_decoder *dec;
-    struct ll_arena arena;
-    struct ll_event ev;
     uint64_t *seq, own_seq; /* the read order counter: shared by sources, or own */
     struct ll_tail_stats st;
     struct ll_tail_pos *pos; /* ll_tail_positions' answer */
@@ -182,6 +202,9 @@ static struct tfile *file_open(struct ll_tail *t, const char *path, const char *
     f->last_ts = LL_TIME_NONE;
     f->df = ll_deframer_new(t->format, t->max_line);
     f->dirty = true;
+    f->heap_idx = -1;
+    ll_arena_init(&f->arena, 4096);
+    t->look_all = true;
     watch(t, f);
     t->f = ll_reallocarray(t->f, t->n + 1, sizeof *t->f);
     t->f[t->n++] = f;
@@ -206,7 +229,8 @@ static void file_free(struct tfile *f)
 {
     ll_deframer_destroy(f->df);
     ll_free(f->buf);
-    ll_free(f->runs);
+    ll_free(f->marks);
+    ll_arena_free(&f->arena);
     ll_free(f->path);
     ll_free(f);
 }
@@ -330,11 +354,12 @@ static void find_rotated(struct ll_tail *t)
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                   */
 
-/* Where reading @p f again would deliver nothing twice and lose nothing:
- * after the last line delivered, or at a held split line's start. */
-static uint64_t resume_offset(const struct tfile *f)
+/* Where reading @p f again gives its next event and everything after:
+ * that event's start (its head, or what is left in its buffer), or a held
+ * piece of a split line before it. */
+static uint64_t next_offset(const struct tfile *f)
 {
-    uint64_t off = f->off + f->head;
+    uint64_t off = f->has_head ? f->ev.pos.offset : f->off + f->head;
     for (int s = 0; s < 2; s++)
         if (f->held[s] && f->held_off[s] < off)
             off = f->held_off[s];
@@ -411,7 +436,7 @@ static size_t fill(struct ll_tail *t, struct tfile *f)
     if (truncated(f)) {
         /* What was read but not yet delivered is lost with the buffer: the
          * copy, if there is one, has it from here. */
-        uint64_t done = resume_offset(f);
+        uint64_t done = next_offset(f);
         ll_log(LL_LEVEL_INFO, "tail", "%s: truncated in place after %llu bytes; reading it "
                "again from the start", f->path, (unsigned long long)(f->off + f->len));
         t->st.truncations++;
@@ -525,22 +550,39 @@ static int physical(struct ll_tail *t, struct tfile *f, struct ll_line *line)
     }
 }
 
-static void push_run(struct tfile *f, uint64_t seq, uint64_t offset)
+/* The time of the first line after the current one in @p f's buffer that
+ * has one (up to HEAD_PROBE_LINES lines), else the newest time the source
+ * has seen, else the clock: for a line without a time at the head of a file
+ * (a crash report before the first log line), as replay borrows it. */
+static int64_t probe_time(struct ll_tail *t, struct tfile *f)
 {
-    if (f->n_runs == f->cap_runs) {
-        f->cap_runs = f->cap_runs ? f->cap_runs * 2 : 16;
-        f->runs = ll_reallocarray(f->runs, f->cap_runs, sizeof *f->runs);
+    struct ll_arena arena;
+    ll_arena_init(&arena, 4096);
+    int64_t ts = LL_TIME_NONE;
+    const char *p = f->buf + f->head, *end = f->buf + f->len;
+    for (int n = 0; ts == LL_TIME_NONE && n < HEAD_PROBE_LINES && p < end; n++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break;
+        struct ll_event ev = {0};
+        enum ll_reject why;
+        if (!ll_line_blank(p, (size_t)(nl - p)) &&
+            ll_decoder_decode(t->dec, p, (size_t)(nl - p), &arena, &ev, &why) == LL_OK)
+            ts = ev.ts_ns;
+        ll_arena_reset(&arena);
+        p = nl + 1;
     }
-    f->runs[f->n_runs++] = (struct run){seq, seq, offset};
+    ll_arena_free(&arena);
+    if (ts != LL_TIME_NONE)
+        return ts;
+    return t->newest_ts ? t->newest_ts : ll_clock_real_ns();
 }
 
-/* Makes the decoded (or raw) event of @p fr from @p f ready: position,
- * service, time, seq and the run it starts or continues. */
-static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_frame *fr,
-                         uint64_t off)
+/* The service of @p f's head: its own, a raw line's file's last, else the
+ * file's name. */
+static void head_service(struct tfile *f)
 {
-    struct ll_event *ev = &t->ev;
-    ev->pos = (struct ll_pos){ll_str_c(f->source), off};
+    struct ll_event *ev = &f->ev;
     if (!(ev->flags & LL_EV_RAW) && ev->service.len &&
         ev->service.len <= sizeof f->last_service) {
         memcpy(f->last_service, ev->service.ptr, ev->service.len);
@@ -552,39 +594,48 @@ static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_fra
         ev->service = f->service;
         ev->flags |= LL_EV_SERVICE_FROM_NAME;
     }
+}
+
+/* Makes the decoded (or raw) event of @p fr from @p f its head: position,
+ * service and time. */
+static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_frame *fr,
+                         uint64_t off)
+{
+    struct ll_event *ev = &f->ev;
+    ev->pos = (struct ll_pos){ll_str_c(f->source), off};
+    head_service(f);
     if (ev->ts_ns == LL_TIME_NONE && fr->ts_ns != LL_TIME_NONE)
         ev->ts_ns = fr->ts_ns; /* when the runtime wrote it: close enough */
     if (ev->ts_ns == LL_TIME_NONE) {
-        ev->ts_ns = f->last_ts != LL_TIME_NONE ? f->last_ts : ll_clock_real_ns();
+        ev->ts_ns = f->last_ts != LL_TIME_NONE ? f->last_ts : probe_time(t, f);
         ev->flags |= LL_EV_TIME_INFERRED;
         t->st.time_inferred++;
     }
     f->last_ts = ev->ts_ns;
-    ev->seq = ++*t->seq;
-    /* A new run where another file's lines came between, and every
-     * LINES_PER_TURN lines of one file, so that a checkpoint can move on
-     * while a single file is read; but never while a piece of a split line
-     * is held: reading again from this line would lose that piece. The
-     * first run starts at the held piece then, as nothing before it was
-     * read from this file. */
-    bool held = f->held[0] || f->held[1];
-    if (!f->n_runs) {
-        uint64_t at = off;
-        for (int s = 0; s < 2; s++)
-            if (f->held[s] && f->held_off[s] < at)
-                at = f->held_off[s];
-        push_run(f, ev->seq, at);
-    } else if (!held && (f->last_seq + 1 != ev->seq ||
-                         ev->seq - f->runs[f->n_runs - 1].seq >= LINES_PER_TURN)) {
-        push_run(f, ev->seq, off);
-    }
-    f->runs[f->n_runs - 1].end = ev->seq;
-    f->last_seq = ev->seq;
-    t->st.events++;
+    if (ev->ts_ns > t->newest_ts)
+        t->newest_ts = ev->ts_ns;
+    f->has_head = true;
 }
 
-/* Decodes logical line @p fr (starting at @p off) into t->ev. @returns
- * false when it makes no event (blank, too long, rejected). */
+/* Decodes @p f's head again with the source's (new) decoder: its line is
+ * still where it was read (nothing is read into a file with a head), and
+ * its position and time stay. */
+static void redecode(struct ll_tail *t, struct tfile *f)
+{
+    struct ll_event old = f->ev;
+    ll_arena_reset(&f->arena);
+    enum ll_reject why;
+    if ((old.flags & LL_EV_RAW) ||
+        ll_decoder_decode(t->dec, old.line.ptr, old.line.len, &f->arena, &f->ev, &why) != LL_OK)
+        ll_decoder_raw_event(t->dec, old.line.ptr, old.line.len, &f->arena, &f->ev);
+    f->ev.pos = old.pos;
+    f->ev.ts_ns = old.ts_ns;
+    f->ev.flags |= old.flags & LL_EV_TIME_INFERRED;
+    head_service(f);
+}
+
+/* Decodes logical line @p fr (starting at @p off) into @p f's head.
+ * @returns false when it makes no event (blank, too long, rejected). */
 static bool decode_frame(struct ll_tail *t, struct tfile *f, const struct ll_frame *fr,
                          uint64_t off, uint32_t line_flags)
 {
@@ -596,25 +647,26 @@ static bool decode_frame(struct ll_tail *t, struct tfile *f, const struct ll_fra
                LL_LINE_TOO_LONG, "joined line exceeds the limit");
         return false;
     }
-    ll_arena_reset(&t->arena);
+    ll_arena_reset(&f->arena);
     enum ll_reject why;
-    t->ev.pos = (struct ll_pos){ll_str_c(f->source), off};
-    if (ll_decoder_decode(t->dec, fr->line.ptr, fr->line.len, &t->arena, &t->ev, &why) !=
+    f->ev.pos = (struct ll_pos){ll_str_c(f->source), off};
+    if (ll_decoder_decode(t->dec, fr->line.ptr, fr->line.len, &f->arena, &f->ev, &why) !=
         LL_OK) {
         reject(t, f, why, fr->line.ptr, fr->line.len, off, fr->line.len, line_flags,
                ll_decoder_error(t->dec));
         if (why != LL_REJECT_NOT_JSON || !t->raw_events)
             return false;
-        ll_decoder_raw_event(t->dec, fr->line.ptr, fr->line.len, &t->arena, &t->ev);
+        ll_decoder_raw_event(t->dec, fr->line.ptr, fr->line.len, &f->arena, &f->ev);
         t->st.raw_events++;
     }
     finish_event(t, f, fr, off);
     return true;
 }
 
-/* The next event from @p f: LL_OK, or LL_EAGAIN when its buffer is spent.
- * A line the deframer holds (a split line whose last piece never came) goes
- * out flagged when @p flush, or when it has waited the partial timeout. */
+/* Decodes @p f's next event into its head: LL_OK, or LL_EAGAIN when its
+ * buffer is spent. A line the deframer holds (a split line whose last piece
+ * never came) goes out when @p flush, or when it has waited the partial
+ * timeout. */
 static int from_file(struct ll_tail *t, struct tfile *f, bool flush)
 {
     struct ll_line line;
@@ -626,6 +678,7 @@ static int from_file(struct ll_tail *t, struct tfile *f, bool flush)
             if (!f->held[s]) {
                 f->held[s] = true;
                 f->held_off[s] = line.offset;
+                f->held_after[s] = f->last_seq;
                 f->held_since[s] = ll_clock_mono_ns();
             }
             continue;
@@ -650,6 +703,97 @@ static int from_file(struct ll_tail *t, struct tfile *f, bool flush)
             return LL_OK;
     }
     return LL_EAGAIN;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The merge                                                                 */
+
+static int cmp_str(const char *a, const char *b)
+{
+    return a == b ? 0 : strcmp(a, b);
+}
+
+/* Earlier event first; at one instant, the file whose name sorts first. */
+static bool head_before(const struct tfile *a, const struct tfile *b)
+{
+    if (a->ev.ts_ns != b->ev.ts_ns)
+        return a->ev.ts_ns < b->ev.ts_ns;
+    return cmp_str(a->source, b->source) < 0;
+}
+
+static void heap_set(struct ll_tail *t, size_t i, struct tfile *f)
+{
+    t->heap[i] = f;
+    f->heap_idx = (long)i;
+}
+
+static void heap_up(struct ll_tail *t, size_t i)
+{
+    struct tfile *f = t->heap[i];
+    while (i && head_before(f, t->heap[(i - 1) / 2])) {
+        heap_set(t, i, t->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(t, i, f);
+}
+
+static void heap_down(struct ll_tail *t, size_t i)
+{
+    struct tfile *f = t->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, m = l;
+        if (l >= t->n_heap)
+            break;
+        if (l + 1 < t->n_heap && head_before(t->heap[l + 1], t->heap[l]))
+            m = l + 1;
+        if (!head_before(t->heap[m], f))
+            break;
+        heap_set(t, i, t->heap[m]);
+        i = m;
+    }
+    heap_set(t, i, f);
+}
+
+static void heap_push(struct ll_tail *t, struct tfile *f)
+{
+    if (t->n_heap == t->cap_heap) {
+        t->cap_heap = t->cap_heap ? t->cap_heap * 2 : 16;
+        t->heap = ll_reallocarray(t->heap, t->cap_heap, sizeof *t->heap);
+    }
+    t->heap[t->n_heap++] = f;
+    heap_up(t, t->n_heap - 1);
+}
+
+/* Takes @p f (which has a head) out of the heap. */
+static void heap_remove(struct ll_tail *t, struct tfile *f)
+{
+    size_t i = (size_t)f->heap_idx;
+    f->heap_idx = -1;
+    struct tfile *last = t->heap[--t->n_heap];
+    if (last == f)
+        return;
+    heap_set(t, i, last);
+    heap_down(t, i);
+    heap_up(t, (size_t)last->heap_idx);
+}
+
+/* Gives @p f a head if it can: from its buffer, and (@p read) from the
+ * file once the buffer is spent, until a read finds nothing. */
+static void refill(struct ll_tail *t, struct tfile *f, bool read, int64_t now)
+{
+    if (f->has_head || f->fd < 0)
+        return;
+    bool flush = f->orphaned && f->quiet_since && now - f->quiet_since >= CLOSE_QUIET_NS;
+    for (;;) {
+        if (from_file(t, f, flush) == LL_OK) {
+            heap_push(t, f);
+            return;
+        }
+        if (!read || !fill(t, f))
+            break;
+        f->quiet_since = 0;
+    }
+    f->dirty = false;
 }
 
 /* An orphaned file at its end for a quiet while is done with: the writer
@@ -681,6 +825,7 @@ static void drain_inotify(struct ll_tail *t)
             for (size_t i = 0; i < t->n && !found; i++)
                 if (t->f[i]->wd == e->wd) {
                     t->f[i]->dirty = true;
+                    t->look_all = true;
                     found = true;
                     if (e->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
                         t->rescan_now = true;
@@ -708,53 +853,48 @@ static void watch_dirs(struct ll_tail *t)
     }
 }
 
-int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
+/* Files without a head get one where they can: the one taken from last
+ * (read on at once: it may have a backlog), those inotify named, and on a
+ * poll every one; orphaned files done with are closed and, once nothing
+ * of them is needed, dropped. */
+static void look(struct ll_tail *t, int64_t now)
+{
+    if (t->rescan_now || now >= t->next_scan)
+        scan(t, false);
+    bool poll_all = now >= t->next_poll;
+    if (poll_all) {
+        t->next_poll = now + (t->ino >= 0 ? POLL_NS : POLL_BLIND_NS);
+        t->look_all = true;
+    }
+    if (t->taken) {
+        refill(t, t->taken, true, now);
+        t->taken = NULL;
+    }
+    if (!t->look_all)
+        return;
+    t->look_all = false;
+    for (size_t i = 0; i < t->n;) {
+        struct tfile *f = t->f[i];
+        refill(t, f, f->dirty || poll_all || f->orphaned, now);
+        if (!f->has_head && retire(t, f, now) && !f->n_marks && !f->last_seq) {
+            file_free(f);
+            t->f[i] = t->f[--t->n];
+            continue;
+        }
+        i++;
+    }
+}
+
+int ll_tail_peek(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
 {
     int64_t deadline = ll_clock_mono_ns() + timeout_ns;
     bool drained = false;
     for (;;) {
         int64_t now = ll_clock_mono_ns();
-        if (t->rescan_now || now >= t->next_scan)
-            scan(t, false);
-        bool poll_all = now >= t->next_poll;
-        if (poll_all)
-            t->next_poll = now + (t->ino >= 0 ? POLL_NS : POLL_BLIND_NS);
-        /* Files take turns: the current one keeps going for a run. */
-        for (size_t tried = 0; tried <= t->n && t->n; tried++) {
-            if (t->cur >= t->n)
-                t->cur = 0;
-            struct tfile *f = t->f[t->cur];
-            /* A file read on for longer than the idle timeout in event time
-             * would make the others, waiting with lines unread, look idle:
-             * the watermark would pass their open workflows. */
-            bool spent = t->turn && t->turn_span_ns &&
-                         ll_time_sub(f->last_ts, t->turn_ts) >= t->turn_span_ns;
-            if (t->turn < LINES_PER_TURN && !spent && f->fd >= 0) {
-                for (int attempt = 0; attempt < 2; attempt++) {
-                    if (from_file(t, f, f->orphaned && f->quiet_since &&
-                                            now - f->quiet_since >= CLOSE_QUIET_NS) == LL_OK) {
-                        if (!t->turn++)
-                            t->turn_ts = t->ev.ts_ns;
-                        *ev = &t->ev;
-                        return LL_OK;
-                    }
-                    if (attempt || !(f->dirty || poll_all || f->orphaned))
-                        break;
-                    /* Read on until a read finds nothing: one inotify event
-                     * (or poll) may stand for more than a buffer. */
-                    f->dirty = fill(t, f) > 0;
-                    if (!f->dirty)
-                        break;
-                    f->quiet_since = 0;
-                }
-                if (retire(t, f, now) && !f->n_runs) {
-                    file_free(f);
-                    t->f[t->cur] = t->f[--t->n];
-                    continue;
-                }
-            }
-            t->cur++;
-            t->turn = 0;
+        look(t, now);
+        if (t->n_heap) {
+            *ev = &t->heap[0]->ev;
+            return LL_OK;
         }
         now = ll_clock_mono_ns();
         if (now >= deadline) {
@@ -780,37 +920,100 @@ int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
     }
 }
 
+/* The first seq that re-reading @p f from a held piece would read again
+ * although it was taken before the piece's line ends (UINT64_MAX: none). */
+static uint64_t held_low(const struct tfile *f)
+{
+    uint64_t low = UINT64_MAX;
+    for (int s = 0; s < 2; s++)
+        if (f->held[s] && f->held_after[s] + 1 < low)
+            low = f->held_after[s] + 1;
+    return low;
+}
+
+/* The first boundary at or after @p seq. */
+static uint64_t boundary_from(uint64_t seq)
+{
+    return seq <= 1 ? 1 : ((seq - 2) / BOUNDARY + 1) * BOUNDARY + 1;
+}
+
+const struct ll_event *ll_tail_take(ll_tail *t)
+{
+    assert(t->n_heap);
+    struct tfile *f = t->heap[0];
+    heap_remove(t, f);
+    f->has_head = false;
+    f->ev.seq = ++*t->seq;
+    /* The first event past a boundary: a cut there resumes here. */
+    if (!f->last_seq || boundary_from(f->last_seq + 1) <= f->ev.seq) {
+        if (f->n_marks == f->cap_marks) {
+            f->cap_marks = f->cap_marks ? f->cap_marks * 2 : 8;
+            f->marks = ll_reallocarray(f->marks, f->cap_marks, sizeof *f->marks);
+        }
+        f->has_head = true; /* next_offset(): this event's start, or a held piece's */
+        f->marks[f->n_marks++] = (struct mark){f->ev.seq, next_offset(f), held_low(f)};
+        f->has_head = false;
+    }
+    f->last_seq = t->last_taken = f->ev.seq;
+    t->taken = f;
+    t->st.events++;
+    return &f->ev;
+}
+
+int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns)
+{
+    int rc = ll_tail_peek(t, ev, timeout_ns);
+    if (rc == LL_OK)
+        *ev = ll_tail_take(t);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Positions                                                                 */
 
-uint64_t ll_tail_cut(const ll_tail *t, uint64_t seq)
+/* The first of @p f's marks at or after @p seq (n_marks: none). */
+static size_t mark_at(const struct tfile *f, uint64_t seq)
 {
-    /* Lower it to the start of any run it falls inside, until it falls
-     * inside none: then every file has an exact offset at it. The run that
-     * holds it starts at or after the last cut forgotten, so it is known. */
-    for (bool moved = true; moved;) {
-        moved = false;
-        for (size_t i = 0; i < t->n; i++)
-            for (size_t k = 0; k < t->f[i]->n_runs; k++) {
-                const struct run *r = &t->f[i]->runs[k];
-                if (r->seq < seq && seq <= r->end) {
-                    seq = r->seq;
-                    moved = true;
-                }
-            }
+    size_t lo = 0, hi = f->n_marks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->marks[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return seq;
+    return lo;
 }
 
-/* The offset of @p f's first line at or after cut @p seq. */
+uint64_t ll_tail_cut(const ll_tail *t, uint64_t seq)
+{
+    /* Past every event taken from these files, or else the boundary at or
+     * before it; lowered while a file would have to re-read, from a held
+     * piece, events taken before it. */
+    for (;;) {
+        uint64_t b = seq > t->last_taken ? seq
+                     : seq <= 1          ? seq
+                                         : ((seq - 1) / BOUNDARY) * BOUNDARY + 1;
+        uint64_t low = b;
+        for (size_t i = 0; i < t->n; i++) {
+            const struct tfile *f = t->f[i];
+            size_t m = mark_at(f, b);
+            uint64_t l = m < f->n_marks ? f->marks[m].low : held_low(f);
+            if (l < low)
+                low = l;
+        }
+        if (low >= b)
+            return b;
+        seq = low;
+    }
+}
+
+/* The offset of @p f's first event at or after boundary @p seq, else where
+ * it reads on. */
 static uint64_t offset_at(const struct tfile *f, uint64_t seq)
 {
-    for (size_t k = 0; k < f->n_runs; k++)
-        if (f->runs[k].seq >= seq)
-            return f->runs[k].offset;
-    /* Every line read from it is before the cut: where reading resumes,
-     * a line the deframer holds included. */
-    return resume_offset(f);
+    size_t m = mark_at(f, seq);
+    return m < f->n_marks ? f->marks[m].offset : next_offset(f);
 }
 
 size_t ll_tail_positions(ll_tail *t, uint64_t seq, const struct ll_tail_pos **out)
@@ -846,11 +1049,13 @@ void ll_tail_forget(ll_tail *t, uint64_t seq)
     for (size_t i = 0; i < t->n;) {
         struct tfile *f = t->f[i];
         size_t keep = 0;
-        while (keep < f->n_runs && f->runs[keep].end < seq)
+        while (keep < f->n_marks && f->marks[keep].seq < seq)
             keep++;
-        memmove(f->runs, f->runs + keep, (f->n_runs - keep) * sizeof *f->runs);
-        f->n_runs -= keep;
-        if (f->fd < 0 && !f->n_runs) {
+        memmove(f->marks, f->marks + keep, (f->n_marks - keep) * sizeof *f->marks);
+        f->n_marks -= keep;
+        if (f->fd < 0 && !f->n_marks && !f->has_head && f->last_seq < seq) {
+            if (t->taken == f)
+                t->taken = NULL;
             file_free(f);
             t->f[i] = t->f[--t->n];
             continue;
@@ -871,6 +1076,8 @@ int ll_tail_set_decode(ll_tail *t, const struct ll_decode_conf *decode, char *er
         return LL_EINVAL;
     ll_decoder_destroy(t->dec);
     t->dec = d;
+    for (size_t i = 0; i < t->n_heap; i++)
+        redecode(t, t->heap[i]);
     return LL_OK;
 }
 
@@ -917,7 +1124,6 @@ int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size
     t->format = conf->format;
     t->max_line = conf->max_line ? conf->max_line : (size_t)1 << 20;
     t->rescan_ns = conf->rescan_ns ? conf->rescan_ns : 5 * LL_NS_PER_SEC;
-    t->turn_span_ns = conf->turn_span_ns > 0 ? conf->turn_span_ns : 0;
     t->partial_timeout_ns = conf->partial_timeout_ns ? conf->partial_timeout_ns
                                                      : 5 * LL_NS_PER_SEC;
     t->on_reject = conf->on_reject;
@@ -931,7 +1137,6 @@ int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size
                                                                : conf->resume[i].path);
     }
     t->n_resume = conf->n_resume;
-    ll_arena_init(&t->arena, 16 << 10);
     t->dec = ll_decoder_new(conf->decode, err, errsz);
     if (!t->dec) {
         ll_tail_close(t);
@@ -975,6 +1180,6 @@ void ll_tail_close(ll_tail *t)
     if (t->ino >= 0)
         close(t->ino);
     ll_decoder_destroy(t->dec);
-    ll_arena_free(&t->arena);
+    ll_free(t->heap);
     ll_free(t);
 }

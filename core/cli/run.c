@@ -373,9 +373,16 @@ static void commit_kafka(struct daemon *d, bool sync)
 static void checkpoint(struct daemon *d)
 {
     commit_kafka(d, false);
-    if (!d->rc.checkpoint_dir || !d->n_tails)
+    if (!d->n_tails)
         return;
     uint64_t cut = needed(d);
+    if (!d->rc.checkpoint_dir) { /* nothing is read again: what is behind goes */
+        d->files.committed = cut;
+        for (size_t i = 0; i < d->n_tails; i++)
+            ll_tail_forget(d->tails[i], cut);
+        ll__closed_forget(&d->files.closed, cut);
+        return;
+    }
     struct ll_tail_pos *all = NULL;
     size_t n = 0;
     for (size_t i = 0; i < d->n_tails; i++) {
@@ -704,8 +711,6 @@ static bool start(struct daemon *d)
             .paths = (const char *const *)s->paths, .n_paths = s->n_paths,
             .exclude = (const char *const *)s->exclude, .n_exclude = s->n_exclude,
             .start_at_tail = s->start_at_tail, .poll_only = s->poll_only, .format = s->format,
-            .turn_span_ns = (d->rc.corr.idle_timeout_ns > 0 ? d->rc.corr.idle_timeout_ns
-                                                            : 30 * LL_NS_PER_SEC) / 2,
             .max_line = d->rc.max_line,
             .rescan_ns = s->rescan_ns, .partial_timeout_ns = s->partial_timeout_ns,
             .raw_events = true, .decode = &d->dconf, .resume = resume, .n_resume = n_resume,
@@ -764,17 +769,31 @@ static void process(struct lane *l, const struct ll_event *ev, int64_t now)
     }
 }
 
+/* The tail whose next event is the earliest (ties to the first): the
+ * sources' files merged by event time, as each tail merges its own. */
+static ll_tail *earliest_tail(struct daemon *d)
+{
+    ll_tail *best = NULL;
+    int64_t best_ts = 0;
+    for (size_t i = 0; i < d->n_tails; i++) {
+        const struct ll_event *ev;
+        if (ll_tail_peek(d->tails[i], &ev, 0) == LL_OK && (!best || ev->ts_ns < best_ts)) {
+            best = d->tails[i];
+            best_ts = ev->ts_ns;
+        }
+    }
+    return best;
+}
+
 /* Reads what the sources have; @returns true if anything came. */
 static bool read_some(struct daemon *d)
 {
     bool any = false;
     int64_t now = ll_clock_mono_ns();
-    for (size_t i = 0; i < d->n_tails; i++) {
-        const struct ll_event *ev;
-        for (int k = 0; k < EVENTS_PER_TURN && ll_tail_next(d->tails[i], &ev, 0) == LL_OK; k++) {
-            process(&d->files, ev, now);
-            any = true;
-        }
+    ll_tail *t;
+    for (int k = 0; k < EVENTS_PER_TURN && (t = earliest_tail(d)); k++) {
+        process(&d->files, ll_tail_take(t), now);
+        any = true;
     }
     if (d->kafka) {
         if (d->n_sinks)

@@ -327,11 +327,6 @@ struct ll_tail_conf {
     bool raw_events;            /**< lines that are not JSON also become raw events */
     bool poll_only;             /**< no inotify (it sees nothing of writes made on another
                                      host to NFS): files are read every 50 ms */
-    int64_t turn_span_ns;       /**< a file's turn also ends once its event time moved on
-                                     this much (0: by lines only). Less than the
-                                     correlator's idle_timeout, so that a file waiting
-                                     for its turn with lines unread (a backlog after a
-                                     restart) is never taken for an idle one */
     const struct ll_decode_conf *decode;
     const struct ll_tail_pos *resume; /**< from the checkpoints: where files resume */
     size_t n_resume;
@@ -358,25 +353,36 @@ typedef struct ll_tail ll_tail;
  *  @returns LL_OK, or LL_EINVAL / LL_EIO with the reason in @p err. */
 int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size_t errsz);
 
-/** @brief The next event, in the order lines are read (files take turns),
- *         waiting for new data at most @p timeout_ns. Each event's seq is one
- *         more than the last. Rotation (rename or removal: the old file is
- *         read to its end first), copytruncate (read again from 0) and new
- *         files are followed. Lines without a time take the container
- *         runtime's, else their file's previous event's, else the wall
- *         clock's (flagged LL_EV_TIME_INFERRED).
- *  @param OUT ev valid until the next call.
+/** @brief The event that comes next, without taking it: of every file with
+ *         a complete line, the earliest in event time (ties to the file whose
+ *         name sorts first), waiting for new data at most @p timeout_ns. A
+ *         file at its end holds nothing back. So a backlog over many files is
+ *         read merged by event time, as replay reads it. Rotation (rename or
+ *         removal: the old file is read to its end first), copytruncate (read
+ *         again from 0) and new files are followed. Lines without a time take
+ *         the container runtime's, else their file's previous event's, else
+ *         the first time among the lines after them, else the newest time
+ *         read (flagged LL_EV_TIME_INFERRED). Its seq is not given yet.
+ *  @param OUT ev valid until ll_tail_take() or the next call.
  *  @returns LL_OK, or LL_EAGAIN when nothing arrived in time. */
+int ll_tail_peek(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns);
+/** @brief Takes the event ll_tail_peek() returned (it must have returned
+ *         LL_OK): gives it the next seq of the read order. @returns it,
+ *         valid until the next call on @p t. */
+const struct ll_event *ll_tail_take(ll_tail *t);
+/** @brief ll_tail_peek() and, if it found one, ll_tail_take(). */
 int ll_tail_next(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns);
 
-/** @returns the latest seq at or before @p seq that falls inside no
- *           stretch of lines read from one file: a cut at which every file
- *           has an exact offset. With a shared counter, lower it through
- *           every source until none moves it. */
+/** @returns the latest cut at or before @p seq at which every file has an
+ *           exact offset (resuming there reads again exactly the events
+ *           from it on): @p seq itself when it is past every event taken,
+ *           else a boundary of the read order (every 512th seq, the same for
+ *           every tail sharing the counter), lowered further while a piece
+ *           of a split line held from before it is still unfinished. */
 uint64_t ll_tail_cut(const ll_tail *t, uint64_t seq);
 /** @brief Each file's position at cut @p seq (a value of ll_tail_cut): the
- *         offset of its first line with a seq at or after it, else its read
- *         position. @returns how many; the array lives until the next call. */
+ *         offset of its first line with a seq at or after it, else where it
+ *         reads on. @returns how many; the array lives until the next call. */
 size_t ll_tail_positions(ll_tail *t, uint64_t seq, const struct ll_tail_pos **out);
 /** @brief Lines before @p seq will never be needed again (a checkpoint at
  *         that cut is durable): closed files read to their end are dropped. */
@@ -392,7 +398,7 @@ int ll_tail_set_decode(ll_tail *t, const struct ll_decode_conf *decode, char *er
 int ll_tail_fd(const ll_tail *t);
 /** @returns when (monotonic ns) the source next reads without being told
  *           to (a poll of its files, a rescan of its globs): a caller that
- *           waits on ll_tail_fd() should call ll_tail_next() by then. */
+ *           waits on ll_tail_fd() should call ll_tail_peek() by then. */
 int64_t ll_tail_deadline(const ll_tail *t);
 const struct ll_tail_stats *ll_tail_stats(const ll_tail *t);
 void ll_tail_close(ll_tail *t);
