@@ -115,7 +115,6 @@ struct ll_tail {
     int ino;             /* inotify descriptor, -1 without */
     bool rescan_now;
     int64_t next_scan, next_poll;
-    int64_t newest_ts; /* of any event decoded: an untimed line's last resort */
 
     char **names; /* every source name: events' positions point here for good */
     size_t n_names;
@@ -551,9 +550,10 @@ static int physical(struct ll_tail *t, struct tfile *f, struct ll_line *line)
 }
 
 /* The time of the first line after the current one in @p f's buffer that
- * has one (up to HEAD_PROBE_LINES lines), else the newest time the source
- * has seen, else the clock: for a line without a time at the head of a file
- * (a crash report before the first log line), as replay borrows it. */
+ * has one (up to HEAD_PROBE_LINES lines), else the epoch: for a line
+ * without a time at the head of a file (a crash report before the first log
+ * line), as replay borrows it. Never the clock, nor what other files said:
+ * the answer would depend on when and in what order files were read. */
 static int64_t probe_time(struct ll_tail *t, struct tfile *f)
 {
     struct ll_arena arena;
@@ -573,9 +573,7 @@ static int64_t probe_time(struct ll_tail *t, struct tfile *f)
         p = nl + 1;
     }
     ll_arena_free(&arena);
-    if (ts != LL_TIME_NONE)
-        return ts;
-    return t->newest_ts ? t->newest_ts : ll_clock_real_ns();
+    return ts != LL_TIME_NONE ? ts : 0;
 }
 
 /* The service of @p f's head: its own, a raw line's file's last, else the
@@ -612,8 +610,6 @@ static void finish_event(struct ll_tail *t, struct tfile *f, const struct ll_fra
         t->st.time_inferred++;
     }
     f->last_ts = ev->ts_ns;
-    if (ev->ts_ns > t->newest_ts)
-        t->newest_ts = ev->ts_ns;
     f->has_head = true;
 }
 

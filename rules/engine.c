@@ -18,6 +18,14 @@
  * emitted when the watermark passes its last match plus suppress, or at the
  * end. Because everything runs in event order, the same input gives the
  * same alerts and ids whatever order events arrived in within the lateness.
+ *
+ * Live (the daemon), an alert is written the moment it opens and again as
+ * it grows (at most once a second each, and once more when it closes), so
+ * sinks upsert it as it happens. Matches of rules without a window do not
+ * wait for the watermark: they are held for a short while (match_hold) in
+ * event-time order, so that lines of one instant that arrive a little out
+ * of order (from two processes' buffers) still open the alert on the same
+ * line, with the same id, as replay.
  */
 #include "rules_int.h"
 
@@ -35,6 +43,7 @@
 
 struct match {
     int64_t ts;
+    int64_t arrived; /* live: the engine's clock when it was pushed */
     uint64_t line_hash; /* of the event's whole line: ties and ids go by content */
     uint64_t offset;
     uint64_t seq;    /* arrival: the last tie-break */
@@ -97,6 +106,9 @@ struct alert {
     int64_t first, last;
     uint64_t count;
     uint64_t emitted;             /* live: the count last written out */
+    int64_t emitted_at;           /* live: when (the engine's clock) */
+    struct alert *next_dirty;     /* live: grown since written, in the engine's list */
+    bool dirty;
     uint64_t seq_first, seq_last; /* read order of the opening and the last match */
     char *map_key; /* rule index and key: the map's key */
     size_t map_key_len;
@@ -139,12 +151,24 @@ struct rule_state {
     bool rate_said; /* the cap held an alert back in this window, and it was logged */
 };
 
+/* A heap entry carries its match's time: most comparisons end there,
+ * without reading the match. */
+struct heap_slot {
+    int64_t ts;
+    struct match *m;
+};
+
+/* Matches in event order (before()): the earliest first. */
+struct mheap {
+    struct heap_slot *v;
+    size_t n, cap;
+};
+
 struct ll_rule_engine {
     const ll_ruleset *rs;
     struct ll_rule_out out;
     struct ll_pool pool;
-    struct heap_slot *heap;
-    size_t n_heap, cap_heap;
+    struct mheap heap;         /* matches waiting for the watermark */
     uint64_t seq;
     struct ll_timerwheel wheel;
     bool wheel_ready;
@@ -154,11 +178,15 @@ struct ll_rule_engine {
     struct timed **fired;
     size_t n_fired, cap_fired;
     struct ll_rule_eval *eval; /* for timeline predicates */
+    struct mheap hold;         /* live: matches of rules without a window, held */
+    struct alert *dirty;       /* live: alerts grown since written */
+    int64_t clock;             /* live: the caller's clock (ll_rule_engine_release) */
+    int64_t hold_ns;
     ll_decoder *lazy; /* the json.* paths only summaries and keys read; NULL: none */
     struct ll_arena lazy_arena;
     struct ll_buf key, scope, sum; /* make_match() scratch, reused */
     uint64_t raised, suppressed, rate_limited;
-    bool live; /* match rules raise on arrival, not when the watermark passes */
+    bool live; /* alerts written as they open and grow; match rules held briefly */
 };
 
 static struct ll_str alert_key(const void *p)
@@ -431,51 +459,44 @@ static bool same_event(const struct match *a, const struct match *b)
            ll_str_eq(a->source, b->source);
 }
 
-/* A heap entry carries its match's time: most comparisons end there,
- * without reading the match. */
-struct heap_slot {
-    int64_t ts;
-    struct match *m;
-};
-
 static bool slot_before(struct heap_slot a, struct heap_slot b)
 {
     return a.ts != b.ts ? a.ts < b.ts : before(a.m, b.m);
 }
 
-static void heap_push(ll_rule_engine *e, struct match *m)
+static void heap_push(struct mheap *h, struct match *m)
 {
-    if (e->n_heap == e->cap_heap) {
-        e->cap_heap = e->cap_heap ? e->cap_heap * 2 : 64;
-        e->heap = ll_reallocarray(e->heap, e->cap_heap, sizeof *e->heap);
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 64;
+        h->v = ll_reallocarray(h->v, h->cap, sizeof *h->v);
     }
     struct heap_slot x = {m->ts, m};
-    size_t i = e->n_heap++;
-    while (i && slot_before(x, e->heap[(i - 1) / 2])) {
-        e->heap[i] = e->heap[(i - 1) / 2];
+    size_t i = h->n++;
+    while (i && slot_before(x, h->v[(i - 1) / 2])) {
+        h->v[i] = h->v[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    e->heap[i] = x;
+    h->v[i] = x;
 }
 
-static struct match *heap_pop(ll_rule_engine *e)
+static struct match *heap_pop(struct mheap *h)
 {
-    struct match *top = e->heap[0].m;
-    struct heap_slot last = e->heap[--e->n_heap];
+    struct match *top = h->v[0].m;
+    struct heap_slot last = h->v[--h->n];
     size_t i = 0;
     for (;;) {
         size_t l = 2 * i + 1, m = l;
-        if (l >= e->n_heap)
+        if (l >= h->n)
             break;
-        if (l + 1 < e->n_heap && slot_before(e->heap[l + 1], e->heap[l]))
+        if (l + 1 < h->n && slot_before(h->v[l + 1], h->v[l]))
             m = l + 1;
-        if (!slot_before(e->heap[m], last))
+        if (!slot_before(h->v[m], last))
             break;
-        e->heap[i] = e->heap[m];
+        h->v[i] = h->v[m];
         i = m;
     }
-    if (e->n_heap)
-        e->heap[i] = last;
+    if (h->n)
+        h->v[i] = last;
     return top;
 }
 
@@ -491,7 +512,9 @@ static void evidence_add(struct alert *a, const struct match *m)
                                             {ll_strndup(line.ptr, line.len), line.len}};
 }
 
-static void alert_emit(ll_rule_engine *e, struct alert *a)
+#define UPDATE_EVERY_NS LL_NS_PER_SEC /* live: an alert growing is written this often */
+
+static void alert_emit(ll_rule_engine *e, struct alert *a, enum ll_alert_state state)
 {
     const struct ll__rule *r = &e->rs->rules[a->rule];
     struct ll_alert rec = {
@@ -513,9 +536,50 @@ static void alert_emit(ll_rule_engine *e, struct alert *a)
         .n_evidence = a->n_ev,
         .seq_first = a->seq_first,
         .seq_last = a->seq_last,
+        .state = state,
     };
     a->emitted = a->count;
+    a->emitted_at = e->clock;
     e->out.alert(e->out.ctx, &rec);
+}
+
+/* Takes @p a off the list of alerts grown since written. */
+static void undirty(ll_rule_engine *e, struct alert *a)
+{
+    if (!a->dirty)
+        return;
+    a->dirty = false;
+    for (struct alert **p = &e->dirty; *p; p = &(*p)->next_dirty)
+        if (*p == a) {
+            *p = a->next_dirty;
+            return;
+        }
+}
+
+/* Live: the alerts that grew are written, each at most every
+ * UPDATE_EVERY_NS (@p all: at once). */
+static void write_grown(ll_rule_engine *e, bool all)
+{
+    for (struct alert **p = &e->dirty; *p;) {
+        struct alert *a = *p;
+        if (!all && e->clock - a->emitted_at < UPDATE_EVERY_NS) {
+            p = &a->next_dirty;
+            continue;
+        }
+        *p = a->next_dirty;
+        a->dirty = false;
+        alert_emit(e, a, LL_ALERT_GREW);
+    }
+}
+
+/* An alert closes: its last record, or, live, word that nothing changed
+ * since the last one. */
+static void alert_last(ll_rule_engine *e, struct alert *a)
+{
+    undirty(e, a);
+    alert_emit(e, a, !a->emitted                 ? LL_ALERT_ONCE
+                     : a->count != a->emitted ? LL_ALERT_CLOSED
+                                              : LL_ALERT_CLOSED_SAME);
 }
 
 static void alert_free(struct alert *a)
@@ -533,8 +597,7 @@ static void alert_close(ll_rule_engine *e, struct alert *a)
 {
     ll_timerwheel_del(&e->wheel, &a->t.timer);
     ll_idmap_del(&e->alerts, a->hash, a);
-    if (a->count != a->emitted) /* live: written when it opened; again if it grew */
-        alert_emit(e, a);
+    alert_last(e, a);
     alert_free(a);
 }
 
@@ -597,6 +660,11 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
         e->suppressed++;
         ll_timerwheel_add(&e->wheel, &a->t.timer,
                           ll_time_add(ll_time_add(a->last, r->suppress_ns), 1));
+        if (e->live && !a->dirty) {
+            a->dirty = true;
+            a->next_dirty = e->dirty;
+            e->dirty = a;
+        }
         return;
     }
     if (!rate_ok(e, m->rule, opener->ts))
@@ -629,8 +697,8 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
     e->raised++;
     if (e->out.opened && a->corr[0])
         a->timeline_id = e->out.opened(e->out.ctx, a->id, ll_str_c(a->corr), a->first);
-    if (e->live && r->kind == K_MATCH)
-        alert_emit(e, a); /* at once; once more when it closes, if it grew */
+    if (e->live)
+        alert_emit(e, a, LL_ALERT_OPEN); /* at once; again as it grows and closes */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -896,8 +964,7 @@ static void fire(ll_rule_engine *e, struct timed *t)
     if (t->kind == T_ALERT) {
         struct alert *a = (struct alert *)t;
         ll_idmap_del(&e->alerts, a->hash, a);
-        if (a->count != a->emitted)
-            alert_emit(e, a);
+        alert_last(e, a);
         alert_free(a);
     } else if (t->kind == T_KEYSTATE) {
         keystate_free(e, (struct keystate *)t);
@@ -948,9 +1015,19 @@ ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_ou
     return e;
 }
 
-void ll_rule_engine_set_live(ll_rule_engine *e, bool live)
+void ll_rule_engine_set_live(ll_rule_engine *e, bool live, int64_t hold_ns)
 {
     e->live = live;
+    e->hold_ns = hold_ns > 0 ? hold_ns : 0;
+}
+
+/* The wheel starts at the first time the engine sees. */
+static void wheel_from(ll_rule_engine *e, int64_t ts)
+{
+    if (!e->wheel_ready) {
+        ll_timerwheel_init(&e->wheel, ts, LL_NS_PER_MS);
+        e->wheel_ready = true;
+    }
 }
 
 void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev)
@@ -962,18 +1039,39 @@ void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev)
             continue;
         uint32_t rule = e->rs->bits[b].rule;
         struct match *m = make_match(e, ev, rule, e->rs->bits[b].step);
-        if (!e->live || e->rs->rules[rule].kind != K_MATCH) {
-            heap_push(e, m);
-            continue;
-        }
-        /* A rule without a window needs no order: raise it now. */
-        if (!e->wheel_ready) {
-            ll_timerwheel_init(&e->wheel, m->ts, LL_NS_PER_MS);
-            e->wheel_ready = true;
-        }
+        m->arrived = e->clock;
+        /* Live, a rule without a window waits only for its hold. */
+        heap_push(e->live && e->rs->rules[rule].kind == K_MATCH ? &e->hold : &e->heap, m);
+    }
+}
+
+/* Raises the held matches up to @p upto (event time), earliest first. */
+static void raise_held(ll_rule_engine *e, int64_t upto)
+{
+    while (e->hold.n && e->hold.v[0].ts <= upto) {
+        struct match *m = heap_pop(&e->hold);
+        wheel_from(e, m->ts);
         raise_alert(e, m, m, NULL, 0);
         ll_pool_release(&e->pool, m);
     }
+}
+
+void ll_rule_engine_release(ll_rule_engine *e, int64_t now)
+{
+    e->clock = now;
+    /* Everything held its while, and whatever is earlier than that. */
+    int64_t upto = INT64_MIN;
+    for (size_t i = 0; i < e->hold.n; i++)
+        if (now - e->hold.v[i].m->arrived >= e->hold_ns && e->hold.v[i].ts > upto)
+            upto = e->hold.v[i].ts;
+    raise_held(e, upto);
+    write_grown(e, false);
+}
+
+void ll_rule_engine_settle(ll_rule_engine *e)
+{
+    raise_held(e, INT64_MAX);
+    write_grown(e, true);
 }
 
 /* The oldest read order @p m holds back. */
@@ -986,8 +1084,10 @@ static void oldest_of(const struct match *m, uint64_t *oldest)
 uint64_t ll_rule_engine_oldest_seq(const ll_rule_engine *e)
 {
     uint64_t oldest = UINT64_MAX;
-    for (size_t i = 0; i < e->n_heap; i++)
-        oldest_of(e->heap[i].m, &oldest);
+    for (size_t i = 0; i < e->heap.n; i++)
+        oldest_of(e->heap.v[i].m, &oldest);
+    for (size_t i = 0; i < e->hold.n; i++)
+        oldest_of(e->hold.v[i].m, &oldest);
     for (size_t i = 0; i < e->alerts.n_slots; i++) {
         const struct alert *a = e->alerts.slots[i].p;
         if (a && a->seq_first && a->seq_first < oldest)
@@ -1010,14 +1110,15 @@ uint64_t ll_rule_engine_oldest_seq(const ll_rule_engine *e)
 void ll_rule_engine_advance(ll_rule_engine *e, int64_t wm, bool final)
 {
     if (!e->wheel_ready) {
-        int64_t start = e->n_heap ? e->heap[0].ts : wm;
+        int64_t start = e->heap.n ? e->heap.v[0].ts : wm;
         ll_timerwheel_init(&e->wheel, start < wm ? start : wm, LL_NS_PER_MS);
         e->wheel_ready = true;
     }
+    raise_held(e, final ? INT64_MAX : wm);
     /* Matches and timers interleave in time: a timer due before the next
      * match must fire first (an alert closes before a later match reopens). */
-    while (e->n_heap && (final || e->heap[0].ts <= wm)) {
-        struct match *m = heap_pop(e);
+    while (e->heap.n && (final || e->heap.v[0].ts <= wm)) {
+        struct match *m = heap_pop(&e->heap);
         run_timers(e, ll_time_sub(m->ts, 1));
         process(e, m);
     }
@@ -1133,8 +1234,10 @@ void ll_rule_engine_destroy(ll_rule_engine *e)
 {
     if (!e)
         return;
-    while (e->n_heap)
-        ll_pool_release(&e->pool, heap_pop(e));
+    while (e->heap.n)
+        ll_pool_release(&e->pool, heap_pop(&e->heap));
+    while (e->hold.n)
+        ll_pool_release(&e->pool, heap_pop(&e->hold));
     for (size_t r = 0; r < e->rs->n_rules; r++) {
         while (e->state[r].head)
             pending_free(e, &e->state[r], e->state[r].head);
@@ -1154,7 +1257,8 @@ void ll_rule_engine_destroy(ll_rule_engine *e)
         ll_decoder_destroy(e->lazy);
         ll_arena_free(&e->lazy_arena);
     }
-    ll_free(e->heap);
+    ll_free(e->heap.v);
+    ll_free(e->hold.v);
     ll_free(e->fired);
     ll_free(e->state);
     ll_buf_free(&e->key);

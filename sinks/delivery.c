@@ -630,7 +630,7 @@ static void enqueue(struct delivery *d, struct ll__rec *r)
 }
 
 /* A record holding @p json (without its newline) and @p compact. */
-static struct ll__rec *make_rec(unsigned kind, uint64_t id, uint64_t src_seq,
+static struct ll__rec *make_rec(unsigned kind, uint64_t id, uint64_t version, uint64_t src_seq,
                                 struct ll_str json, struct ll_str compact)
 {
     struct ll__rec *r = ll_malloc(sizeof *r + json.len + compact.len + 2);
@@ -639,7 +639,8 @@ static struct ll__rec *make_rec(unsigned kind, uint64_t id, uint64_t src_seq,
     p[json.len] = '\0';
     memcpy(p + json.len + 1, compact.ptr, compact.len);
     p[json.len + 1 + compact.len] = '\0';
-    *r = (struct ll__rec){.kind = kind, .src_seq = src_seq, .json = {p, json.len},
+    *r = (struct ll__rec){.kind = kind, .src_seq = src_seq, .version = version,
+                          .json = {p, json.len},
                           .compact = {p + json.len + 1, compact.len}};
     ll_id_format(id, r->id);
     return r;
@@ -683,7 +684,7 @@ static int delivery_alert(ll_sink *s, const struct ll_alert *a)
     json_field(c, "title", a->title);
     json_field(c, "first_seen", ll_str_c(first));
     ll_buf_putc(c, '}');
-    enqueue(d, make_rec(LL_RECEIVE_ALERTS, a->id, a->seq_first, without_newline(&s->buf),
+    enqueue(d, make_rec(LL_RECEIVE_ALERTS, a->id, a->count, a->seq_first, without_newline(&s->buf),
                         (struct ll_str){c->data, c->len}));
     return LL_OK;
 }
@@ -695,7 +696,7 @@ static int delivery_timeline(ll_sink *s, const struct ll_timeline *tl)
         return LL_OK;
     ll_buf_reset(&s->buf);
     ll_timeline_to_json(&s->buf, tl, false);
-    enqueue(d, make_rec(LL_RECEIVE_TIMELINES, tl->id, tl->seq_first, without_newline(&s->buf),
+    enqueue(d, make_rec(LL_RECEIVE_TIMELINES, tl->id, 1, tl->seq_first, without_newline(&s->buf),
                         LL_STR("")));
     return LL_OK;
 }

@@ -12,6 +12,7 @@ struct ll__rec {
     uint64_t seq;     /* queue order */
     uint64_t src_seq; /* read order of the oldest event it derives from (live sources) */
     unsigned kind;   /* LL_RECEIVE_ALERTS or LL_RECEIVE_TIMELINES */
+    uint64_t version; /* an alert's count (a record of it with a larger one replaces it) */
     char id[17];     /* the record's id, hex */
     struct ll_str json, compact;
 };

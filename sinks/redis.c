@@ -1,8 +1,10 @@
 /* The Redis driver: each alert appended to a stream (and announced on a
  * channel), each timeline to a second stream, by a server-side script that
- * first claims the record's id with SET NX: a record delivered twice, after
- * a reconnect or a restart, is appended once. A batch is pipelined: one
- * EVALSHA per record, then the replies.
+ * first claims the record's id (and version): a record delivered twice,
+ * after a reconnect or a restart, is appended once; an alert that grew (the
+ * daemon writes it as it opens and grows) is appended again, with its larger
+ * count, for readers that fold the stream by id. A batch is pipelined: one
+ * EVALSHA per CHUNK records, then the replies.
  *
  * hiredis 0.14 has no TLS: rediss:// is refused with that reason; reach a
  * TLS-only server through a local TLS proxy or a unix socket. */
@@ -15,23 +17,31 @@
 
 /* Up to CHUNK records per call. KEYS: per record, its id's claim and its
  * stream. ARGV: claim TTL in ms, MAXLEN (0: no cap), channel ("" none), then
- * per record its id, type, record and compact message. Returns how many
- * records were new. */
+ * per record its id, type, version (an alert's count), record and compact
+ * message. The claim holds the version appended last: a record is appended
+ * only if it is new or a larger version of one appended (an alert that
+ * grew), so a record delivered again adds nothing; only new ones are
+ * announced on the channel. Returns how many records were appended. */
 #define CHUNK 64
+#define PER_RECORD 5
 static const char script[] =
     "local ttl, maxlen, channel = ARGV[1], ARGV[2], ARGV[3]\n"
     "local added = 0\n"
     "for i = 1, #KEYS / 2 do\n"
-    "  local a = 3 + (i - 1) * 4\n"
-    "  if redis.call('SET', KEYS[2 * i - 1], '1', 'NX', 'PX', ttl) then\n"
+    "  local a = 3 + (i - 1) * 5\n"
+    "  local had = redis.call('GET', KEYS[2 * i - 1])\n"
+    "  if not had or tonumber(ARGV[a + 3]) > tonumber(had) then\n"
+    "    redis.call('SET', KEYS[2 * i - 1], ARGV[a + 3], 'PX', ttl)\n"
     "    if maxlen ~= '0' then\n"
     "      redis.call('XADD', KEYS[2 * i], 'MAXLEN', '~', maxlen, '*', 'id', ARGV[a + 1],"
-    " 'type', ARGV[a + 2], 'record', ARGV[a + 3])\n"
+    " 'type', ARGV[a + 2], 'record', ARGV[a + 4])\n"
     "    else\n"
     "      redis.call('XADD', KEYS[2 * i], '*', 'id', ARGV[a + 1], 'type', ARGV[a + 2],"
-    " 'record', ARGV[a + 3])\n"
+    " 'record', ARGV[a + 4])\n"
     "    end\n"
-    "    if channel ~= '' and ARGV[a + 4] ~= '' then redis.call('PUBLISH', channel, ARGV[a + 4]) end\n"
+    "    if not had and channel ~= '' and ARGV[a + 5] ~= '' then\n"
+    "      redis.call('PUBLISH', channel, ARGV[a + 5])\n"
+    "    end\n"
     "    added = added + 1\n"
     "  end\n"
     "end\n"
@@ -309,10 +319,10 @@ static enum ll__wr redis_write(void *v, struct ll__rec *const *recs, size_t n, s
     char ttl[24], maxlen[24], nkeys[16];
     snprintf(ttl, sizeof ttl, "%lld", (long long)(r->conf->dedupe_ttl_ns / LL_NS_PER_MS));
     snprintf(maxlen, sizeof maxlen, "%llu", (unsigned long long)r->conf->maxlen);
-    /* argv: EVALSHA sha numkeys, 2 keys per record, 3 args, 4 per record. */
-    const char *argv[3 + 2 * CHUNK + 3 + 4 * CHUNK];
+    /* argv: EVALSHA sha numkeys, 2 keys per record, 3 args, PER_RECORD per record. */
+    const char *argv[3 + 2 * CHUNK + 3 + PER_RECORD * CHUNK];
     size_t lens[sizeof argv / sizeof argv[0]];
-    char claims[CHUNK][300];
+    char claims[CHUNK][300], versions[CHUNK][24];
     size_t calls = 0;
     for (size_t at = 0; at < n; at += CHUNK, calls++) {
         size_t k = n - at < CHUNK ? n - at : CHUNK;
@@ -337,13 +347,15 @@ static enum ll__wr redis_write(void *v, struct ll__rec *const *recs, size_t n, s
             bool alert = rec->kind == LL_RECEIVE_ALERTS;
             argv[c++] = rec->id;
             argv[c++] = alert ? "alert" : "timeline";
+            snprintf(versions[i], sizeof versions[i], "%llu", (unsigned long long)rec->version);
+            argv[c++] = versions[i];
             argv[c] = rec->json.ptr;
             lens[c++] = rec->json.len;
             argv[c] = alert ? rec->compact.ptr : "";
             lens[c++] = alert ? rec->compact.len : 0;
         }
         for (size_t i = 0; i < c; i++) { /* records and messages have their lengths */
-            bool sized = i >= 3 + 2 * k + 3 && (i - (3 + 2 * k + 3)) % 4 >= 2;
+            bool sized = i >= 3 + 2 * k + 3 && (i - (3 + 2 * k + 3)) % PER_RECORD >= 3;
             if (!sized)
                 lens[i] = strlen(argv[i]);
         }

@@ -151,14 +151,23 @@ static void count_alert(struct daemon *d, const struct ll_alert *a)
                        ll_strndup(a->symptom.ptr, a->symptom.len), 1};
 }
 
+/* Live, an alert comes as it opens, as it grows and when it closes: each
+ * record goes to the sinks (they upsert by id); the last is remembered for
+ * the tombstones of what straddles a checkpoint. */
 static void on_alert(void *ctx, const struct ll_alert *a)
 {
     struct lane *l = ctx;
     struct daemon *d = l->d;
     if (ll__closed_seen_alert(&l->closed, a))
         return;
-    ll__closed_alert(&l->closed, a);
-    count_alert(d, a);
+    bool last = a->state == LL_ALERT_ONCE || a->state == LL_ALERT_CLOSED ||
+                a->state == LL_ALERT_CLOSED_SAME;
+    if (last)
+        ll__closed_alert(&l->closed, a);
+    if (a->state == LL_ALERT_ONCE || a->state == LL_ALERT_OPEN)
+        count_alert(d, a);
+    if (a->state == LL_ALERT_CLOSED_SAME)
+        return;
     for (size_t i = 0; i < d->n_sinks; i++)
         ll_sink_alert(d->sinks[i], a);
     if (d->out) {
@@ -300,10 +309,10 @@ static void reload_rules(struct daemon *d)
     if (d->kafka && ll_kafka_set_decode(d->kafka, &d->dconf, (void *const *)d->eval, err,
                                         sizeof err) != LL_OK)
         ll_log(LL_LEVEL_ERROR, "rules", "reload: %s", err);
-    ll__stage_set_rules(&d->files.stage, rs, true);
+    ll__stage_set_rules(&d->files.stage, rs, d->rc.match_hold_ns);
     for (int i = 0; i < d->n_lanes; i++)
         if (d->lanes[i])
-            ll__stage_set_rules(&d->lanes[i]->stage, rs, true);
+            ll__stage_set_rules(&d->lanes[i]->stage, rs, d->rc.match_hold_ns);
     evals_free(old_eval, d->threads);
     ll_ruleset_destroy(old);
     ll_log(LL_LEVEL_INFO, "rules", "reloaded: %zu rules (windows in progress start over)",
@@ -432,7 +441,7 @@ static void lane_init(struct daemon *d, struct lane *l)
     }
     struct ll__stage_out out = {on_timeline, on_late, on_alert, l};
     ll__stage_init(&l->stage, &cc, NULL, &out);
-    ll__stage_set_rules(&l->stage, d->rules, true);
+    ll__stage_set_rules(&l->stage, d->rules, d->rc.match_hold_ns);
 }
 
 /* Drops @p l's state (its open workflows are rebuilt by whoever reads its
@@ -795,6 +804,7 @@ static bool read_some(struct daemon *d)
         process(&d->files, ll_tail_take(t), now);
         any = true;
     }
+    ll__stage_release(&d->files.stage, ll_clock_mono_ns());
     if (d->kafka) {
         if (d->n_sinks)
             flow(d);
@@ -805,6 +815,10 @@ static bool read_some(struct daemon *d)
             process(d->lanes[slot], ev, ll_kafka_reached(d->kafka, slot));
             any = true;
         }
+        now = ll_clock_mono_ns();
+        for (int i = 0; i < d->n_lanes; i++)
+            if (d->lanes[i])
+                ll__stage_release(&d->lanes[i]->stage, now);
     }
     return any;
 }
@@ -837,6 +851,8 @@ static void housekeeping(struct daemon *d, int64_t now)
      * that much later still finds its workflow open). */
     for (int i = -1; i < d->n_lanes; i++) {
         struct lane *l = i < 0 ? &d->files : d->lanes[i];
+        if (l)
+            ll__stage_release(&l->stage, now); /* held matches, grown alerts */
         if (!l || !l->newest_ts)
             continue;
         int64_t clock = i < 0 ? now : ll_kafka_reached(d->kafka, i);

@@ -62,6 +62,7 @@ static const struct optdef corr_opts[] = {
     OPT(struct ll__run_conf, "max_events_kept", K_COUNT, max_events_kept),
     OPT(struct ll__run_conf, "max_open", K_COUNT, max_open),
     LIST(struct ll__run_conf, "terminal", terminal, n_terminal),
+    OPT(struct ll__run_conf, "match_hold", K_DURATION, match_hold_ns),
 };
 
 static const struct optdef metrics_opts[] = {
@@ -305,6 +306,7 @@ static void defaults(struct ll__run_conf *rc)
     rc->corr.max_events = 100000;
     rc->max_events_kept = 1000;
     rc->max_open = 1000000;
+    rc->match_hold_ns = 250 * LL_NS_PER_MS;
 }
 
 bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
@@ -466,6 +468,7 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
     printf("  max_events: %llu\n  max_events_kept: %zu\n  max_open: %zu\n",
            (unsigned long long)rc->corr.max_events, rc->max_events_kept, rc->max_open);
     show_list("  ", "terminal", rc->terminal, rc->n_terminal, NULL);
+    ll__show_duration("  ", "match_hold", rc->match_hold_ns);
     printf("metrics: ");
     if (rc->metrics_listen)
         ll__yaml_str(rc->metrics_listen);

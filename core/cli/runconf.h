@@ -33,6 +33,7 @@ struct ll__run_conf {
     size_t max_events_kept, max_open;
     char **terminal;
     size_t n_terminal;
+    int64_t match_hold_ns; /* windowless rules' matches held this long, in order */
     char **rules; /* none: the built-in pack */
     size_t n_rules;
     struct ll_delivery_conf *sinks;

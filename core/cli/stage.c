@@ -63,24 +63,26 @@ void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const
 {
     *st = (struct ll__stage){.out = *out};
     struct ll_corr_conf c = *conf;
-    ll__stage_set_rules(st, rs, false);
+    ll__stage_set_rules(st, rs, LL__NOT_LIVE);
     c.on_advance = on_advance;
     c.advance_ctx = st;
     struct ll_corr_out co = {on_timeline, on_late, st};
     st->corr = ll_correlator_new(&c, &co);
 }
 
-void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, bool live)
+void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, int64_t hold_ns)
 {
-    if (st->eng)
+    if (st->eng) {
+        ll_rule_engine_settle(st->eng); /* what arrived is raised by the rules it matched */
         ll_rule_engine_stats(st->eng, &st->before);
+    }
     ll_rule_engine_destroy(st->eng);
     st->eng = NULL;
     if (!rs)
         return;
     struct ll_rule_out ro = {on_alert, on_opened, st};
     st->eng = ll_rule_engine_new(rs, &ro);
-    ll_rule_engine_set_live(st->eng, live);
+    ll_rule_engine_set_live(st->eng, hold_ns != LL__NOT_LIVE, hold_ns);
 }
 
 uint64_t ll__stage_oldest_seq(const struct ll__stage *st)
@@ -106,6 +108,12 @@ void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
 void ll__stage_tick(struct ll__stage *st, int64_t now)
 {
     ll_correlator_tick(st->corr, now);
+}
+
+void ll__stage_release(struct ll__stage *st, int64_t clock)
+{
+    if (st->eng)
+        ll_rule_engine_release(st->eng, clock);
 }
 
 void ll__stage_flush(struct ll__stage *st)

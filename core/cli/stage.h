@@ -27,15 +27,23 @@ struct ll__stage {
  * on_advance hook is taken by the stage. */
 void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
                     const struct ll__stage_out *out);
+/* Not live: alerts when the watermark decides them (replay). */
+#define LL__NOT_LIVE (-1)
+
 /* Replaces the rule engine (its windows start over) with one for @p rs
- * (NULL: none); @p live: windowless rules raise on arrival. */
-void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, bool live);
+ * (NULL: none). @p hold_ns: live (the daemon), alerts are written as they
+ * open and grow, and windowless rules' matches are held this long (see
+ * ll_rule_engine_set_live()); LL__NOT_LIVE: they wait for the watermark. */
+void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, int64_t hold_ns);
 /* The read order of the oldest event the stage still holds (UINT64_MAX:
  * none). */
 uint64_t ll__stage_oldest_seq(const struct ll__stage *st);
 void ll__stage_push(struct ll__stage *st, const struct ll_event *ev);
 /* Live sources are quiet: event time has reached @p now anyway. */
 void ll__stage_tick(struct ll__stage *st, int64_t now);
+/* Live: the clock reads @p clock (monotonic ns): held matches go on, grown
+ * alerts are written (ll_rule_engine_release()). */
+void ll__stage_release(struct ll__stage *st, int64_t clock);
 /* The input ended: everything open closes. */
 void ll__stage_flush(struct ll__stage *st);
 void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out);

@@ -52,6 +52,7 @@ static char *lint(const char *yaml)
 
 struct alerts {
     int n;
+    enum ll_alert_state state[32];
     char rule[32][32];
     uint64_t id[32];
     uint64_t count[32];
@@ -72,6 +73,7 @@ static void on_alert(void *ctx, const struct ll_alert *a)
     snprintf(x->rule[i], sizeof x->rule[i], "%.*s", (int)a->rule.len, a->rule.ptr);
     snprintf(x->summary[i], sizeof x->summary[i], "%.*s", (int)a->summary.len, a->summary.ptr);
     x->id[i] = a->id;
+    x->state[i] = a->state;
     x->count[i] = a->count;
     x->tl_id[i] = a->timeline_id;
     x->first[i] = a->first_ns;
@@ -509,6 +511,97 @@ static void steps_of_one_instant_answer_each_other_in_any_order(void **state)
     ll_ruleset_destroy(rs);
 }
 
+/* Issue 19, the daemon: an alert is written the moment it is decided,
+ * again as it grows (at most once a second of the caller's clock) and once
+ * more when it closes; an absence alert when the watermark passes its
+ * window, not when its suppress window ends; and matches of a windowless
+ * rule that arrive out of order within the hold open the alert on the
+ * earliest, with replay's id. */
+static void live_alerts_are_written_as_they_open_and_grow(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n" RULE_HEAD("reset", "econnreset")
+                           "    summary: '{msg}'\n"
+                           "    when: {err.code: ECONNRESET}\n"
+                           RULE_HEAD("ghost", "ws-ghost-agent")
+                           "    kind: absence\n    group_by: service\n"
+                           "    absence:\n      within: 30s\n"
+                           "      after: {when: {msg: {contains: closed}}}\n"
+                           "      expect: {when: {msg: {contains: connected}}}\n");
+    const char *lines[] = {
+        "{\"time\":10002,\"correlationId\":\"w\",\"msg\":\"second\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":10001,\"correlationId\":\"w\",\"msg\":\"first\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":10003,\"name\":\"agent-3\",\"msg\":\"WebSocket closed\"}",
+        "{\"time\":10004,\"correlationId\":\"w\",\"msg\":\"third\",\"err\":{\"code\":\"ECONNRESET\"}}",
+        "{\"time\":10050,\"name\":\"monitor\",\"msg\":\"tick\"}",
+    };
+    struct alerts replay;
+    run(rs, lines, 5, &replay);
+    assert_int_equal(replay.n, 2);
+
+    struct alerts x = {0};
+    ll_rule_eval *eval = ll_rule_eval_new(rs);
+    struct ll_decode_conf dc = {.match = ll_rule_eval_match, .match_ctx = eval};
+    char err[256];
+    ll_decoder *dec = ll_decoder_new(&dc, err, sizeof err);
+    struct ll__stage st;
+    struct ll__stage_out out = {on_timeline, NULL, on_alert, &x};
+    struct ll_corr_conf cc = {.allowed_lateness_ns = 2 * SEC};
+    ll__stage_init(&st, &cc, NULL, &out);
+    ll__stage_set_rules(&st, rs, 100 * LL_NS_PER_MS);
+    struct ll_arena a;
+    ll_arena_init(&a, 4096);
+    int64_t clock = 1000 * LL_NS_PER_MS;
+    ll__stage_release(&st, clock);
+    for (size_t i = 0; i < 5; i++) {
+        struct ll_event ev = {.pos = {LL_STR("live.log"), i * 100}, .seq = i + 1};
+        enum ll_reject why;
+        assert_int_equal(ll_decoder_decode(dec, lines[i], strlen(lines[i]), &a, &ev, &why),
+                         LL_OK);
+        ll__stage_push(&st, &ev);
+        ll_arena_reset(&a);
+        if (i == 1) { /* both held: released together, the earliest first */
+            ll__stage_release(&st, clock += 50 * LL_NS_PER_MS);
+            assert_int_equal(x.n, 0);
+            ll__stage_release(&st, clock += 100 * LL_NS_PER_MS);
+            assert_int_equal(x.n, 1);
+            assert_int_equal(x.state[0], LL_ALERT_OPEN);
+            assert_true(x.id[0] == replay.id[0] || x.id[0] == replay.id[1]);
+            assert_string_equal(x.summary[0], "first");
+            assert_int_equal(x.count[0], 1); /* the second grows it: written later */
+        }
+        if (i == 3) { /* grown: written once a second has passed */
+            ll__stage_release(&st, clock += 200 * LL_NS_PER_MS);
+            assert_int_equal(x.n, 1);
+            ll__stage_release(&st, clock += LL_NS_PER_SEC);
+            assert_int_equal(x.n, 2);
+            assert_int_equal(x.state[1], LL_ALERT_GREW);
+            assert_int_equal(x.count[1], 3);
+            assert_true(x.id[1] == x.id[0]);
+        }
+    }
+    /* The watermark (the last line minus the lateness) passed the ghost's
+     * 30 s: written now, five minutes before its suppress window ends. */
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.rule[2], "ghost");
+    assert_int_equal(x.state[2], LL_ALERT_OPEN);
+    ll__stage_flush(&st);
+    assert_int_equal(x.n, 5); /* each closes: nothing new, so not to deliver */
+    assert_int_equal(x.state[3], LL_ALERT_CLOSED_SAME);
+    assert_int_equal(x.state[4], LL_ALERT_CLOSED_SAME);
+    for (int i = 0; i < 2; i++) /* replay's alerts, ids and counts */
+        for (int k = 0; k < 5; k++)
+            if (x.id[k] == replay.id[i] && x.state[k] != LL_ALERT_CLOSED_SAME &&
+                x.count[k] == replay.count[i])
+                replay.id[i] = 0;
+    assert_true(replay.id[0] == 0 && replay.id[1] == 0);
+    ll__stage_destroy(&st);
+    ll_arena_free(&a);
+    ll_decoder_destroy(dec);
+    ll_rule_eval_destroy(eval);
+    ll_ruleset_destroy(rs);
+}
+
 static void timeline_rule_on_closed_workflow(void **state)
 {
     (void)state;
@@ -687,6 +780,7 @@ int main(void)
         cmocka_unit_test(threshold_counts_within_a_sliding_window),
         cmocka_unit_test(sequence_needs_order_and_window),
         cmocka_unit_test(steps_of_one_instant_answer_each_other_in_any_order),
+        cmocka_unit_test(live_alerts_are_written_as_they_open_and_grow),
         cmocka_unit_test(absence_fires_unless_expected_or_unknown),
         cmocka_unit_test(absence_until_scope_with_grace),
         cmocka_unit_test(timeline_rule_on_closed_workflow),

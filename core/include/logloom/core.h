@@ -639,6 +639,19 @@ struct ll_evidence {
 };
 
 /** @brief A raised alert, as sinks receive it (borrowed for the call). */
+/** @brief Which record of an alert this is. Replay writes an alert once,
+ *         when it closes; live sources write it as it opens, as it grows, and
+ *         once more when it closes. Sinks upsert by id, so each record
+ *         replaces the one before (a larger count, a later last_seen). */
+enum ll_alert_state {
+    LL_ALERT_ONCE = 0,   /**< its only record: decided and closed (replay) */
+    LL_ALERT_OPEN,       /**< live: its first record; more follow */
+    LL_ALERT_GREW,       /**< live: more matches folded in since the last record */
+    LL_ALERT_CLOSED,     /**< live: its last record */
+    LL_ALERT_CLOSED_SAME /**< live: it closed with nothing new since the last record
+                              (for bookkeeping: not to be delivered again) */
+};
+
 struct ll_alert {
     uint64_t id; /**< hash of rule, group key and the opening event (time, line bytes) */
     struct ll_str rule;
@@ -656,6 +669,7 @@ struct ll_alert {
     const struct ll_evidence *evidence;
     size_t n_evidence;
     uint64_t seq_first, seq_last; /**< live sources: read order of its opening and last match */
+    enum ll_alert_state state;
 };
 
 /** @brief Events of one service that no workflow could claim. */

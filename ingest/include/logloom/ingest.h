@@ -361,8 +361,8 @@ int ll_tail_open(const struct ll_tail_conf *conf, ll_tail **out, char *err, size
  *         removal: the old file is read to its end first), copytruncate (read
  *         again from 0) and new files are followed. Lines without a time take
  *         the container runtime's, else their file's previous event's, else
- *         the first time among the lines after them, else the newest time
- *         read (flagged LL_EV_TIME_INFERRED). Its seq is not given yet.
+ *         the first time among the lines after them, else the epoch, as
+ *         replay does (flagged LL_EV_TIME_INFERRED). Its seq is not given yet.
  *  @param OUT ev valid until ll_tail_take() or the next call.
  *  @returns LL_OK, or LL_EAGAIN when nothing arrived in time. */
 int ll_tail_peek(ll_tail *t, const struct ll_event **ev, int64_t timeout_ns);

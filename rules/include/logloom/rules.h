@@ -130,7 +130,8 @@ uint64_t ll_rule_eval_limit_hits(const ll_rule_eval *e);
 
 /** @brief Where the engine's output goes. */
 struct ll_rule_out {
-    /** An alert closed (its suppression window passed, or the input ended). */
+    /** An alert closed (its suppression window passed, or the input ended);
+     *  live, also as it opens and grows (see ll_rule_engine_set_live()). */
     void (*alert)(void *ctx, const struct ll_alert *a);
     /** An alert opened on a workflow; @returns the workflow's timeline id (0 if
      *  unknown). Called in event-time order as the watermark passes. */
@@ -144,11 +145,22 @@ typedef struct ll_rule_engine ll_rule_engine;
 ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_out *out);
 void ll_rule_engine_destroy(ll_rule_engine *e);
 
-/** @brief Live sources: alerts of rules without a window (kind match) are
- *         written the moment their first match arrives, and once more when
- *         they close if more matches folded in; the other kinds still wait
- *         for the watermark, so their results do not depend on arrival order. */
-void ll_rule_engine_set_live(ll_rule_engine *e, bool live);
+/** @brief Live sources: each alert is written as it opens, again as it
+ *         grows (at most once a second, on ll_rule_engine_release()) and
+ *         once more when it closes (ll_alert.state tells which). Matches of
+ *         rules without a window (kind match) do not wait for the watermark:
+ *         they are held for @p hold_ns of the caller's clock and raised in
+ *         event-time order, so lines of one alert that arrive that much out
+ *         of order still open it on its earliest line, as replay does. The
+ *         other kinds wait for the watermark. */
+void ll_rule_engine_set_live(ll_rule_engine *e, bool live, int64_t hold_ns);
+/** @brief Live: the caller's clock reads @p now (monotonic ns): matches held
+ *         long enough are raised, and alerts that grew are written. */
+void ll_rule_engine_release(ll_rule_engine *e, int64_t now);
+/** @brief Live: raises every held match and writes every alert that grew,
+ *         now: before the engine is replaced (a rule reload), so that what
+ *         arrived is not lost with it. */
+void ll_rule_engine_settle(ll_rule_engine *e);
 /** @returns the read order (seq) of the oldest event the engine's state
  *           still holds (matches waiting, open alerts, windows), UINT64_MAX
  *           if none. */
