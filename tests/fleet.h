@@ -1,0 +1,329 @@
+/* The fleet corpus (tests/data/real/fleet, real programs' logs) for tests
+ * of the daemon against replay: every line of every file in the order the
+ * programs wrote them (event time, then file, then place in its file),
+ * written out again at a chosen pace into a directory a daemon tails; and
+ * the answer a run gives (alerts folded by id, timelines), read from a JSON
+ * lines output, PostgreSQL or a Redis stream, as sorted text to compare.
+ * Include after testutil.h; link yajl and ll::core. */
+#ifndef LOGLOOM_TEST_FLEET_H
+#define LOGLOOM_TEST_FLEET_H
+
+#include "logloom/core.h"
+
+#include <dirent.h>
+#include <yajl/yajl_tree.h>
+
+#define FLEET_DIR "tests/data/real/fleet"
+#define FLEET_CLOCK_FILE "zz-clock.log"
+
+struct fleet_line {
+    int64_t ts;
+    int file;
+    size_t idx;
+    const char *text; /* without its newline */
+    size_t len;
+};
+
+struct fleet {
+    char **names; /* file names */
+    int n_files;
+    char **blobs; /* each file's bytes */
+    struct fleet_line *v;
+    size_t n;
+    int64_t last; /* the latest event time */
+};
+
+/* The event time a program wrote on @p text, or LL_TIME_NONE. */
+static inline int64_t fleet_time(const char *text, size_t len)
+{
+    char *copy = strndup(text, len), err[128];
+    yajl_val root = yajl_tree_parse(copy, err, sizeof err);
+    int64_t ts = LL_TIME_NONE;
+    static const char *const keys[] = {"time", "timestamp", "@timestamp", "ts"};
+    for (size_t k = 0; root && YAJL_IS_OBJECT(root) && ts == LL_TIME_NONE && k < 4; k++) {
+        const char *path[] = {keys[k], NULL};
+        yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+        const char *t = v && YAJL_IS_NUMBER(v)   ? YAJL_GET_NUMBER(v)
+                        : v && YAJL_IS_STRING(v) ? YAJL_GET_STRING(v)
+                                                 : NULL;
+        int64_t ns;
+        if (t && (YAJL_IS_NUMBER(v) ? ll_time_parse_epoch(t, strlen(t), &ns)
+                                    : ll_time_parse(t, strlen(t), &ns)) == LL_OK)
+            ts = ns;
+    }
+    yajl_tree_free(root);
+    free(copy);
+    return ts;
+}
+
+static inline int fleet_cmp(const void *a, const void *b)
+{
+    const struct fleet_line *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    if (x->file != y->file)
+        return x->file < y->file ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static inline int fleet_cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads the corpus. A line without a time (a crash report) is written when
+ * the line before it in its file was, else the one after it; a file without
+ * any time at all, at the start. */
+static inline void fleet_load(struct fleet *f)
+{
+    *f = (struct fleet){0};
+    DIR *d = opendir(FLEET_DIR);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            f->names = realloc(f->names, (size_t)(f->n_files + 1) * sizeof *f->names);
+            f->names[f->n_files++] = strdup(de->d_name);
+        }
+    closedir(d);
+    qsort(f->names, (size_t)f->n_files, sizeof *f->names, fleet_cmp_name);
+    f->blobs = calloc((size_t)f->n_files, sizeof *f->blobs);
+    for (int i = 0; i < f->n_files; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", FLEET_DIR, f->names[i]);
+        size_t len;
+        f->blobs[i] = read_file(path, &len);
+        size_t first = f->n;
+        for (char *p = f->blobs[i], *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+            f->v = realloc(f->v, (f->n + 1) * sizeof *f->v);
+            f->v[f->n] = (struct fleet_line){fleet_time(p, (size_t)(nl - p)), i, f->n - first,
+                                             p, (size_t)(nl - p)};
+            f->n++;
+        }
+        int64_t ts = LL_TIME_NONE;
+        for (size_t k = first; k < f->n; k++) /* untimed: the line before's */
+            f->v[k].ts = f->v[k].ts != LL_TIME_NONE ? (ts = f->v[k].ts) : ts;
+        for (size_t k = f->n; k-- > first;) /* at the head: the line after's */
+            f->v[k].ts = f->v[k].ts != LL_TIME_NONE ? (ts = f->v[k].ts) : ts;
+        for (size_t k = first; k < f->n; k++)
+            if (f->v[k].ts == LL_TIME_NONE)
+                f->v[k].ts = 0;
+    }
+    qsort(f->v, f->n, sizeof *f->v, fleet_cmp);
+    f->last = f->v[f->n - 1].ts;
+}
+
+static inline void fleet_free(struct fleet *f)
+{
+    for (int i = 0; i < f->n_files; i++) {
+        free(f->names[i]);
+        free(f->blobs[i]);
+    }
+    free(f->names);
+    free(f->blobs);
+    free(f->v);
+}
+
+/* Appends lines [@p from, @p to) to their files in @p dir, each written
+ * whole, @p per_sec lines a second (0: at once). */
+static inline void fleet_write(const struct fleet *f, const char *dir, size_t from, size_t to,
+                               int per_sec)
+{
+    int64_t start = now_ms();
+    for (size_t i = from; i < to; i++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", dir, f->names[f->v[i].file]);
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        char *line = malloc(f->v[i].len + 1);
+        memcpy(line, f->v[i].text, f->v[i].len);
+        line[f->v[i].len] = '\n';
+        assert_int_equal(write(fd, line, f->v[i].len + 1), (ssize_t)f->v[i].len + 1);
+        free(line);
+        close(fd);
+        if (per_sec) {
+            int64_t due = start + (int64_t)(i - from + 1) * 1000 / per_sec;
+            if (due > now_ms())
+                sleep_ms((long)(due - now_ms()));
+        }
+    }
+}
+
+/* The last line of a test: a program's line ten minutes after the corpus,
+ * in a file of its own, so that event time passes every window, in the
+ * daemon as in replay, and everything closes the same way in both. */
+static inline void fleet_write_clock(const struct fleet *f, const char *dir)
+{
+    char line[160];
+    int n = snprintf(line, sizeof line, "{\"level\":30,\"time\":%lld,\"name\":\"clock\",\"msg\":"
+                     "\"ten minutes later\"}\n",
+                     (long long)((f->last + 600 * LL_NS_PER_SEC) / LL_NS_PER_MS));
+    free(write_file(dir, FLEET_CLOCK_FILE, line, (size_t)n));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Answers                                                                   */
+
+/* One record, as a sorted line: "A id rule scope first_ms count evidence-hash"
+ * for an alert (the version with the largest count), "T id corr events" for
+ * a timeline. */
+struct fleet_item {
+    char id[17];
+    bool alert;
+    long long count;
+    char *line;
+};
+
+struct fleet_answer {
+    struct fleet_item *v;
+    size_t n;
+    size_t records;  /* records read, versions included */
+    size_t repeated; /* records read twice: the same id and count */
+};
+
+static inline const char *fleet_str(yajl_val o, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val v = yajl_tree_get(o, path, yajl_t_string);
+    return v ? YAJL_GET_STRING(v) : "";
+}
+
+static inline long long fleet_int(yajl_val o, const char *key)
+{
+    const char *path[] = {key, NULL};
+    yajl_val v = yajl_tree_get(o, path, yajl_t_number);
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
+}
+
+/* Folds record @p o (an alert or a timeline) into @p a. */
+static inline void fleet_fold(struct fleet_answer *a, yajl_val o)
+{
+    const char *type = fleet_str(o, "type");
+    bool alert = strcmp(type, "alert") == 0;
+    if (!alert && strcmp(type, "timeline") != 0)
+        return;
+    a->records++;
+    const char *id = fleet_str(o, "id");
+    long long count = alert ? fleet_int(o, "count") : 1;
+    char line[900];
+    if (alert) {
+        const char *first = fleet_str(o, "first_seen"), *scope = fleet_str(o, "correlation_id");
+        int64_t ns = 0;
+        ll_time_parse(first, strlen(first), &ns);
+        const char *ev[] = {"evidence", NULL};
+        yajl_val list = yajl_tree_get(o, ev, yajl_t_array);
+        const char *ev0 = list && YAJL_GET_ARRAY(list)->len
+                              ? fleet_str(YAJL_GET_ARRAY(list)->values[0], "line")
+                              : "";
+        snprintf(line, sizeof line, "A %s %s %s %lld %lld %016llx", id, fleet_str(o, "rule"),
+                 *scope ? scope : fleet_str(o, "service"), (long long)(ns / LL_NS_PER_MS), count,
+                 (unsigned long long)ll_hash64(ev0, strlen(ev0), 0));
+    } else {
+        snprintf(line, sizeof line, "T %s %s %lld", id, fleet_str(o, "correlation_id"),
+                 fleet_int(o, "events"));
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        struct fleet_item *it = &a->v[i];
+        if (it->alert != alert || strcmp(it->id, id) != 0)
+            continue;
+        if (count == it->count)
+            a->repeated++;
+        if (count > it->count) {
+            free(it->line);
+            it->line = strdup(line);
+            it->count = count;
+        }
+        return;
+    }
+    a->v = realloc(a->v, (a->n + 1) * sizeof *a->v);
+    struct fleet_item *it = &a->v[a->n++];
+    *it = (struct fleet_item){.alert = alert, .count = count, .line = strdup(line)};
+    snprintf(it->id, sizeof it->id, "%s", id);
+}
+
+/* Folds every record of JSON lines @p text. */
+static inline void fleet_fold_lines(struct fleet_answer *a, const char *text)
+{
+    for (const char *p = text, *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
+        char *one = strndup(p, (size_t)(nl - p)), err[128];
+        yajl_val o = yajl_tree_parse(one, err, sizeof err);
+        if (o)
+            fleet_fold(a, o);
+        yajl_tree_free(o);
+        free(one);
+    }
+}
+
+/* Folds every record of JSON array @p text (a query's json_agg). */
+static inline void fleet_fold_array(struct fleet_answer *a, const char *text)
+{
+    char err[128];
+    yajl_val arr = yajl_tree_parse(text ? text : "[]", err, sizeof err);
+    assert_true(arr && YAJL_IS_ARRAY(arr));
+    for (size_t i = 0; i < YAJL_GET_ARRAY(arr)->len; i++)
+        fleet_fold(a, YAJL_GET_ARRAY(arr)->values[i]);
+    yajl_tree_free(arr);
+}
+
+static inline size_t fleet_count(const struct fleet_answer *a, bool alerts)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        n += a->v[i].alert == alerts;
+    return n;
+}
+
+static inline int fleet_cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const struct fleet_item *)a)->line, ((const struct fleet_item *)b)->line);
+}
+
+/* The answer as sorted lines (free it). */
+static inline char *fleet_text(struct fleet_answer *a)
+{
+    qsort(a->v, a->n, sizeof *a->v, fleet_cmp_item);
+    size_t len = 1;
+    for (size_t i = 0; i < a->n; i++)
+        len += strlen(a->v[i].line) + 1;
+    char *t = malloc(len), *p = t;
+    *p = '\0';
+    for (size_t i = 0; i < a->n; i++)
+        p += sprintf(p, "%s\n", a->v[i].line);
+    return t;
+}
+
+static inline void fleet_answer_free(struct fleet_answer *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i].line);
+    free(a->v);
+    *a = (struct fleet_answer){0};
+}
+
+/* Fails unless @p got is @p want, naming the lines only one of them has. */
+static inline void fleet_assert_same(const char *what, struct fleet_answer *want,
+                                     struct fleet_answer *got)
+{
+    char *w = fleet_text(want), *g = fleet_text(got);
+    if (strcmp(w, g) != 0) {
+        char report[6000];
+        size_t at = 0, shown[2] = {0, 0};
+        for (size_t i = 0; i < want->n + got->n; i++) {
+            bool in_want = i < want->n;
+            const char *line = in_want ? want->v[i].line : got->v[i - want->n].line;
+            const char *other = in_want ? g : w;
+            char needle[920];
+            snprintf(needle, sizeof needle, "%s\n", line);
+            if (!strstr(other, needle) && shown[in_want]++ < 8 && at < sizeof report - 200)
+                at += (size_t)snprintf(report + at, sizeof report - at, "\n  %s %.150s",
+                                       in_want ? "only in replay:" : "only here:     ", line);
+        }
+        fail_msg("%s: %zu alerts and %zu timelines where replay has %zu and %zu:%s", what,
+                 fleet_count(got, true), fleet_count(got, false), fleet_count(want, true),
+                 fleet_count(want, false), report);
+    }
+    free(w);
+    free(g);
+}
+
+#endif
