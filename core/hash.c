@@ -1,8 +1,50 @@
-/* A stable 64-bit hash (multiply-xorshift over little-endian 8-byte words).
- * Record ids are derived from it, so its output must never change. */
+/* Two hashes. ll_hash64 is stable (multiply-xorshift over little-endian
+ * 8-byte words): record ids and checkpoint fingerprints are derived from it,
+ * so its output must never change, and anyone can compute it, collisions
+ * included. ll_hash_keyed, for the tables keyed by what logs say
+ * (correlation ids, link keys, services, alert keys), is XXH3 with a secret
+ * drawn at random when the process starts: ids an attacker sends (an
+ * X-Request-ID) cannot be chosen to collide and turn a table's probing into
+ * a scan. Nothing written out depends on it. */
 #include "logloom/core.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+static unsigned char secret[192];
+
+/* Drawn before main(): every thread sees it filled. */
+__attribute__((constructor)) static void draw_secret(void)
+{
+    size_t got = 0;
+    while (got < sizeof secret) {
+        ssize_t n = getrandom(secret + got, sizeof secret - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got == sizeof secret)
+        return;
+    /* No getrandom (an old kernel, a seccomp filter): the clock and pid,
+     * spread; weaker, but still not known in advance to a log's writer. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    for (size_t i = 0; i < sizeof secret; i++) {
+        x = x * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+        secret[i] = (unsigned char)(x >> 56);
+    }
+}
+
+uint64_t ll_hash_keyed(const void *p, size_t len)
+{
+    return XXH3_64bits_withSecret(p, len, secret, sizeof secret);
+}
 
 /* The @p n (at most 8) bytes at @p p as a little-endian number. */
 static inline uint64_t load_le(const unsigned char *p, size_t n)

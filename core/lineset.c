@@ -11,7 +11,7 @@
 
 static uint64_t line_hash(const char *p, size_t n)
 {
-    uint64_t h = ll_hash64(p, n, 0x6c696e65);
+    uint64_t h = ll_hash_keyed(p, n);
     return h ? h : 1;
 }
 

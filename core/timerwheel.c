@@ -147,30 +147,27 @@ size_t ll_timerwheel_advance(struct ll_timerwheel *w, int64_t now_ns, ll_timer_f
     return fired;
 }
 
-/* The timer with the earliest deadline in one slot list, or NULL. */
-static struct ll_timer *list_min(const struct ll_timer *head, struct ll_timer *best)
+struct ll_timer *ll_timerwheel_soonest(const struct ll_timerwheel *w)
 {
-    for (struct ll_timer *t = head->next; t != head; t = t->next)
-        if (!best || t->deadline < best->deadline)
-            best = t;
-    return best;
-}
-
-struct ll_timer *ll_timerwheel_first(const struct ll_timerwheel *w)
-{
-    struct ll_timer *best = list_min(&w->due, NULL);
-    if (best)
-        return best;
+    if (w->due.next != &w->due)
+        return w->due.next;
     /* Below the top level, every timer of level l is earlier than those of
-     * level l + 1, and slots after the clock's run in deadline order. */
+     * level l + 1, and slots after the clock's run in deadline order: the
+     * first slot with a timer holds the earliest, within its width. */
     for (int l = 0; l < LL_TW_LEVELS - 1; l++) {
         int from = (int)((w->now >> (SLOT_BITS * l)) & (LL_TW_SLOTS - 1)) + 1;
         for (int s = from; s < LL_TW_SLOTS; s++)
             if (w->slots[l][s].next != &w->slots[l][s])
-                return list_min(&w->slots[l][s], NULL);
+                return w->slots[l][s].next;
     }
-    /* The top level also holds deadlines beyond the wheel: look at all. */
-    for (int s = 0; s < LL_TW_SLOTS; s++)
-        best = list_min(&w->slots[LL_TW_LEVELS - 1][s], best);
-    return best;
+    /* The top level also holds deadlines beyond the wheel: from the clock's
+     * slot on, round. */
+    int top = LL_TW_LEVELS - 1;
+    int from = (int)((w->now >> (SLOT_BITS * top)) & (LL_TW_SLOTS - 1));
+    for (int k = 0; k < LL_TW_SLOTS; k++) {
+        const struct ll_timer *slot = &w->slots[top][(from + k) & (LL_TW_SLOTS - 1)];
+        if (slot->next != slot)
+            return slot->next;
+    }
+    return NULL;
 }

@@ -40,7 +40,7 @@ uint32_t ll__names_intern(struct ll__names *t, struct ll_str s, uint32_t *cache)
     if (cache && *cache < t->n && ll_str_eq(t->v[*cache].s, s))
         return *cache;
     uint32_t id = LL__NAME_NONE;
-    uint64_t hash = ll_hash64(s.ptr, s.len, 0);
+    uint64_t hash = ll_hash_keyed(s.ptr, s.len);
     size_t mask = t->n_slots - 1;
     size_t h = hash & mask;
     for (; t->slots[h]; h = (h + 1) & mask) {

@@ -223,7 +223,7 @@ static struct ll_str session_id(const struct session *s)
 
 static uint64_t id_hash(struct ll_str id)
 {
-    return ll_hash64(id.ptr, id.len, 0);
+    return ll_hash_keyed(id.ptr, id.len);
 }
 
 /* A host only tells processes apart: its hash (0: none), not an interned
@@ -629,7 +629,7 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
 {
     char key[MAX_KEY];
     size_t len = make_key(kind, value, key, sizeof key);
-    uint64_t hash = ll_hash64(key, len, 0x11);
+    uint64_t hash = ll_hash_keyed(key, len);
     struct link *l = ll_idmap_get(&c->links, hash, (struct ll_str){key, len});
     if (!l) {
         size_t size;
@@ -735,7 +735,7 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
         char key[MAX_KEY];
         size_t len = make_key(keys[i].kind, keys[i].value, key, sizeof key);
         struct link *l =
-            ll_idmap_get(&c->links, ll_hash64(key, len, 0x11), (struct ll_str){key, len});
+            ll_idmap_get(&c->links, ll_hash_keyed(key, len), (struct ll_str){key, len});
         if (!l || l->ambiguous || (l->own_pid && l->teacher_service == service))
             continue;
         if (l->teacher_host && host && l->teacher_host != host)
@@ -815,12 +815,15 @@ static void session_add(struct ll_correlator *c, struct session *s, const struct
     session_rearm(c, s);
 }
 
-/* Closes the session the watermark would close first (the least recently
- * active in event time) to make room under max_open_timelines. */
+/* Closes a session the watermark would close first (among the least
+ * recently active in event time, to the wheel's resolution) to make room
+ * under max_open_timelines. O(1) amortised: the wheel is asked for a slot,
+ * not scanned, and a session extended since its timer was armed is moved
+ * to where it belongs once. */
 static void evict_one(struct ll_correlator *c)
 {
     for (;;) {
-        struct session *s = (struct session *)ll_timerwheel_first(&c->wheel);
+        struct session *s = (struct session *)ll_timerwheel_soonest(&c->wheel);
         if (!s)
             return;
         int64_t d = ll_time_add(session_deadline(c, s, NULL), 1);
@@ -1479,7 +1482,7 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     if (!ev->corr_id.len)
         return attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm, 0);
     c->names.v[service].with_id++;
-    uint64_t hash = ll_hash64(ev->corr_id.ptr, ev->corr_id.len, 0);
+    uint64_t hash = id_hash(ev->corr_id);
     struct session *s = find_session(c, hash, ev);
     if (!s) {
         struct tomb *t = ll_idmap_get(&c->tombs, hash, ev->corr_id);

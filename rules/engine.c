@@ -644,7 +644,7 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
     const struct ll__rule *r = &e->rs->rules[m->rule];
     char key[1024];
     size_t klen = map_key(m->rule, m_key(m), key, sizeof key);
-    uint64_t hash = ll_hash64(key, klen, 0);
+    uint64_t hash = ll_hash_keyed(key, klen);
     struct alert *a = ll_idmap_get(&e->alerts, hash, (struct ll_str){key, klen});
     if (a && m->ts > ll_time_add(a->last, r->suppress_ns)) {
         alert_close(e, a);
@@ -708,7 +708,7 @@ static struct keystate *keystate_get(ll_rule_engine *e, const struct match *m)
 {
     char key[1024];
     size_t klen = map_key(m->rule, m_key(m), key, sizeof key);
-    uint64_t hash = ll_hash64(key, klen, 1);
+    uint64_t hash = ll_hash_keyed(key, klen);
     struct keystate *k = ll_idmap_get(&e->keys, hash, (struct ll_str){key, klen});
     if (!k) {
         k = ll_calloc(1, sizeof *k);
@@ -820,7 +820,7 @@ static struct ll_str pending_key(const void *p)
 static void pending_index(struct rule_state *st, struct pending *p)
 {
     struct ll_str key = m_key(p->m);
-    p->key_hash = ll_hash64(key.ptr, key.len, 0);
+    p->key_hash = ll_hash_keyed(key.ptr, key.len);
     struct pending *head = ll_idmap_get(&st->by_key, p->key_hash, key);
     if (!head) {
         ll_idmap_put(&st->by_key, p->key_hash, p);
@@ -873,7 +873,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     struct rule_state *st = &e->state[m->rule];
     if (m->step == ST_EXPECT) { /* the awaited event: the waits of its key end */
         struct ll_str key = m_key(m);
-        for (struct pending *p = ll_idmap_get(&st->by_key, ll_hash64(key.ptr, key.len, 0), key),
+        for (struct pending *p = ll_idmap_get(&st->by_key, ll_hash_keyed(key.ptr, key.len), key),
                             *next;
              p; p = next) {
             next = p->same_next;

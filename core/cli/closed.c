@@ -33,9 +33,9 @@ struct ll__closed_item {
 
 static uint64_t key_hash(bool alert, struct ll_str rule, struct ll_str corr, struct ll_str svc)
 {
-    uint64_t h = ll_hash64(rule.ptr, rule.len, alert ? 0xa1 : 0x71);
-    h = ll_hash64(corr.ptr, corr.len, h);
-    return ll_hash64(svc.ptr, svc.len, h);
+    uint64_t h = ll_hash_keyed(rule.ptr, rule.len) ^ (alert ? 0xa1 : 0x71);
+    h = (h * UINT64_C(0x9e3779b97f4a7c15)) ^ ll_hash_keyed(corr.ptr, corr.len);
+    return (h * UINT64_C(0x9e3779b97f4a7c15)) ^ ll_hash_keyed(svc.ptr, svc.len);
 }
 
 static void add(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_str corr,

@@ -145,7 +145,7 @@ static void teach(struct repart *r, struct ll_str key, const struct ll_event *ev
 {
     if (!key.len)
         return;
-    uint64_t h = ll_hash64(key.ptr, key.len, 0x6c);
+    uint64_t h = ll_hash_keyed(key.ptr, key.len);
     struct link *old = ll_idmap_get(&r->links, h, key);
     if (old && ll_str_eq((struct ll_str){old->id, old->id_len}, ev->corr_id))
         return;
@@ -174,7 +174,7 @@ static struct ll_str taught(const struct repart *r, struct ll_str key)
 {
     if (!key.len)
         return LL_STR("");
-    const struct link *l = ll_idmap_get(&r->links, ll_hash64(key.ptr, key.len, 0x6c), key);
+    const struct link *l = ll_idmap_get(&r->links, ll_hash_keyed(key.ptr, key.len), key);
     return l ? (struct ll_str){l->id, l->id_len} : LL_STR("");
 }
 

@@ -312,6 +312,12 @@ size_t ll_idmap_footprint(const struct ll_idmap *m);
  *           (used for record ids, so it must never change). */
 uint64_t ll_hash64(const void *p, size_t len, uint64_t seed);
 
+/** @returns a 64-bit hash of @p len bytes keyed by a secret drawn at random
+ *           for each process: for hash tables whose keys come from logs, so
+ *           that nobody can send keys that collide. Never for anything
+ *           written out or compared between processes (ll_hash64 is). */
+uint64_t ll_hash_keyed(const void *p, size_t len);
+
 /** @returns the stable hash of a log line's bytes: what names an event in
  *           record ids, wherever the line was read from. */
 uint64_t ll_line_hash(struct ll_str line);
@@ -436,10 +442,12 @@ size_t ll_timerwheel_advance(struct ll_timerwheel *w, int64_t now_ns, ll_timer_f
                              void *ctx);
 /** @returns the deadline @p t was armed with. */
 int64_t ll_timer_deadline(const struct ll_timer *t);
-/** @returns the armed timer with the earliest deadline, or NULL if none.
- *           Scans at most the slots of the wheel: for rare questions (which
- *           session to evict), not for every event. */
-struct ll_timer *ll_timerwheel_first(const struct ll_timerwheel *w);
+/** @returns one of the armed timers due first, or NULL if none: the oldest
+ *           of the first slot that holds any, so its deadline is within that
+ *           slot's width (64^level ticks) of the earliest. Never looks at
+ *           timers, only at slots (at most 64 per level): fit for every
+ *           eviction of a full table, however many timers are armed. */
+struct ll_timer *ll_timerwheel_soonest(const struct ll_timerwheel *w);
 
 /* ------------------------------------------------------------------------ */
 /* Levels                                                                    */
