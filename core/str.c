@@ -4,7 +4,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct ll_str ll_str_c(const char *s)
@@ -340,4 +342,47 @@ const char *ll_closest(struct ll_str got, const char *const *names, size_t n)
         }
     }
     return best;
+}
+
+int ll_dirs_make(const char *dir, unsigned mode)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return ENAMETOOLONG;
+    for (char *p = path + 1;; p++) {
+        bool end = !*p;
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        struct stat st;
+        if (mkdir(path, (mode_t)mode) != 0 && (errno != EEXIST || stat(path, &st) != 0 ||
+                                       !S_ISDIR(st.st_mode)))
+            return errno == EEXIST ? ENOTDIR : errno;
+        if (end)
+            return 0;
+        *p = '/';
+    }
+}
+
+int ll_dir_makeable(const char *dir, char *err, size_t errsz)
+{
+    char up[PATH_MAX];
+    snprintf(up, sizeof up, "%s", dir);
+    struct stat st;
+    while (stat(up, &st) != 0) { /* the nearest that exists */
+        char *slash = strrchr(up, '/');
+        if (!slash)
+            snprintf(up, sizeof up, ".");
+        else
+            slash[slash == up] = '\0';
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "%s: %s is not a directory", dir, up);
+        return LL_EIO;
+    }
+    if (access(up, W_OK | X_OK) != 0) {
+        snprintf(err, errsz, "%s: cannot write in %s: %s", dir, up, strerror(errno));
+        return LL_EIO;
+    }
+    return LL_OK;
 }

@@ -73,9 +73,10 @@ static bool write_atomic(const char *dir, const char *name, const struct ll_buf 
 
 static bool make_dir(const char *dir, char *err, size_t errsz)
 {
-    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+    int e = ll_dirs_make(dir, 0700);
+    if (!e)
         return true;
-    snprintf(err, errsz, "checkpoint directory %s: %s", dir, strerror(errno));
+    snprintf(err, errsz, "checkpoint directory %s: %s", dir, strerror(e));
     return false;
 }
 
@@ -86,6 +87,30 @@ static void sync_dir(const char *dir)
         fsync(fd);
         close(fd);
     }
+}
+
+int ll_checkpoint_dir_check(const char *dir, char *err, size_t errsz)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errsz, "%s: not a directory", dir);
+            return LL_EIO;
+        }
+        char probe[PATH_MAX];
+        snprintf(probe, sizeof probe, "%s/.probe-%ld", dir, (long)getpid());
+        int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            snprintf(err, errsz, "%s: cannot write there: %s", dir,
+                     strerror(errno));
+            return LL_EIO;
+        }
+        close(fd);
+        unlink(probe);
+        return LL_OK;
+    }
+    /* Made at the first checkpoint: where it would be made must allow it. */
+    return ll_dir_makeable(dir, err, errsz);
 }
 
 int ll_checkpoint_file_save(const char *dir, const char *name, const char *data, size_t len,

@@ -9,17 +9,52 @@
 
 #define DEDUPE_BYTES ((uint64_t)64 << 20) /* read back without a cap */
 
+/* The directory @p path is in. */
+static void dir_of(const char *path, char *dir, size_t size)
+{
+    snprintf(dir, size, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, size, ".");
+    else
+        slash[slash == dir] = '\0';
+}
+
 static bool open_file(struct ll__dead_letter *dl)
 {
+    char dir[4096];
+    dir_of(dl->path, dir, sizeof dir);
+    int e = ll_dirs_make(dir, 0700);
+    if (e) {
+        errno = e;
+        return false;
+    }
     dl->fd = open(dl->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (dl->fd >= 0 && (dl->size = lseek(dl->fd, 0, SEEK_END)) >= 0)
         return true;
-    int e = errno;
+    e = errno;
     if (dl->fd >= 0)
         close(dl->fd);
     dl->fd = -1;
     errno = e;
     return false;
+}
+
+bool ll__dead_letter_check(const char *path, char *err, size_t errsz)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return true;
+    }
+    if (errno != ENOENT) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    /* Made at start, its directory too. */
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    return ll_dir_makeable(dir, err, errsz) == LL_OK;
 }
 
 bool ll__dead_letter_open(struct ll__dead_letter *dl, const char *path, uint64_t max_bytes,

@@ -36,6 +36,9 @@ struct ll__dead_letter {
 /* Opens (creates, mode 0600) @p path for appending, capped at @p max_bytes
  * (0: no cap); on failure, errno is set and the result is false. @p path
  * and @p component are kept, not copied. */
+/* Whether @p path can be opened as the dead-letter file (written to, or
+ * made), without making it. @returns false with the reason in @p err. */
+bool ll__dead_letter_check(const char *path, char *err, size_t errsz);
 bool ll__dead_letter_open(struct ll__dead_letter *dl, const char *path, uint64_t max_bytes,
                           const char *component);
 /* Appends the record of one rejected line (an ll_reject_fn's arguments). */

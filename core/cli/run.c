@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "closed.h"
@@ -93,6 +94,8 @@ struct daemon {
     ll_metrics *metrics;
 
     int64_t next_checkpoint, next_metrics, published;
+    uint64_t checkpoint_failures; /* checkpoints that could not be written */
+    int64_t checkpoint_at;        /* when the last one was (monotonic; 0: none yet) */
     bool unpublished; /* events read since metrics were last published */
 
     struct count *alerts; /* by rule */
@@ -408,8 +411,11 @@ static void checkpoint(struct daemon *d)
     if (ll__closed_save(&d->files.closed, d->rc.checkpoint_dir, d->files.committed, cut, err,
                         sizeof err) != LL_OK ||
         ll_checkpoints_save(d->rc.checkpoint_dir, all, n, err, sizeof err) != LL_OK) {
-        ll_log(LL_LEVEL_ERROR, "checkpoint", "%s", err);
+        d->checkpoint_failures++;
+        ll_log(LL_LEVEL_ERROR, "checkpoint", "%s (the previous checkpoint stays; trying again "
+               "in %.0fs)", err, (double)d->rc.checkpoint_interval_ns / 1e9);
     } else {
+        d->checkpoint_at = ll_clock_mono_ns();
         d->files.committed = cut;
         for (size_t i = 0; i < d->n_tails; i++)
             ll_tail_forget(d->tails[i], cut);
@@ -652,6 +658,14 @@ static void publish_metrics(struct daemon *d)
     }
     sample(b, "logloom_checkpoint_lag_bytes", "gauge",
            "Bytes read since the last checkpoint's positions", (double)lag);
+    if (d->rc.checkpoint_dir) {
+        sample(b, "logloom_checkpoint_failures_total", "counter",
+               "Checkpoints that could not be written (the previous one stayed)",
+               (double)d->checkpoint_failures);
+        sample(b, "logloom_checkpoint_age_seconds", "gauge",
+               "Seconds since the last checkpoint was written (-1: none yet)",
+               d->checkpoint_at ? (double)(ll_clock_mono_ns() - d->checkpoint_at) / 1e9 : -1);
+    }
     sample(b, "logloom_process_resident_memory_bytes", "gauge", "Resident set size",
            (double)ll_process_rss());
     ll_metrics_publish(d->metrics, b->data ? b->data : "", b->len);
@@ -660,10 +674,66 @@ static void publish_metrics(struct daemon *d)
 /* ------------------------------------------------------------------------ */
 /* Running                                                                   */
 
+/* The directory part of glob @p path before its first wildcard into
+ * @p out: what must exist for it to match anything. */
+static void glob_dir(const char *path, char *out, size_t size)
+{
+    snprintf(out, size, "%s", path);
+    char *wild = strpbrk(out, "*?[");
+    if (wild)
+        *wild = '\0';
+    char *slash = strrchr(out, '/');
+    if (!slash)
+        snprintf(out, size, ".");
+    else
+        slash[slash == out] = '\0';
+}
+
+/* What `run` needs before it reads anything, checked alike by `check` (with
+ * @p probe_metrics: the address is bound and let go): the checkpoint
+ * directory and the dead-letter file writable, the metrics address free.
+ * A source directory that does not exist (yet) is a warning: it is read
+ * once it does. @returns false if `run` could not start; each problem is
+ * logged. */
+static bool preflight(const struct ll__run_conf *rc, bool probe_metrics)
+{
+    bool ok = true;
+    char err[1024];
+    if (rc->checkpoint_dir && ll_checkpoint_dir_check(rc->checkpoint_dir, err, sizeof err) != LL_OK) {
+        ll_log(LL_LEVEL_ERROR, "checkpoint", "checkpoints.dir %s", err);
+        ok = false;
+    }
+    if (rc->dead_letter && !ll__dead_letter_check(rc->dead_letter, err, sizeof err)) {
+        ll_log(LL_LEVEL_ERROR, "decode", "decode.dead_letter %s", err);
+        ok = false;
+    }
+    if (probe_metrics && rc->metrics_listen) {
+        ll_metrics *m = ll_metrics_new();
+        if (ll_metrics_serve(m, rc->metrics_listen, err, sizeof err) != LL_OK) {
+            ll_log(LL_LEVEL_ERROR, "metrics", "%s", err);
+            ok = false;
+        }
+        ll_metrics_destroy(m);
+    }
+    for (size_t i = 0; i < rc->n_sources; i++)
+        for (size_t k = 0; k < rc->sources[i].n_paths; k++) {
+            char dir[4096];
+            struct stat st;
+            glob_dir(rc->sources[i].paths[k], dir, sizeof dir);
+            if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+                ll_log(LL_LEVEL_WARN, "tail", "sources: %s: %s: nothing is read from it "
+                       "until it is a directory", rc->sources[i].paths[k],
+                       stat(dir, &st) != 0 ? "no such directory (yet)" : "not a directory");
+        }
+    return ok;
+}
+
 static bool start(struct daemon *d)
 {
     ll_log_set_level(d->rc.log_level);
     ll_log_set_json(d->rc.log_json);
+    if (!preflight(&d->rc, false))
+        return false;
     if (d->rc.dead_letter && !ll__dead_letter_open(&d->dead, d->rc.dead_letter, d->rc.dead_letter_max,
                                                      "decode")) {
         ll_log(LL_LEVEL_ERROR, "run", "cannot open dead-letter file %s: %s", d->rc.dead_letter,
@@ -962,9 +1032,12 @@ int ll_cmd_check(int argc, char **argv)
     struct ll__run_conf rc = {0};
     int status = load_conf(argc, argv, &rc);
     if (status == LL_EXIT_OK) {
-        /* The rules are part of the configuration too. */
+        ll_log_set_level(rc.log_level);
+        ll_log_set_json(false); /* a person reads check's answer */
+        /* The rules are part of the configuration too, and what run needs
+         * of the machine. */
         ll_ruleset *rs = load_rules(&rc);
-        if (!rs)
+        if (!preflight(&rc, true) || !rs)
             status = LL_EXIT_FAILURE;
         else
             printf("configuration fine: %zu sources, %zu rules, %zu sinks\n", rc.n_sources,

@@ -602,18 +602,23 @@ static void rejected_lines_are_logged_and_kept_in_the_dead_letter_file(void **st
     free(text);
     free(log);
 
-    /* A dead-letter file that cannot be opened: no start. */
-    snprintf(extra, sizeof extra, "decode: {dead_letter: %s/no-such-dir/x.jsonl}\n", tmpdir);
+    /* A dead-letter file that cannot be made (a file stands where its
+     * directory would be): no start, and check says so too. A missing
+     * directory is made. */
+    free(write_text(tmpdir, "a-file", "x\n"));
+    snprintf(extra, sizeof extra, "decode: {dead_letter: %s/a-file/x.jsonl}\n", tmpdir);
     free(cfg);
     cfg = run_config("dl-bad", logs, extra);
-    const char *run[] = {"run", "-c", cfg, NULL};
-    struct run_result r = run_args(logloom, tmpdir, run);
-    assert_int_not_equal(r.status, 0);
-    snprintf(want, sizeof want, "cannot open dead-letter file %s/no-such-dir/x.jsonl: %s", tmpdir,
-             strerror(ENOENT));
-    if (!strstr(r.err, want))
-        fail_msg("no '%s' in:\n%s", want, r.err);
-    run_result_free(&r);
+    snprintf(want, sizeof want, "decode.dead_letter %s/a-file/x.jsonl: %s", tmpdir,
+             strerror(ENOTDIR));
+    for (int c = 0; c < 2; c++) {
+        const char *run[] = {c ? "check" : "run", "-c", cfg, NULL};
+        struct run_result r = run_args(logloom, tmpdir, run);
+        assert_int_not_equal(r.status, 0);
+        if (!strstr(r.err, want))
+            fail_msg("no '%s' in:\n%s", want, r.err);
+        run_result_free(&r);
+    }
     free(app);
     free(cfg);
     free(dl);
@@ -712,6 +717,60 @@ static void configuration_problems_name_their_places(void **state)
     free(cfg);
 }
 
+/* Issue 19: `check` refuses what `run` could not start with, saying why:
+ * a checkpoint directory that cannot be written or made, a metrics address
+ * taken; a source directory that does not exist yet is only a warning. */
+static void check_catches_what_run_refuses_at_start(void **state)
+{
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s, 1), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    free(write_text(tmpdir, "in-the-way", "x\n"));
+    char text[2048];
+    snprintf(text, sizeof text,
+             "sources: [{paths: [%s/not-yet/*.log]}]\n"
+             "checkpoints: {dir: %s/in-the-way/ckpt}\n"
+             "metrics: 127.0.0.1:%d\n",
+             tmpdir, tmpdir, ntohs(a.sin_port));
+    char *cfg = write_text(tmpdir, "refused.yaml", text);
+    char ck[1200], missing[1200];
+    snprintf(ck, sizeof ck, "checkpoints.dir %s/in-the-way/ckpt: %s/in-the-way is not a directory",
+             tmpdir, tmpdir);
+    snprintf(missing, sizeof missing, "%s/not-yet/*.log: no such directory (yet)", tmpdir);
+    const char *check[] = {"check", "-c", cfg, NULL};
+    struct run_result r = run_args(logloom, tmpdir, check);
+    assert_int_equal(r.status, 1);
+    const char *want[] = {ck, "Address already in use", missing};
+    for (size_t i = 0; i < 3; i++)
+        if (!strstr(r.err, want[i]))
+            fail_msg("no '%s' in:\n%s", want[i], r.err);
+    run_result_free(&r);
+    const char *run[] = {"run", "-c", cfg, NULL};
+    r = run_args(logloom, tmpdir, run);
+    assert_int_not_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "is not a directory"));
+    run_result_free(&r);
+    free(cfg);
+    /* Nothing wrong but a directory that is not there yet: fine, said. */
+    close(s);
+    snprintf(text, sizeof text,
+             "sources: [{paths: [%s/not-yet/*.log]}]\ncheckpoints: {dir: %s/to-be/ckpt}\n"
+             "metrics: off\n",
+             tmpdir, tmpdir);
+    cfg = write_text(tmpdir, "fine.yaml", text);
+    const char *fine[] = {"check", "-c", cfg, NULL};
+    r = run_args(logloom, tmpdir, fine);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, missing));
+    assert_non_null(strstr(r.out, "configuration fine"));
+    run_result_free(&r);
+    free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +785,7 @@ int main(void)
         cmocka_unit_test(rejected_lines_are_logged_and_kept_in_the_dead_letter_file),
         cmocka_unit_test(the_dead_letter_file_is_capped_keeping_the_newest),
         cmocka_unit_test(configuration_problems_name_their_places),
+        cmocka_unit_test(check_catches_what_run_refuses_at_start),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -166,6 +166,15 @@ int ll_buf_write(const struct ll_buf *b, FILE *fp);
  *  @returns 0, or the errno of the write that failed: the one after a short
  *           write says why (EIO if a write took nothing and set none). */
 int ll_write_all(int fd, const void *data, size_t len);
+/** @brief mkdir -p: @p dir and every missing directory above it, with
+ *         @p mode. @returns 0, or the errno that stopped it (ENOTDIR where a
+ *         file stands in the way). */
+int ll_dirs_make(const char *dir, unsigned mode);
+/** @brief Whether @p dir exists as a directory this process can write in,
+ *         or could be made by ll_dirs_make(): the nearest existing path at
+ *         or above it is a directory it can write in. Nothing is made.
+ *  @returns LL_OK, or LL_EIO with the reason in @p err. */
+int ll_dir_makeable(const char *dir, char *err, size_t errsz);
 
 /* ------------------------------------------------------------------------ */
 /* Arena                                                                     */

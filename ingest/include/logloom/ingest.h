@@ -417,6 +417,10 @@ int ll_checkpoints_save(const char *dir, const struct ll_tail_pos *pos, size_t n
 int ll_checkpoints_load(const char *dir, struct ll_tail_pos **out, size_t *n, char *err,
                         size_t errsz);
 void ll_checkpoints_free(struct ll_tail_pos *pos, size_t n);
+/** @brief Whether checkpoints can be written to @p dir: a directory logloom
+ *         can create files in, or one it can make (nothing is left behind).
+ *  @returns LL_OK, or LL_EIO with the reason in @p err. */
+int ll_checkpoint_dir_check(const char *dir, char *err, size_t errsz);
 /** @brief Replaces @p dir/@p name with @p len bytes of @p data the same
  *         way (the directory made if need be, and fsync'ed after).
  *         @returns LL_OK or LL_EIO with @p err. */
