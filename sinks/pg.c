@@ -395,8 +395,13 @@ static PGresult *run_write(struct pg *p, char *err, size_t errsz)
 /* What a failed statement means for the batch. */
 static enum ll__wr classify(const struct pg *p, PGresult *res, char *err, size_t errsz)
 {
-    if (!res || PQstatus(p->conn) != CONNECTION_OK)
+    if (!res) /* run_write() said why */
         return WR_OUTAGE;
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        const char *why = PQresultErrorMessage(res);
+        first_line(why && *why ? why : PQerrorMessage(p->conn), err, errsz);
+        return WR_OUTAGE;
+    }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     first_line(PQresultErrorMessage(res), err, errsz);
     if (!state)
