@@ -5,9 +5,11 @@
  * the end of the run the page is written around them: inline CSS, the records
  * in a <script type="application/json"> element, and a small script that
  * draws the page from them. No external assets and no network: a
- * Content-Security-Policy forbids loading anything, so the file works offline
- * and log text, which is untrusted, can neither fetch nor run anything. The
- * script builds the DOM with textContent only.
+ * Content-Security-Policy forbids loading anything and runs only the style
+ * and the script whose SHA-256 it names (computed at build time,
+ * cmake/embed.cmake), so the file works offline and log text, which is
+ * untrusted, can neither fetch nor run anything, even were it to escape its
+ * element. The script builds the DOM with textContent only.
  *
  * The page itself lives in report/ (report.html, report.css, report.js) and
  * is compiled in (cmake/embed.cmake); this file only fills the skeleton's
@@ -144,13 +146,17 @@ static void write_inert(FILE *out, const char *p, size_t len)
     fwrite(p, 1, (size_t)(end - p), out);
 }
 
-/* The skeleton's markers, in the order they occur in report.html; each is a
- * line of its own, replaced with what it names. */
-enum page_part { PAGE_CSS, PAGE_DATA, PAGE_JS, PAGE__COUNT };
+/* The skeleton's markers, in the order they occur in report.html, each
+ * replaced with what it names: the CSP's hashes of the style and the
+ * script, then the style, the records and the script themselves (exactly
+ * the hashed text between their tags). */
+enum page_part { PAGE_CSS_HASH, PAGE_JS_HASH, PAGE_CSS, PAGE_DATA, PAGE_JS, PAGE__COUNT };
 static const char *const page_markers[PAGE__COUNT] = {
-    [PAGE_CSS] = "<!-- ll:css -->\n",
+    [PAGE_CSS_HASH] = "'ll:css-hash'",
+    [PAGE_JS_HASH] = "'ll:js-hash'",
+    [PAGE_CSS] = "<!-- ll:css -->",
     [PAGE_DATA] = "<!-- ll:data -->\n",
-    [PAGE_JS] = "<!-- ll:js -->\n",
+    [PAGE_JS] = "<!-- ll:js -->",
 };
 
 /* The compiled-in file of report/ called @p name. */
@@ -169,9 +175,35 @@ static void write_asset(FILE *out, const char *name)
     fwrite(f->text, 1, f->len, out);
 }
 
+static int hexval(char c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* The CSP source naming asset @p name: 'sha256-<base64 of its digest>'. */
+static void write_hash(FILE *out, const char *name)
+{
+    const char *hex = asset(name)->sha256;
+    unsigned char digest[32];
+    for (size_t i = 0; i < sizeof digest; i++)
+        digest[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+    struct ll_buf b = {0};
+    ll_buf_puts(&b, "'sha256-");
+    ll_buf_base64(&b, digest, sizeof digest);
+    ll_buf_putc(&b, '\'');
+    fwrite(b.data, 1, b.len, out);
+    ll_buf_free(&b);
+}
+
 static void write_part(FILE *out, enum page_part part, const struct ll_buf *data)
 {
     switch (part) {
+    case PAGE_CSS_HASH:
+        write_hash(out, "report.css");
+        break;
+    case PAGE_JS_HASH:
+        write_hash(out, "report.js");
+        break;
     case PAGE_CSS:
         write_asset(out, "report.css");
         break;

@@ -186,6 +186,12 @@ static void report_is_one_self_contained_file(void **state)
             fail_msg("the page refers to something outside it: '%s'", banned[i]);
     assert_non_null(strstr(page, "Content-Security-Policy"));
     assert_non_null(strstr(page, "content=\"default-src 'none';"));
+    /* Issue 19: the policy runs only the page's own style and script, by
+     * their hashes (a browser computes them: the tests below would see
+     * nothing drawn were one wrong), never whatever is inline. */
+    assert_null(strstr(page, "unsafe-inline"));
+    assert_non_null(strstr(page, "style-src 'sha256-"));
+    assert_non_null(strstr(page, "script-src 'sha256-"));
     free(page);
     free(rest);
 }
@@ -251,13 +257,29 @@ static void chromium_draws_table_and_swimlanes_without_errors(void **state)
 static char *page_with_script_at(const char *page, const char *name, const char *where,
                                  const char *script)
 {
-    const char *at = strstr(page, where);
+    /* The page runs only the script its policy names by hash: the test's
+     * own scripts get a nonce the copy's policy lets run too. */
+    const char *at = strstr(page, where), *csp = strstr(page, "script-src ");
     assert_non_null(at);
-    size_t head = (size_t)(at - page);
-    char *s = malloc(strlen(page) + strlen(script) + 1);
-    memcpy(s, page, head);
-    strcpy(s + head, script);
-    strcat(s, at);
+    assert_true(csp && csp < at);
+    static const char nonce[] = "'nonce-lltest' ", tag[] = "<script nonce=\"lltest\">";
+    size_t n = strlen(page) + strlen(nonce) + strlen(script) * 2 + 1;
+    char *s = malloc(n), *o = s;
+    size_t to_csp = (size_t)(csp - page) + strlen("script-src ");
+    memcpy(o, page, to_csp);
+    o += to_csp;
+    o += sprintf(o, "%s", nonce);
+    memcpy(o, page + to_csp, (size_t)(at - page) - to_csp);
+    o += (size_t)(at - page) - to_csp;
+    for (const char *p = script; *p;) {
+        if (strncmp(p, "<script>", 8) == 0) {
+            o += sprintf(o, "%s", tag);
+            p += 8;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    strcpy(o, at);
     char *path = write_text(tmpdir, name, s);
     free(s);
     return path;
