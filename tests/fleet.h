@@ -326,4 +326,208 @@ static inline void fleet_assert_same(const char *what, struct fleet_answer *want
     free(g);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* A daemon on the corpus and its sinks (include servers.h and hiredis, and
+ * define LL_PG and LL_E2E_DAEMONS, before this header)                     */
+
+#ifdef LOGLOOM_TEST_SERVERS_H
+struct fleet_case {
+    char name[32];
+    char db[32];
+    char *logs, *ckpt, *file, *config;
+    bool file_sink;
+    const struct ll_test_pg *pg;
+    const struct ll_test_redis *rd;
+    pid_t pid;
+    int starts;
+};
+
+static inline struct ll_test_pg fleet_on_db(const struct fleet_case *c)
+{
+    struct ll_test_pg other = *c->pg;
+    snprintf(other.conninfo, sizeof other.conninfo, "host=%s port=%d dbname=%s user=postgres",
+             c->pg->dir, c->pg->port, c->db);
+    return other;
+}
+
+static inline long long fleet_in_db(const struct fleet_case *c, const char *sql)
+{
+    struct ll_test_pg other = fleet_on_db(c);
+    return ll_test_pg_int(&other, sql);
+}
+
+/* A fresh database, directory and configuration for case @p name: the
+ * defaults of `replay` (as a user's would be), checkpoints every 200 ms in
+ * @p ckpt (NULL: tmpdir/NAME-ckpt), sinks on PostgreSQL, Redis (streams
+ * NAME:alerts and NAME:tl) and, with @p file_sink, a file, each taking
+ * alerts and timelines. */
+static inline void fleet_case_init(struct fleet_case *c, const char *name,
+                                   const struct ll_test_pg *pg, const struct ll_test_redis *rd,
+                                   const char *ckpt, bool file_sink)
+{
+    *c = (struct fleet_case){.file_sink = file_sink, .pg = pg, .rd = rd};
+    snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->db, sizeof c->db, "d_%s", name);
+    fresh_db(pg, c->db);
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s-logs", name);
+    c->logs = in_tmp(sub);
+    assert_int_equal(mkdir(c->logs, 0700), 0);
+    snprintf(sub, sizeof sub, "%s-ckpt", name);
+    c->ckpt = ckpt ? strdup(ckpt) : in_tmp(sub);
+    snprintf(sub, sizeof sub, "%s-alerts.jsonl", name);
+    c->file = in_tmp(sub);
+    char text[4096], file[1200] = "";
+    if (file_sink)
+        snprintf(file, sizeof file, "  - url: file:%s\n    receive: both\n", c->file);
+    snprintf(text, sizeof text,
+             "sources:\n  - paths: [%s/*.log]\n    start_at: head\n"
+             "checkpoints: {dir: %s, interval: 200ms}\n"
+             "metrics: off\nlog: {level: info, format: text}\n"
+             "sinks:\n"
+             "  - url: host=%s port=%d dbname=%s user=postgres\n    receive: both\n"
+             "  - url: %s\n    receive: both\n    stream: %s:alerts\n"
+             "    timeline_stream: %s:tl\n    channel: ''\n%s",
+             c->logs, c->ckpt, pg->dir, pg->port, c->db, rd->url, name, name, file);
+    snprintf(sub, sizeof sub, "%s.yaml", name);
+    c->config = write_text(tmpdir, sub, text);
+}
+
+/* The daemon started again (NAME0, NAME1, ... are its logs). */
+static inline void fleet_case_start(struct fleet_case *c)
+{
+    char name[48];
+    snprintf(name, sizeof name, "%s%d", c->name, c->starts++);
+    c->pid = start_run(c->config, name);
+}
+
+static inline void fleet_case_free(struct fleet_case *c)
+{
+    free(c->logs);
+    free(c->ckpt);
+    free(c->file);
+    free(c->config);
+}
+
+/* What a sink holds, folded by id. */
+static inline void fleet_from_pg(const struct fleet_case *c, struct fleet_answer *a)
+{
+    struct ll_test_pg db = fleet_on_db(c);
+    char *alerts = ll_test_pg_text(&db, "SELECT coalesce(json_agg(json_build_object('type', "
+                                        "'alert', 'id', id, 'rule', rule, 'correlation_id', "
+                                        "correlation_id, 'service', service, 'first_seen', "
+                                        "first_seen, 'count', count, 'evidence', evidence)), "
+                                        "'[]') FROM logloom.alerts");
+    char *tls = ll_test_pg_text(&db, "SELECT coalesce(json_agg(json_build_object('type', "
+                                     "'timeline', 'id', id, 'correlation_id', correlation_id, "
+                                     "'events', event_count)), '[]') FROM logloom.timelines");
+    fleet_fold_array(a, alerts);
+    fleet_fold_array(a, tls);
+    free(alerts);
+    free(tls);
+}
+
+static inline void fleet_from_redis(const struct fleet_case *c, struct fleet_answer *a)
+{
+    redisContext *ctx = redisConnectUnix(c->rd->sock);
+    assert_true(ctx && !ctx->err);
+    for (int s = 0; s < 2; s++) {
+        redisReply *r = redisCommand(ctx, "XRANGE %s:%s - +", c->name, s ? "tl" : "alerts");
+        assert_true(r && r->type == REDIS_REPLY_ARRAY);
+        for (size_t i = 0; i < r->elements; i++) {
+            redisReply *f = r->element[i]->element[1];
+            char err[128];
+            yajl_val o = yajl_tree_parse(f->element[5]->str, err, sizeof err);
+            assert_non_null(o);
+            fleet_fold(a, o);
+            yajl_tree_free(o);
+        }
+        freeReplyObject(r);
+    }
+    redisFree(ctx);
+}
+
+static inline void fleet_from_file(const struct fleet_case *c, struct fleet_answer *a)
+{
+    char *text = access(c->file, R_OK) == 0 ? read_file(c->file, NULL) : NULL;
+    fleet_fold_lines(a, text);
+    free(text);
+}
+
+/* Waits until every sink holds as many alerts and timelines as @p want (or
+ * a minute passes), then a while longer for anything doubled to show, and
+ * stops the daemon with SIGTERM. */
+static inline void fleet_case_settle(struct fleet_case *c, const struct fleet_answer *want)
+{
+    long long alerts = (long long)fleet_count(want, true);
+    long long tls = (long long)fleet_count(want, false);
+    for (int i = 0; i < 1200; i++) {
+        struct fleet_answer f = {0};
+        if (c->file_sink)
+            fleet_from_file(c, &f);
+        bool done = fleet_in_db(c, "SELECT count(*) FROM logloom.alerts") >= alerts &&
+                    fleet_in_db(c, "SELECT count(*) FROM logloom.timelines") >= tls &&
+                    (!c->file_sink || (long long)f.n >= alerts + tls);
+        fleet_answer_free(&f);
+        if (done)
+            break;
+        sleep_ms(50);
+    }
+    sleep_ms(700);
+    kill(c->pid, SIGTERM);
+    assert_int_equal(wait_cmd(c->pid), 0);
+}
+
+/* Every sink holds @p want, each record once, and no alert points at a
+ * timeline that is not there. */
+static inline void fleet_case_check(const struct fleet_case *c, struct fleet_answer *want)
+{
+    char what[64];
+    struct fleet_answer got = {0};
+    fleet_from_pg(c, &got);
+    snprintf(what, sizeof what, "%s: PostgreSQL", c->name);
+    fleet_assert_same(what, want, &got);
+    assert_int_equal(got.records, got.n); /* a row per id */
+    assert_int_equal(fleet_in_db(c, "SELECT count(*) FROM logloom.alerts a WHERE timeline_id IS "
+                                    "NOT NULL AND NOT EXISTS (SELECT 1 FROM logloom.timelines t "
+                                    "WHERE t.id = a.timeline_id)"),
+                     0);
+    fleet_answer_free(&got);
+
+    fleet_from_redis(c, &got);
+    snprintf(what, sizeof what, "%s: Redis", c->name);
+    fleet_assert_same(what, want, &got);
+    assert_int_equal(got.repeated, 0); /* a version of an alert, a timeline: once each */
+    fleet_answer_free(&got);
+
+    if (!c->file_sink)
+        return;
+    fleet_from_file(c, &got);
+    snprintf(what, sizeof what, "%s: file sink", c->name);
+    fleet_assert_same(what, want, &got);
+    assert_int_equal(got.repeated, 0);
+    print_message("%s: %zu records in the file for %zu alerts and %zu timelines\n", c->name,
+                  got.records, fleet_count(&got, true), fleet_count(&got, false));
+    fleet_answer_free(&got);
+}
+
+/* Replay's answer on the whole corpus, written out under tmpdir/@p name
+ * with its clock line. */
+static inline void fleet_replay_answer(const struct fleet *f, const char *name,
+                                       struct fleet_answer *want)
+{
+    char *ref = in_tmp(name);
+    mkdir(ref, 0700);
+    fleet_write(f, ref, 0, f->n, 0);
+    fleet_write_clock(f, ref);
+    const char *args[] = {"replay", "--format", "jsonl", "-q", ref, NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 0);
+    fleet_fold_lines(want, r.out);
+    run_result_free(&r);
+    free(ref);
+}
+#endif
+
 #endif

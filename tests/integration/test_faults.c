@@ -10,7 +10,9 @@
  * - The file system under the checkpoints of `logloom run`, and under the
  *   dead-letter file of `logloom replay`, fills up: the process says which
  *   file and why, corrupts nothing (the previous checkpoint still loads, no
- *   partial line), carries on, and writes again once space returns.
+ *   partial line), carries on, and writes again once space returns; on the
+ *   fleet corpus (fleet.h), with a kill while full, every sink ends with
+ *   replay's answer.
  *
  * The kill points come from a fixed seed, printed; LL_FAULTS_SEED=N runs
  * another schedule. A disk fills up in two ways, each test says which:
@@ -37,6 +39,8 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <yajl/yajl_tree.h>
+
+#include "../fleet.h"
 
 #define DEFAULT_SEED 20261124ULL
 
@@ -632,10 +636,10 @@ static void on_each_full_disk(void (*test)(enum fill how))
             test(how);
 }
 
-/* tmpdir/@p name, to fill up @p how; false, saying why, where no tmpfs can
- * be mounted (a container without CAP_SYS_ADMIN): the file size limit is
- * the way there. */
-static bool disk_setup(struct disk *dk, enum fill how, const char *name)
+/* tmpdir/@p name, to fill up @p how (a tmpfs of @p mib MiB); false,
+ * saying why, where no tmpfs can be mounted (a container without
+ * CAP_SYS_ADMIN): the file size limit is the way there. */
+static bool disk_setup(struct disk *dk, enum fill how, const char *name, int mib)
 {
     *dk = (struct disk){.how = how, .error = how == TMPFS ? ENOSPC : EFBIG};
     snprintf(dk->dir, sizeof dk->dir, "%s/%s", tmpdir, name);
@@ -645,14 +649,16 @@ static bool disk_setup(struct disk *dk, enum fill how, const char *name)
         print_message("full disk: RLIMIT_FSIZE on the logloom process (EFBIG)\n");
         return true;
     }
-    if (private_mounts() && mount("logloom-test", dk->dir, "tmpfs", MS_NOSUID | MS_NODEV,
-                                  "size=1m,mode=0700") == 0) {
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%dm,mode=0700", mib);
+    if (private_mounts() &&
+        mount("logloom-test", dk->dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) == 0) {
         for (size_t i = 0; i < sizeof mounted / sizeof *mounted; i++)
             if (!mounted[i][0]) {
                 snprintf(mounted[i], sizeof mounted[i], "%s", dk->dir);
                 break;
             }
-        print_message("full disk: a 1 MiB tmpfs, filled up (ENOSPC)\n");
+        print_message("full disk: a %d MiB tmpfs, filled up (ENOSPC)\n", mib);
         return true;
     }
     int e = errno;
@@ -840,7 +846,7 @@ static void checkpoints_on_a_full_disk(enum fill how)
     char path[64];
     snprintf(path, sizeof path, "ckpt-%s", name); /* run_config's checkpoint directory */
     struct disk dk;
-    if (!disk_setup(&dk, how, path))
+    if (!disk_setup(&dk, how, path, 1))
         return;
     run_db = "f_full";
     fresh_db(&pg, run_db);
@@ -937,6 +943,90 @@ static void a_full_disk_under_the_checkpoints_is_reported_harmless_and_outlived(
     on_each_full_disk(checkpoints_on_a_full_disk);
 }
 
+/* Issue 19: the fleet corpus, real programs' logs, while the disk under the
+ * checkpoints is full for a stretch; the daemon SIGKILLed while it is (its
+ * last checkpoint on disk is from before) and started again on the full
+ * disk, then space returns: every sink ends with replay's answer, each
+ * record once, and every failed checkpoint was an error naming its file. */
+static void fleet_on_a_full_checkpoint_disk(enum fill how)
+{
+    enum { FSIZE_FULL = 16, PER_SEC = 1500 };
+    const char *name = how == TMPFS ? "fleetfull" : "fleetfsize";
+    char dir[64];
+    snprintf(dir, sizeof dir, "%s-ckpt", name);
+    struct disk dk;
+    if (!disk_setup(&dk, how, dir, 8)) /* a checkpoint file for each of 284 files */
+        return;
+    struct fleet corpus;
+    struct fleet_answer want = {0};
+    fleet_load(&corpus);
+    snprintf(dir, sizeof dir, "%s-replayed", name);
+    fleet_replay_answer(&corpus, dir, &want);
+    struct fleet_case c; /* a file sink is subject to a file size limit too */
+    fleet_case_init(&c, name, &pg, &rd, dk.dir, how == TMPFS);
+    const char *args[] = {"run", "-c", c.config, NULL};
+    struct capture log;
+    c.pid = start_captured(args, &log, RLIM_INFINITY);
+    size_t third = corpus.n / 3, at = 0;
+    fleet_write(&corpus, c.logs, at, third, PER_SEC);
+    at = third;
+    char *good = NULL;
+    for (int k = 0; k < 100 && !(good && *good); k++) {
+        free(good);
+        sleep_ms(50);
+        good = checkpoint_state(dk.dir);
+    }
+    assert_true(good && *good);
+    free(good);
+
+    disk_fill(&dk, c.pid, FSIZE_FULL);
+    fleet_write(&corpus, c.logs, at, 2 * third, PER_SEC);
+    at = 2 * third;
+    char want_err[800];
+    snprintf(want_err, sizeof want_err, "checkpoint %s/", dk.dir);
+    if (!capture_wait(&log, want_err) || !capture_wait(&log, strerror(dk.error)))
+        fail_msg("no error naming the checkpoint and '%s':\n%s", strerror(dk.error),
+                 log.text ? log.text : "");
+    kill(c.pid, SIGKILL);
+    waitpid(c.pid, NULL, 0);
+    capture_free(&log);
+    c.pid = start_captured(args, &log, how == TMPFS ? RLIM_INFINITY : FSIZE_FULL);
+    fleet_write(&corpus, c.logs, at, at + 300, PER_SEC);
+    at += 300;
+    if (!capture_wait(&log, strerror(dk.error)))
+        fail_msg("the restart did not try to checkpoint:\n%s", log.text ? log.text : "");
+    assert_null(strstr(log.text, "not a checkpoint"));
+
+    disk_free(&dk, c.pid);
+    fleet_write(&corpus, c.logs, at, corpus.n, PER_SEC);
+    fleet_write_clock(&corpus, c.logs);
+    long long alerts = (long long)fleet_count(&want, true);
+    long long tls = (long long)fleet_count(&want, false);
+    for (int k = 0; k < 1200; k++) {
+        capture_read(&log); /* its stderr must not fill the pipe */
+        if (fleet_in_db(&c, "SELECT count(*) FROM logloom.alerts") >= alerts &&
+            fleet_in_db(&c, "SELECT count(*) FROM logloom.timelines") >= tls)
+            break;
+        sleep_ms(50);
+    }
+    sleep_ms(700);
+    kill(c.pid, SIGTERM);
+    assert_int_equal(wait_captured(c.pid, &log), 0);
+    fleet_case_check(&c, &want);
+    no_temporary_files(dk.dir);
+    capture_free(&log);
+    fleet_case_free(&c);
+    fleet_answer_free(&want);
+    fleet_free(&corpus);
+    unmount_all();
+}
+
+static void real_logs_on_a_full_checkpoint_disk_give_replays_answer(void **state)
+{
+    (void)state;
+    on_each_full_disk(fleet_on_a_full_checkpoint_disk);
+}
+
 /* The offsets of the lines of @p path that are not JSON. */
 static size_t not_json_offsets(const char *path, long long **out)
 {
@@ -954,7 +1044,7 @@ static void dead_letters_on_a_full_disk(enum fill how)
 {
     enum { HEAD = 60, MID = 300, TAIL = 60 };
     struct disk dk;
-    if (!disk_setup(&dk, how, how == TMPFS ? "dl-tmpfs" : "dl-fsize"))
+    if (!disk_setup(&dk, how, how == TMPFS ? "dl-tmpfs" : "dl-fsize", 1))
         return;
     /* Not JSON first, then workflows that fail with a line that is not
      * JSON after each, then not JSON again. */
@@ -1098,6 +1188,7 @@ int main(void)
         cmocka_unit_test(postgres_and_redis_killed_again_and_again_end_up_as_if_undisturbed),
         cmocka_unit_test(run_killed_at_random_points_reads_every_line_and_stores_each_alert_once),
         cmocka_unit_test(a_full_disk_under_the_checkpoints_is_reported_harmless_and_outlived),
+        cmocka_unit_test(real_logs_on_a_full_checkpoint_disk_give_replays_answer),
         cmocka_unit_test(a_full_disk_under_the_dead_letter_file_cuts_no_line_and_is_outlived),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
