@@ -254,6 +254,44 @@ static void one_consumer_delivers_all_and_commits_behind_delivery(void **state)
     assert_int_equal(in_db("k1", "SELECT count(*) FROM logloom.timelines WHERE event_count = 2"),
                      N);
     assert_int_equal(in_db("k1", "SELECT count(DISTINCT correlation_id) FROM logloom.alerts"), N);
+    /* Issue 19: ids name what happened, not a partition and an offset: a
+     * replay of the file that was produced gives the same alert and
+     * timeline ids as the group, which read it from four partitions. */
+    char *file = in_tmp("one-0-3.jsonl"), *rules = in_tmp("reset.yaml");
+    const char *replay[] = {"replay", "--format", "jsonl", "-q", "--rules", rules,
+                            "--session-gap", "1s", "--allowed-lateness", "200ms",
+                            "--idle-timeout", "1s", file, NULL};
+    struct run_result r = run_args(logloom, tmpdir, replay);
+    assert_int_equal(r.status, 0);
+    for (int t = 0; t < 2; t++) {
+        const char *kind = t ? "timeline" : "alert";
+        char sql[160], key[64];
+        snprintf(sql, sizeof sql, "SELECT md5(string_agg(id, ',' ORDER BY id)) FROM logloom.%ss",
+                 kind);
+        struct ll_test_pg on = pg;
+        snprintf(on.conninfo, sizeof on.conninfo, "host=%.600s port=%d dbname=k1 user=postgres",
+                 pg.dir, pg.port);
+        char *got = ll_test_pg_text(&on, sql);
+        /* The same digest of replay's ids, by the same server. */
+        snprintf(key, sizeof key, "{\"type\":\"%s\",\"id\":\"", kind);
+        char *q = malloc(strlen(r.out) + 200), *o = q;
+        o += sprintf(o, "SELECT md5(string_agg(id, ',' ORDER BY id)) FROM (VALUES ");
+        size_t n = 0;
+        for (const char *p = r.out; (p = strstr(p, key)); p += strlen(key), n++)
+            o += sprintf(o, "%s('%.16s')", n ? "," : "", p + strlen(key));
+        sprintf(o, ") v(id)");
+        assert_int_equal(n, N);
+        char *want = ll_test_pg_text(&on, q);
+        assert_non_null(got);
+        assert_non_null(want);
+        assert_string_equal(got, want);
+        free(q);
+        free(got);
+        free(want);
+    }
+    run_result_free(&r);
+    free(file);
+    free(rules);
     char *text = read_file(dl, NULL);
     assert_non_null(strstr(text, "{\"reason\":\"not_json\",\"source\":\"one/"));
     assert_non_null(strstr(text, ",\"line\":\"not json\"}\n"));
