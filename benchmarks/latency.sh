@@ -15,7 +15,10 @@
 #    for SECONDS, SIGTERM. A fresh daemon
 #    per measurement because the econnreset rule's default rate_limit is
 #    1000 alerts a minute: 10 s at 10,000 lines/s makes exactly 1000
-#    markers, so SECONDS is at most 10.
+#    markers, so SECONDS is at most 10. With LL_BENCH_RESTART=MS, the
+#    daemon is SIGKILLed halfway through and started again MS ms later, on
+#    its checkpoints: the figures then include the lines written while it
+#    was down and read again after (each alert must still come, once).
 # 2. Tail throughput. A corpus of LL_BENCH_LINES lines (1000000; ll-gen-corpus
 #    seed 1, or $LL_BENCH_CORPUS; LL_BENCH_LINES=0 skips this part), read
 #    once untimed (to warm the page cache and count its events), then
@@ -38,6 +41,7 @@ rounds=${LL_BENCH_ROUNDS:-3}
 lines=${LL_BENCH_LINES:-1000000}
 linger=${LL_BENCH_LINGER:-}
 watch=${LL_BENCH_WATCH:-inotify}
+restart=${LL_BENCH_RESTART:-}
 logloom=$build/logloom
 bench=$build/benchmarks/ll-bench-latency
 gen=$build/benchmarks/ll-gen-corpus
@@ -103,7 +107,7 @@ EOF
 
 declare -A p50 p90 p99 pmax achieved
 echo "latency: $rounds rounds of $seconds s per rate, watch $watch, Redis sink linger" \
-    "${linger:-default}"
+    "${linger:-default}${restart:+, killed halfway and started again after $restart ms}"
 for round in $(seq "$rounds"); do
     order="1000 10000"
     [ $((round % 2)) -eq 0 ] && order="10000 1000"
@@ -114,7 +118,16 @@ for round in $(seq "$rounds"); do
         latency_config "$dir"
         rcli flushall >/dev/null
         start_run "$dir/run.yaml" "lat-$round-$rate"
-        if ! "$bench" "$dir/app.log" "$rate" "$seconds" "$work/redis.sock" >"$dir/bench.txt"; then
+        "$bench" "$dir/app.log" "$rate" "$seconds" "$work/redis.sock" >"$dir/bench.txt" &
+        bench_pid=$!
+        if [ -n "$restart" ]; then
+            sleep "$(awk -v s="$seconds" 'BEGIN { print s / 2 }')"
+            kill -KILL "$daemon_pid"
+            wait "$daemon_pid" 2>/dev/null || true
+            sleep "$(awk -v ms="$restart" 'BEGIN { print ms / 1000 }')"
+            start_run "$dir/run.yaml" "lat-$round-$rate-again"
+        fi
+        if ! wait "$bench_pid"; then
             echo "latency.sh: round $round at $rate lines/s: alerts missing" >&2
             status=1
         fi

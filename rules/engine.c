@@ -1068,6 +1068,18 @@ void ll_rule_engine_release(ll_rule_engine *e, int64_t now)
     write_grown(e, false);
 }
 
+int64_t ll_rule_engine_next_release(const ll_rule_engine *e)
+{
+    int64_t due = INT64_MAX;
+    for (size_t i = 0; i < e->hold.n; i++)
+        if (e->hold.v[i].m->arrived + e->hold_ns < due)
+            due = e->hold.v[i].m->arrived + e->hold_ns;
+    for (const struct alert *a = e->dirty; a; a = a->next_dirty)
+        if (a->emitted_at + UPDATE_EVERY_NS < due)
+            due = a->emitted_at + UPDATE_EVERY_NS;
+    return due;
+}
+
 void ll_rule_engine_settle(ll_rule_engine *e)
 {
     raise_held(e, INT64_MAX);

@@ -899,6 +899,13 @@ static void wait_for_input(struct daemon *d, int64_t ns)
     struct pollfd p[64];
     nfds_t n = 0;
     int64_t now = ll_clock_mono_ns();
+    /* Held matches and grown alerts are due at their time, not a tick late. */
+    for (int i = -1; i < d->n_lanes; i++) {
+        struct lane *l = i < 0 ? &d->files : d->lanes[i];
+        int64_t due = l ? ll__stage_next_release(&l->stage) - now : INT64_MAX;
+        if (due < ns)
+            ns = due > 0 ? due : 0;
+    }
     for (size_t i = 0; i < d->n_tails; i++) {
         if (ll_tail_fd(d->tails[i]) >= 0 && n < 64)
             p[n++] = (struct pollfd){.fd = ll_tail_fd(d->tails[i]), .events = POLLIN};

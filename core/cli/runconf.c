@@ -306,7 +306,7 @@ static void defaults(struct ll__run_conf *rc)
     rc->corr.max_events = 100000;
     rc->max_events_kept = 1000;
     rc->max_open = 1000000;
-    rc->match_hold_ns = 250 * LL_NS_PER_MS;
+    rc->match_hold_ns = 50 * LL_NS_PER_MS;
 }
 
 bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)

@@ -116,6 +116,11 @@ void ll__stage_release(struct ll__stage *st, int64_t clock)
         ll_rule_engine_release(st->eng, clock);
 }
 
+int64_t ll__stage_next_release(const struct ll__stage *st)
+{
+    return st->eng ? ll_rule_engine_next_release(st->eng) : INT64_MAX;
+}
+
 void ll__stage_flush(struct ll__stage *st)
 {
     ll_correlator_flush(st->corr);

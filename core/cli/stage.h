@@ -44,6 +44,8 @@ void ll__stage_tick(struct ll__stage *st, int64_t now);
 /* Live: the clock reads @p clock (monotonic ns): held matches go on, grown
  * alerts are written (ll_rule_engine_release()). */
 void ll__stage_release(struct ll__stage *st, int64_t clock);
+/* Live: when ll__stage_release() next has work (INT64_MAX: none). */
+int64_t ll__stage_next_release(const struct ll__stage *st);
 /* The input ended: everything open closes. */
 void ll__stage_flush(struct ll__stage *st);
 void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out);

@@ -157,6 +157,10 @@ void ll_rule_engine_set_live(ll_rule_engine *e, bool live, int64_t hold_ns);
 /** @brief Live: the caller's clock reads @p now (monotonic ns): matches held
  *         long enough are raised, and alerts that grew are written. */
 void ll_rule_engine_release(ll_rule_engine *e, int64_t now);
+/** @returns live: when (the caller's clock) ll_rule_engine_release() next
+ *           has something to do (a held match due, a grown alert to write),
+ *           INT64_MAX if nothing waits: a caller that sleeps wakes by then. */
+int64_t ll_rule_engine_next_release(const ll_rule_engine *e);
 /** @brief Live: raises every held match and writes every alert that grew,
  *         now: before the engine is replaced (a rule reload), so that what
  *         arrived is not lost with it. */
