@@ -1087,7 +1087,11 @@ static void emit(struct ll_correlator *c, struct session *s, enum ll_tl_reason w
     };
     c->timelines++;
     c->out.timeline(c->out.ctx, &tl);
-    /* Remember it, so events that come after can be told late. */
+    /* Remember it, so events that come after can be told late; not an
+     * evicted one: what comes after it continues it, as no tomb would have
+     * it, and a flood of ids (what fills the table) costs no tomb each. */
+    if (why == LL_TL_CLOSED_EVICTED)
+        return;
     uint64_t hash = id_hash(session_id(s));
     struct tomb *t = ll_idmap_get(&c->tombs, hash, session_id(s));
     if (!t) {
@@ -1503,11 +1507,19 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     return ev->corr_id;
 }
 
+/* A session's first kept event, copied out: sorting a million open
+ * sessions compares these without reading the sessions themselves. */
+struct start_key {
+    int64_t ts;
+    uint64_t offset;
+    uint32_t source;
+    struct session *s;
+};
+
 static int cmp_start(const void *a, const void *b, void *ctx)
 {
-    struct session *x = *(struct session *const *)a, *y = *(struct session *const *)b;
-    const struct sev *ex = &x->ev[0], *ey = &y->ev[0];
-    return cmp_pos(ctx, ex->ts, ex->source, ex->offset, ey->ts, ey->source, ey->offset);
+    const struct start_key *x = a, *y = b;
+    return cmp_pos(ctx, x->ts, x->source, x->offset, y->ts, y->source, y->offset);
 }
 
 /* Every open session, from the id map and its chains; @p n receives the
@@ -1530,10 +1542,15 @@ void ll_correlator_flush(ll_correlator *c)
         c->conf.on_advance(c->conf.advance_ctx, INT64_MAX, true);
     size_t n;
     struct session **all = all_sessions(c, &n);
-    qsort_r(all, n, sizeof *all, cmp_start, c);
+    struct start_key *keys = ll_calloc(n ? n : 1, sizeof *keys);
     for (size_t i = 0; i < n; i++)
-        session_close(c, all[i], LL_TL_CLOSED_END);
+        keys[i] = (struct start_key){all[i]->ev[0].ts, all[i]->ev[0].offset,
+                                     all[i]->ev[0].source, all[i]};
     ll_free(all);
+    qsort_r(keys, n, sizeof *keys, cmp_start, c);
+    for (size_t i = 0; i < n; i++)
+        session_close(c, keys[i].s, LL_TL_CLOSED_END);
+    ll_free(keys);
 }
 
 uint64_t ll_correlator_note_alert(ll_correlator *c, struct ll_str corr_id, int64_t ts,

@@ -459,6 +459,31 @@ static void count_tl(void *ctx, const struct ll_timeline *tl)
     ++*(int *)ctx;
 }
 
+/* Issue 19: at the cap, each eviction costs the same however many are
+ * open (it scanned a timer-wheel slot holding nearly all of them: these
+ * 200,000 evictions among 100,000 open took minutes). */
+static void evicting_at_the_cap_costs_the_same_however_many_are_open(void **state)
+{
+    (void)state;
+    enum { OPEN = 100000, IDS = 300000 };
+    int closed = 0;
+    struct ll_corr_out out = {count_tl, NULL, &closed};
+    struct ll_corr_conf conf = {.max_open_timelines = OPEN};
+    ll_correlator *corr = ll_correlator_new(&conf, &out);
+    char id[32];
+    int64_t t0 = ll_clock_mono_ns();
+    for (int i = 0; i < IDS; i++) { /* a flood of ids, 10 µs apart: none closes by its gap */
+        snprintf(id, sizeof id, "flood-%d", i);
+        push(corr, ev(T0 + (int64_t)i * 10000, id, "api", "request"));
+    }
+    int64_t took = ll_clock_mono_ns() - t0;
+    assert_int_equal(closed, IDS - OPEN);
+    assert_int_equal(ll_correlator_open_count(corr), OPEN);
+    print_message("%d ids through %d open: %.2f s\n", IDS, OPEN, (double)took / 1e9);
+    assert_true(took < 20 * LL_NS_PER_SEC); /* about 0.3 s here; sanitizers slow it */
+    ll_correlator_destroy(corr);
+}
+
 /* A fleet's pods come and go: every workflow here runs on a new host.
  * Hosts only tell processes apart, so closed workflows leave nothing of
  * theirs behind: the heap stays flat however many hosts were seen (it grew
@@ -888,6 +913,7 @@ int main(void)
         cmocka_unit_test(kept_events_are_the_first_and_last_halves),
         cmocka_unit_test(open_cap_evicts_least_recently_active),
         cmocka_unit_test(many_timelines_survive_table_growth),
+        cmocka_unit_test(evicting_at_the_cap_costs_the_same_however_many_are_open),
         cmocka_unit_test(hosts_seen_leave_nothing_behind),
         cmocka_unit_test(child_without_id_joins_through_its_pid),
         cmocka_unit_test(child_that_logs_before_the_spawn_line_still_joins),
