@@ -89,47 +89,73 @@ static void on_timeline(void *ctx, const struct ll_timeline *tl)
         x->tl_alerts[x->n_tl_alerts++] = tl->alerts[i];
 }
 
-/* Runs @p lines (JSON or raw text; a line without a time takes the previous
- * one's) through decode → stage, one source; line i sits at @p offsets[i]
- * (NULL: i * 100). */
+/* Decode → stage for @p rs, alerts into @p x; @p hold_ns: live with that
+ * hold (LL__NOT_LIVE: as replay). */
+struct rig {
+    ll_rule_eval *eval;
+    ll_decoder *dec;
+    struct ll__stage st;
+    struct ll_arena a;
+    int64_t last;
+};
+
+static void rig_open(struct rig *g, const ll_ruleset *rs, struct alerts *x, int64_t hold_ns)
+{
+    memset(x, 0, sizeof *x);
+    *g = (struct rig){.eval = ll_rule_eval_new(rs)};
+    struct ll_decode_conf dc = {.match = ll_rule_eval_match, .match_ctx = g->eval};
+    dc.extra_paths = ll_ruleset_extra_paths(rs, &dc.n_extra_paths);
+    char err[256];
+    g->dec = ll_decoder_new(&dc, err, sizeof err);
+    assert_non_null(g->dec);
+    struct ll__stage_out out = {on_timeline, NULL, on_alert, x};
+    struct ll_corr_conf cc = {.allowed_lateness_ns = 2 * SEC};
+    ll__stage_init(&g->st, &cc, rs, &out);
+    if (hold_ns != LL__NOT_LIVE)
+        ll__stage_set_rules(&g->st, rs, hold_ns);
+    ll_arena_init(&g->a, 4096);
+}
+
+/* @p line (JSON or raw text; without a time, the previous line's) at
+ * @p off of test.log, read @p seq-th (0: not live). */
+static void rig_push(struct rig *g, const char *line, uint64_t off, uint64_t seq)
+{
+    struct ll_event ev = {.pos = {LL_STR("test.log"), off}, .seq = seq};
+    enum ll_reject why;
+    if (ll_decoder_decode(g->dec, line, strlen(line), &g->a, &ev, &why) != LL_OK) {
+        ll_decoder_raw_event(g->dec, line, strlen(line), &g->a, &ev);
+        ev.pos = (struct ll_pos){LL_STR("test.log"), off};
+        ev.seq = seq;
+    }
+    if (!ev.service.len)
+        ev.service = LL_STR("svc");
+    if (ev.ts_ns == LL_TIME_NONE)
+        ev.ts_ns = g->last;
+    g->last = ev.ts_ns;
+    ll__stage_push(&g->st, &ev);
+    ll_arena_reset(&g->a);
+}
+
+/* The input ends: everything closes. */
+static void rig_close(struct rig *g)
+{
+    ll__stage_flush(&g->st);
+    ll__stage_destroy(&g->st);
+    ll_arena_free(&g->a);
+    ll_decoder_destroy(g->dec);
+    ll_rule_eval_destroy(g->eval);
+}
+
+/* Runs @p lines through decode → stage as replay does, one source; line i
+ * sits at @p offsets[i] (NULL: i * 100). */
 static void run_at(const ll_ruleset *rs, const char *const *lines, const uint64_t *offsets,
                    size_t n, struct alerts *x)
 {
-    memset(x, 0, sizeof *x);
-    ll_rule_eval *eval = ll_rule_eval_new(rs);
-    struct ll_decode_conf dc = {.match = ll_rule_eval_match, .match_ctx = eval};
-    dc.extra_paths = ll_ruleset_extra_paths(rs, &dc.n_extra_paths);
-    char err[256];
-    ll_decoder *dec = ll_decoder_new(&dc, err, sizeof err);
-    assert_non_null(dec);
-    struct ll__stage st;
-    struct ll__stage_out out = {on_timeline, NULL, on_alert, x};
-    struct ll_corr_conf cc = {.allowed_lateness_ns = 2 * SEC};
-    ll__stage_init(&st, &cc, rs, &out);
-    struct ll_arena a;
-    ll_arena_init(&a, 4096);
-    int64_t last = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t off = offsets ? offsets[i] : i * 100;
-        struct ll_event ev = {.pos = {LL_STR("test.log"), off}};
-        enum ll_reject why;
-        if (ll_decoder_decode(dec, lines[i], strlen(lines[i]), &a, &ev, &why) != LL_OK) {
-            ll_decoder_raw_event(dec, lines[i], strlen(lines[i]), &a, &ev);
-            ev.pos = (struct ll_pos){LL_STR("test.log"), off};
-        }
-        if (!ev.service.len)
-            ev.service = LL_STR("svc");
-        if (ev.ts_ns == LL_TIME_NONE)
-            ev.ts_ns = last;
-        last = ev.ts_ns;
-        ll__stage_push(&st, &ev);
-        ll_arena_reset(&a);
-    }
-    ll__stage_flush(&st);
-    ll__stage_destroy(&st);
-    ll_arena_free(&a);
-    ll_decoder_destroy(dec);
-    ll_rule_eval_destroy(eval);
+    struct rig g;
+    rig_open(&g, rs, x, LL__NOT_LIVE);
+    for (size_t i = 0; i < n; i++)
+        rig_push(&g, lines[i], offsets ? offsets[i] : i * 100, 0);
+    rig_close(&g);
 }
 
 static void run(const ll_ruleset *rs, const char *const *lines, size_t n, struct alerts *x)
@@ -539,31 +565,17 @@ static void live_alerts_are_written_as_they_open_and_grow(void **state)
     run(rs, lines, 5, &replay);
     assert_int_equal(replay.n, 2);
 
-    struct alerts x = {0};
-    ll_rule_eval *eval = ll_rule_eval_new(rs);
-    struct ll_decode_conf dc = {.match = ll_rule_eval_match, .match_ctx = eval};
-    char err[256];
-    ll_decoder *dec = ll_decoder_new(&dc, err, sizeof err);
-    struct ll__stage st;
-    struct ll__stage_out out = {on_timeline, NULL, on_alert, &x};
-    struct ll_corr_conf cc = {.allowed_lateness_ns = 2 * SEC};
-    ll__stage_init(&st, &cc, NULL, &out);
-    ll__stage_set_rules(&st, rs, 100 * LL_NS_PER_MS);
-    struct ll_arena a;
-    ll_arena_init(&a, 4096);
+    struct alerts x;
+    struct rig g;
+    rig_open(&g, rs, &x, 100 * LL_NS_PER_MS);
     int64_t clock = 1000 * LL_NS_PER_MS;
-    ll__stage_release(&st, clock);
+    ll__stage_release(&g.st, clock);
     for (size_t i = 0; i < 5; i++) {
-        struct ll_event ev = {.pos = {LL_STR("live.log"), i * 100}, .seq = i + 1};
-        enum ll_reject why;
-        assert_int_equal(ll_decoder_decode(dec, lines[i], strlen(lines[i]), &a, &ev, &why),
-                         LL_OK);
-        ll__stage_push(&st, &ev);
-        ll_arena_reset(&a);
+        rig_push(&g, lines[i], i * 100, i + 1);
         if (i == 1) { /* both held: released together, the earliest first */
-            ll__stage_release(&st, clock += 50 * LL_NS_PER_MS);
+            ll__stage_release(&g.st, clock += 50 * LL_NS_PER_MS);
             assert_int_equal(x.n, 0);
-            ll__stage_release(&st, clock += 100 * LL_NS_PER_MS);
+            ll__stage_release(&g.st, clock += 100 * LL_NS_PER_MS);
             assert_int_equal(x.n, 1);
             assert_int_equal(x.state[0], LL_ALERT_OPEN);
             assert_true(x.id[0] == replay.id[0] || x.id[0] == replay.id[1]);
@@ -571,9 +583,9 @@ static void live_alerts_are_written_as_they_open_and_grow(void **state)
             assert_int_equal(x.count[0], 1); /* the second grows it: written later */
         }
         if (i == 3) { /* grown: written once a second has passed */
-            ll__stage_release(&st, clock += 200 * LL_NS_PER_MS);
+            ll__stage_release(&g.st, clock += 200 * LL_NS_PER_MS);
             assert_int_equal(x.n, 1);
-            ll__stage_release(&st, clock += LL_NS_PER_SEC);
+            ll__stage_release(&g.st, clock += LL_NS_PER_SEC);
             assert_int_equal(x.n, 2);
             assert_int_equal(x.state[1], LL_ALERT_GREW);
             assert_int_equal(x.count[1], 3);
@@ -585,7 +597,7 @@ static void live_alerts_are_written_as_they_open_and_grow(void **state)
     assert_int_equal(x.n, 3);
     assert_string_equal(x.rule[2], "ghost");
     assert_int_equal(x.state[2], LL_ALERT_OPEN);
-    ll__stage_flush(&st);
+    rig_close(&g);
     assert_int_equal(x.n, 5); /* each closes: nothing new, so not to deliver */
     assert_int_equal(x.state[3], LL_ALERT_CLOSED_SAME);
     assert_int_equal(x.state[4], LL_ALERT_CLOSED_SAME);
@@ -595,10 +607,6 @@ static void live_alerts_are_written_as_they_open_and_grow(void **state)
                 x.count[k] == replay.count[i])
                 replay.id[i] = 0;
     assert_true(replay.id[0] == 0 && replay.id[1] == 0);
-    ll__stage_destroy(&st);
-    ll_arena_free(&a);
-    ll_decoder_destroy(dec);
-    ll_rule_eval_destroy(eval);
     ll_ruleset_destroy(rs);
 }
 
