@@ -38,6 +38,27 @@ static uint64_t key_hash(bool alert, struct ll_str rule, struct ll_str corr, str
     return (h * UINT64_C(0x9e3779b97f4a7c15)) ^ ll_hash_keyed(svc.ptr, svc.len);
 }
 
+/* An item with its three strings in one block (rule first: item_free()
+ * frees the block through it). */
+static struct ll__closed_item make_item(bool alert, struct ll_str rule, struct ll_str corr,
+                                        struct ll_str svc, int64_t last_ns, uint64_t first,
+                                        uint64_t last)
+{
+    char *p = ll_malloc(rule.len + corr.len + svc.len + 3);
+    struct ll__closed_item it = {alert, p, NULL, NULL, last_ns, first, last,
+                                 key_hash(alert, rule, corr, svc)};
+    const struct ll_str parts[3] = {rule, corr, svc};
+    char **to[3] = {&it.rule, &it.corr_id, &it.service};
+    for (int i = 0; i < 3; i++) {
+        *to[i] = p;
+        if (parts[i].len)
+            memcpy(p, parts[i].ptr, parts[i].len);
+        p[parts[i].len] = '\0';
+        p += parts[i].len + 1;
+    }
+    return it;
+}
+
 static void add(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_str corr,
                 struct ll_str svc, int64_t last_ns, uint64_t first, uint64_t last)
 {
@@ -47,16 +68,12 @@ static void add(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_
         c->cap = c->cap ? c->cap * 2 : 256;
         c->v = ll_reallocarray(c->v, c->cap, sizeof *c->v);
     }
-    c->v[c->n++] = (struct ll__closed_item){
-        alert, ll_strndup(rule.ptr, rule.len), ll_strndup(corr.ptr, corr.len),
-        ll_strndup(svc.ptr, svc.len), last_ns, first, last, key_hash(alert, rule, corr, svc)};
+    c->v[c->n++] = make_item(alert, rule, corr, svc, last_ns, first, last);
 }
 
 static void item_free(struct ll__closed_item *it)
 {
-    ll_free(it->rule);
-    ll_free(it->corr_id);
-    ll_free(it->service);
+    ll_free(it->rule); /* the block of all three */
 }
 
 void ll__closed_init(struct ll__closed *c)
@@ -276,9 +293,8 @@ int64_t ll__closed_parse(struct ll__closed *c, const char *text, const char *whe
         if (!kind || !corr || !last || !YAJL_IS_INTEGER(last) || !rule || !svc ||
             (!alert && strcmp(kind, "timeline") != 0))
             continue;
-        c->dead[c->n_dead++] = (struct ll__closed_item){
-            alert, ll_strdup(rule), ll_strdup(corr), ll_strdup(svc), YAJL_GET_INTEGER(last), 0,
-            UINT64_MAX, key_hash(alert, ll_str_c(rule), ll_str_c(corr), ll_str_c(svc))};
+        c->dead[c->n_dead++] = make_item(alert, ll_str_c(rule), ll_str_c(corr), ll_str_c(svc),
+                                         YAJL_GET_INTEGER(last), 0, UINT64_MAX);
     }
     int64_t t = list && through && YAJL_IS_INTEGER(through) ? YAJL_GET_INTEGER(through) : -1;
     yajl_tree_free(root);
