@@ -833,8 +833,24 @@ static void evict_one(struct ll_correlator *c)
         }
         c->evicted++;
         session_close(c, s, LL_TL_CLOSED_EVICTED);
+        /* The next to go, asked for now: by the next eviction it is in the
+         * cache (eviction_ahead() reads its id). */
+        const char *next = (const char *)ll_timerwheel_soonest(&c->wheel);
+        if (next)
+            for (size_t b = 0; b < sizeof(struct session) + 64; b += 64)
+                __builtin_prefetch(next + b);
         return;
     }
+}
+
+/* A new id is coming and the table is full: the slot of the session the
+ * eviction will close is asked for now, so that its miss overlaps the new
+ * id's own lookup instead of following it. */
+static void eviction_ahead(const struct ll_correlator *c)
+{
+    const struct session *s = (const struct session *)ll_timerwheel_soonest(&c->wheel);
+    if (s)
+        ll_idmap_prefetch(&c->sessions, id_hash(session_id(s)));
 }
 
 /* A new session for @p ev, sized so the first event fits inline. */
@@ -1486,6 +1502,8 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     if (!ev->corr_id.len)
         return attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm, 0);
     c->names.v[service].with_id++;
+    if (c->n_open >= c->conf.max_open_timelines)
+        eviction_ahead(c);
     uint64_t hash = id_hash(ev->corr_id);
     struct session *s = find_session(c, hash, ev);
     if (!s) {

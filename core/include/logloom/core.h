@@ -305,6 +305,12 @@ void ll_idmap_init(struct ll_idmap *m, size_t n_slots, ll_idmap_key_fn *key);
 void ll_idmap_free(struct ll_idmap *m);
 /* The record with this key, or NULL. */
 void *ll_idmap_get(const struct ll_idmap *m, uint64_t hash, struct ll_str key);
+/* Asks the cache for the slot a lookup of @p hash starts at: a lookup soon
+ * after finds it there, its miss overlapped with other work. */
+static inline void ll_idmap_prefetch(const struct ll_idmap *m, uint64_t hash)
+{
+    __builtin_prefetch(&m->slots[hash & (m->n_slots - 1)]);
+}
 /* Adds a record whose key is not in the map yet. */
 void ll_idmap_put(struct ll_idmap *m, uint64_t hash, void *p);
 /* Points the slot of @p old (same key) at @p p instead. */
