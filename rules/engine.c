@@ -2,8 +2,9 @@
  *
  * push() keeps a copy of each matched step (a "match": time, position, key,
  * summary, evidence line) in a heap. advance() takes the matches the
- * watermark has passed, in event-time order (time, line content, source,
- * offset; for one event, later steps first), and runs each rule kind's
+ * watermark has passed, in event-time order (time, then rule and step, then
+ * line content, then position: never the order lines arrived in, nor where
+ * they were read; a line never answers itself), and runs each rule kind's
  * small state machine:
  *
  *   match      every match raises (or extends) an alert;
