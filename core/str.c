@@ -344,6 +344,15 @@ const char *ll_closest(struct ll_str got, const char *const *names, size_t n)
     return best;
 }
 
+void ll_path_cut_last(char *path, size_t size)
+{
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(path, size, ".");
+    else
+        slash[slash == path] = '\0';
+}
+
 int ll_dirs_make(const char *dir, unsigned mode)
 {
     char path[PATH_MAX];
@@ -369,13 +378,8 @@ int ll_dir_makeable(const char *dir, char *err, size_t errsz)
     char up[PATH_MAX];
     snprintf(up, sizeof up, "%s", dir);
     struct stat st;
-    while (stat(up, &st) != 0) { /* the nearest that exists */
-        char *slash = strrchr(up, '/');
-        if (!slash)
-            snprintf(up, sizeof up, ".");
-        else
-            slash[slash == up] = '\0';
-    }
+    while (stat(up, &st) != 0) /* the nearest that exists */
+        ll_path_cut_last(up, sizeof up);
     if (!S_ISDIR(st.st_mode)) {
         snprintf(err, errsz, "%s: %s is not a directory", dir, up);
         return LL_EIO;

@@ -13,11 +13,7 @@
 static void dir_of(const char *path, char *dir, size_t size)
 {
     snprintf(dir, size, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, size, ".");
-    else
-        slash[slash == dir] = '\0';
+    ll_path_cut_last(dir, size);
 }
 
 static bool open_file(struct ll__dead_letter *dl)

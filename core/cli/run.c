@@ -682,11 +682,7 @@ static void glob_dir(const char *path, char *out, size_t size)
     char *wild = strpbrk(out, "*?[");
     if (wild)
         *wild = '\0';
-    char *slash = strrchr(out, '/');
-    if (!slash)
-        snprintf(out, size, ".");
-    else
-        slash[slash == out] = '\0';
+    ll_path_cut_last(out, size);
 }
 
 /* What `run` needs before it reads anything, checked alike by `check` (with
@@ -720,10 +716,11 @@ static bool preflight(const struct ll__run_conf *rc, bool probe_metrics)
             char dir[4096];
             struct stat st;
             glob_dir(rc->sources[i].paths[k], dir, sizeof dir);
-            if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            bool there = stat(dir, &st) == 0;
+            if (!there || !S_ISDIR(st.st_mode))
                 ll_log(LL_LEVEL_WARN, "tail", "sources: %s: %s: nothing is read from it "
                        "until it is a directory", rc->sources[i].paths[k],
-                       stat(dir, &st) != 0 ? "no such directory (yet)" : "not a directory");
+                       there ? "not a directory" : "no such directory (yet)");
         }
     return ok;
 }

@@ -166,6 +166,9 @@ int ll_buf_write(const struct ll_buf *b, FILE *fp);
  *  @returns 0, or the errno of the write that failed: the one after a short
  *           write says why (EIO if a write took nothing and set none). */
 int ll_write_all(int fd, const void *data, size_t len);
+/** @brief Cuts the last component off @p path in place, leaving the
+ *         directory it is in: "a/b" becomes "a", "/a" "/", and "a" ".". */
+void ll_path_cut_last(char *path, size_t size);
 /** @brief mkdir -p: @p dir and every missing directory above it, with
  *         @p mode. @returns 0, or the errno that stopped it (ENOTDIR where a
  *         file stands in the way). */
