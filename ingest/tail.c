@@ -1044,11 +1044,13 @@ void ll_tail_forget(ll_tail *t, uint64_t seq)
 {
     for (size_t i = 0; i < t->n;) {
         struct tfile *f = t->f[i];
-        size_t keep = 0;
-        while (keep < f->n_marks && f->marks[keep].seq < seq)
-            keep++;
-        memmove(f->marks, f->marks + keep, (f->n_marks - keep) * sizeof *f->marks);
-        f->n_marks -= keep;
+        size_t drop = 0;
+        while (drop < f->n_marks && f->marks[drop].seq < seq)
+            drop++;
+        if (drop) {
+            memmove(f->marks, f->marks + drop, (f->n_marks - drop) * sizeof *f->marks);
+            f->n_marks -= drop;
+        }
         if (f->fd < 0 && !f->n_marks && !f->has_head && f->last_seq < seq) {
             if (t->taken == f)
                 t->taken = NULL;

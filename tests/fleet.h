@@ -476,7 +476,13 @@ static inline void fleet_case_settle(struct fleet_case *c, const struct fleet_an
     }
     sleep_ms(700);
     kill(c->pid, SIGTERM);
-    assert_int_equal(wait_cmd(c->pid), 0);
+    int status = wait_cmd(c->pid);
+    if (status != 0) {
+        char name[48];
+        snprintf(name, sizeof name, "%s%d", c->name, c->starts - 1);
+        char *log = run_log(name);
+        fail_msg("%s exited %d on SIGTERM:\n%s", name, status, log ? log : "");
+    }
 }
 
 /* Every sink holds @p want, each record once, and no alert points at a

@@ -627,7 +627,8 @@ static void publish_metrics(struct daemon *d)
         const struct ll_tail_pos *now, *at;
         size_t n = ll_tail_positions(d->tails[i], d->seq + 1, &now);
         struct ll_tail_pos *copy = ll_calloc(n ? n : 1, sizeof *copy);
-        memcpy(copy, now, n * sizeof *now);
+        if (n)
+            memcpy(copy, now, n * sizeof *now);
         ll_tail_positions(d->tails[i], d->files.committed ? d->files.committed : 1, &at);
         for (size_t k = 0; k < n; k++)
             if (copy[k].offset > at[k].offset)
