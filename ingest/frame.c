@@ -43,6 +43,7 @@ static const char *const format_names[] = {
     [LL_FRAME_PLAIN] = "plain",
     [LL_FRAME_DOCKER] = "docker",
     [LL_FRAME_CRI] = "cri",
+    [LL_FRAME_STAMPED] = "timestamps",
 };
 
 const char *ll_frame_format_name(enum ll_frame_format f)
@@ -408,6 +409,19 @@ static bool cri_parse(const char *line, size_t len, struct cri_line *cl)
     return true;
 }
 
+/* `<time> <text>`, as `kubectl logs --timestamps` prints: the whole rest
+ * is the application's line, on one stream, never split. */
+static bool stamped_parse(const char *line, size_t len, struct cri_line *cl)
+{
+    const char *sp = memchr(line, ' ', len);
+    if (!sp || sp - line < 20 || (line[10] != 'T' && line[10] != 't') ||
+        ll_time_parse(line, (size_t)(sp - line), &cl->ts_ns) != LL_OK)
+        return false;
+    cl->stderr_stream = cl->partial = false;
+    cl->text = (struct ll_str){sp + 1, (size_t)(line + len - sp - 1)};
+    return true;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Joining                                                                   */
 
@@ -544,6 +558,10 @@ static enum ll_frame_format detect(const char *line, size_t len)
         return LL_FRAME_DOCKER;
     if (cri_parse(line, len, &cl))
         return LL_FRAME_CRI;
+    /* A time before a JSON object: a plain text log that begins with its
+     * time stays plain. */
+    if (stamped_parse(line, len, &cl) && cl.text.len && cl.text.ptr[0] == '{')
+        return LL_FRAME_STAMPED;
     return LL_FRAME_PLAIN;
 }
 
@@ -552,7 +570,7 @@ static enum ll_frame_format detect(const char *line, size_t len)
 
 ll_deframer *ll_deframer_new(enum ll_frame_format fmt, size_t max_len)
 {
-    assert((unsigned)fmt <= LL_FRAME_CRI);
+    assert((unsigned)fmt <= LL_FRAME_STAMPED);
     ll_deframer *d = ll_calloc(1, sizeof *d);
     d->fmt = fmt;
     d->max_len = max_len ? max_len : DEFAULT_MAX_LEN;
@@ -588,6 +606,10 @@ int ll_deframer_push(ll_deframer *d, const char *line, size_t len, struct ll_fra
     } else if (d->fmt == LL_FRAME_CRI) {
         struct cri_line cl;
         if (cri_parse(line, len, &cl))
+            return push_cri(d, &cl, out);
+    } else if (d->fmt == LL_FRAME_STAMPED) {
+        struct cri_line cl;
+        if (stamped_parse(line, len, &cl))
             return push_cri(d, &cl, out);
     }
     frame_plain(d, line, len, d->fmt != LL_FRAME_PLAIN, out);
@@ -627,30 +649,72 @@ static bool dns_name(struct ll_str s, size_t max, bool dots)
     return true;
 }
 
-bool ll_k8s_names_from_path(const char *path, struct ll_k8s_names *out)
+/* `<pod>_<ns>_<container>-<64 hex>.log`: a /var/log/containers name. */
+static bool containers_name(struct ll_str base, struct ll_k8s_names *out)
 {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t len = strlen(base);
-    /* <pod>_<ns>_<container> "-" <64 hex> ".log" */
-    if (len < 5 + 1 + 64 + 4 || memcmp(base + len - 4, ".log", 4) != 0)
+    size_t len = base.len;
+    if (len < 5 + 1 + 64 + 4 || memcmp(base.ptr + len - 4, ".log", 4) != 0)
         return false;
-    const char *id = base + len - 4 - 64;
+    const char *id = base.ptr + len - 4 - 64;
     for (int i = 0; i < 64; i++)
         if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
             return false;
     if (id[-1] != '-')
         return false;
     const char *names_end = id - 1;
-    const char *u1 = memchr(base, '_', (size_t)(names_end - base));
+    const char *u1 = memchr(base.ptr, '_', (size_t)(names_end - base.ptr));
     const char *u2 = u1 ? memchr(u1 + 1, '_', (size_t)(names_end - u1 - 1)) : NULL;
     if (!u2 || memchr(u2 + 1, '_', (size_t)(names_end - u2 - 1)))
         return false;
-    struct ll_k8s_names n = {
-        .pod = {base, (size_t)(u1 - base)},
+    *out = (struct ll_k8s_names){
+        .pod = {base.ptr, (size_t)(u1 - base.ptr)},
         .namespace_ = {u1 + 1, (size_t)(u2 - u1 - 1)},
         .container = {u2 + 1, (size_t)(names_end - u2 - 1)},
     };
+    return true;
+}
+
+/* `<ns>_<pod>_<uid>/<container>/<restarts>.log`, then kubelet's rotation
+ * suffixes (`.20261207-101500`, `.gz`): a /var/log/pods path, whose
+ * directories are given as @p pod_dir and @p container. */
+static bool pods_name(struct ll_str pod_dir, struct ll_str container, struct ll_str base,
+                      struct ll_k8s_names *out)
+{
+    size_t i = 0;
+    while (i < base.len && base.ptr[i] >= '0' && base.ptr[i] <= '9')
+        i++;
+    if (i == 0 || base.len - i < 4 || memcmp(base.ptr + i, ".log", 4) != 0)
+        return false;
+    const char *u1 = memchr(pod_dir.ptr, '_', pod_dir.len);
+    const char *u2 = u1 ? memchr(u1 + 1, '_', pod_dir.len - (size_t)(u1 + 1 - pod_dir.ptr)) : NULL;
+    if (!u2 || memchr(u2 + 1, '_', pod_dir.len - (size_t)(u2 + 1 - pod_dir.ptr)) ||
+        u2 + 1 == pod_dir.ptr + pod_dir.len)
+        return false;
+    *out = (struct ll_k8s_names){
+        .namespace_ = {pod_dir.ptr, (size_t)(u1 - pod_dir.ptr)},
+        .pod = {u1 + 1, (size_t)(u2 - u1 - 1)},
+        .container = container,
+    };
+    return true;
+}
+
+bool ll_k8s_names_from_path(const char *path, struct ll_k8s_names *out)
+{
+    /* The last three components: .../<a>/<b>/<base>. */
+    struct ll_str part[3] = {{0}};
+    const char *end = path + strlen(path);
+    for (int k = 2; k >= 0; k--) {
+        const char *slash = end;
+        while (slash > path && slash[-1] != '/')
+            slash--;
+        part[k] = (struct ll_str){slash, (size_t)(end - slash)};
+        if (slash == path)
+            break;
+        end = slash - 1;
+    }
+    struct ll_k8s_names n;
+    if (!containers_name(part[2], &n) && !(part[0].ptr && pods_name(part[0], part[1], part[2], &n)))
+        return false;
     if (!dns_name(n.pod, 253, true) || !dns_name(n.namespace_, 63, false) ||
         !dns_name(n.container, 63, false))
         return false;

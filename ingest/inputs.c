@@ -211,6 +211,9 @@ static bool strip_rotation(struct ll_str *s)
 struct ll_str ll_service_from_path(const char *path)
 {
     static const char *const exts[] = {".log", ".jsonl", ".ndjson", ".json", ".txt"};
+    struct ll_k8s_names k;
+    if (ll_k8s_names_from_path(path, &k))
+        return k.container;
     const char *base = strrchr(path, '/');
     struct ll_str s = ll_str_c(base ? base + 1 : path);
     /* name[.ext][.N][.gz], each part at most once, from the right. */

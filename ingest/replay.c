@@ -46,6 +46,7 @@ struct batch {
     char *bytes; /* the lines' bytes, when copied */
     size_t bytes_cap;
     struct ll_line *lines;
+    int64_t *frame_ts; /* per line: the container runtime's time, or LL_TIME_NONE */
     size_t n_lines;
     uint64_t read_bytes; /* bytes the reader took in for this batch */
     uint64_t raw_pos;    /* file position after it */
@@ -70,6 +71,8 @@ struct input {
     uint32_t idx; /* in rp->in */
     pthread_mutex_t read_lock;
     ll_reader *rd;     /* under read_lock */
+    ll_deframer *df;   /* under read_lock; NULL once the input is known plain */
+    uint64_t held_off[2]; /* under read_lock: where each stream's held line began */
     uint64_t read_seq; /* the next batch step 1 makes; under read_lock */
     bool read_done;    /* under read_lock */
     struct ll_str source;  /* the path, owned by the replay */
@@ -119,13 +122,16 @@ struct ll_replay {
 /* ------------------------------------------------------------------------ */
 /* Step 1: read                                                              */
 
+/* A line whose bytes the batch's arena holds already. */
+#define LINE_OWNED (1u << 31)
+
 /* The lines of @p b point into the reader: copy their bytes into the
- * batch (too-long lines have theirs already). */
+ * batch (too-long and unframed lines have theirs already). */
 static void batch_own_lines(struct batch *b)
 {
     size_t need = 0;
     for (size_t i = 0; i < b->n_lines; i++)
-        if (!(b->lines[i].flags & LL_LINE_TOO_LONG))
+        if (!(b->lines[i].flags & (LL_LINE_TOO_LONG | LINE_OWNED)))
             need += b->lines[i].len;
     if (need > b->bytes_cap) {
         b->bytes_cap = need + need / 4;
@@ -135,7 +141,7 @@ static void batch_own_lines(struct batch *b)
     char *p = b->bytes;
     for (size_t i = 0; i < b->n_lines; i++) {
         struct ll_line *l = &b->lines[i];
-        if (l->flags & LL_LINE_TOO_LONG)
+        if (l->flags & (LL_LINE_TOO_LONG | LINE_OWNED))
             continue;
         if (l->len)
             memcpy(p, l->ptr, l->len);
@@ -144,10 +150,64 @@ static void batch_own_lines(struct batch *b)
     }
 }
 
+/* Logical line @p fr, which began at @p off, as line @p n of @p b: a view
+ * when the deframer handed out the physical line itself, else copied
+ * before the deframer reuses its buffer. */
+static void add_frame(struct batch *b, size_t n, const struct ll_frame *fr,
+                      const struct ll_line *phys, uint64_t off)
+{
+    struct ll_line *l = &b->lines[n];
+    *l = (struct ll_line){fr->line.ptr, fr->line.len, off,
+                          phys->flags & LL_LINE_TOO_LONG ? phys->full_len : fr->line.len,
+                          phys->flags};
+    b->frame_ts[n] = fr->ts_ns;
+    if (fr->too_long) { /* its pieces were dropped unread: no size to tell */
+        l->flags |= LL_LINE_TOO_LONG;
+        l->full_len = 0;
+    }
+    bool view = fr->line.ptr >= phys->ptr && fr->line.ptr + fr->line.len <= phys->ptr + phys->len;
+    if (!view || (l->flags & LL_LINE_TOO_LONG)) {
+        l->ptr = ll_arena_dup(&b->arena, fr->line).ptr;
+        l->flags |= LINE_OWNED;
+    }
+}
+
+/* Physical line @p phys through the input's deframer (docker json-file and
+ * CRI logs become the lines the application printed, as `run` reads
+ * them). @returns whether it completed a logical line, now line @p n. */
+static bool frame_line(struct input *in, struct batch *b, size_t n, const struct ll_line *phys)
+{
+    if (!in->df) {
+        b->lines[n] = *phys;
+        b->frame_ts[n] = LL_TIME_NONE;
+        if (phys->flags & LL_LINE_TOO_LONG) {
+            b->lines[n].ptr = ll_arena_dup(&b->arena, (struct ll_str){phys->ptr, phys->len}).ptr;
+            b->lines[n].flags |= LINE_OWNED;
+        }
+        return true;
+    }
+    struct ll_frame fr;
+    int done = ll_deframer_push(in->df, phys->ptr, phys->len, &fr);
+    int s = fr.stderr_stream;
+    if (!done) {
+        if (fr.chunks == 1)
+            in->held_off[s] = phys->offset;
+        return false;
+    }
+    add_frame(b, n, &fr, phys, fr.chunks > 1 ? in->held_off[s] : phys->offset);
+    if (ll_deframer_format(in->df) == LL_FRAME_PLAIN) { /* nothing to unwrap, ever */
+        ll_deframer_destroy(in->df);
+        in->df = NULL;
+    }
+    return true;
+}
+
 /* The next lines of @p in into @p b: views into the reader (valid until it
  * fills again), copied if other batches of the input may be read meanwhile
- * (@p own); a too-long line's first bytes at once, as the reader keeps them
- * for one line only. Under in->read_lock. */
+ * (@p own); a too-long line's first bytes and unwrapped container lines at
+ * once, as the reader and the deframer keep theirs for one line only. At
+ * the end of the input, the pieces of a split line whose last piece never
+ * came go out as they are. Under in->read_lock. */
 static void read_batch(struct input *in, size_t cap, bool own, struct batch *b)
 {
     ll_arena_reset(&b->arena);
@@ -156,18 +216,23 @@ static void read_batch(struct input *in, size_t cap, bool own, struct batch *b)
     b->read_rc = LL_OK;
     b->last = false;
     while (n < cap) {
-        int rc = ll_reader_next(in->rd, &b->lines[n]);
+        struct ll_line phys;
+        int rc = ll_reader_next(in->rd, &phys);
         if (rc == LL_OK) {
-            struct ll_line *l = &b->lines[n++];
-            if (l->flags & LL_LINE_TOO_LONG)
-                l->ptr = ll_arena_dup(&b->arena, (struct ll_str){l->ptr, l->len}).ptr;
+            if (frame_line(in, b, n, &phys))
+                n++;
             continue;
         }
         if (n > 0)
             break; /* filling would invalidate the lines read */
         rc = ll_reader_fill(in->rd);
         if (rc == LL_EOF) {
-            b->last = true;
+            struct ll_frame fr;
+            while (n < cap && in->df && ll_deframer_flush(in->df, &fr)) {
+                struct ll_line end = {.flags = LL_LINE_NO_NEWLINE};
+                add_frame(b, n++, &fr, &end, in->held_off[fr.stderr_stream]);
+            }
+            b->last = n < cap;
             break;
         }
         if (rc != LL_OK) { /* the reader still gives what it holds, then ends */
@@ -201,13 +266,15 @@ static void queue_reject(struct batch *b, enum ll_reject why, const struct ll_li
 }
 
 static void decode_line(const struct ll_replay *rp, const struct input *in, ll_decoder *dec,
-                        struct batch *b, const struct ll_line *line)
+                        struct batch *b, size_t i)
 {
+    const struct ll_line *line = &b->lines[i];
     if (line->flags & LL_LINE_TOO_LONG) {
         b->lines_counted++;
-        char detail[96];
-        snprintf(detail, sizeof detail, "line of %llu bytes exceeds the limit",
-                 (unsigned long long)line->full_len);
+        char detail[96] = "joined line exceeds the limit";
+        if (line->full_len)
+            snprintf(detail, sizeof detail, "line of %llu bytes exceeds the limit",
+                     (unsigned long long)line->full_len);
         queue_reject(b, LL_REJECT_TOO_LONG, line, detail);
         return;
     }
@@ -226,6 +293,8 @@ static void decode_line(const struct ll_replay *rp, const struct input *in, ll_d
         ev->pos = (struct ll_pos){in->source, line->offset};
         b->raw_events++;
     }
+    if (ev->ts_ns == LL_TIME_NONE)
+        ev->ts_ns = b->frame_ts[i]; /* when the runtime wrote it: close enough */
     b->n++;
 }
 
@@ -235,7 +304,7 @@ static void decode_batch(const struct ll_replay *rp, const struct input *in, ll_
     b->n = b->n_rej = 0;
     b->lines_counted = b->raw_events = 0;
     for (size_t i = 0; i < b->n_lines; i++)
-        decode_line(rp, in, dec, b, &b->lines[i]);
+        decode_line(rp, in, dec, b, i);
 }
 
 /* Steps 1 and 2 for the next batch of input @p idx, unless it has ended. */
@@ -450,6 +519,7 @@ static int64_t probe_head_time(struct ll_replay *rp, const char *path, size_t ma
         return 0;
     struct ll_arena arena;
     ll_arena_init(&arena, 4096);
+    ll_deframer *df = ll_deframer_new(LL_FRAME_AUTO, max_line);
     size_t lines = 0;
     bool found = false;
     while (!found && lines < HEAD_PROBE_LINES) {
@@ -460,18 +530,23 @@ static int64_t probe_head_time(struct ll_replay *rp, const char *path, size_t ma
                 break;
             continue;
         }
-        if ((line.flags & LL_LINE_TOO_LONG) || ll_line_blank(line.ptr, line.len))
+        struct ll_frame fr;
+        if ((line.flags & LL_LINE_TOO_LONG) || ll_line_blank(line.ptr, line.len) ||
+            !ll_deframer_push(df, line.ptr, line.len, &fr))
             continue;
         lines++;
         struct ll_event ev = {0};
         enum ll_reject why;
-        if (ll_decoder_decode(rp->probe, line.ptr, line.len, &arena, &ev, &why) == LL_OK &&
-            ev.ts_ns != LL_TIME_NONE) {
+        if (ll_decoder_decode(rp->probe, fr.line.ptr, fr.line.len, &arena, &ev, &why) != LL_OK ||
+            ev.ts_ns == LL_TIME_NONE)
+            ev.ts_ns = fr.ts_ns;
+        if (ev.ts_ns != LL_TIME_NONE) {
             ts = ev.ts_ns;
             found = true;
         }
         ll_arena_reset(&arena);
     }
+    ll_deframer_destroy(df);
     ll_arena_free(&arena);
     ll_reader_close(r);
     return ts;
@@ -491,6 +566,7 @@ static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, s
     for (size_t s = 0; s < rp->n_slots; s++) {
         struct batch *b = &in->slot[s];
         b->lines = ll_calloc(rp->cap, sizeof *b->lines);
+        b->frame_ts = ll_calloc(rp->cap, sizeof *b->frame_ts);
         b->ev = ll_calloc(rp->cap, sizeof *b->ev);
         ll_arena_init(&b->arena, 16 << 10);
     }
@@ -499,6 +575,7 @@ static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, s
         rp->total_size += (uint64_t)st.st_size;
     int rc = ll_reader_open(path, conf->max_line, chunk, &in->rd, errstr, errstr_size);
     if (rc == LL_OK) {
+        in->df = ll_deframer_new(LL_FRAME_AUTO, conf->max_line);
         in->head_ts = probe_head_time(rp, path, conf->max_line);
         /* With threads to decode, gzip inputs inflate ahead on threads of
          * their own: at most one per decoding thread. */
@@ -643,10 +720,12 @@ void ll_replay_close(ll_replay *rp)
     for (size_t i = 0; i < rp->n_in; i++) {
         struct input *in = rp->in[i];
         ll_reader_close(in->rd);
+        ll_deframer_destroy(in->df);
         for (size_t s = 0; s < rp->n_slots; s++) {
             struct batch *b = &in->slot[s];
             ll_free(b->bytes);
             ll_free(b->lines);
+            ll_free(b->frame_ts);
             ll_free(b->ev);
             ll_free(b->rej);
             ll_arena_free(&b->arena);

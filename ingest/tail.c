@@ -164,8 +164,7 @@ static struct tfile *find_identity(const struct ll_tail *t, uint64_t dev, uint64
 
 static void file_service(struct tfile *f)
 {
-    struct ll_k8s_names k;
-    f->service = ll_k8s_names_from_path(f->path, &k) ? k.container : ll_service_from_path(f->path);
+    f->service = ll_service_from_path(f->path);
 }
 
 static void watch(struct ll_tail *t, struct tfile *f)

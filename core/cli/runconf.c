@@ -34,7 +34,7 @@ static const struct optdef source_opts[] = {
     OPT(struct ll__source_conf, "rescan", K_DURATION, rescan_ns),
     OPT(struct ll__source_conf, "partial_timeout", K_DURATION, partial_timeout_ns),
     {"start_at", K_PATH, 0, 0, 0}, /* below: head or tail */
-    {"format", K_PATH, 0, 0, 0},   /* below: auto, plain, docker, cri */
+    {"format", K_PATH, 0, 0, 0},   /* below: auto, plain, docker, cri, timestamps */
     {"watch", K_PATH, 0, 0, 0},    /* below: inotify or poll */
     OPT(struct ll__source_conf, "brokers", K_PATH, brokers),
     OPT(struct ll__source_conf, "group_id", K_PATH, group_id),
@@ -244,7 +244,7 @@ static bool source_extra(struct checker *c, const struct ll_config_opt *o, void 
     }
     if (strcmp(o->name, "format") == 0) {
         if (ll_frame_format_parse(o->value, &s->format) != LL_OK)
-            problem(c, o, "format: '%s' is not auto, plain, docker or cri", o->value);
+            problem(c, o, "format: '%s' is not auto, plain, docker, cri or timestamps", o->value);
         return true;
     }
     if (strcmp(o->name, "paths") == 0 || strcmp(o->name, "exclude") == 0) {

@@ -5,6 +5,9 @@
 #define LL_E2E
 #include "../testutil.h"
 
+#include <glob.h>
+#include <time.h>
+
 static struct run_result run(const char *const *args)
 {
     return run_args(logloom, tmpdir, args);
@@ -152,6 +155,162 @@ static void ids_do_not_depend_on_where_the_files_are(void **state)
     run_result_free(&b);
 }
 
+/* The RFC 3339 time of a line: pino's epoch ms in "time", winston's
+ * "timestamp"; "" when the line has neither. */
+static void line_time(const char *line, char *out, size_t size)
+{
+    const char *t = strstr(line, "\"time\":"), *iso = strstr(line, "\"timestamp\":\"");
+    out[0] = '\0';
+    if (iso) {
+        iso += 13;
+        snprintf(out, size, "%.*s", (int)strcspn(iso, "\""), iso);
+        return;
+    }
+    if (!t || t[7] < '0' || t[7] > '9')
+        return;
+    long long ms = strtoll(t + 7, NULL, 10);
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char day[32];
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, size, "%s.%03lld000000Z", day, ms % 1000);
+}
+
+/* Writes @p line as one docker json-file object, escaped as dockerd does. */
+static void docker_line(FILE *fp, const char *line, const char *ts)
+{
+    fputs("{\"log\":\"", fp);
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", *p);
+        else if (*p == '<' || *p == '>' || *p == '&')
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
+    }
+    fprintf(fp, "\\n\",\"stream\":\"stdout\",\"time\":\"%s\"}\n", ts);
+}
+
+/* The example's plain files as a container runtime writes them, in
+ * @p fmt ("docker", "cri" or "kubectl") under Kubernetes names below
+ * @p dir. A line without a time of its own takes the one before it (at
+ * the head of a file, the first after it), as the runtime's clock would
+ * be close to. */
+static void containerise(const char *fmt, const char *dir)
+{
+    glob_t g;
+    assert_int_equal(glob("examples/incident/*.log", 0, NULL, &g), 0);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char name[128], path[1200];
+        snprintf(name, sizeof name, "%s", strrchr(g.gl_pathv[i], '/') + 1);
+        *strrchr(name, '.') = '\0';
+        struct lines l = {0};
+        add_file_lines(&l, g.gl_pathv[i]);
+        if (!l.n) {
+            lines_free(&l);
+            continue;
+        }
+        if (strcmp(fmt, "docker") == 0)
+            snprintf(path, sizeof path, "%s/containers/%s-0_fleet_%s-%064zx.log", dir, name, name,
+                     i);
+        else if (strcmp(fmt, "cri") == 0)
+            snprintf(path, sizeof path, "%s/pods/fleet_%s-0_uid%zu/%s/0.log", dir, name, i, name);
+        else
+            snprintf(path, sizeof path, "%s/%s.log", dir, name);
+        char mk[1400];
+        snprintf(mk, sizeof mk, "mkdir -p \"$(dirname '%s')\"", path);
+        assert_int_equal(system(mk), 0);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        char ts[64] = "";
+        for (size_t k = 0; k < l.n && !ts[0]; k++)
+            line_time(l.v[k], ts, sizeof ts);
+        for (size_t k = 0; k < l.n; k++) {
+            char own[64];
+            line_time(l.v[k], own, sizeof own);
+            if (own[0])
+                memcpy(ts, own, sizeof own);
+            if (strcmp(fmt, "docker") == 0)
+                docker_line(fp, l.v[k], ts);
+            else if (strcmp(fmt, "cri") == 0)
+                fprintf(fp, "%s stdout F %s\n", ts, l.v[k]);
+            else
+                fprintf(fp, "%s %s\n", ts, l.v[k]);
+        }
+        fclose(fp);
+        lines_free(&l);
+    }
+    globfree(&g);
+}
+
+/* The ids, rules and services of an output, in order: what must not
+ * depend on how the lines were stored. */
+static char *answer(const char *out)
+{
+    static const struct {
+        const char *key;
+        char end;
+    } keys[] = {{"\"id\":\"", '"'}, {"\"rule\":\"", '"'}, {"\"services\":[", ']'}};
+    char *a = malloc(strlen(out) + 1), *o = a;
+    for (const char *p = out;;) {
+        const char *best = NULL, *end = NULL;
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const char *q = strstr(p, keys[k].key);
+            if (q && (!best || q < best)) {
+                best = q;
+                end = strchr(q + strlen(keys[k].key), keys[k].end);
+            }
+        }
+        if (!best || !end)
+            break;
+        memcpy(o, best, (size_t)(end - best));
+        o += end - best;
+        *o++ = '\n';
+        p = end;
+    }
+    *o = '\0';
+    return a;
+}
+
+/* Issue 20: a post-mortem on container logs (docker json-file, CRI under
+ * /var/log/pods, `kubectl logs --timestamps`) finds what the plain files
+ * give: the same workflows and alerts, ids included, services named. */
+static void container_archives_replay_as_the_plain_files(void **state)
+{
+    (void)state;
+    char plain[600];
+    snprintf(plain, sizeof plain, "%s/plain", tmpdir);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp examples/incident/*.log '%s'",
+             plain, plain, plain);
+    assert_int_equal(system(cmd), 0);
+    const char *want_args[] = {"replay", "--format", "jsonl", "-q", plain, NULL};
+    struct run_result want = run(want_args);
+    assert_int_equal(want.status, 0);
+    char *want_answer = answer(want.out);
+    assert_non_null(strstr(want_answer, "\"rule\":\"heap-oom"));
+    static const char *const fmts[] = {"docker", "cri", "kubectl"};
+    for (int f = 0; f < 3; f++) {
+        char dir[700];
+        snprintf(dir, sizeof dir, "%s/k8s-%s", tmpdir, fmts[f]);
+        containerise(fmts[f], dir);
+        const char *args[] = {"replay", "--format", "jsonl", "-q", dir, NULL};
+        struct run_result r = run(args);
+        assert_int_equal(r.status, 0);
+        char *got = answer(r.out);
+        if (strcmp(got, want_answer) != 0)
+            fail_msg("%s: the answer differs from the plain files':\n%s\nwant:\n%s", fmts[f], got,
+                     want_answer);
+        free(got);
+        run_result_free(&r);
+    }
+    free(want_answer);
+    run_result_free(&want);
+}
+
 static void id_filter_shows_one_workflow(void **state)
 {
     (void)state;
@@ -271,6 +430,7 @@ int main(void)
         cmocka_unit_test(output_does_not_depend_on_argument_order),
         cmocka_unit_test(output_does_not_depend_on_batch_size_or_threads),
         cmocka_unit_test(ids_do_not_depend_on_where_the_files_are),
+        cmocka_unit_test(container_archives_replay_as_the_plain_files),
         cmocka_unit_test(id_filter_shows_one_workflow),
         cmocka_unit_test(time_range_filters_events),
         cmocka_unit_test(dead_letters_keep_every_rejected_line),

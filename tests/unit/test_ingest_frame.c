@@ -635,9 +635,9 @@ static void format_names_round_trip(void **state)
 {
     (void)state;
     const enum ll_frame_format all[] = {LL_FRAME_AUTO, LL_FRAME_PLAIN, LL_FRAME_DOCKER,
-                                        LL_FRAME_CRI};
-    const char *names[] = {"auto", "plain", "docker", "cri"};
-    for (int i = 0; i < 4; i++) {
+                                        LL_FRAME_CRI, LL_FRAME_STAMPED};
+    const char *names[] = {"auto", "plain", "docker", "cri", "timestamps"};
+    for (int i = 0; i < 5; i++) {
         enum ll_frame_format got = LL_FRAME_AUTO;
         assert_string_equal(ll_frame_format_name(all[i]), names[i]);
         assert_int_equal(ll_frame_format_parse(names[i], &got), LL_OK);
@@ -674,6 +674,64 @@ static void k8s_names_from_container_log_paths(void **state)
     assert_k8s("/var/log/containers/etcd-ip-10-0-1-23.ec2.internal_kube-system_etcd-" ID ".log",
                "etcd-ip-10-0-1-23.ec2.internal", "kube-system", "etcd");
     assert_k8s("a_b_c-" ID ".log", "a", "b", "c");
+}
+
+static void k8s_names_from_pod_log_paths(void **state)
+{
+    (void)state;
+    assert_k8s("/var/log/pods/agents_agent-7d9f6c5b8-x2kqp_0b8e2a4c-1f3d-4e5a-9b7c-2d6f8a0e1c3b/"
+               "agent/0.log",
+               "agent-7d9f6c5b8-x2kqp", "agents", "agent");
+    /* Restarts count up; kubelet rotates to a dated name, then gzips it. */
+    assert_k8s("pods/fleet_monitor-0_uid/monitor/3.log", "monitor-0", "fleet", "monitor");
+    assert_k8s("pods/fleet_monitor-0_uid/monitor/0.log.20261207-101500", "monitor-0", "fleet",
+               "monitor");
+    assert_k8s("pods/fleet_monitor-0_uid/monitor/0.log.20261207-101500.gz", "monitor-0", "fleet",
+               "monitor");
+    static const char *const not_pods[] = {
+        "fleet_monitor-0_uid/monitor/current.log", /* not a restart count */
+        "fleet_monitor-0/monitor/0.log",           /* no uid */
+        "fleet_monitor-0_uid_x/monitor/0.log",     /* four names */
+        "fleet_monitor-0_/monitor/0.log",          /* empty uid */
+        "fleet_monitor-0_uid/Monitor/0.log",       /* upper case container */
+        "monitor/0.log",
+        "0.log",
+    };
+    for (size_t i = 0; i < sizeof not_pods / sizeof not_pods[0]; i++) {
+        struct ll_k8s_names n;
+        if (ll_k8s_names_from_path(not_pods[i], &n))
+            fail_msg("taken as a pod log: %s", not_pods[i]);
+    }
+    /* The service of a container log is its container, whatever the file. */
+    assert_str(ll_service_from_path("pods/fleet_monitor-0_uid/monitor/0.log"), "monitor");
+    assert_str(ll_service_from_path("containers/agent-1-0_fleet_agent-" ID ".log"), "agent");
+}
+
+/* `kubectl logs --timestamps`: the time, a space, the line. */
+static void kubectl_timestamps_are_unwrapped(void **state)
+{
+    struct fx *f = *state;
+    const struct ll_frame *fr = line_out(f, "2026-11-27T10:00:00.000000001Z {\"msg\":\"a b\"}");
+    assert_int_equal(ll_deframer_format(f->d), LL_FRAME_STAMPED);
+    assert_str(fr->line, "{\"msg\":\"a b\"}");
+    assert_int_equal(fr->ts_ns, T0 + 1);
+    assert_false(fr->mismatch);
+    /* Text after the first JSON line (a crash report) is unwrapped too. */
+    fr = line_out(f, "2026-11-27T10:00:01Z FATAL ERROR: out of memory");
+    assert_str(fr->line, "FATAL ERROR: out of memory");
+    assert_int_equal(fr->ts_ns, T0 + LL_NS_PER_SEC);
+    fr = line_out(f, "no time here");
+    assert_true(fr->mismatch);
+    assert_str(fr->line, "no time here");
+}
+
+/* A text log that begins with its own time is no kubectl output. */
+static void a_timed_text_log_stays_plain(void **state)
+{
+    struct fx *f = *state;
+    const struct ll_frame *fr = line_out(f, "2026-11-27T10:00:00Z INFO started");
+    assert_int_equal(ll_deframer_format(f->d), LL_FRAME_PLAIN);
+    assert_str(fr->line, "2026-11-27T10:00:00Z INFO started");
 }
 
 static void k8s_names_reject_other_files(void **state)
@@ -761,6 +819,9 @@ int main(void)
         cmocka_unit_test(format_names_round_trip),
         cmocka_unit_test(k8s_names_from_container_log_paths),
         cmocka_unit_test(k8s_names_reject_other_files),
+        cmocka_unit_test(k8s_names_from_pod_log_paths),
+        cmocka_unit_test_setup_teardown(kubectl_timestamps_are_unwrapped, setup_auto, teardown),
+        cmocka_unit_test_setup_teardown(a_timed_text_log_stays_plain, setup_auto, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

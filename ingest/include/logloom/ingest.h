@@ -138,7 +138,8 @@ bool ll_line_blank(const char *p, size_t len);
 /* Input paths                                                               */
 
 /** @brief The service a file name implies: `agent-3.log` → `agent-3`,
- *         `logs/child-4312.log.2.gz` → `child-4312`.
+ *         `logs/child-4312.log.2.gz` → `child-4312`; the container's name
+ *         for a Kubernetes container log (see ll_k8s_names_from_path()).
  *  @returns a view into @p path. */
 struct ll_str ll_service_from_path(const char *path);
 
@@ -220,6 +221,7 @@ enum ll_frame_format {
     LL_FRAME_PLAIN,  /**< no frame: the line is the application's line */
     LL_FRAME_DOCKER, /**< {"log":"...\\n","stream":"stdout","time":"..."} */
     LL_FRAME_CRI,    /**< <RFC 3339 time> <stdout|stderr> <P|F> <text> */
+    LL_FRAME_STAMPED, /**< <RFC 3339 time> <text>: `kubectl logs --timestamps` */
 };
 
 /** @brief One logical line out of a deframer. Views stay valid until the
@@ -247,7 +249,8 @@ typedef struct ll_deframer ll_deframer;
 /** @brief A deframer for one file.
  *  @param fmt the file's framing, or LL_FRAME_AUTO to decide on the first
  *         non-blank line (a docker object whose first key is "log", or that
- *         has "log" and "stream"; else a CRI line; else plain). The decision
+ *         has "log" and "stream"; else a CRI line; else a time before a JSON
+ *         object (timestamps); else plain). The decision
  *         holds for the whole file.
  *  @param max_len cap in bytes of a logical line (0: 1 MiB). Memory held is
  *         about max_len per stream plus the longest physical line.
@@ -280,9 +283,9 @@ int ll_deframer_flush(ll_deframer *d, struct ll_frame *out);
 enum ll_frame_format ll_deframer_format(const ll_deframer *d);
 void ll_deframer_destroy(ll_deframer *d);
 
-/** @returns "auto", "plain", "docker" or "cri" (static). */
+/** @returns "auto", "plain", "docker", "cri" or "timestamps" (static). */
 const char *ll_frame_format_name(enum ll_frame_format f);
-/** @brief The format named "auto", "plain", "docker" or "cri".
+/** @brief The format named "auto", "plain", "docker", "cri" or "timestamps".
  *  @returns LL_OK, or LL_EINVAL for any other name. */
 int ll_frame_format_parse(const char *name, enum ll_frame_format *out);
 
@@ -291,10 +294,12 @@ struct ll_k8s_names {
     struct ll_str pod, namespace_, container;
 };
 
-/** @brief Read the names in a kubelet container log file name,
+/** @brief Read the names in a kubelet container log path: either
  *         `/var/log/containers/<pod>_<namespace>_<container>-<64 hex id>.log`
- *         (directories optional). The pod name is a DNS subdomain (may hold
- *         '-' and '.'); namespace and container are DNS labels.
+ *         or `/var/log/pods/<namespace>_<pod>_<uid>/<container>/<N>.log`
+ *         with kubelet's rotation suffixes (leading directories optional).
+ *         The pod name is a DNS subdomain (may hold '-' and '.'); namespace
+ *         and container are DNS labels.
  *  @param OUT out views into @p path, set only on success.
  *  @returns true when the name has that shape. */
 bool ll_k8s_names_from_path(const char *path, struct ll_k8s_names *out);
