@@ -19,12 +19,38 @@
 
 #define MAX_DEPTH 32
 
+/* The spellings of one kind of id (camel, snake, kebab, with an x- prefix
+ * as the header is named) under envelope @p E ("" or "meta."), and the
+ * envelopes loggers put context in: winston's meta, a context or ctx
+ * object, labels, the attributes of the OpenTelemetry log model. */
+#define SPELLINGS(E, camel, upper, snake, kebab, Kebab)                                      \
+    E camel "Id", E camel "ID", E snake "_id", E "[\"" kebab "-id\"]", E "x" upper "Id",       \
+        E "x_" snake "_id", E "[\"x-" kebab "-id\"]", E "[\"X-" Kebab "-ID\"]"
+#define IN_ENVELOPES(camel, upper, snake, kebab, Kebab)                                      \
+    SPELLINGS("", camel, upper, snake, kebab, Kebab),                                        \
+        SPELLINGS("meta.", camel, upper, snake, kebab, Kebab),                               \
+        SPELLINGS("metadata.", camel, upper, snake, kebab, Kebab),                           \
+        SPELLINGS("context.", camel, upper, snake, kebab, Kebab),                            \
+        SPELLINGS("ctx.", camel, upper, snake, kebab, Kebab),                                \
+        SPELLINGS("labels.", camel, upper, snake, kebab, Kebab),                             \
+        SPELLINGS("attributes.", camel, upper, snake, kebab, Kebab)
+#define ENV_KEYS(E) E "reqId", E "req_id"
+
 const char *const ll_default_id_paths[] = {
-    "correlationId", "correlation_id", "requestId",
-    "request_id",    "reqId",          "req.id",
-    "req.headers[\"x-request-id\"]",   "headers[\"X-Request-ID\"]",
-    "traceId",       "trace_id",       NULL,
+    IN_ENVELOPES("correlation", "Correlation", "correlation", "correlation", "Correlation"),
+    IN_ENVELOPES("request", "Request", "request", "request", "Request"),
+    ENV_KEYS(""), ENV_KEYS("meta."), ENV_KEYS("context."), ENV_KEYS("ctx."),
+    "req.id",
+    "req.headers[\"x-request-id\"]",
+    "req.headers[\"x-correlation-id\"]",
+    "headers[\"x-request-id\"]",
+    "headers[\"x-correlation-id\"]",
+    IN_ENVELOPES("trace", "Trace", "trace", "trace", "Trace"),
+    NULL,
 };
+#undef SPELLINGS
+#undef IN_ENVELOPES
+#undef ENV_KEYS
 
 const char *const ll_default_service_paths[] = {"service", "name", "service.name", NULL};
 

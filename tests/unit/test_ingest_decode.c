@@ -250,6 +250,22 @@ static void each_default_id_path(void **state)
         {"{\"headers\":{\"x-request-id\":\"i\"}}", "i"},
         {"{\"traceId\":\"j\"}", "j"},
         {"{\"trace_id\":\"k\"}", "k"},
+        /* Issue 20: the family of spellings, and the envelopes loggers use. */
+        {"{\"x_request_id\":\"l\"}", "l"},
+        {"{\"x-request-id\":\"m\"}", "m"},
+        {"{\"X-Request-ID\":\"n\"}", "n"},
+        {"{\"xRequestId\":\"o\"}", "o"},
+        {"{\"requestID\":\"p\"}", "p"},
+        {"{\"correlation-id\":\"q\"}", "q"},
+        {"{\"x_correlation_id\":\"r\"}", "r"},
+        {"{\"meta\":{\"correlationId\":\"s\"}}", "s"},
+        {"{\"context\":{\"requestId\":\"t\"}}", "t"},
+        {"{\"ctx\":{\"reqId\":\"u\"}}", "u"},
+        {"{\"metadata\":{\"request_id\":\"v\"}}", "v"},
+        {"{\"labels\":{\"trace_id\":\"w\"}}", "w"},
+        {"{\"attributes\":{\"traceId\":\"x\"}}", "x"},
+        {"{\"req\":{\"headers\":{\"X-Correlation-Id\":\"y\"}}}", "y"},
+        {"{\"level\":\"info\",\"message\":\"m\",\"meta\":{\"x-request-id\":\"z\"}}", "z"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_str(ok(*state, cases[i].line)->corr_id, cases[i].id);
@@ -263,6 +279,11 @@ static void id_paths_are_tried_in_order(void **state)
     assert_str(ev->corr_id, "c");
     ev = ok(*state, "{\"traceId\":\"t\",\"req\":{\"headers\":{\"x-request-id\":\"h\"}}}");
     assert_str(ev->corr_id, "h");
+    /* A correlation id before a request id before a trace id, wherever. */
+    ev = ok(*state, "{\"trace_id\":\"t\",\"request_id\":\"r\",\"meta\":{\"correlationId\":\"c\"}}");
+    assert_str(ev->corr_id, "c");
+    ev = ok(*state, "{\"attributes\":{\"trace_id\":\"t\"},\"context\":{\"requestId\":\"r\"}}");
+    assert_str(ev->corr_id, "r");
 }
 
 static void numeric_request_counters_are_not_workflow_ids(void **state)
@@ -281,7 +302,8 @@ static void keys_elsewhere_do_not_match(void **state)
      * not the line's id; header matching is case-blind only under headers. */
     const struct ll_event *ev =
         ok(*state, "{\"body\":{\"correlationId\":\"x\"},\"list\":[{\"correlationId\":\"y\"}],"
-                   "\"CorrelationId\":\"z\",\"msg\":\"m\"}");
+                   "\"CorrelationId\":\"z\",\"data\":{\"meta\":{\"requestId\":\"w\"}},"
+                   "\"msg\":\"m\"}");
     assert_int_equal(ev->corr_id.len, 0);
     assert_str(ev->msg, "m");
 }
