@@ -197,6 +197,7 @@ static const char *const norm_names[NF__COUNT] = {
     [NF_ERR_SYSCALL] = "err.syscall", [NF_ERR_STACK] = "err.stack",
     [NF_EXIT_CODE] = "exit.code", [NF_EXIT_SIGNAL] = "exit.signal",
     [NF_CHILD_PID] = "child.pid", [NF_CONN_ID] = "conn.id",
+    [NF_TEXT] = "text",
 };
 
 static const char *const tl_names[TF__COUNT] = {
@@ -600,6 +601,56 @@ static bool compile_regex(struct cc *c, yaml_node_t *v, struct ll__test *t)
     return true;
 }
 
+static bool json_verbatim_byte(char ch)
+{
+    return ch >= 0x20 && ch <= 0x7e && ch != '"' && ch != '\\';
+}
+
+/* The longest part of @p s that a JSON line holding @p s in a string holds
+ * as it is: printable ASCII, no quote, no backslash. */
+static struct ll_str json_verbatim(struct ll_str s)
+{
+    struct ll_str best = {s.ptr, 0};
+    for (size_t i = 0; i < s.len;) {
+        size_t j = i;
+        while (j < s.len && json_verbatim_byte(s.ptr[j]))
+            j++;
+        if (j - i > best.len)
+            best = (struct ll_str){s.ptr + i, j - i};
+        i = j + 1;
+    }
+    return best;
+}
+
+/* Adds test @p t. A test of "text" reads every string value of a line:
+ * it must name what the raw line has to contain, so that other lines are
+ * skipped without being parsed again. A regex's literals are cut to what
+ * an escaped line shows as it is. */
+static bool add_test(struct cc *c, const yaml_node_t *at, struct ll__test t, uint32_t *out)
+{
+    if (t.f.kind == FK_NORM && t.f.index == NF_TEXT) {
+        bool ok = t.op != OP_EXISTS && t.op != OP_MISSING && !t.num_valid;
+        bool re = t.op == OP_REGEX;
+        struct ll_str *lits = re ? t.lits : t.vals;
+        size_t n = re ? t.n_lits : t.n_vals;
+        ok &= n > 0;
+        for (size_t i = 0; ok && i < n; i++) {
+            struct ll_str v = json_verbatim(lits[i]);
+            ok = v.len >= 2 && (re || v.len == lits[i].len);
+            if (re)
+                lits[i] = v;
+        }
+        if (!ok) {
+            err_at(c, at, "text: %s 2 printable ASCII characters or more, without quotes or "
+                          "backslashes, so that lines without it are skipped unparsed",
+                   re ? "the regex must need a literal of" : "every value must be");
+            return false;
+        }
+    }
+    *out = test_add(c, t);
+    return true;
+}
+
 /* One operator of a field's mapping. */
 static bool field_op(struct cc *c, struct ll__fref f, yaml_node_t *k, yaml_node_t *v,
                      bool nocase, uint32_t *out)
@@ -616,8 +667,7 @@ static bool field_op(struct cc *c, struct ll__fref f, yaml_node_t *k, yaml_node_
             t.op = (uint8_t)str_ops[i].op;
             if (!test_values(c, v, i == 2, &t))
                 return false;
-            *out = test_add(c, t);
-            return true;
+            return add_test(c, v, t, out);
         }
     static const struct {
         const char *name;
@@ -632,15 +682,13 @@ static bool field_op(struct cc *c, struct ll__fref f, yaml_node_t *k, yaml_node_
                 return false;
             }
             t.num_valid = true;
-            *out = test_add(c, t);
-            return true;
+            return add_test(c, v, t, out);
         }
     if (ll_str_eq(name, LL_STR("regex"))) {
         t.op = OP_REGEX;
         if (!compile_regex(c, v, &t))
             return false;
-        *out = test_add(c, t);
-        return true;
+        return add_test(c, v, t, out);
     }
     if (ll_str_eq(name, LL_STR("exists"))) {
         bool yes = is_scalar(v) && ll_str_eq(scalar(v), LL_STR("true"));
@@ -649,8 +697,7 @@ static bool field_op(struct cc *c, struct ll__fref f, yaml_node_t *k, yaml_node_
             return false;
         }
         t.op = yes ? OP_EXISTS : OP_MISSING;
-        *out = test_add(c, t);
-        return true;
+        return add_test(c, v, t, out);
     }
     unknown_key(c, k, "operator", op_names, sizeof op_names / sizeof op_names[0]);
     return false;
@@ -665,9 +712,10 @@ static uint32_t field_cond(struct cc *c, yaml_node_t *k, yaml_node_t *v)
         return UINT32_MAX;
     if (v->type != YAML_MAPPING_NODE) {
         struct ll__test t = {.f = f, .op = is_scalar(v) ? OP_EQ : OP_IN};
-        if (!test_values(c, v, false, &t))
+        uint32_t id;
+        if (!test_values(c, v, false, &t) || !add_test(c, v, t, &id))
             return UINT32_MAX;
-        return test_add(c, t);
+        return id;
     }
     bool nocase = false;
     for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_parse.h>
 
 #define MATCH_LIMIT 100000
 #define DEPTH_LIMIT 2000
@@ -117,6 +118,7 @@ struct ll__fval ll__field_event(const struct ll_event *ev, struct ll__fref f, ch
         return fl & LL_EV_HAS_CHILD_PID ? num_val(ev->child_pid, scratch, scratch_size)
                                         : (struct ll__fval){0};
     case NF_CONN_ID: return str_val(ev->conn_id);
+    case NF_TEXT: return str_val(ev->line); /* scanned for literals; tested value by value */
     default: return (struct ll__fval){0};
     }
 }
@@ -132,6 +134,7 @@ uint32_t ll__present(const struct ll_event *ev)
     p |= (uint32_t)(ev->corr_id.len > 0) << NF_CORR;
     p |= (uint32_t)(ev->pos.source.len > 0) << NF_SOURCE;
     p |= (uint32_t)(ev->line.len > 0) << NF_LINE;
+    p |= (uint32_t)(ev->line.len > 0) << NF_TEXT;
     p |= 1u << NF_RAW;
     p |= (uint32_t)((fl & LL_EV_HAS_ERR) != 0) << NF_ERR;
     p |= (uint32_t)(ev->err_type.len > 0) << NF_ERR_TYPE;
@@ -244,7 +247,7 @@ static void index_test(ll_ruleset *rs, struct ll__test *t)
  * nothing. */
 #define COMMON_FIELDS                                                                    \
     (1u << NF_MSG | 1u << NF_LEVEL | 1u << NF_SERVICE | 1u << NF_HOST | 1u << NF_PID |   \
-     1u << NF_CORR | 1u << NF_SOURCE | 1u << NF_LINE | 1u << NF_RAW)
+     1u << NF_CORR | 1u << NF_SOURCE | 1u << NF_LINE | 1u << NF_RAW | 1u << NF_TEXT)
 
 #define MAX_GATES 8
 
@@ -517,6 +520,41 @@ static bool test_timeline(const struct ll__test *t, const struct ll_timeline *tl
     return test_value(t, &v, md, mctx, limit_hits);
 }
 
+/* "text": every string value of the event's line, unescaped, until one
+ * passes (a raw line is one value). */
+struct text_walk {
+    const struct ll__test *t;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    uint64_t *limit_hits;
+    bool hit;
+};
+
+static int text_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct text_walk *w = ctx;
+    struct ll__fval v = str_val((struct ll_str){(const char *)s, len});
+    w->hit = test_value(w->t, &v, w->md, w->mctx, w->limit_hits);
+    return !w->hit; /* found: stop parsing */
+}
+
+static bool test_text(const struct ll__test *t, const struct ll_event *ev, pcre2_match_data *md,
+                      pcre2_match_context *mctx, uint64_t *limit_hits)
+{
+    struct text_walk w = {t, md, mctx, limit_hits, false};
+    if (ev->flags & LL_EV_RAW) {
+        text_string(&w, (const unsigned char *)ev->line.ptr, ev->line.len);
+        return w.hit;
+    }
+    static const yajl_callbacks cb = {.yajl_string = text_string};
+    yajl_handle h = yajl_alloc(&cb, NULL, &w);
+    if (!h)
+        return false;
+    yajl_parse(h, (const unsigned char *)ev->line.ptr, ev->line.len);
+    yajl_free(h);
+    return w.hit;
+}
+
 static __attribute__((noinline)) uint64_t scan(const ll_ruleset *rs, struct subject *sub,
                                                 int li)
 {
@@ -558,6 +596,12 @@ static bool eval(const ll_ruleset *rs, uint32_t ci, struct subject *sub,
         if (!sub->ev)
             return test_timeline(t, sub->tl, md, mctx, limit_hits);
         char scratch[32];
+        if (t->f.kind == FK_NORM && t->f.index == NF_TEXT) {
+            /* The raw line lacks the literals: no value has them. */
+            if (t->lit_field >= 0 && !(found(rs, sub, t->lit_field) & t->lit_mask))
+                return false;
+            return test_text(t, sub->ev, md, mctx, limit_hits);
+        }
         struct ll__fval v = ll__field_event(sub->ev, t->f, scratch, sizeof scratch);
         if (t->lit_field >= 0 && (t->op == OP_CONTAINS || t->op == OP_REGEX) && v.present) {
             /* One scan of the field answers every literal test on it. */

@@ -34,6 +34,7 @@ enum ll__nf {
     NF_EXIT_SIGNAL,
     NF_CHILD_PID,
     NF_CONN_ID,
+    NF_TEXT, /* every string value of the event: tests hold if one value passes */
     NF__COUNT
 };
 

@@ -242,6 +242,49 @@ static void regex_with_prefilter_and_raw_lines(void **state)
     assert_int_equal(matches("{msg: {regex: 'stack overflow'}}", oom), 0);
 }
 
+/* Issue 20: "text" is every string value, at any depth, unescaped: the
+ * child's stderr an agent relays under "chunk" or "line", lines of it in
+ * one value. Keys are not values; a raw line is one value. */
+static void text_reads_every_string_value(void **state)
+{
+    (void)state;
+    const char *relayed =
+        "{\"level\":\"error\",\"requestId\":\"r1\",\"message\":\"worker stderr\",\"child\":"
+        "{\"pid\":7,\"out\":[\"x\",{\"chunk\":\"<--- Last few GCs --->\\n\\nFATAL ERROR: "
+        "Reached heap limit Allocation failed - JavaScript heap out of memory\\n\"}]}}";
+    assert_int_equal(matches("{text: {regex: '^FATAL ERROR: .*out of memory$'}}", relayed), 0);
+    assert_int_equal(matches("{text: {regex: '(?m)^FATAL ERROR: .*out of memory$'}}", relayed), 1);
+    assert_int_equal(matches("{text: {contains: 'heap out of memory'}}", relayed), 1);
+    assert_int_equal(matches("{text: {contains: 'HEAP OUT', nocase: true}}", relayed), 1);
+    assert_int_equal(matches("{text: worker stderr}", relayed), 1);
+    assert_int_equal(matches("{text: {prefix: 'worker'}}", relayed), 1);
+    assert_int_equal(matches("{text: {contains: chunk}}", relayed), 0); /* a key */
+    const char *esc = "{\"msg\":\"said \\\"heap out of memory\\\" \\u0041\"}";
+    assert_int_equal(matches("{text: {regex: 'heap out of memory\" A$'}}", esc), 1);
+    const char *raw = "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of "
+                      "memory";
+    assert_int_equal(matches("{text: {contains: 'JavaScript heap'}}", raw), 1);
+    assert_int_equal(matches("{text: {contains: 'JavaScript heap'}}", "{\"msg\":\"ok\"}"), 0);
+}
+
+/* A text test must name what the raw line holds, so that the lines
+ * without it are not parsed again. */
+static void text_needs_a_literal_the_raw_line_holds(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"{text: {exists: true}}", "{text: {regex: '^.*$'}}",
+                                      "{text: {contains: 'a\"b'}}", "{text: {contains: x}}",
+                                      "{text: {gt: 3}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof yaml, "rules:\n" RULE_HEAD("t", "heap-oom") "    when: %s\n", bad[i]);
+        char *out = lint(yaml);
+        if (!strstr(out, "bad.yaml:8:") || !strstr(out, "[t] text: "))
+            fail_msg("%s: %s", bad[i], out);
+        free(out);
+    }
+}
+
 static void pathological_regex_is_stopped_and_counted(void **state)
 {
     (void)state;
@@ -780,6 +823,8 @@ int main(void)
         cmocka_unit_test(numbers_levels_and_presence),
         cmocka_unit_test(raw_json_paths_and_booleans),
         cmocka_unit_test(regex_with_prefilter_and_raw_lines),
+        cmocka_unit_test(text_reads_every_string_value),
+        cmocka_unit_test(text_needs_a_literal_the_raw_line_holds),
         cmocka_unit_test(pathological_regex_is_stopped_and_counted),
         cmocka_unit_test(macros_lists_and_exceptions),
         cmocka_unit_test(match_alerts_fold_within_suppress),
