@@ -82,6 +82,11 @@ struct input {
     uint64_t use_seq; /* the batch being merged */
     struct batch *b;  /* that batch once settled, or NULL */
     size_t cur;
+    size_t rej_next; /* b's rejects before it were handed to on_reject */
+    struct reject_rec *carry; /* rejects after the last event of a batch passed: they go
+                                 out before the input's next event, or at its end */
+    size_t n_carry, cap_carry;
+    struct ll_arena carry_arena; /* their lines and details */
     int64_t last_ts;
     int64_t head_ts; /* first usable time near the start, for untimed head lines */
     char last_service[128]; /* of the last JSON line: raw lines are that process's too */
@@ -377,10 +382,43 @@ static void *worker_main(void *arg)
 static void report_reject(struct ll_replay *rp, const struct input *in,
                           const struct reject_rec *r)
 {
-    rp->st.rejected[r->why]++;
     if (rp->on_reject) {
         struct ll_pos pos = {in->source, r->line.offset};
         rp->on_reject(rp->ctx, r->why, &pos, &r->line, r->detail);
+    }
+}
+
+/* Rejected lines go to on_reject in merge order, as if they were events:
+ * those of @p in before offset @p upto, just before its event there is
+ * handed out (so the order depends on neither batch sizes nor threads). */
+static void report_upto(struct ll_replay *rp, struct input *in, uint64_t upto)
+{
+    for (size_t i = 0; i < in->n_carry; i++)
+        report_reject(rp, in, &in->carry[i]);
+    if (in->n_carry) {
+        in->n_carry = 0;
+        ll_arena_reset(&in->carry_arena);
+    }
+    const struct batch *b = in->b;
+    while (b && in->rej_next < b->n_rej && b->rej[in->rej_next].line.offset <= upto)
+        report_reject(rp, in, &b->rej[in->rej_next++]);
+}
+
+/* The rejects of in->b after its last event, copied: the batch goes back
+ * to be filled again. */
+static void carry_rejects(struct input *in)
+{
+    const struct batch *b = in->b;
+    for (; in->rej_next < b->n_rej; in->rej_next++) {
+        if (in->n_carry == in->cap_carry) {
+            in->cap_carry = in->cap_carry ? 2 * in->cap_carry : 16;
+            in->carry = ll_reallocarray(in->carry, in->cap_carry, sizeof *in->carry);
+        }
+        struct reject_rec r = b->rej[in->rej_next];
+        r.line.ptr = ll_arena_dup(&in->carry_arena, (struct ll_str){r.line.ptr, r.line.len}).ptr;
+        size_t dl = strlen(r.detail) + 1;
+        r.detail = memcpy(ll_arena_alloc(&in->carry_arena, dl), r.detail, dl);
+        in->carry[in->n_carry++] = r;
     }
 }
 
@@ -426,7 +464,8 @@ static void settle(struct ll_replay *rp, struct input *in, struct batch *b)
                (unsigned long long)b->reader_bytes, ll_err_str(b->read_rc));
     }
     for (size_t i = 0; i < b->n_rej; i++)
-        report_reject(rp, in, &b->rej[i]);
+        rp->st.rejected[b->rej[i].why]++;
+    in->rej_next = 0;
     rp->st.lines += b->lines_counted;
     rp->st.raw_events += b->raw_events;
     settle_events(rp, in, b);
@@ -460,6 +499,7 @@ static void advance(struct ll_replay *rp, struct input *in)
 {
     for (;;) {
         bool last = in->b->last;
+        carry_rejects(in);
         pthread_mutex_lock(&rp->mu);
         in->b->state = SLOT_FREE;
         if (!last)
@@ -468,6 +508,7 @@ static void advance(struct ll_replay *rp, struct input *in)
         in->b = NULL;
         if (last) {
             in->done = true;
+            report_upto(rp, in, UINT64_MAX); /* the lines after its last event */
             return;
         }
         in->use_seq++;
@@ -563,6 +604,7 @@ static int input_open(struct ll_replay *rp, const struct ll_replay_conf *conf, s
     in->source = ll_str_c(copy);
     in->service = ll_service_from_path(copy);
     in->last_ts = LL_TIME_NONE;
+    ll_arena_init(&in->carry_arena, 4096);
     for (size_t s = 0; s < rp->n_slots; s++) {
         struct batch *b = &in->slot[s];
         b->lines = ll_calloc(rp->cap, sizeof *b->lines);
@@ -688,7 +730,9 @@ int ll_replay_next(ll_replay *rp, const struct ll_event **ev)
     if (rp->n_heap == 0)
         return LL_EOF;
     uint32_t top = rp->heap[0];
-    *ev = &rp->in[top]->b->ev[rp->in[top]->cur];
+    struct input *in = rp->in[top];
+    *ev = &in->b->ev[in->cur];
+    report_upto(rp, in, (*ev)->pos.offset);
     rp->popped = (long)top;
     return LL_OK;
 }
@@ -721,6 +765,8 @@ void ll_replay_close(ll_replay *rp)
         struct input *in = rp->in[i];
         ll_reader_close(in->rd);
         ll_deframer_destroy(in->df);
+        ll_free(in->carry);
+        ll_arena_free(&in->carry_arena);
         for (size_t s = 0; s < rp->n_slots; s++) {
             struct batch *b = &in->slot[s];
             ll_free(b->bytes);
