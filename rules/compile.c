@@ -861,7 +861,7 @@ static const char *const rule_keys[] = {
     "id",        "symptom",  "playbook", "severity", "title",      "summary",
     "remediation", "kind",   "when",     "threshold", "sequence",  "absence",
     "timeline",  "group_by", "suppress", "rate_limit", "exceptions", "examples",
-    "enabled",   "description", "tags",
+    "enabled",   "description", "tags",     "recovery",  "affects",
 };
 
 static const char *const kinds[] = {"match", "threshold", "sequence", "absence", "timeline"};
@@ -1078,6 +1078,23 @@ static bool kind_absence(struct cc *c, struct ll__rule *r, yaml_node_t *m, uint3
     return ok;
 }
 
+/* recovery: {when: C, within: DUR} of a match rule: a failure that the
+ * same key recovers from (C) within DUR raises nothing. */
+static bool recovery(struct cc *c, struct ll__rule *r, yaml_node_t *m)
+{
+    yaml_node_t *v = get(c, m, "recovery");
+    if (!v)
+        return true;
+    yaml_node_t *when = v->type == YAML_MAPPING_NODE ? get(c, v, "when") : NULL;
+    if (!when) {
+        err_at(c, v, "recovery is {when: CONDITION, within: DUR}");
+        return false;
+    }
+    r->recovery = true;
+    return duration(c, v, "within", 30 * LL_NS_PER_SEC, &r->window_ns) &&
+           step(c, r, when, UINT32_MAX);
+}
+
 static bool kind_timeline(struct cc *c, struct ll__rule *r, yaml_node_t *m)
 {
     yaml_node_t *t = get(c, m, "timeline");
@@ -1228,6 +1245,23 @@ static bool choice(struct cc *c, yaml_node_t *v, const char *what, const char *c
     return false;
 }
 
+/* affects: CONDITION: while an alert of the rule's key is open (or, for an
+ * absence, waiting to be raised), the workflows whose events satisfy it
+ * are its blast radius. */
+static bool affects(struct cc *c, struct ll__rule *r, yaml_node_t *m)
+{
+    r->affects_step = LL__NO_STEP;
+    yaml_node_t *v = get(c, m, "affects");
+    if (!v)
+        return true;
+    if (r->kind == K_TIMELINE) {
+        err_at(c, v, "affects: a timeline rule is about one workflow already");
+        return false;
+    }
+    r->affects_step = (uint8_t)r->n_steps;
+    return step(c, r, v, UINT32_MAX);
+}
+
 static bool rule_kind(struct cc *c, struct ll__rule *r, yaml_node_t *m, uint32_t except)
 {
     size_t kind = K_MATCH;
@@ -1242,7 +1276,7 @@ static bool rule_kind(struct cc *c, struct ll__rule *r, yaml_node_t *m, uint32_t
             err_at(c, m, "missing required key 'when'");
             return false;
         }
-        return step(c, r, when, except);
+        return step(c, r, when, except) && recovery(c, r, m);
     }
     case K_THRESHOLD: return kind_threshold(c, r, m, except);
     case K_SEQUENCE: return kind_sequence(c, r, m, except);
@@ -1408,7 +1442,7 @@ static void compile_rule(struct cc *c, yaml_node_t *m)
         except = exceptions(c, get(c, m, "exceptions"));
         ok &= except != UINT32_MAX;
     }
-    ok &= rule_kind(c, &r, m, except);
+    ok &= rule_kind(c, &r, m, except) && affects(c, &r, m);
     ok &= examples(c, &r, m);
     if (!ok)
         return;

@@ -38,6 +38,7 @@
 #define MAX_EVIDENCE 5
 #define MAX_LINE 2048
 #define MAX_PENDING_ABSENCE 100000
+#define MAX_AFFECTED 1000 /* correlation ids an alert names as its blast radius */
 
 /* ------------------------------------------------------------------------ */
 /* Matches                                                                   */
@@ -116,6 +117,8 @@ struct alert {
     char *corr, *service, *summary;
     struct ll_evidence ev[MAX_EVIDENCE];
     size_t n_ev;
+    struct ll_str *affected; /* owned copies, in the order they were hit */
+    size_t n_affected, cap_affected;
 };
 
 /* Per rule and key: the recent matches of a threshold or sequence rule. */
@@ -139,6 +142,8 @@ struct pending {
     struct pending *same_prev, *same_next; /* waiting with the same key */
     uint64_t key_hash;
     struct match *m;
+    struct match **hits; /* "affects" matches while it waits, raised with it */
+    size_t n_hits, cap_hits;
     int64_t deadline;
     bool ended; /* its scope's "until" came: only the grace is left */
 };
@@ -186,7 +191,7 @@ struct ll_rule_engine {
     ll_decoder *lazy; /* the json.* paths only summaries and keys read; NULL: none */
     struct ll_arena lazy_arena;
     struct ll_buf key, scope, sum; /* make_match() scratch, reused */
-    uint64_t raised, suppressed, rate_limited;
+    uint64_t raised, suppressed, rate_limited, recovered;
     bool live; /* alerts written as they open and grow; match rules held briefly */
 };
 
@@ -535,6 +540,8 @@ static void alert_emit(ll_rule_engine *e, struct alert *a, enum ll_alert_state s
         .timeline_id = a->timeline_id,
         .evidence = a->ev,
         .n_evidence = a->n_ev,
+        .affected = a->affected,
+        .n_affected = a->n_affected,
         .seq_first = a->seq_first,
         .seq_last = a->seq_last,
         .state = state,
@@ -587,6 +594,9 @@ static void alert_free(struct alert *a)
 {
     for (size_t i = 0; i < a->n_ev; i++)
         ll_free((char *)a->ev[i].line.ptr);
+    for (size_t i = 0; i < a->n_affected; i++)
+        ll_free((char *)a->affected[i].ptr);
+    ll_free(a->affected);
     ll_free(a->map_key);
     ll_free(a->corr);
     ll_free(a->service);
@@ -702,6 +712,76 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
         alert_emit(e, a, LL_ALERT_OPEN); /* at once; again as it grows and closes */
 }
 
+/* The open alert of @p m's rule and key, or NULL. */
+static struct alert *open_alert(ll_rule_engine *e, const struct match *m)
+{
+    char key[1024];
+    size_t klen = map_key(m->rule, m_key(m), key, sizeof key);
+    struct alert *a = ll_idmap_get(&e->alerts, ll_hash_keyed(key, klen), (struct ll_str){key, klen});
+    if (a && m->ts > ll_time_add(a->last, e->rs->rules[m->rule].suppress_ns))
+        return NULL; /* over: its timer has not fired yet */
+    return a;
+}
+
+/* A workflow hit open alert @p a (@p m, an event of the "affects" step):
+ * it joins the blast radius, its timeline lists the alert, and the alert
+ * lasts while workflows keep hitting it. */
+static void affect(ll_rule_engine *e, struct alert *a, const struct match *m)
+{
+    struct ll_str corr = m_corr(m);
+    bool known = false;
+    for (size_t i = 0; i < a->n_affected && !known; i++)
+        known = ll_str_eq(a->affected[i], corr);
+    if (!known && corr.len && ll_str_eq(corr, ll_str_c(a->corr)))
+        known = true; /* the alert's own workflow */
+    if (!known && corr.len && a->n_affected < MAX_AFFECTED) {
+        if (a->n_affected == a->cap_affected) {
+            a->cap_affected = a->cap_affected ? 2 * a->cap_affected : 8;
+            a->affected = ll_reallocarray(a->affected, a->cap_affected, sizeof *a->affected);
+        }
+        a->affected[a->n_affected++] = (struct ll_str){ll_strndup(corr.ptr, corr.len), corr.len};
+        if (e->out.opened)
+            e->out.opened(e->out.ctx, a->id, corr, m->ts);
+    }
+    /* An occurrence like any other: counted, evidence, keeps it open. */
+    a->count++;
+    if (m->ts > a->last)
+        a->last = m->ts;
+    if (m->ev_seq > a->seq_last)
+        a->seq_last = m->ev_seq;
+    evidence_add(a, m);
+    ll_timerwheel_add(&e->wheel, &a->t.timer,
+                      ll_time_add(ll_time_add(a->last, e->rs->rules[a->rule].suppress_ns), 1));
+    if (e->live && !a->dirty) {
+        a->dirty = true;
+        a->next_dirty = e->dirty;
+        e->dirty = a;
+    }
+}
+
+static struct pending *pending_of(ll_rule_engine *e, const struct match *m);
+
+/* An event of a rule's "affects" step: noted on the open alert of its key,
+ * or kept with the absence of that key still waiting to be raised.
+ * @returns true if @p m was kept. */
+static bool on_affects(ll_rule_engine *e, struct match *m)
+{
+    struct alert *a = open_alert(e, m);
+    if (a) {
+        affect(e, a, m);
+        return false;
+    }
+    struct pending *p = pending_of(e, m);
+    if (!p || p->n_hits == MAX_AFFECTED)
+        return false;
+    if (p->n_hits == p->cap_hits) {
+        p->cap_hits = p->cap_hits ? 2 * p->cap_hits : 8;
+        p->hits = ll_reallocarray(p->hits, p->cap_hits, sizeof *p->hits);
+    }
+    p->hits[p->n_hits++] = m;
+    return true;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Threshold and sequence state                                              */
 
@@ -780,7 +860,8 @@ static bool on_sequence(ll_rule_engine *e, struct match *m)
 {
     const struct ll__rule *r = &e->rs->rules[m->rule];
     struct keystate *k = keystate_get(e, m);
-    size_t j = m->step, last = r->n_steps - 1;
+    size_t n = r->affects_step == LL__NO_STEP ? r->n_steps : r->affects_step;
+    size_t j = m->step, last = n - 1;
     for (size_t i = 0; i < last; i++) /* runs that outlived the window */
         if (k->stage_n[i] && ll_time_sub(m->ts, k->stage[i][0]->ts) > r->window_ns)
             stage_clear(e, k, i);
@@ -861,11 +942,34 @@ static void pending_unlink(ll_rule_engine *e, struct rule_state *st, struct pend
     ll_timerwheel_del(&e->wheel, &p->t.timer);
 }
 
+static void pending_release(ll_rule_engine *e, struct pending *p)
+{
+    for (size_t i = 0; i < p->n_hits; i++)
+        ll_pool_release(&e->pool, p->hits[i]);
+    ll_free(p->hits);
+    ll_pool_release(&e->pool, p->m);
+    ll_pool_release(&e->pool, p);
+}
+
 static void pending_free(ll_rule_engine *e, struct rule_state *st, struct pending *p)
 {
     pending_unlink(e, st, p);
-    ll_pool_release(&e->pool, p->m);
-    ll_pool_release(&e->pool, p);
+    pending_release(e, p);
+}
+
+/* The earliest absence of @p m's rule and key still waiting, begun no
+ * later than @p m. */
+static struct pending *pending_of(ll_rule_engine *e, const struct match *m)
+{
+    struct rule_state *st = &e->state[m->rule];
+    if (!st->n_pending)
+        return NULL;
+    struct ll_str key = m_key(m);
+    for (struct pending *p = ll_idmap_get(&st->by_key, ll_hash_keyed(key.ptr, key.len), key); p;
+         p = p->same_next)
+        if (p->m->ts <= m->ts && !same_event(p->m, m))
+            return p;
+    return NULL;
 }
 
 static bool on_absence(ll_rule_engine *e, struct match *m)
@@ -878,8 +982,10 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
                             *next;
              p; p = next) {
             next = p->same_next;
-            if (p->m->ts <= m->ts && p->deadline >= m->ts && !same_event(p->m, m))
+            if (p->m->ts <= m->ts && p->deadline >= m->ts && !same_event(p->m, m)) {
                 pending_free(e, st, p);
+                e->recovered += r->recovery;
+            }
         }
         return false;
     }
@@ -901,6 +1007,7 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
     ll_timer_init(&p->t.timer);
     p->m = m;
     p->deadline = ll_time_add(m->ts, r->window_ns);
+    p->ended = r->recovery; /* no recovery seen before the logs end: a failure */
     p->prev = st->tail;
     if (st->tail)
         st->tail->next = p;
@@ -919,8 +1026,19 @@ static bool on_absence(ll_rule_engine *e, struct match *m)
 static void process(ll_rule_engine *e, struct match *m)
 {
     bool kept = false;
+    if (m->step == e->rs->rules[m->rule].affects_step) {
+        if (!on_affects(e, m))
+            ll_pool_release(&e->pool, m);
+        return;
+    }
     switch (e->rs->rules[m->rule].kind) {
-    case K_MATCH: raise_alert(e, m, m, NULL, 0); break;
+    case K_MATCH:
+        if (e->rs->rules[m->rule].recovery) {
+            kept = on_absence(e, m);
+            break;
+        }
+        raise_alert(e, m, m, NULL, 0);
+        break;
     case K_THRESHOLD: kept = on_threshold(e, m); break;
     case K_SEQUENCE: kept = on_sequence(e, m); break;
     case K_ABSENCE: kept = on_absence(e, m); break;
@@ -974,8 +1092,10 @@ static void fire(ll_rule_engine *e, struct timed *t)
         struct rule_state *st = &e->state[p->m->rule];
         pending_unlink(e, st, p);
         raise_alert(e, p->m, p->m, NULL, 0);
-        ll_pool_release(&e->pool, p->m);
-        ll_pool_release(&e->pool, p);
+        struct alert *a = open_alert(e, p->m);
+        for (size_t i = 0; a && i < p->n_hits; i++)
+            affect(e, a, p->hits[i]);
+        pending_release(e, p);
     }
 }
 
@@ -1000,7 +1120,7 @@ ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_ou
     e->out = *out;
     e->state = ll_calloc(rs->n_rules ? rs->n_rules : 1, sizeof *e->state);
     for (size_t r = 0; r < rs->n_rules; r++)
-        if (rs->rules[r].kind == K_ABSENCE)
+        if (rs->rules[r].kind == K_ABSENCE || rs->rules[r].recovery)
             ll_idmap_init(&e->state[r].by_key, 64, pending_key);
     ll_idmap_init(&e->alerts, 256, alert_key);
     ll_idmap_init(&e->keys, 256, keystate_key);
@@ -1042,7 +1162,8 @@ void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev)
         struct match *m = make_match(e, ev, rule, e->rs->bits[b].step);
         m->arrived = e->clock;
         /* Live, a rule without a window waits only for its hold. */
-        heap_push(e->live && e->rs->rules[rule].kind == K_MATCH ? &e->hold : &e->heap, m);
+        const struct ll__rule *r = &e->rs->rules[rule];
+        heap_push(e->live && r->kind == K_MATCH && !r->recovery ? &e->hold : &e->heap, m);
     }
 }
 
@@ -1240,6 +1361,7 @@ void ll_rule_engine_stats(const ll_rule_engine *e, struct ll_stats *st)
 {
     st->alerts += e->raised;
     st->alerts_suppressed += e->suppressed;
+    st->recovered += e->recovered;
     st->alerts_rate_limited += e->rate_limited;
 }
 

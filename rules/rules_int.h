@@ -150,6 +150,7 @@ struct ll__cond {
 enum ll__kind { K_MATCH, K_THRESHOLD, K_SEQUENCE, K_ABSENCE, K_TIMELINE };
 
 #define LL__MAX_STEPS 8
+#define LL__NO_STEP UINT8_MAX
 #define LL__MAX_KEY 4
 
 /* A necessary condition of a step: one of these literal sets is present.
@@ -202,6 +203,10 @@ struct ll__rule {
     const char *file;
     int line;
     uint8_t kind; /* enum ll__kind */
+    bool recovery; /* a match rule held for its window: a second step, the recovery of
+                      the same key, drops it (run as an absence that raises at the end) */
+    uint8_t affects_step; /* the last step: events of workflows that an open alert of
+                             the same key affects; LL__NO_STEP without one */
     struct ll__step steps[LL__MAX_STEPS];
     size_t n_steps;
     struct ll__fref group[LL__MAX_KEY];

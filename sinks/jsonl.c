@@ -167,7 +167,17 @@ void ll_alert_to_json(struct ll_buf *b, const struct ll_alert *a)
         json_str(b, a->evidence[i].line);
         ll_buf_putc(b, '}');
     }
-    ll_buf_puts(b, "],\"remediation\":");
+    ll_buf_putc(b, ']');
+    if (a->n_affected) {
+        ll_buf_puts(b, ",\"affected\":[");
+        for (size_t i = 0; i < a->n_affected; i++) {
+            if (i)
+                ll_buf_putc(b, ',');
+            json_str(b, a->affected[i]);
+        }
+        ll_buf_putc(b, ']');
+    }
+    ll_buf_puts(b, ",\"remediation\":");
     json_str(b, a->remediation);
     ll_buf_puts(b, ",\"timeline_id\":");
     if (a->timeline_id)
@@ -229,7 +239,7 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
                   "},\"inputs\":%llu,\"input_errors\":%llu,\"lines\":%llu,\"bytes\":%llu,"
                   "\"time_inferred\":%llu,\"filtered\":%llu,\"linked\":%llu,\"late\":%llu,"
                   "\"evicted\":%llu,\"open_max\":%llu,\"raw_events\":%llu,\"alerts\":%llu,"
-                  "\"alerts_suppressed\":%llu,\"alerts_rate_limited\":%llu,"
+                  "\"alerts_suppressed\":%llu,\"alerts_rate_limited\":%llu,\"recovered\":%llu,"
                   "\"regex_limit_hits\":%llu",
                   (unsigned long long)st->inputs, (unsigned long long)st->input_errors,
                   (unsigned long long)st->lines, (unsigned long long)st->bytes,
@@ -239,7 +249,7 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
                   (unsigned long long)st->raw_events, (unsigned long long)st->alerts,
                   (unsigned long long)st->alerts_suppressed,
                   (unsigned long long)st->alerts_rate_limited,
-                  (unsigned long long)st->regex_limit_hits);
+                  (unsigned long long)st->recovered, (unsigned long long)st->regex_limit_hits);
     if (st->n_sinks) {
         ll_buf_puts(b, ",\"sinks\":[");
         for (size_t i = 0; i < st->n_sinks; i++) {

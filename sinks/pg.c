@@ -83,25 +83,30 @@ static const struct migration migrations[] = {
      "  t.services, a.id AS alert_id, a.severity, a.symptom, a.playbook, a.title, a.summary,"
      "  a.first_seen"
      " FROM logloom.timelines t JOIN logloom.alerts a ON a.timeline_id = t.id;"},
+    {"the workflows a service-level alert affected",
+     "ALTER TABLE logloom.alerts ADD COLUMN affected text[] NOT NULL DEFAULT '{}';"
+     "CREATE INDEX alerts_affected ON logloom.alerts USING gin (affected);"},
 };
 
 /* $1: alert records, $2: timeline records, both JSON arrays. */
 static const char write_sql[] =
     "WITH a AS ("
     " INSERT INTO logloom.alerts AS x (id, rule, symptom, playbook, severity, correlation_id,"
-    "  service, first_seen, last_seen, count, title, summary, evidence, remediation, timeline_id)"
+    "  service, first_seen, last_seen, count, title, summary, evidence, remediation, timeline_id,"
+    "  affected)"
     " SELECT r.id, r.rule, r.symptom, r.playbook, r.severity, r.correlation_id, r.service,"
     "  r.first_seen, r.last_seen, r.count, r.title, r.summary, coalesce(r.evidence, '[]'),"
-    "  r.remediation, r.timeline_id"
+    "  r.remediation, r.timeline_id, coalesce(r.affected, '{}')"
     " FROM json_to_recordset($1::json) AS r("
     "  id text, rule text, symptom text, playbook text, severity text, correlation_id text,"
     "  service text, first_seen timestamptz, last_seen timestamptz, count bigint, title text,"
-    "  summary text, evidence jsonb, remediation text, timeline_id text)"
+    "  summary text, evidence jsonb, remediation text, timeline_id text, affected text[])"
     " ON CONFLICT (id) DO UPDATE SET"
     "  count = greatest(x.count, excluded.count),"
     "  first_seen = least(x.first_seen, excluded.first_seen),"
     "  last_seen = greatest(x.last_seen, excluded.last_seen),"
     "  evidence = CASE WHEN excluded.count > x.count THEN excluded.evidence ELSE x.evidence END,"
+    "  affected = CASE WHEN excluded.count > x.count THEN excluded.affected ELSE x.affected END,"
     "  summary = excluded.summary,"
     "  timeline_id = coalesce(excluded.timeline_id, x.timeline_id),"
     "  updated_at = now()"

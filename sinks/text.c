@@ -269,6 +269,10 @@ static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orp
                          "rate limits)\n",
                       (unsigned long long)st->alerts, (unsigned long long)st->alerts_suppressed,
                       (unsigned long long)st->alerts_rate_limited);
+    if (st->recovered)
+        ll_buf_printf(b, "recovered: %llu failures their service recovered from in time "
+                         "(no alert)\n",
+                      (unsigned long long)st->recovered);
     if (st->late)
         ll_buf_printf(b, "late: %llu events arrived after their workflow closed\n",
                       (unsigned long long)st->late);

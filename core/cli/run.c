@@ -600,6 +600,9 @@ static void publish_metrics(struct daemon *d)
            "Matches folded into an alert already open", (double)cs.alerts_suppressed);
     sample(b, "logloom_alerts_rate_limited_total", "counter",
            "Alerts held back by their rule's rate_limit", (double)cs.alerts_rate_limited);
+    sample(b, "logloom_alerts_recovered_total", "counter",
+           "Failures their service recovered from within the rule's window (no alert)",
+           (double)cs.recovered);
     const char *fam[][3] = {
         {"logloom_sink_queue_depth", "gauge", "Records waiting to be made durable"},
         {"logloom_sink_delivered_total", "counter", "Records made durable"},

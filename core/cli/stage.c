@@ -136,6 +136,7 @@ void ll__stage_stats(const struct ll__stage *st, struct ll_stats *out)
     out->alerts += st->before.alerts;
     out->alerts_suppressed += st->before.alerts_suppressed;
     out->alerts_rate_limited += st->before.alerts_rate_limited;
+    out->recovered += st->before.recovered;
 }
 
 void ll__stage_destroy(struct ll__stage *st)

@@ -189,7 +189,7 @@ static void concurrent_starts_create_the_schema_once_and_reruns_change_nothing(v
     }
     for (int i = 0; i < 4; i++)
         assert_int_equal(wait_cmd(pids[i]), 0);
-    assert_int_equal(pg_count("t_schema", "SELECT count(*) FROM logloom.schema_migrations"), 1);
+    assert_int_equal(pg_count("t_schema", "SELECT count(*) FROM logloom.schema_migrations"), 2);
     assert_int_equal(pg_count("t_schema", "SELECT count(*) FROM logloom.alerts"), 11);
     assert_int_equal(pg_count("t_schema", "SELECT count(*) FROM logloom.timelines"), 14);
     long long occurrences = pg_count("t_schema", "SELECT sum(count) FROM logloom.alerts");

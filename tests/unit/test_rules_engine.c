@@ -60,6 +60,8 @@ struct alerts {
     char summary[32][128];
     int64_t first[32], last[32];
     size_t n_ev[32];
+    size_t n_affected[32];
+    char affected[32][64]; /* the first two, comma-separated */
     int timelines;
     uint64_t tl_alerts[32];
     int n_tl_alerts;
@@ -79,6 +81,11 @@ static void on_alert(void *ctx, const struct ll_alert *a)
     x->first[i] = a->first_ns;
     x->last[i] = a->last_ns;
     x->n_ev[i] = a->n_evidence;
+    x->n_affected[i] = a->n_affected;
+    if (a->n_affected)
+        snprintf(x->affected[i], sizeof x->affected[i], "%.*s,%.*s", (int)a->affected[0].len,
+                 a->affected[0].ptr, a->n_affected > 1 ? (int)a->affected[1].len : 0,
+                 a->n_affected > 1 ? a->affected[1].ptr : "");
 }
 
 static void on_timeline(void *ctx, const struct ll_timeline *tl)
@@ -755,6 +762,75 @@ static void alert_ids_do_not_depend_on_arrival_order(void **state)
     ll_ruleset_destroy(rs);
 }
 
+/* Issue 20: a service refused while its server restarts, then connected
+ * again, is a blip: nothing raised, counted as recovered. A workflow's own
+ * refusal does not recover through another key, and one never followed by
+ * a connection alerts at the end of the window or of the logs. */
+static void recovery_drops_what_recovered_in_time(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n"
+                           "  - id: refused\n    symptom: econnrefused\n    severity: error\n"
+                           "    title: t\n    remediation: r\n"
+                           "    examples: {match: ['{\"err\":{\"code\":\"ECONNREFUSED\"}}']}\n"
+                           "    when: {err.code: ECONNREFUSED}\n"
+                           "    recovery: {within: 10s, when: {msg: {prefix: connected}}}\n");
+    const char *lines[] = {
+        "{\"time\":1796620001000,\"name\":\"a1\",\"err\":{\"code\":\"ECONNREFUSED\"},\"msg\":\"ws\"}",
+        "{\"time\":1796620003000,\"name\":\"a1\",\"err\":{\"code\":\"ECONNREFUSED\"},\"msg\":\"ws\"}",
+        "{\"time\":1796620006000,\"name\":\"a1\",\"msg\":\"connected to monitor\"}",
+        "{\"time\":1796620007000,\"name\":\"m\",\"correlationId\":\"w1\",\"err\":{\"code\":\"ECONNREFUSED\"}}",
+        "{\"time\":1796620008000,\"name\":\"m\",\"msg\":\"connected to agent-2\"}",
+        "{\"time\":1796620009000,\"name\":\"a2\",\"err\":{\"code\":\"ECONNREFUSED\"},\"msg\":\"ws\"}",
+        "{\"time\":1796620030000,\"name\":\"a2\",\"msg\":\"connected to monitor\"}",
+        "{\"time\":1796620031000,\"name\":\"a3\",\"err\":{\"code\":\"ECONNREFUSED\"},\"msg\":\"ws\"}",
+    };
+    struct alerts x;
+    struct rig g;
+    rig_open(&g, rs, &x, LL__NOT_LIVE);
+    for (size_t i = 0; i < 8; i++)
+        rig_push(&g, lines[i], i * 100, 0);
+    struct ll_stats st = {0};
+    ll__stage_flush(&g.st);
+    ll__stage_stats(&g.st, &st);
+    rig_close(&g);
+    assert_int_equal(x.n, 3); /* w1's, a2's (too late), a3's (the logs ended) */
+    assert_int_equal(st.recovered, 2);
+    ll_ruleset_destroy(rs);
+}
+
+/* The workflows that hit a service-level alert while it lasts are its
+ * blast radius, and their timelines list it; before it is raised (an
+ * absence waiting) they are kept for it. */
+static void affects_names_the_blast_radius(void **state)
+{
+    (void)state;
+    ll_ruleset *rs = rules("rules:\n"
+                           "  - id: ghost\n    symptom: ws-ghost-agent\n    severity: error\n"
+                           "    title: t\n    remediation: r\n    kind: absence\n"
+                           "    group_by: service\n"
+                           "    examples: {scripts: [{lines: ['{}'], alerts: 0}]}\n"
+                           "    absence: {within: 30s, after: {msg: closed}, expect: {msg: open}}\n"
+                           "    affects: {text: {contains: 'not open'}}\n");
+    const char *lines[] = {
+        "{\"time\":1796620001000,\"name\":\"a1\",\"msg\":\"closed\"}",
+        "{\"time\":1796620002000,\"name\":\"a1\",\"correlationId\":\"w1\",\"msg\":\"WebSocket is not open\"}",
+        "{\"time\":1796620003000,\"name\":\"a2\",\"correlationId\":\"w9\",\"msg\":\"WebSocket is not open\"}",
+        "{\"time\":1796620040000,\"name\":\"a1\",\"correlationId\":\"w2\",\"msg\":\"WebSocket is not open\"}",
+        "{\"time\":1796620041000,\"name\":\"a1\",\"correlationId\":\"w2\",\"msg\":\"WebSocket is not open\"}",
+    };
+    struct alerts x;
+    run(rs, lines, 5, &x);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.n_affected[0], 2);
+    assert_string_equal(x.affected[0], "w1,w2");
+    assert_int_equal(x.count[0], 4); /* the close and three hits of its service */
+    assert_int_equal(x.timelines, 3);
+    assert_int_equal(x.n_tl_alerts, 2); /* w1 and w2 list it, w9 does not */
+    assert_true(x.tl_alerts[0] == x.id[0] && x.tl_alerts[1] == x.id[0]);
+    ll_ruleset_destroy(rs);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Lint                                                                      */
 
@@ -824,6 +900,8 @@ int main(void)
         cmocka_unit_test(raw_json_paths_and_booleans),
         cmocka_unit_test(regex_with_prefilter_and_raw_lines),
         cmocka_unit_test(text_reads_every_string_value),
+        cmocka_unit_test(recovery_drops_what_recovered_in_time),
+        cmocka_unit_test(affects_names_the_blast_radius),
         cmocka_unit_test(text_needs_a_literal_the_raw_line_holds),
         cmocka_unit_test(pathological_regex_is_stopped_and_counted),
         cmocka_unit_test(macros_lists_and_exceptions),

@@ -118,7 +118,8 @@ static void stats_record_lists_every_reason(void **state)
                 "\"orphans_by_service\":{\"worker\":3},\"inputs\":3,\"input_errors\":0,"
                 "\"lines\":14,\"bytes\":999,\"time_inferred\":1,\"filtered\":0,\"linked\":4,"
                 "\"late\":1,\"evicted\":0,\"open_max\":2,\"raw_events\":0,\"alerts\":0,"
-                "\"alerts_suppressed\":0,\"alerts_rate_limited\":0,\"regex_limit_hits\":0}\n");
+                "\"alerts_suppressed\":0,\"alerts_rate_limited\":0,\"recovered\":0,"
+                "\"regex_limit_hits\":0}\n");
     ll_buf_free(&b);
 }
 

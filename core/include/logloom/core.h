@@ -694,6 +694,9 @@ struct ll_alert {
     uint64_t timeline_id; /**< 0 when not tied to a workflow */
     const struct ll_evidence *evidence;
     size_t n_evidence;
+    const struct ll_str *affected; /**< service-level: the correlation ids of the workflows
+                                        it hit while it lasted (its blast radius) */
+    size_t n_affected;
     uint64_t seq_first, seq_last; /**< live sources: read order of its opening and last match */
     enum ll_alert_state state;
 };
@@ -804,6 +807,7 @@ struct ll_stats {
     uint64_t alerts;   /**< alerts raised */
     uint64_t alerts_suppressed;   /**< matches folded into an open alert */
     uint64_t alerts_rate_limited; /**< alerts a rule's rate cap held back */
+    uint64_t recovered;           /**< failures their service recovered from in time */
     uint64_t regex_limit_hits;    /**< regex evaluations stopped by a limit */
     const struct ll_delivery_report *sinks; /**< one per delivery sink (borrowed) */
     size_t n_sinks;
