@@ -15,6 +15,7 @@ struct ll__name {
     uint64_t hash;
     /* As a service. */
     uint64_t with_id;
+    uint64_t first, later; /* workflows it began, and joined after another service */
     uint64_t orphans;
     int64_t orphan_first, orphan_last;
     struct ll__example {

@@ -191,9 +191,18 @@ struct ll_correlator {
     uint32_t serial; /* of the last session opened */
 
     uint64_t timelines, orphans, linked, late, evicted, open_max;
+
+    /* Ids lost at a hop (see there). */
+    struct recent *recent; /* a ring: the last id-carrying events */
+    size_t recent_next;
+    struct kind *kinds;        /* per service and message: with an id or not */
+    struct ll_idmap aliases;   /* a minted id -> the workflow it continues */
+    struct alias **alias_fifo; /* oldest first, to bound them */
+    size_t alias_head, n_aliases;
 };
 
 static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl_reason why);
+static void recent_forget(struct ll_correlator *c, const struct session *s);
 
 /* ------------------------------------------------------------------------ */
 /* Keys                                                                      */
@@ -471,6 +480,10 @@ static void note_service(struct session *s, uint32_t svc, const struct ll_event 
     if (s->n_svcs == s->cap_svcs)
         s->svcs = grow_array(c, s->svcs, s->svcs == inline_svcs(s), s->n_svcs,
                              sizeof *s->svcs, UINT32_MAX, &s->cap_svcs);
+    if (s->n_svcs)
+        c->names.v[svc].later++;
+    else
+        c->names.v[svc].first++;
     s->svcs[s->n_svcs++] = seen;
 }
 
@@ -562,10 +575,19 @@ static bool has_key(const struct link *l, char kind, struct ll_str value)
 /* Writes the key "p4318" / "cws-9" into @p out; returns its length. */
 static size_t make_key(char kind, struct ll_str value, char *out, size_t size)
 {
-    size_t n = value.len < size - 1 ? value.len : size - 1;
     out[0] = kind;
-    memcpy(out + 1, value.ptr, n);
-    return n + 1;
+    if (value.len < size) {
+        memcpy(out + 1, value.ptr, value.len);
+        return value.len + 1;
+    }
+    /* Too long (a container log's path): its head and a hash of all of
+     * it, so that values alike in their first bytes stay apart. */
+    size_t head = size - 1 - 16;
+    memcpy(out + 1, value.ptr, head);
+    uint64_t h = ll_hash64(value.ptr, value.len, 0x6b);
+    for (int i = 0; i < 16; i++)
+        out[1 + head + i] = "0123456789abcdef"[(h >> (60 - 4 * i)) & 15];
+    return size;
 }
 
 /* Decimal text of @p pid in @p buf (at least 21 bytes), without printf:
@@ -723,11 +745,19 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
                             uint32_t service, uint64_t host, char *via, size_t via_size)
 {
     char pbuf[24];
-    struct key_try keys[2];
+    struct key_try keys[3];
     int n = 0;
-    if (ev->flags & LL_EV_RAW)
+    if (ev->flags & LL_EV_RAW) {
         keys[n++] = (struct key_try){LINK_SOURCE, ev->pos.source, "source"};
-    else if (ev->flags & LL_EV_HAS_PID)
+        /* A file named after its process (child-4312.log, a container
+         * worker-4312) whose lines are all text: its pid is in the name. */
+        struct ll_str name = c->names.v[service].s;
+        size_t d = 0;
+        while (d < name.len && name.ptr[name.len - 1 - d] >= '0' && name.ptr[name.len - 1 - d] <= '9')
+            d++;
+        if (d >= 3 && d < name.len && name.ptr[name.len - 1 - d] == '-')
+            keys[n++] = (struct key_try){LINK_PID, {name.ptr + name.len - d, d}, "pid"};
+    } else if (ev->flags & LL_EV_HAS_PID)
         keys[n++] = (struct key_try){LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), "pid"};
     if (ev->conn_id.len)
         keys[n++] = (struct key_try){LINK_CONN, ev->conn_id, "conn"};
@@ -770,6 +800,7 @@ static void note_first(struct session *s, int64_t ts, uint64_t h, bool only)
 
 static void session_free(struct ll_correlator *c, struct session *s)
 {
+    recent_forget(c, s);
     if (s->buf != inline_buf(s))
         ll_blocks_put(&c->blocks, s->buf, s->buf_cap);
     if (s->ev != inline_ev(s))
@@ -1240,9 +1271,292 @@ static struct pending *pending_pop(struct ll_correlator *c)
 
 /* @returns the workflow's id when @p ev joined one (valid until the next
  * change of sessions), else empty. */
+/* ------------------------------------------------------------------------ */
+/* Ids lost at a hop                                                         */
+
+/* Two ways a workflow loses its id between processes leave no pid or
+ * connection to join by:
+ *   - a call sent without the id: the callee mints a new one, and the work
+ *     goes on under it with no upstream. A new id whose first event is at a
+ *     service that otherwise only ever joins workflows begun elsewhere is
+ *     matched to the call: the latest event of another workflow, within
+ *     HOP_WINDOW_NS before, that names that service and has not reached it.
+ *     The new id's events join that workflow (via "new id ...").
+ *   - a message whose id field was renamed on the way: the receiver logs
+ *     it without an id, although its lines of that kind (service and
+ *     message) nearly always have one. It joins the workflow whose latest
+ *     event, within the window, is from a service the line names and
+ *     shares another of its values (a workflow name, a task).
+ * Both count as linked, so correlation-lost is raised on the workflow that
+ * lost the id. The recent id-carrying events are a small ring holding the
+ * first bytes of each line: only a rare event (a new id at a downstream
+ * service, an orphan of a kind that has ids) looks into it. */
+
+#define RECENT 1024
+#define RECENT_LINE 384
+#define HOP_WINDOW_NS (10 * LL_NS_PER_SEC)
+#define KINDS 8192 /* a small cache: kinds that fall out start counting again */
+#define MAX_ALIASES 4096
+#define MIN_KIND_WITH_ID 5 /* lines of a kind seen with an id before one without counts */
+
+struct recent {
+    int64_t ts;
+    struct session *s; /* NULL once it closed */
+    uint32_t service;
+    uint16_t len;
+    char line[RECENT_LINE];
+};
+
+struct kind {
+    uint64_t key; /* 0: empty */
+    uint32_t with, without;
+};
+
+struct alias {
+    uint64_t hash;
+    char *from, *to;
+    uint16_t from_len, to_len;
+};
+
+static struct ll_str alias_key(const void *p)
+{
+    const struct alias *a = p;
+    return (struct ll_str){a->from, a->from_len};
+}
+
+static void recent_add(struct ll_correlator *c, struct session *s, uint32_t service,
+                       const struct ll_event *ev)
+{
+    struct recent *r = &c->recent[c->recent_next++ % RECENT];
+    struct ll_str line = cut(ev->line, RECENT_LINE);
+    r->ts = ev->ts_ns;
+    r->s = s;
+    r->service = service;
+    r->len = (uint16_t)line.len;
+    if (line.len)
+        memcpy(r->line, line.ptr, line.len);
+}
+
+static void recent_forget(struct ll_correlator *c, const struct session *s)
+{
+    for (size_t i = 0; i < RECENT; i++)
+        if (c->recent[i].s == s)
+            c->recent[i].s = NULL;
+}
+
+/* Whether line @p r holds @p v as a whole JSON string value: "v". */
+static bool names_value(const struct recent *r, struct ll_str v)
+{
+    if (!v.len || v.len + 2 > r->len)
+        return false;
+    for (const char *p = r->line, *end = r->line + r->len - v.len - 1;
+         (p = memchr(p, '"', (size_t)(end - p))) != NULL; p++)
+        if (memcmp(p + 1, v.ptr, v.len) == 0 && p[v.len + 1] == '"' &&
+            (p == r->line || p[-1] == ':' || p[-1] == ' ' || p[-1] == ',' || p[-1] == '['))
+            return true;
+    return false;
+}
+
+/* The string values of a JSON line without escapes in them, at most @p max. */
+static size_t line_values(struct ll_str line, struct ll_str *out, size_t max)
+{
+    size_t n = 0;
+    const char *p = line.ptr, *end = line.ptr + line.len;
+    while (n < max && p + 2 < end && (p = memchr(p, ':', (size_t)(end - p))) != NULL) {
+        p++;
+        while (p < end && *p == ' ')
+            p++;
+        if (p >= end || *p != '"')
+            continue;
+        const char *v = ++p;
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
+        if (p < end && *p == '"')
+            out[n++] = (struct ll_str){v, (size_t)(p - v)};
+    }
+    return n;
+}
+
+static bool has_service(const struct session *s, uint32_t service)
+{
+    for (uint32_t i = 0; i < s->n_svcs; i++)
+        if (s->svcs[i].name == service)
+            return true;
+    return false;
+}
+
+/* The kind of @p ev (its service and message), counted as with an id or
+ * not; @returns it as it was before this line. */
+static struct kind kind_count(struct ll_correlator *c, uint32_t service,
+                              const struct ll_event *ev, bool with_id)
+{
+    struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
+    if (!msg.len || (ev->flags & LL_EV_RAW))
+        return (struct kind){0};
+    uint64_t key = ll_hash64(msg.ptr, msg.len, service) | 1;
+    /* Four slots a kind may take; a new one replaces the least seen. */
+    struct kind *k = NULL, *least = NULL;
+    for (size_t i = 0; i < 4 && !k; i++) {
+        struct kind *x = &c->kinds[(key + i) % KINDS];
+        if (x->key == key)
+            k = x;
+        else if (!least || x->with + x->without < least->with + least->without)
+            least = x;
+    }
+    if (!k) {
+        k = least;
+        *k = (struct kind){.key = key};
+    }
+    struct kind before = *k;
+    if (with_id)
+        k->with++;
+    else
+        k->without++;
+    return before;
+}
+
+/* Joins @p ev to @p s as linked through @p via. */
+static struct ll_str join_lost(struct ll_correlator *c, struct session *s,
+                               const struct ll_event *ev, uint32_t source, uint32_t service,
+                               const char *via)
+{
+    struct ll_event linked = *ev;
+    linked.flags |= LL_EV_LINKED;
+    session_add(c, s, &linked, source, service, via, LL__NAME_NONE, 0);
+    return session_id(s);
+}
+
+static bool level_name(struct ll_str v)
+{
+    return ll_level_from_name(v.ptr, v.len) != LL_LEVEL_NONE;
+}
+
+/* The values of @p v (@p n of them) that line @p r holds too, beyond the
+ * names of services @p a and @p b: a workflow's name, a task. */
+static size_t shared_values(const struct recent *r, const struct ll_str *v, size_t n,
+                            struct ll_str a, struct ll_str b, struct ll_str *first)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].len >= 6 && !ll_str_eq(v[i], a) && !ll_str_eq(v[i], b) && !level_name(v[i]) &&
+            names_value(r, v[i]) && !k++)
+            *first = v[i];
+    return k;
+}
+
+/* The workflow an event of @p service that lost its id belongs to: among
+ * the recent events of other workflows, within the window before it, those
+ * that @p accept, the one sharing most of its values (the latest on a tie).
+ * With no value shared, only a sole candidate is taken. @p shared receives
+ * the first value the chosen one shares. */
+static struct session *lost_from(struct ll_correlator *c, uint32_t service,
+                                 const struct ll_event *ev,
+                                 bool (*accept)(struct ll_correlator *, const struct recent *,
+                                                uint32_t, const struct ll_str *, size_t),
+                                 struct ll_str *shared)
+{
+    struct ll_str v[24];
+    size_t nv = line_values(ev->line, v, 24), n_cand = 0, best_k = 0;
+    struct session *best = NULL;
+    *shared = LL_STR_NULL;
+    for (size_t i = 1; i <= RECENT; i++) {
+        struct recent *r = &c->recent[(c->recent_next - i) % RECENT];
+        if (!r->s || r->ts > ev->ts_ns || r->service == service)
+            continue;
+        if (ll_time_add(r->ts, HOP_WINDOW_NS) < ev->ts_ns)
+            break;
+        if (!accept(c, r, service, v, nv))
+            continue;
+        if (r->s != best)
+            n_cand++;
+        struct ll_str first = LL_STR_NULL;
+        size_t k = shared_values(r, v, nv, c->names.v[service].s, c->names.v[r->service].s,
+                                 &first);
+        if (!best || k > best_k) {
+            best = r->s;
+            best_k = k;
+            *shared = first;
+        }
+    }
+    return best && (best_k || n_cand == 1) ? best : NULL;
+}
+
+/* A call to @p service that has not reached it: a line naming it, of a
+ * workflow without events there yet. */
+static bool calls(struct ll_correlator *c, const struct recent *r, uint32_t service,
+                  const struct ll_str *v, size_t n)
+{
+    (void)v;
+    (void)n;
+    return !has_service(r->s, service) && names_value(r, c->names.v[service].s);
+}
+
+/* A sender the line names. */
+static bool sent(struct ll_correlator *c, const struct recent *r, uint32_t service,
+                 const struct ll_str *v, size_t n)
+{
+    (void)service;
+    for (size_t k = 0; k < n; k++)
+        if (ll_str_eq(v[k], c->names.v[r->service].s))
+            return true;
+    return false;
+}
+
+/* A new id at @p service: the workflow whose call it continues, or NULL. */
+static struct session *minted_from(struct ll_correlator *c, uint32_t service,
+                                   const struct ll_event *ev)
+{
+    const struct ll__name *n = &c->names.v[service];
+    if (n->later < 5 || n->first * 20 > n->later)
+        return NULL; /* not a service that only joins workflows begun elsewhere */
+    struct ll_str shared;
+    return lost_from(c, service, ev, calls, &shared);
+}
+
+/* An orphan of a kind that has ids: the workflow it belongs to, or NULL. */
+static struct session *renamed_from(struct ll_correlator *c, uint32_t service,
+                                    const struct ll_event *ev, struct ll_str *shared)
+{
+    struct session *s = lost_from(c, service, ev, sent, shared);
+    return s && shared->len ? s : NULL; /* a sender named is not enough */
+}
+
+/* The workflow a minted id @p ev carries continues (already known, or
+ * found now), or NULL. */
+static struct session *alias_of(struct ll_correlator *c, uint64_t hash, uint32_t service,
+                                const struct ll_event *ev)
+{
+    struct alias *a = ll_idmap_get(&c->aliases, hash, ev->corr_id);
+    if (a) {
+        struct ll_event to = *ev;
+        to.corr_id = (struct ll_str){a->to, a->to_len};
+        return find_session(c, id_hash(to.corr_id), &to);
+    }
+    struct session *s = minted_from(c, service, ev);
+    if (!s)
+        return NULL;
+    if (c->n_aliases == MAX_ALIASES) { /* the oldest goes */
+        struct alias *old = c->alias_fifo[c->alias_head];
+        ll_idmap_del(&c->aliases, old->hash, old);
+        ll_free(old);
+        c->alias_head = (c->alias_head + 1) % MAX_ALIASES;
+        c->n_aliases--;
+    }
+    struct ll_str to = session_id(s), from = ev->corr_id;
+    a = ll_malloc(sizeof *a + from.len + to.len);
+    *a = (struct alias){.hash = hash, .from = (char *)(a + 1), .from_len = (uint16_t)from.len,
+                        .to_len = (uint16_t)to.len};
+    a->to = a->from + from.len;
+    memcpy(a->from, from.ptr, from.len);
+    memcpy(a->to, to.ptr, to.len);
+    ll_idmap_put(&c->aliases, hash, a);
+    c->alias_fifo[(c->alias_head + c->n_aliases++) % MAX_ALIASES] = a;
+    return s;
+}
+
 static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
                                       uint32_t source, uint32_t service, uint64_t host,
-                                      bool final, uint64_t lh)
+                                      bool arriving, bool final, uint64_t lh)
 {
     char via[MAX_VIA + 8];
     struct link *l = resolve(c, ev, service, host, via, sizeof via);
@@ -1251,6 +1565,17 @@ static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_e
         linked.flags |= LL_EV_LINKED;
         session_add(c, l->owner, &linked, source, service, via, l->teacher_service, lh);
         return session_id(l->owner);
+    }
+    if (arriving) {
+        struct kind k = kind_count(c, service, ev, false);
+        struct ll_str shared;
+        struct session *s = k.with >= MIN_KIND_WITH_ID && k.with >= 4 * k.without
+                                ? renamed_from(c, service, ev, &shared)
+                                : NULL;
+        if (s) {
+            snprintf(via, sizeof via, "value %.*s", (int)shared.len, shared.ptr);
+            return join_lost(c, s, ev, source, service, via);
+        }
     }
     if (!final) {
         struct ll_str line = cut(ev->line, MAX_LINE); /* kept if a key claims it */
@@ -1299,7 +1624,7 @@ static void drain_pending(struct ll_correlator *c, bool all)
             .level = p->level,
             .seq = p->ev_seq,
         };
-        attach_or_orphan(c, &ev, p->source, p->service, p->host, true, p->line_hash);
+        attach_or_orphan(c, &ev, p->source, p->service, p->host, false, true, p->line_hash);
         ll_pool_release(&c->pending_pool, p);
     }
 }
@@ -1479,6 +1804,10 @@ ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
     ll_idmap_init(&c->sessions, 1024, session_key);
     ll_idmap_init(&c->links, 256, link_key);
     ll_idmap_init(&c->tombs, 1024, tomb_key);
+    ll_idmap_init(&c->aliases, 64, alias_key);
+    c->alias_fifo = ll_calloc(MAX_ALIASES, sizeof *c->alias_fifo);
+    c->recent = ll_calloc(RECENT, sizeof *c->recent);
+    c->kinds = ll_calloc(KINDS, sizeof *c->kinds);
     ll__names_init(&c->names);
     c->wm = LL_TIME_NONE;
     c->newest = INT64_MIN;
@@ -1500,13 +1829,20 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
     uint64_t host = host_of(ev);
     if (!ev->corr_id.len)
-        return attach_or_orphan(c, ev, source, service, host, ev->ts_ns <= c->wm, 0);
+        return attach_or_orphan(c, ev, source, service, host, true, ev->ts_ns <= c->wm, 0);
     c->names.v[service].with_id++;
+    kind_count(c, service, ev, true);
     if (c->n_open >= c->conf.max_open_timelines)
         eviction_ahead(c);
     uint64_t hash = id_hash(ev->corr_id);
     struct session *s = find_session(c, hash, ev);
     if (!s) {
+        struct session *to = alias_of(c, hash, service, ev);
+        if (to) {
+            char via[MAX_VIA + 8];
+            snprintf(via, sizeof via, "new id %.*s", (int)ev->corr_id.len, ev->corr_id.ptr);
+            return join_lost(c, to, ev, source, service, via);
+        }
         struct tomb *t = ll_idmap_get(&c->tombs, hash, ev->corr_id);
         int64_t gap = c->conf.session_gap_ns;
         if (t && !t->cap && ev->ts_ns <= ll_time_add(t->end, gap) &&
@@ -1522,6 +1858,7 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     }
     session_add(c, s, ev, source, service, NULL, LL__NAME_NONE, 0);
     learn_links(c, s, ev, source, service, host);
+    recent_add(c, s, service, ev);
     return ev->corr_id;
 }
 
@@ -1673,6 +2010,12 @@ void ll_correlator_destroy(ll_correlator *c)
     ll_idmap_free(&c->sessions);
     ll_idmap_free(&c->links);
     ll_idmap_free(&c->tombs);
+    for (size_t i = 0; i < c->n_aliases; i++)
+        ll_free(c->alias_fifo[(c->alias_head + i) % MAX_ALIASES]);
+    ll_idmap_free(&c->aliases);
+    ll_free(c->alias_fifo);
+    ll_free(c->recent);
+    ll_free(c->kinds);
     ll__names_free(&c->names);
     while (c->n_pending)
         ll_pool_release(&c->pending_pool, pending_pop(c));

@@ -97,10 +97,11 @@ void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
     struct ll_str joined = ll_correlator_push(st->corr, ev);
     if (!st->eng || !ev->match)
         return;
-    /* A line without an id that joined a workflow (a child's line through
-     * its pid, a crash report through its file) raises its alerts there. */
+    /* A line that joined a workflow without its id (a child's line through
+     * its pid, a crash report through its file, a new id minted at a hop)
+     * raises its alerts there. */
     struct ll_event with = *ev;
-    if (!with.corr_id.len)
+    if (joined.len)
         with.corr_id = joined;
     ll_rule_engine_push(st->eng, &with);
 }

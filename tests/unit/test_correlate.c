@@ -706,9 +706,90 @@ static void keys_of_a_closed_timeline_are_taught_afresh(void **state)
     cap_free(&c);
 }
 
-/* Long file names (container logs) are cut to one key: two files that
- * differ only past the cut share it, which is then ambiguous. */
-static void sources_cut_to_one_key_share_it(void **state)
+/* @p e with its line: the JSON the service wrote. */
+static struct ll_event line(struct ll_event e, const char *json)
+{
+    e.line = ll_str_c(json);
+    return e;
+}
+
+/* Issue 20: a call sent without the id, the callee minting its own: the
+ * new id's work joins the workflow whose call names the callee (the one
+ * sharing the workflow's name when two calls are in flight), as linked. */
+static void a_minted_id_joins_the_call_that_started_it(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct ll_corr_conf conf = {.session_gap_ns = 10 * SEC};
+    ll_correlator *corr = make(&conf, &c);
+    /* agent-3 only ever joins workflows the manager began. */
+    for (int i = 0; i < 6; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "h%d", i);
+        int64_t t = T0 + i * SEC;
+        push(corr, line(ev(t, id, "manager", "dispatching"), "{\"agent\":\"agent-3\"}"));
+        push(corr, ev(t + 5 * MS, id, "agent-3", "task accepted"));
+    }
+    int64_t t = T0 + 20 * SEC;
+    push(corr, line(ev(t, "w1", "manager", "dispatching"),
+                    "{\"agent\":\"agent-3\",\"workflow\":\"sync-mirror\"}"));
+    push(corr, line(ev(t + 1 * MS, "w2", "manager", "dispatching"),
+                    "{\"agent\":\"agent-3\",\"workflow\":\"review-diff\"}"));
+    push(corr, line(ev(t + 3 * MS, "minted", "agent-3", "task accepted"),
+                    "{\"traceId\":\"minted\",\"workflow\":\"sync-mirror\"}"));
+    push(corr, ev(t + 4 * MS, "w2", "agent-3", "task accepted"));
+    push(corr, ev(t + 9 * MS, "minted", "worker", "step done"));
+    push(corr, ev(t + 60 * SEC, "clock", "m", "tick"));
+    ll_correlator_flush(corr);
+    const char *w1 = json_of(&c, "w1");
+    assert_non_null(strstr(w1, "\"linked\":2"));
+    assert_non_null(strstr(w1, "\"services\":[\"manager\",\"agent-3\",\"worker\"]"));
+    assert_non_null(strstr(json_of(&c, "w2"), "\"linked\":0"));
+    for (int i = 0; i < c.n; i++)
+        assert_string_not_equal(c.id[i], "minted");
+    ll_correlator_destroy(corr);
+    cap_free(&c);
+}
+
+/* A message whose id field was renamed on the way: the receiver logs it
+ * without an id, though its lines of that kind have one. It joins the
+ * workflow of the sender it names that shares another of its values; a
+ * line that only names the sender (a heartbeat) stays an orphan. */
+static void a_message_that_lost_its_id_joins_its_sender(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct ll_corr_conf conf = {.session_gap_ns = 10 * SEC};
+    ll_correlator *corr = make(&conf, &c);
+    for (int i = 0; i < 6; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "h%d", i);
+        int64_t t = T0 + i * SEC;
+        push(corr, ev(t, id, "agent-2", "task accepted"));
+        push(corr, ev(t + 2 * MS, id, "monitor", "task progress"));
+    }
+    int64_t t = T0 + 20 * SEC;
+    push(corr, line(ev(t, "w1", "agent-2", "task accepted"),
+                    "{\"context\":{\"requestId\":\"w1\"},\"workflow\":\"publish-release-notes\"}"));
+    push(corr, line(ev(t + 1 * MS, "w2", "agent-2", "task accepted"),
+                    "{\"context\":{\"requestId\":\"w2\"},\"workflow\":\"summarize-pr\"}"));
+    push(corr, line(ev(t + 3 * MS, "", "monitor", "task progress"),
+                    "{\"agent\":\"agent-2\",\"workflow\":\"publish-release-notes\"}"));
+    push(corr, line(ev(t + 4 * MS, "", "monitor", "agent heartbeat"), "{\"agent\":\"agent-2\"}"));
+    push(corr, ev(t + 60 * SEC, "clock", "m", "tick"));
+    ll_correlator_flush(corr);
+    assert_non_null(strstr(json_of(&c, "w1"), "\"linked\":1"));
+    assert_non_null(strstr(json_of(&c, "w2"), "\"linked\":0"));
+    struct ll_stats st = {0};
+    ll_correlator_stats(corr, &st);
+    assert_int_equal(st.orphans, 1); /* the heartbeat */
+    ll_correlator_destroy(corr);
+    cap_free(&c);
+}
+
+/* Long file names (container logs) that differ only past a key's length
+ * stay two keys: a crash report joins its own file's workflow. */
+static void long_file_names_stay_apart(void **state)
 {
     (void)state;
     char a[128], b[128];
@@ -732,9 +813,11 @@ static void sources_cut_to_one_key_share_it(void **state)
     ll_correlator_flush(corr);
     struct ll_stats st = {0};
     ll_correlator_stats(corr, &st);
-    assert_int_equal(st.orphans, 1); /* the first round's: the key was ambiguous */
-    assert_int_equal(st.linked, 1);  /* the second's: w3 alone taught it */
+    assert_int_equal(st.orphans, 0);
+    assert_int_equal(st.linked, 2);
+    assert_non_null(strstr(json_of(&c, "w1"), "\"via\":\"source\""));
     assert_non_null(strstr(json_of(&c, "w3"), "\"via\":\"source\""));
+    assert_null(strstr(json_of(&c, "w2"), "\"via\":\"source\""));
     ll_correlator_destroy(corr);
     cap_free(&c);
 }
@@ -919,7 +1002,9 @@ int main(void)
         cmocka_unit_test(child_that_logs_before_the_spawn_line_still_joins),
         cmocka_unit_test(own_pid_links_other_services_but_not_the_same_one),
         cmocka_unit_test(keys_of_a_closed_timeline_are_taught_afresh),
-        cmocka_unit_test(sources_cut_to_one_key_share_it),
+        cmocka_unit_test(long_file_names_stay_apart),
+        cmocka_unit_test(a_minted_id_joins_the_call_that_started_it),
+        cmocka_unit_test(a_message_that_lost_its_id_joins_its_sender),
         cmocka_unit_test(key_seen_in_two_workflows_is_never_used),
         cmocka_unit_test(pid_on_another_host_is_another_process),
         cmocka_unit_test(links_expire_with_their_timeline),
