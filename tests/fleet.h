@@ -71,13 +71,14 @@ static inline int fleet_cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Reads the corpus. A line without a time (a crash report) is written when
- * the line before it in its file was, else the one after it; a file without
- * any time at all, at the start. */
-static inline void fleet_load(struct fleet *f)
+/* Reads the corpus in @p dir (FLEET_DIR, or another of real programs'
+ * logs, such as a shapes corpus's raw/). A line without a time (a crash
+ * report) is written when the line before it in its file was, else the one
+ * after it; a file without any time at all, at the start. */
+static inline void fleet_load(struct fleet *f, const char *dir)
 {
     *f = (struct fleet){0};
-    DIR *d = opendir(FLEET_DIR);
+    DIR *d = opendir(dir);
     assert_non_null(d);
     struct dirent *de;
     while ((de = readdir(d)))
@@ -90,7 +91,7 @@ static inline void fleet_load(struct fleet *f)
     f->blobs = calloc((size_t)f->n_files, sizeof *f->blobs);
     for (int i = 0; i < f->n_files; i++) {
         char path[600];
-        snprintf(path, sizeof path, "%s/%s", FLEET_DIR, f->names[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, f->names[i]);
         size_t len;
         f->blobs[i] = read_file(path, &len);
         size_t first = f->n;
@@ -215,9 +216,18 @@ static inline void fleet_fold(struct fleet_answer *a, yajl_val o)
         const char *ev0 = list && YAJL_GET_ARRAY(list)->len
                               ? fleet_str(YAJL_GET_ARRAY(list)->values[0], "line")
                               : "";
-        snprintf(line, sizeof line, "A %s %s %s %lld %lld %016llx", id, fleet_str(o, "rule"),
-                 *scope ? scope : fleet_str(o, "service"), (long long)(ns / LL_NS_PER_MS), count,
-                 (unsigned long long)ll_hash64(ev0, strlen(ev0), 0));
+        /* The blast radius of a service-level alert, in its order. */
+        const char *af[] = {"affected", NULL};
+        yajl_val aff = yajl_tree_get(o, af, yajl_t_array);
+        uint64_t ah = 0;
+        for (size_t i = 0; aff && i < YAJL_GET_ARRAY(aff)->len; i++) {
+            const char *x = YAJL_GET_STRING(YAJL_GET_ARRAY(aff)->values[i]);
+            ah = ll_hash64(x ? x : "", x ? strlen(x) : 0, ah + 1);
+        }
+        snprintf(line, sizeof line, "A %s %s %s %lld %lld %016llx %016llx", id,
+                 fleet_str(o, "rule"), *scope ? scope : fleet_str(o, "service"),
+                 (long long)(ns / LL_NS_PER_MS), count,
+                 (unsigned long long)ll_hash64(ev0, strlen(ev0), 0), (unsigned long long)ah);
     } else {
         snprintf(line, sizeof line, "T %s %s %lld", id, fleet_str(o, "correlation_id"),
                  fleet_int(o, "events"));
@@ -417,7 +427,8 @@ static inline void fleet_from_pg(const struct fleet_case *c, struct fleet_answer
     char *alerts = ll_test_pg_text(&db, "SELECT coalesce(json_agg(json_build_object('type', "
                                         "'alert', 'id', id, 'rule', rule, 'correlation_id', "
                                         "correlation_id, 'service', service, 'first_seen', "
-                                        "first_seen, 'count', count, 'evidence', evidence)), "
+                                        "first_seen, 'count', count, 'evidence', evidence, "
+                                        "'affected', affected)), "
                                         "'[]') FROM logloom.alerts");
     char *tls = ll_test_pg_text(&db, "SELECT coalesce(json_agg(json_build_object('type', "
                                      "'timeline', 'id', id, 'correlation_id', correlation_id, "

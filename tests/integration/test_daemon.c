@@ -15,6 +15,13 @@
  *   restarts from the checkpoints (LL_FAULTS_SEED=N for one schedule of
  *   your own; the default runs two).
  *
+ * And on the shapes corpus (issue 20: pino, winston, bunyan and console
+ * JSON, ids under seven spellings, stderr relayed in fields, a monitor
+ * restart that agents recover from and one never does, ids minted and
+ * renamed at hops), live and with kills: service-level alerts with their
+ * affected workflows, recovered blips and ids lost at a hop come out of
+ * the daemon as they come out of replay.
+ *
  * The same runs with a full disk under the checkpoints are in test_faults. */
 #define LL_E2E
 #define LL_E2E_DAEMONS
@@ -34,8 +41,10 @@
 
 static struct ll_test_pg pg;
 static struct ll_test_redis rd;
-static struct fleet corpus;
-static struct fleet_answer want;
+static struct fleet corpus, shapes;
+static struct fleet_answer want, shapes_want;
+
+#define SHAPES_DIR "tests/data/real/shapes-2/raw"
 
 /* splitmix64: the kill schedule, from its seed. */
 static uint64_t next_rand(uint64_t *s)
@@ -53,11 +62,19 @@ static int group_setup(void **state)
     signal(SIGPIPE, SIG_IGN);
     if (ll_test_pg_start(&pg) != 0 || ll_test_redis_start(&rd, NULL, false) != 0)
         return -1;
-    fleet_load(&corpus);
+    fleet_load(&corpus, FLEET_DIR);
     fleet_replay_answer(&corpus, "replayed", &want);
     print_message("fleet: %zu lines in %d files; replay: %zu alerts, %zu timelines\n", corpus.n,
                   corpus.n_files, fleet_count(&want, true), fleet_count(&want, false));
-    return fleet_count(&want, true) >= 40 && fleet_count(&want, false) >= 300 ? 0 : -1;
+    fleet_load(&shapes, SHAPES_DIR);
+    fleet_replay_answer(&shapes, "shapes-replayed", &shapes_want);
+    print_message("shapes: %zu lines in %d files; replay: %zu alerts, %zu timelines\n", shapes.n,
+                  shapes.n_files, fleet_count(&shapes_want, true),
+                  fleet_count(&shapes_want, false));
+    return fleet_count(&want, true) >= 40 && fleet_count(&want, false) >= 300 &&
+                   fleet_count(&shapes_want, true) >= 50
+               ? 0
+               : -1;
 }
 
 static int group_teardown(void **state)
@@ -65,6 +82,8 @@ static int group_teardown(void **state)
     kill_started();
     fleet_answer_free(&want);
     fleet_free(&corpus);
+    fleet_answer_free(&shapes_want);
+    fleet_free(&shapes);
     ll_test_pg_destroy(&pg);
     ll_test_redis_destroy(&rd);
     return e2e_group_teardown(state);
@@ -100,9 +119,10 @@ static void a_cold_start_on_a_backlog_of_every_file_gives_replays_answer(void **
     fleet_case_free(&c);
 }
 
-/* KILLS SIGKILLs at moments drawn from @p seed while the lines are written,
- * each restart after a drawn while (up to 300 ms; the lines go on). */
-static void killed(uint64_t seed)
+/* @p kills SIGKILLs (at most KILLS) at moments drawn from @p seed while the
+ * lines of @p f are written, each restart after a drawn while (up to 300 ms;
+ * the lines go on); then every sink holds @p w. */
+static void killed(const struct fleet *f, struct fleet_answer *w, uint64_t seed, int kills)
 {
     char name[32];
     snprintf(name, sizeof name, "kill%llu", (unsigned long long)(seed % 100000));
@@ -110,33 +130,34 @@ static void killed(uint64_t seed)
     fleet_case_init(&c, name, &pg, &rd, NULL, true);
     uint64_t rng = seed;
     size_t at[KILLS];
-    for (int k = 0; k < KILLS; k++) /* sorted: one in each of KILLS stretches */
-        at[k] = (corpus.n * (size_t)k + next_rand(&rng) % corpus.n) / KILLS;
+    assert_true(kills <= KILLS);
+    for (int k = 0; k < kills; k++) /* sorted: one in each of @p kills stretches */
+        at[k] = (f->n * (size_t)k + next_rand(&rng) % f->n) / (size_t)kills;
     print_message("seed %llu: kills after lines", (unsigned long long)seed);
-    for (int k = 0; k < KILLS; k++)
+    for (int k = 0; k < kills; k++)
         print_message(" %zu", at[k]);
     print_message("\n");
     fleet_case_start(&c);
     size_t from = 0;
-    for (int k = 0; k < KILLS; k++) {
+    for (int k = 0; k < kills; k++) {
         if (at[k] > from) {
-            fleet_write(&corpus, c.logs, from, at[k], KILL_FEED_PER_SEC);
+            fleet_write(f, c.logs, from, at[k], KILL_FEED_PER_SEC);
             from = at[k];
         }
         kill(c.pid, SIGKILL);
         waitpid(c.pid, NULL, 0);
         long down = (long)(next_rand(&rng) % 300);
         size_t during = (size_t)(down * KILL_FEED_PER_SEC / 1000);
-        if (from + during > corpus.n)
-            during = corpus.n - from;
-        fleet_write(&corpus, c.logs, from, from + during, KILL_FEED_PER_SEC);
+        if (from + during > f->n)
+            during = f->n - from;
+        fleet_write(f, c.logs, from, from + during, KILL_FEED_PER_SEC);
         from += during;
         fleet_case_start(&c);
     }
-    fleet_write(&corpus, c.logs, from, corpus.n, KILL_FEED_PER_SEC);
-    fleet_write_clock(&corpus, c.logs);
-    fleet_case_settle(&c, &want);
-    fleet_case_check(&c, &want);
+    fleet_write(f, c.logs, from, f->n, KILL_FEED_PER_SEC);
+    fleet_write_clock(f, c.logs);
+    fleet_case_settle(&c, w);
+    fleet_case_check(&c, w);
     /* No restart found a checkpoint it could not read. */
     for (int s = 0; s < c.starts; s++) {
         char n[48];
@@ -154,11 +175,31 @@ static void kills_at_random_moments_lose_and_repeat_nothing(void **state)
     (void)state;
     const char *s = getenv("LL_FAULTS_SEED");
     if (s && *s) {
-        killed(strtoull(s, NULL, 10));
+        killed(&corpus, &want, strtoull(s, NULL, 10), KILLS);
         return;
     }
-    killed(20261207);
-    killed(4242);
+    killed(&corpus, &want, 20261207, KILLS);
+    killed(&corpus, &want, 4242, KILLS);
+}
+
+/* Issue 20: the shapes corpus, tailed live and then with kills. */
+static void shapes_live_give_replays_answer(void **state)
+{
+    (void)state;
+    struct fleet_case c;
+    fleet_case_init(&c, "shapes", &pg, &rd, NULL, true);
+    fleet_case_start(&c);
+    fleet_write(&shapes, c.logs, 0, shapes.n, 3 * FEED_PER_SEC);
+    fleet_write_clock(&shapes, c.logs);
+    fleet_case_settle(&c, &shapes_want);
+    fleet_case_check(&c, &shapes_want);
+    fleet_case_free(&c);
+}
+
+static void shapes_with_kills_give_replays_answer(void **state)
+{
+    (void)state;
+    killed(&shapes, &shapes_want, 2026120, 8);
 }
 
 int main(void)
@@ -167,6 +208,8 @@ int main(void)
         cmocka_unit_test(a_live_tail_at_a_steady_rate_gives_replays_answer),
         cmocka_unit_test(a_cold_start_on_a_backlog_of_every_file_gives_replays_answer),
         cmocka_unit_test(kills_at_random_moments_lose_and_repeat_nothing),
+        cmocka_unit_test(shapes_live_give_replays_answer),
+        cmocka_unit_test(shapes_with_kills_give_replays_answer),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -959,7 +959,7 @@ static void fleet_on_a_full_checkpoint_disk(enum fill how)
         return;
     struct fleet corpus;
     struct fleet_answer want = {0};
-    fleet_load(&corpus);
+    fleet_load(&corpus, FLEET_DIR);
     snprintf(dir, sizeof dir, "%s-replayed", name);
     fleet_replay_answer(&corpus, dir, &want);
     struct fleet_case c; /* a file sink is subject to a file size limit too */

@@ -9,16 +9,17 @@ const GEN = __dirname;
 const REAL = path.resolve(GEN, '..');
 const ORDER = [
   'spawn', 'fetch-undefined', 'request-timeout', 'econnreset', 'econnrefused', 'enotfound',
-  'tls-untrusted', 'ws', 'correlation-lost', 'pg', 'oom-killed', 'heap-oom', 'shutdown', 'healthy-workflows', 'fleet',
+  'tls-untrusted', 'ws', 'correlation-lost', 'pg', 'oom-killed', 'heap-oom', 'shutdown', 'healthy-workflows', 'fleet', 'shapes',
 ];
 
 // Paths that would reveal the generating machine are rewritten to /app/...
-// (the only rewrite made to the logs).
+// (the only rewrite made to the logs). Subdirectories too (shapes-*/raw, ...).
 function sanitize(dir) {
   const nm = require.resolve('pino').replace(/\/pino\/pino\.js$/, '');
   const reps = [[GEN, '/app'], [nm, '/app/node_modules']];
   for (const f of fs.readdirSync(dir)) {
     const p = path.join(dir, f);
+    if (fs.statSync(p).isDirectory()) { sanitize(p); continue; }
     if (!fs.statSync(p).isFile()) continue;
     let s = fs.readFileSync(p, 'utf8');
     const before = s;

@@ -24,4 +24,25 @@ function spawnLogged(dir, cmd, args, opts = {}) {
   return child;
 }
 
-module.exports = { spawnLogged };
+// The same with stdout and stderr in two files, <dir>/child-<pid>.stdout and
+// .stderr, which the harness tails (lib/capture.js) as a container runtime
+// reads a container's two streams.
+function spawnSpooled(dir, cmd, args, opts = {}) {
+  const tmp = path.join(dir, `.spawn-${process.pid}-${seq++}`);
+  const fds = ['stdout', 'stderr'].map((s) => fs.openSync(`${tmp}.${s}`, 'a'));
+  const drop = () => { for (const s of ['stdout', 'stderr']) fs.rmSync(`${tmp}.${s}`, { force: true }); };
+  let child;
+  try {
+    child = spawn(cmd, args, { ...opts, stdio: ['ignore', fds[0], fds[1]] });
+  } catch (err) {
+    for (const fd of fds) fs.closeSync(fd);
+    drop();
+    throw err;
+  }
+  for (const fd of fds) fs.closeSync(fd);
+  if (child.pid) for (const s of ['stdout', 'stderr']) fs.renameSync(`${tmp}.${s}`, path.join(dir, `child-${child.pid}.${s}`));
+  else drop();
+  return child;
+}
+
+module.exports = { spawnLogged, spawnSpooled };

@@ -14,7 +14,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // launch('apps/agent.js', { out, log: 'agent.log', args, nodeArgs, env, host })
 // log may be a function (pid) => filename; the file is then renamed once the
 // pid is known (the fd stays valid across the rename).
+// With capture: {corpus, app, container} (lib/capture.js) stdout and stderr are
+// pipes read by the harness instead, written as they arrive to raw/<log> and
+// the docker and CRI forms; child.sink is the container's sink.
 function launch(script, o) {
+  if (o.capture) return launchCaptured(script, o);
   const tmpName = typeof o.log === 'function' ? `.pending-${process.hrtime.bigint()}.log` : o.log;
   const file = path.join(o.out, tmpName);
   const fd = fs.openSync(file, 'a');
@@ -30,6 +34,24 @@ function launch(script, o) {
     child.logFile = path.join(o.out, o.log(child.pid));
     fs.renameSync(file, child.logFile);
   } else child.logFile = file;
+  live.add(child);
+  child.done = new Promise((resolve) => child.on('exit', (code, signal) => { live.delete(child); resolve({ code, signal }); }));
+  return child;
+}
+
+function launchCaptured(script, o) {
+  const { corpus, app, container } = o.capture;
+  const sink = corpus.sink(o.log, app, container);
+  const argv = [process.execPath, ...(o.nodeArgs || []), path.join(GEN, script), ...(o.args || [])];
+  const cmd = [...(o.prefix || []), ...argv];
+  const child = spawn(cmd[0], cmd.slice(1), {
+    cwd: o.cwd || GEN,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_HOSTNAME: o.host || 'node-1', SCENARIO_OUT: o.out, ...(o.env || {}) },
+  });
+  require('./capture').attach(child, sink);
+  child.sink = sink;
+  child.logFile = sink.rawFile;
   live.add(child);
   child.done = new Promise((resolve) => child.on('exit', (code, signal) => { live.delete(child); resolve({ code, signal }); }));
   return child;
