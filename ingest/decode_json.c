@@ -79,6 +79,7 @@ struct ll_decoder {
     size_t n_cap;
     ll_match_fn *match;
     void *match_ctx;
+    const char *const *id_paths; /* what LL__F_CORR's priorities index */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -149,6 +150,7 @@ static const struct default_path default_paths[] = {
     {"child_pid", LL__F_CHILD_PID, S | N},
     {"child.pid", LL__F_CHILD_PID, S | N},
     {"spawnedPid", LL__F_CHILD_PID, S | N},
+    {"v", LL__F_BUNYAN_V, N},
     {"connectionId", LL__F_CONN_ID, S | N},
     {"connection_id", LL__F_CONN_ID, S | N},
     {"connId", LL__F_CONN_ID, S | N},
@@ -370,6 +372,7 @@ ll_decoder *ll_decoder_new(const struct ll_decode_conf *conf, char *errstr,
     d->cap = ll_calloc(d->n_cap, sizeof *d->cap);
     d->match = conf->match;
     d->match_ctx = conf->match_ctx;
+    d->id_paths = conf->id_paths ? conf->id_paths : ll_default_id_paths;
     ll__fieldset_seal(&d->fs);
     handle_renew(d);
     return d;
@@ -390,6 +393,35 @@ void ll_decoder_destroy(ll_decoder *d)
 const char *ll_decoder_error(const ll_decoder *d)
 {
     return d->err;
+}
+
+/* The default path a standard field was taken from, or NULL. */
+static const char *path_of(const struct ll_decoder *d, enum ll__field f)
+{
+    const struct capture *c = &d->cap[f];
+    if (c->prio == UINT16_MAX || c->prio >= sizeof default_paths / sizeof default_paths[0])
+        return NULL;
+    return default_paths[c->prio].path;
+}
+
+void ll_decoder_shape(const ll_decoder *d, char *buf, size_t size)
+{
+    const char *time = path_of(d, LL__F_TIME), *level = path_of(d, LL__F_LEVEL),
+               *msg = path_of(d, LL__F_MSG);
+    const struct capture *lv = &d->cap[LL__F_LEVEL], *id = &d->cap[LL__F_CORR];
+    bool numeric = lv->prio != UINT16_MAX && lv->type == LL__T_NUMBER;
+    bool says = msg && strcmp(msg, "msg") == 0;
+    const char *logger = "json";
+    if (numeric && says)
+        logger = d->cap[LL__F_BUNYAN_V].prio != UINT16_MAX ? "bunyan" : "pino";
+    else if (!numeric && msg && strcmp(msg, "message") == 0 && time &&
+             strcmp(time, "timestamp") == 0)
+        logger = "winston";
+    else if (level && strstr(level, "log.level"))
+        logger = "ecs";
+    snprintf(buf, size, "%s (time: %s%s, id: %s)", logger, time ? time : "none",
+             time && d->cap[LL__F_TIME].type == LL__T_NUMBER ? " epoch" : "",
+             id->prio != UINT16_MAX ? d->id_paths[id->prio] : "none");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -32,6 +32,7 @@ enum ll__field {
     LL__F_SIGNAL_KEY, /* a "signal" key is present, whatever its value */
     LL__F_CHILD_PID,
     LL__F_CONN_ID,
+    LL__F_BUNYAN_V, /* bunyan's "v": tells its lines from pino's */
     LL__F_COUNT
 };
 

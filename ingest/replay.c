@@ -55,6 +55,8 @@ struct batch {
     char read_err[256];
     bool last; /* the input ends with this batch */
     /* Step 2. */
+    char shape[128]; /* of its first JSON line with an id, else its first, or "" */
+    bool shape_id;   /* that line had an id */
     struct ll_event *ev;
     size_t n;
     struct reject_rec *rej;
@@ -90,6 +92,9 @@ struct input {
     int64_t last_ts;
     int64_t head_ts; /* first usable time near the start, for untimed head lines */
     char last_service[128]; /* of the last JSON line: raw lines are that process's too */
+    char shape[128];        /* of its first JSON line with an id, else its first */
+    bool shape_id;
+    enum ll_frame_format framing; /* under read_lock until the deframer decides */
     size_t last_service_len;
     uint64_t raw_pos;
     bool done;
@@ -110,6 +115,7 @@ struct ll_replay {
     bool raw_events;
     long popped; /* input whose head event was handed out last, or -1 */
     uint64_t total_size;
+    struct ll_source_shape *shapes; /* for the stats, made when asked */
 
     /* Jobs: an input index per batch slot to fill, first in first out. */
     pthread_mutex_t mu;
@@ -200,7 +206,8 @@ static bool frame_line(struct input *in, struct batch *b, size_t n, const struct
         return false;
     }
     add_frame(b, n, &fr, phys, fr.chunks > 1 ? in->held_off[s] : phys->offset);
-    if (ll_deframer_format(in->df) == LL_FRAME_PLAIN) { /* nothing to unwrap, ever */
+    in->framing = ll_deframer_format(in->df);
+    if (in->framing == LL_FRAME_PLAIN) { /* nothing to unwrap, ever */
         ll_deframer_destroy(in->df);
         in->df = NULL;
     }
@@ -297,6 +304,9 @@ static void decode_line(const struct ll_replay *rp, const struct input *in, ll_d
         ll_decoder_raw_event(dec, line->ptr, line->len, &b->arena, ev);
         ev->pos = (struct ll_pos){in->source, line->offset};
         b->raw_events++;
+    } else if (!b->shape_id) {
+        ll_decoder_shape(dec, b->shape, sizeof b->shape);
+        b->shape_id = ev->corr_id.len > 0;
     }
     if (ev->ts_ns == LL_TIME_NONE)
         ev->ts_ns = b->frame_ts[i]; /* when the runtime wrote it: close enough */
@@ -308,6 +318,8 @@ static void decode_batch(const struct ll_replay *rp, const struct input *in, ll_
 {
     b->n = b->n_rej = 0;
     b->lines_counted = b->raw_events = 0;
+    b->shape[0] = '\0';
+    b->shape_id = false;
     for (size_t i = 0; i < b->n_lines; i++)
         decode_line(rp, in, dec, b, i);
 }
@@ -466,6 +478,10 @@ static void settle(struct ll_replay *rp, struct input *in, struct batch *b)
     for (size_t i = 0; i < b->n_rej; i++)
         rp->st.rejected[b->rej[i].why]++;
     in->rej_next = 0;
+    if (!in->shape_id && b->shape[0] && (b->shape_id || !in->shape[0])) {
+        memcpy(in->shape, b->shape, sizeof in->shape);
+        in->shape_id = b->shape_id;
+    }
     rp->st.lines += b->lines_counted;
     rp->st.raw_events += b->raw_events;
     settle_events(rp, in, b);
@@ -746,8 +762,19 @@ void ll_replay_progress(const ll_replay *rp, uint64_t *done, uint64_t *total)
     *total = rp->total_size;
 }
 
-const struct ll_stats *ll_replay_stats(const ll_replay *rp)
+const struct ll_stats *ll_replay_stats(ll_replay *rp)
 {
+    if (!rp->shapes && rp->n_in) {
+        rp->shapes = ll_calloc(rp->n_in, sizeof *rp->shapes);
+        for (size_t i = 0; i < rp->n_in; i++) {
+            const struct input *in = rp->in[i];
+            enum ll_frame_format f = in->framing == LL_FRAME_AUTO ? LL_FRAME_PLAIN : in->framing;
+            rp->shapes[i] = (struct ll_source_shape){in->source, ll_frame_format_name(f),
+                                                     in->shape};
+        }
+        rp->st.shapes = rp->shapes;
+        rp->st.n_shapes = rp->n_in;
+    }
     return &rp->st;
 }
 
@@ -787,6 +814,7 @@ void ll_replay_close(ll_replay *rp)
     ll_free(rp->workers);
     ll_free(rp->jobs);
     ll_free(rp->in);
+    ll_free(rp->shapes);
     ll_free(rp->heap);
     pthread_mutex_destroy(&rp->mu);
     pthread_cond_destroy(&rp->work_cv);

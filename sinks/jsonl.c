@@ -250,6 +250,19 @@ void ll_stats_to_json(struct ll_buf *b, const struct ll_stats *st,
                   (unsigned long long)st->alerts_suppressed,
                   (unsigned long long)st->alerts_rate_limited,
                   (unsigned long long)st->recovered, (unsigned long long)st->regex_limit_hits);
+    if (st->n_shapes) {
+        ll_buf_puts(b, ",\"shapes\":{");
+        for (size_t i = 0; i < st->n_shapes; i++) {
+            const struct ll_source_shape *sh = &st->shapes[i];
+            if (i)
+                ll_buf_putc(b, ',');
+            json_str(b, sh->source);
+            ll_buf_printf(b, ":{\"framing\":\"%s\",\"shape\":", sh->framing);
+            json_str(b, ll_str_c(sh->shape));
+            ll_buf_putc(b, '}');
+        }
+        ll_buf_putc(b, '}');
+    }
     if (st->n_sinks) {
         ll_buf_puts(b, ",\"sinks\":[");
         for (size_t i = 0; i < st->n_sinks; i++) {

@@ -234,6 +234,40 @@ static int text_late(ll_sink *s, const struct ll_late *late)
     return ll__sink_write(s);
 }
 
+/* What the inputs were read as, alike ones together: how many, and the
+ * first few names. */
+static void text_shapes(struct ll_buf *b, const struct ll_stats *st)
+{
+    bool *done = ll_calloc(st->n_shapes ? st->n_shapes : 1, sizeof *done);
+    for (size_t i = 0; i < st->n_shapes; i++) {
+        if (done[i])
+            continue;
+        const struct ll_source_shape *a = &st->shapes[i];
+        size_t n = 0;
+        for (size_t k = i; k < st->n_shapes; k++) {
+            const struct ll_source_shape *x = &st->shapes[k];
+            if (!done[k] && strcmp(x->framing, a->framing) == 0 &&
+                strcmp(x->shape, a->shape) == 0) {
+                done[k] = true;
+                n++;
+            }
+        }
+        ll_buf_printf(b, "read as %s%s%s: %zu input%s (", a->framing,
+                      *a->shape ? ", " : "", *a->shape ? a->shape : " text only", n,
+                      n == 1 ? "" : "s");
+        size_t shown = 0;
+        for (size_t k = i; k < st->n_shapes && shown < 3; k++) {
+            const struct ll_source_shape *x = &st->shapes[k];
+            if (strcmp(x->framing, a->framing) == 0 && strcmp(x->shape, a->shape) == 0) {
+                ll_buf_puts(b, shown++ ? ", " : "");
+                put_text(b, x->source, 200);
+            }
+        }
+        ll_buf_puts(b, n > shown ? ", ...)\n" : ")\n");
+    }
+    ll_free(done);
+}
+
 static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orphans *orphans,
                       size_t n_orphans)
 {
@@ -244,6 +278,7 @@ static int text_stats(ll_sink *s, const struct ll_stats *st, const struct ll_orp
                   (unsigned long long)st->inputs);
     colour(s, C_RESET);
     ll_buf_putc(b, '\n');
+    text_shapes(b, st);
     if (st->linked)
         ll_buf_printf(b, "linked: %llu events without an id joined their workflow\n",
                       (unsigned long long)st->linked);

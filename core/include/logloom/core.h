@@ -717,6 +717,14 @@ void ll_id_format(uint64_t id, char out[17]);
 /* ------------------------------------------------------------------------ */
 /* Statistics                                                                */
 
+/** @brief How a source's lines were read: the container framing and what
+ *         its first JSON line said of its logger, time and id field. */
+struct ll_source_shape {
+    struct ll_str source;
+    const char *framing; /**< "plain", "docker", "cri" or "timestamps" */
+    const char *shape;   /**< "pino (time: time epoch, id: traceId)"; "" without JSON */
+};
+
 /** @brief Why a line was not turned into an event. */
 enum ll_reject {
     LL_REJECT_NOT_JSON = 0,
@@ -809,6 +817,9 @@ struct ll_stats {
     uint64_t alerts_rate_limited; /**< alerts a rule's rate cap held back */
     uint64_t recovered;           /**< failures their service recovered from in time */
     uint64_t regex_limit_hits;    /**< regex evaluations stopped by a limit */
+    const struct ll_source_shape *shapes; /**< replay: what each input's lines were
+                                               understood as (borrowed) */
+    size_t n_shapes;
     const struct ll_delivery_report *sinks; /**< one per delivery sink (borrowed) */
     size_t n_sinks;
 };

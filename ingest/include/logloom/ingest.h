@@ -72,6 +72,12 @@ int ll_decoder_decode(ll_decoder *d, const char *line, size_t len, struct ll_are
 /** @returns a description of the last rejected line's problem (borrowed). */
 const char *ll_decoder_error(const ll_decoder *d);
 
+/** @brief What the last line decoded says of its logger: "pino", "bunyan",
+ *         "winston", "ecs" or "json", the time field (and whether it is an
+ *         epoch number) and the path its correlation id was under, as
+ *         "pino (time: time epoch, id: traceId)". */
+void ll_decoder_shape(const ll_decoder *d, char *buf, size_t size);
+
 /** @brief Make @p ev a raw event for a line that is not JSON (a crash
  *         report, a stack trace a process printed): the message is the line,
  *         flagged LL_EV_RAW, no time (LL_TIME_NONE), so rules can still see
@@ -203,7 +209,7 @@ int ll_replay_next(ll_replay *rp, const struct ll_event **ev);
 void ll_replay_progress(const ll_replay *rp, uint64_t *done, uint64_t *total);
 /** @returns the counters of ingest (inputs, bytes, lines, events, rejected,
  *           time_inferred, input_errors); the rest stay 0. */
-const struct ll_stats *ll_replay_stats(const ll_replay *rp);
+const struct ll_stats *ll_replay_stats(ll_replay *rp);
 void ll_replay_close(ll_replay *rp);
 
 /* ------------------------------------------------------------------------ */
