@@ -360,11 +360,40 @@ static void a_seed_never_tuned_on(void **state)
     corpus("tests/data/real/shapes-2");
 }
 
+/* The stats say what each input was read as: every logger of the corpus,
+ * the nested id paths, the container framing. */
+static void the_stats_say_what_was_understood(void **state)
+{
+    (void)state;
+    static const char *const forms[] = {"raw", "docker"};
+    static const char *const want[][6] = {
+        {"\"framing\":\"plain\"", "bunyan (time: time, id: ", "winston (time: timestamp, id: ",
+         "pino (time: time epoch, id: ", "json (time: ts epoch, id: context.requestId)",
+         "id: meta.correlationId)"},
+        {"\"framing\":\"docker\"", "bunyan (", "winston (", "pino (", "json (time: @timestamp",
+         "id: x_request_id)"},
+    };
+    for (int f = 0; f < 2; f++) {
+        char dir[128];
+        snprintf(dir, sizeof dir, "tests/data/real/shapes-1/%s", forms[f]);
+        const char *argv[] = {logloom, "replay", "--format", "jsonl", "-q", dir, NULL};
+        char *out;
+        assert_int_equal(run_cmd(argv, tmpdir, &out, NULL), 0);
+        const char *stats = strstr(out, "{\"type\":\"stats\"");
+        assert_non_null(stats);
+        for (int k = 0; k < 6; k++)
+            if (!strstr(stats, want[f][k]))
+                fail_msg("%s: no %s in the stats", dir, want[f][k]);
+        free(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_seed_tuned_on),
         cmocka_unit_test(a_seed_never_tuned_on),
+        cmocka_unit_test(the_stats_say_what_was_understood),
     };
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }
