@@ -31,6 +31,9 @@
 #   LL_BENCH_GZ=0         skip the gzip variant
 #   LL_BENCH_SEED=S       generator seed (default 1)
 #   LL_BENCH_PEERS=0      skip the peers (jq, syslog-ng)
+#   LL_BENCH_BASELINE=DIR also time DIR/logloom (an earlier build, say
+#                         the last release's) as replay-base, in the same
+#                         rounds, and print replay : replay-base
 #   LL_BENCH_PROFILE=1    also record one replay with perf and print where
 #                         its time goes (self time per function)
 set -euo pipefail
@@ -134,6 +137,11 @@ fi
 
 NAMES=(cat decode-only decode-scan)
 [[ $HAVE_LOGLOOM == 0 ]] || NAMES+=(replay replay-mt)
+BASE=${LL_BENCH_BASELINE:+$LL_BENCH_BASELINE/logloom}
+if [[ -n $BASE ]]; then
+    [[ -x $BASE ]] || ll_die "LL_BENCH_BASELINE: $BASE not found"
+    NAMES+=(replay-base)
+fi
 [[ -z $GZ ]] || NAMES+=(replay-gz)
 # A peer on the same file: jq parses every line and selects the errors.
 [[ ${LL_BENCH_PEERS:-1} == 0 ]] || ! command -v jq >/dev/null || NAMES+=(jq)
@@ -155,6 +163,7 @@ ll_argv() {
     decode-scan) ARGV=("$DEC" --scan "$CORPUS") ;;
     replay) ARGV=("$LOGLOOM" replay --threads 1 --format jsonl "$CORPUS") ;;
     replay-mt) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$CORPUS") ;;
+    replay-base) ARGV=("$BASE" replay --threads 1 --format jsonl "$CORPUS") ;;
     replay-gz) ARGV=("$LOGLOOM" replay --threads "$NCPU" --format jsonl "$GZ") ;;
     jq) ARGV=(jq -c 'select(.err)' "$CORPUS") ;;
     syslog-ng) ARGV=("$SNG" parse "$CORPUS" "$NLINES") ;;
@@ -285,6 +294,7 @@ ll_ratio replay decode-only
 ll_ratio replay decode-scan
 ll_ratio decode-scan decode-only
 ll_ratio replay-mt replay
+ll_ratio replay replay-base
 ll_ratio replay-mt decode-only
 ll_ratio replay cat
 ll_ratio replay-gz replay-mt

@@ -35,6 +35,18 @@ static void names_rehash(struct ll__names *t)
     }
 }
 
+uint32_t ll__names_find(const struct ll__names *t, struct ll_str s)
+{
+    uint64_t hash = ll_hash_keyed(s.ptr, s.len);
+    size_t mask = t->n_slots - 1;
+    for (size_t h = hash & mask; t->slots[h]; h = (h + 1) & mask) {
+        const struct ll__name *nm = &t->v[t->slots[h] - 1];
+        if (nm->hash == hash && ll_str_eq(nm->s, s))
+            return t->slots[h] - 1;
+    }
+    return LL__NAME_NONE;
+}
+
 uint32_t ll__names_intern(struct ll__names *t, struct ll_str s, uint32_t *cache)
 {
     if (cache && *cache < t->n && ll_str_eq(t->v[*cache].s, s))

@@ -47,5 +47,7 @@ void ll__names_free(struct ll__names *t);
 /* Id of @p s, added if new. @p cache (may be NULL) remembers the last id
  * found through it: consecutive events mostly share a source or service. */
 uint32_t ll__names_intern(struct ll__names *t, struct ll_str s, uint32_t *cache);
+/* Id of @p s, or LL__NAME_NONE when it was never interned. */
+uint32_t ll__names_find(const struct ll__names *t, struct ll_str s);
 
 #endif

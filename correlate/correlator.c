@@ -78,6 +78,7 @@ struct session {
     /* Seldom read. */
     uint32_t n_linked;
     uint32_t ring; /* next tail slot to overwrite once the cap is reached */
+    uint32_t recent_seq; /* the ring's count of lines after its last one there (0: none) */
     uint32_t n_alerts;
     uint64_t *alerts; /* ids of alerts noted on it */
 };
@@ -1292,10 +1293,10 @@ static struct pending *pending_pop(struct ll_correlator *c)
  * first bytes of each line: only a rare event (a new id at a downstream
  * service, an orphan of a kind that has ids) looks into it. */
 
-#define RECENT 1024
+#define RECENT 512
 #define RECENT_LINE 384
 #define HOP_WINDOW_NS (10 * LL_NS_PER_SEC)
-#define KINDS 8192 /* a small cache: kinds that fall out start counting again */
+#define KINDS 4096 /* a small cache: kinds that fall out start counting again */
 #define MAX_ALIASES 4096
 #define MIN_KIND_WITH_ID 5 /* lines of a kind seen with an id before one without counts */
 
@@ -1335,10 +1336,15 @@ static void recent_add(struct ll_correlator *c, struct session *s, uint32_t serv
     r->len = (uint16_t)line.len;
     if (line.len)
         memcpy(r->line, line.ptr, line.len);
+    s->recent_seq = (uint32_t)c->recent_next;
 }
 
+/* A session closes: no ring entry may name it after. Most have left the
+ * ring long before (it holds the last RECENT lines). */
 static void recent_forget(struct ll_correlator *c, const struct session *s)
 {
+    if (!s->recent_seq || (uint32_t)c->recent_next - s->recent_seq >= RECENT)
+        return;
     for (size_t i = 0; i < RECENT; i++)
         if (c->recent[i].s == s)
             c->recent[i].s = NULL;
@@ -1393,7 +1399,14 @@ static struct kind kind_count(struct ll_correlator *c, uint32_t service,
     struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
     if (!msg.len || (ev->flags & LL_EV_RAW))
         return (struct kind){0};
-    uint64_t key = ll_hash64(msg.ptr, msg.len, service) | 1;
+    /* Cheap, as it runs for every line: the length, the first and last
+     * eight bytes; messages alike there are one kind. */
+    uint64_t head = 0, tail = 0;
+    memcpy(&head, msg.ptr, msg.len < 8 ? msg.len : 8);
+    memcpy(&tail, msg.ptr + (msg.len > 8 ? msg.len - 8 : 0), msg.len < 8 ? msg.len : 8);
+    uint64_t key = ((head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^
+                    ((uint64_t)service << 32 | msg.len)) | 1;
+    key ^= key >> 29;
     /* Four slots a kind may take; a new one replaces the least seen. */
     struct kind *k = NULL, *least = NULL;
     for (size_t i = 0; i < 4 && !k; i++) {
@@ -1447,8 +1460,10 @@ static size_t shared_values(const struct recent *r, const struct ll_str *v, size
 /* The workflow an event of @p service that lost its id belongs to: among
  * the recent events of other workflows, within the window before it, those
  * that @p accept, the one sharing most of its values (the latest on a tie).
- * With no value shared, only a sole candidate is taken. @p shared receives
- * the first value the chosen one shares. */
+ * With no value shared, only a sole candidate within SOLE_WINDOW_NS is
+ * taken. @p shared receives the first value the chosen one shares. */
+#define SOLE_WINDOW_NS (2 * LL_NS_PER_SEC)
+
 static struct session *lost_from(struct ll_correlator *c, uint32_t service,
                                  const struct ll_event *ev,
                                  bool (*accept)(struct ll_correlator *, const struct recent *,
@@ -1457,7 +1472,8 @@ static struct session *lost_from(struct ll_correlator *c, uint32_t service,
 {
     struct ll_str v[24];
     size_t nv = line_values(ev->line, v, 24), n_cand = 0, best_k = 0;
-    struct session *best = NULL;
+    struct session *best = NULL, *cand[2];
+    int64_t best_ts = 0;
     *shared = LL_STR_NULL;
     for (size_t i = 1; i <= RECENT; i++) {
         struct recent *r = &c->recent[(c->recent_next - i) % RECENT];
@@ -1467,18 +1483,21 @@ static struct session *lost_from(struct ll_correlator *c, uint32_t service,
             break;
         if (!accept(c, r, service, v, nv))
             continue;
-        if (r->s != best)
-            n_cand++;
+        if (n_cand < 2 && (!n_cand || cand[0] != r->s))
+            cand[n_cand++] = r->s;
         struct ll_str first = LL_STR_NULL;
         size_t k = shared_values(r, v, nv, c->names.v[service].s, c->names.v[r->service].s,
                                  &first);
         if (!best || k > best_k) {
             best = r->s;
             best_k = k;
+            best_ts = r->ts;
             *shared = first;
         }
     }
-    return best && (best_k || n_cand == 1) ? best : NULL;
+    if (!best || best_k)
+        return best;
+    return n_cand == 1 && ll_time_add(best_ts, SOLE_WINDOW_NS) >= ev->ts_ns ? best : NULL;
 }
 
 /* A call to @p service that has not reached it: a line naming it, of a
@@ -1517,6 +1536,16 @@ static struct session *minted_from(struct ll_correlator *c, uint32_t service,
 static struct session *renamed_from(struct ll_correlator *c, uint32_t service,
                                     const struct ll_event *ev, struct ll_str *shared)
 {
+    /* Only a line that names a service logging ids can name its sender. */
+    struct ll_str v[24];
+    size_t nv = line_values(ev->line, v, 24);
+    bool names = false;
+    for (size_t k = 0; k < nv && !names; k++) {
+        uint32_t id = ll__names_find(&c->names, v[k]);
+        names = id != LL__NAME_NONE && id != service && c->names.v[id].with_id;
+    }
+    if (!names)
+        return NULL;
     struct session *s = lost_from(c, service, ev, sent, shared);
     return s && shared->len ? s : NULL; /* a sender named is not enough */
 }

@@ -87,7 +87,7 @@ static inline unsigned char ll__lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
-/* Cheap and case-blind: the length and three sampled bytes, each with
+/* Cheap and case-blind: the length and four sampled bytes, each with
  * the bit that tells ASCII cases apart set (other bytes may collide). */
 static inline uint32_t ll__key_hash(const char *k, size_t len)
 {
@@ -97,6 +97,7 @@ static inline uint32_t ll__key_hash(const char *k, size_t len)
     h ^= ((unsigned char)k[0] | 0x20u) * 0x85EBCA77u;
     h ^= ((unsigned char)k[len - 1] | 0x20u) * 0xC2B2AE3Du;
     h ^= ((unsigned char)k[len / 2] | 0x20u) * 0x27D4EB2Fu;
+    h ^= ((unsigned char)k[len > 1] | 0x20u) * 0x165667B1u; /* spellings alike at both ends */
     return h ^ (h >> 15);
 }
 

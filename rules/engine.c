@@ -638,6 +638,25 @@ static bool rate_ok(ll_rule_engine *e, uint32_t rule, int64_t ts)
     return true;
 }
 
+/* One more match @p m in open alert @p a: counted, kept as evidence, and
+ * the alert stays open its suppress window past it. */
+static void alert_grow(ll_rule_engine *e, struct alert *a, const struct match *m)
+{
+    a->count++;
+    if (m->ts > a->last)
+        a->last = m->ts;
+    if (m->ev_seq > a->seq_last)
+        a->seq_last = m->ev_seq;
+    evidence_add(a, m);
+    ll_timerwheel_add(&e->wheel, &a->t.timer,
+                      ll_time_add(ll_time_add(a->last, e->rs->rules[a->rule].suppress_ns), 1));
+    if (e->live && !a->dirty) {
+        a->dirty = true;
+        a->next_dirty = e->dirty;
+        e->dirty = a;
+    }
+}
+
 /* Rule, key and the opening event (time and line): content only, never a
  * position, so every mode names an alert alike. */
 static uint64_t alert_id(const struct ll__rule *r, struct ll_str key, const struct match *opener)
@@ -662,20 +681,8 @@ static void raise_alert(ll_rule_engine *e, const struct match *m, const struct m
         a = NULL;
     }
     if (a) {
-        a->count++;
-        if (m->ts > a->last)
-            a->last = m->ts;
-        if (m->ev_seq > a->seq_last)
-            a->seq_last = m->ev_seq;
-        evidence_add(a, m);
+        alert_grow(e, a, m);
         e->suppressed++;
-        ll_timerwheel_add(&e->wheel, &a->t.timer,
-                          ll_time_add(ll_time_add(a->last, r->suppress_ns), 1));
-        if (e->live && !a->dirty) {
-            a->dirty = true;
-            a->next_dirty = e->dirty;
-            e->dirty = a;
-        }
         return;
     }
     if (!rate_ok(e, m->rule, opener->ts))
@@ -743,20 +750,7 @@ static void affect(ll_rule_engine *e, struct alert *a, const struct match *m)
         if (e->out.opened)
             e->out.opened(e->out.ctx, a->id, corr, m->ts);
     }
-    /* An occurrence like any other: counted, evidence, keeps it open. */
-    a->count++;
-    if (m->ts > a->last)
-        a->last = m->ts;
-    if (m->ev_seq > a->seq_last)
-        a->seq_last = m->ev_seq;
-    evidence_add(a, m);
-    ll_timerwheel_add(&e->wheel, &a->t.timer,
-                      ll_time_add(ll_time_add(a->last, e->rs->rules[a->rule].suppress_ns), 1));
-    if (e->live && !a->dirty) {
-        a->dirty = true;
-        a->next_dirty = e->dirty;
-        e->dirty = a;
-    }
+    alert_grow(e, a, m); /* an occurrence like any other */
 }
 
 static struct pending *pending_of(ll_rule_engine *e, const struct match *m);

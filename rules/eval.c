@@ -205,6 +205,40 @@ static int lit_id(struct ll__litidx *x, struct ll_str lit, bool nocase)
     return (int)id;
 }
 
+/* How often a byte shows in JSON log lines, roughly: lower is rarer. Upper
+ * case letters and most punctuation are rare, lower case letters, digits,
+ * quotes and the separators are not; letters go by their frequency in
+ * English, "j" rarest. */
+static int commonness(unsigned char ch)
+{
+    static const char order[] = "jqxzkvbywgpfmucdlhrsnioate";
+    if (ch >= 'a' && ch <= 'z')
+        return 100 + (int)(strchr(order, ch) - order);
+    if (ch >= 'A' && ch <= 'Z')
+        return (int)(strchr(order, ch | 0x20) - order);
+    if ((ch >= '0' && ch <= '9') || strchr("\" :,{}[]._-/", ch))
+        return 200;
+    return 50;
+}
+
+/* For an index on long values: which byte of each literal to look for. */
+static void litidx_rare(struct ll__litidx *x)
+{
+    x->by_rare = true;
+    for (size_t i = 0; i < x->n; i++) {
+        const struct ll__lit *l = &x->lits[i];
+        size_t best = 0;
+        for (size_t k = 1; k < l->s.len; k++)
+            if (commonness((unsigned char)l->s.ptr[k]) <
+                commonness((unsigned char)l->s.ptr[best]))
+                best = k;
+        x->rare_at[i] = (uint8_t)(best < 255 ? best : 0);
+        /* A case-blind literal's rare byte would need two searches: a letter
+         * anywhere then serves no better than the pair walk. */
+        x->by_rare &= !l->nocase || !((l->s.ptr[best] | 0x20) >= 'a' && (l->s.ptr[best] | 0x20) <= 'z');
+    }
+}
+
 static struct ll__litidx *litidx_for(ll_ruleset *rs, struct ll__fref f)
 {
     for (size_t i = 0; i < rs->n_litidx; i++)
@@ -340,6 +374,10 @@ void ll__litidx_build(ll_ruleset *rs)
             op == OP_PREFIX || op == OP_SUFFIX)
             index_test(rs, &rs->tests[i]);
     }
+    for (size_t i = 0; i < rs->n_litidx; i++)
+        if (rs->litidx[i].f.kind == FK_NORM &&
+            (rs->litidx[i].f.index == NF_TEXT || rs->litidx[i].f.index == NF_LINE))
+            litidx_rare(&rs->litidx[i]);
     struct ll__gates *G = &rs->gates;
     size_t w = G->words = rs->n_bits ? (rs->n_bits + 63) / 64 : 1;
     G->ungated = ll_calloc(w, sizeof(uint64_t));
@@ -360,9 +398,34 @@ void ll__litidx_build(ll_ruleset *rs)
     }
 }
 
+/* The literals of @p x in @p v, each by memchr of its rarest byte. */
+static uint64_t litidx_scan_rare(const struct ll__litidx *x, struct ll_str v)
+{
+    uint64_t found = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const struct ll__lit *l = &x->lits[i];
+        size_t at = x->rare_at[i];
+        if (l->s.len > v.len)
+            continue;
+        const char *p = v.ptr + at, *end = v.ptr + v.len - (l->s.len - at);
+        while (p < end + 1 && (p = memchr(p, l->s.ptr[at], (size_t)(end + 1 - p)))) {
+            struct ll_str cand = {p - at, l->s.len};
+            if (l->nocase ? ll_str_eq_nocase(cand, l->s)
+                          : memcmp(cand.ptr, l->s.ptr, l->s.len) == 0) {
+                found |= UINT64_C(1) << i;
+                break;
+            }
+            p++;
+        }
+    }
+    return found;
+}
+
 /* The literals of @p x that occur in @p v, as a bit mask. */
 static uint64_t litidx_scan(const struct ll__litidx *x, struct ll_str v)
 {
+    if (x->by_rare)
+        return litidx_scan_rare(x, v);
     uint64_t found = 0;
     const unsigned char *p = (const unsigned char *)v.ptr;
     for (size_t i = 0; i + 1 < v.len; i++) {

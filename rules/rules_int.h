@@ -131,6 +131,10 @@ struct ll__litidx {
     uint8_t head[256];                /* bigram bucket: first literal + 1, 0 none */
     uint8_t next[LL__MAX_FIELDLITS];  /* chain: next literal + 1 */
     uint8_t bigram[65536 / 8];
+    /* Long values (the whole line, for "text"): each literal is looked for
+     * by memchr of its rarest byte instead of a walk of every byte pair. */
+    bool by_rare;
+    uint8_t rare_at[LL__MAX_FIELDLITS]; /* offset of that byte in the literal */
 };
 
 enum ll__cop { C_TRUE, C_ALL, C_ANY, C_NOT, C_TEST };
