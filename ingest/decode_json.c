@@ -52,7 +52,8 @@ const char *const ll_default_id_paths[] = {
 #undef IN_ENVELOPES
 #undef ENV_KEYS
 
-const char *const ll_default_service_paths[] = {"service", "name", "service.name", NULL};
+const char *const ll_default_service_paths[] = {"service", "name", "service.name",
+                                                 "service_name", "app", NULL};
 
 struct capture {
     uint16_t prio;

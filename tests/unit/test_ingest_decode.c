@@ -271,6 +271,13 @@ static void each_default_id_path(void **state)
         assert_str(ok(*state, cases[i].line)->corr_id, cases[i].id);
 }
 
+static void service_spellings(void **state)
+{
+    assert_str(ok(*state, "{\"app\":\"billing\",\"msg\":\"m\"}")->service, "billing");
+    assert_str(ok(*state, "{\"service_name\":\"ledger\"}")->service, "ledger");
+    assert_str(ok(*state, "{\"app\":\"x\",\"name\":\"agent-1\"}")->service, "agent-1");
+}
+
 static void id_paths_are_tried_in_order(void **state)
 {
     const struct ll_event *ev =
@@ -495,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(link_keys_child_pid_and_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(each_default_id_path, setup, teardown),
         cmocka_unit_test_setup_teardown(id_paths_are_tried_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(service_spellings, setup, teardown),
         cmocka_unit_test_setup_teardown(numeric_request_counters_are_not_workflow_ids, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(keys_elsewhere_do_not_match, setup, teardown),
