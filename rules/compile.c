@@ -644,6 +644,7 @@ static bool add_test(struct cc *c, const yaml_node_t *at, struct ll__test t, uin
             err_at(c, at, "text: %s 2 printable ASCII characters or more, without quotes or "
                           "backslashes, so that lines without it are skipped unparsed",
                    re ? "the regex must need a literal of" : "every value must be");
+            pcre2_code_free(t.re); /* the test is not kept */
             return false;
         }
     }
