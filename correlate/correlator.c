@@ -1866,12 +1866,6 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     uint64_t hash = id_hash(ev->corr_id);
     struct session *s = find_session(c, hash, ev);
     if (!s) {
-        struct session *to = alias_of(c, hash, service, ev);
-        if (to) {
-            char via[MAX_VIA + 8];
-            snprintf(via, sizeof via, "new id %.*s", (int)ev->corr_id.len, ev->corr_id.ptr);
-            return join_lost(c, to, ev, source, service, via);
-        }
         struct tomb *t = ll_idmap_get(&c->tombs, hash, ev->corr_id);
         int64_t gap = c->conf.session_gap_ns;
         if (t && !t->cap && ev->ts_ns <= ll_time_add(t->end, gap) &&
@@ -1882,6 +1876,13 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
         if (ll_time_add(ev->ts_ns, gap) < c->wm) { /* its session would be closed already */
             emit_late(c, ev, 0, source, service);
             return ev->corr_id;
+        }
+        /* A new id: perhaps minted by a callee that was sent none. */
+        struct session *to = alias_of(c, hash, service, ev);
+        if (to) {
+            char via[MAX_VIA + 8];
+            snprintf(via, sizeof via, "new id %.*s", (int)ev->corr_id.len, ev->corr_id.ptr);
+            return join_lost(c, to, ev, source, service, via);
         }
         s = session_new(c, hash, ev, sev_size(c, ev));
     }
