@@ -235,7 +235,8 @@ static void litidx_rare(struct ll__litidx *x)
         x->rare_at[i] = (uint8_t)(best < 255 ? best : 0);
         /* A case-blind literal's rare byte would need two searches: a letter
          * anywhere then serves no better than the pair walk. */
-        x->by_rare &= !l->nocase || !((l->s.ptr[best] | 0x20) >= 'a' && (l->s.ptr[best] | 0x20) <= 'z');
+        unsigned char folded = (unsigned char)(l->s.ptr[best] | 0x20);
+        x->by_rare &= !l->nocase || !(folded >= 'a' && folded <= 'z');
     }
 }
 
