@@ -126,8 +126,10 @@ static inline void add_file_lines(struct lines *l, const char *path)
     free(text);
 }
 
-/* Every *.log under @p path, recursively. */
-static inline size_t add_tree(struct lines *l, const char *path)
+/* Every *.log under @p path, recursively, but in directories named in
+ * @p skip (NULL-terminated; may be NULL). */
+static inline size_t add_tree_skipping(struct lines *l, const char *path,
+                                       const char *const *skip)
 {
     DIR *d = opendir(path);
     if (!d)
@@ -137,6 +139,11 @@ static inline size_t add_tree(struct lines *l, const char *path)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || strcmp(de->d_name, "node_modules") == 0)
             continue;
+        bool skipped = false;
+        for (size_t i = 0; skip && skip[i] && !skipped; i++)
+            skipped = strcmp(de->d_name, skip[i]) == 0;
+        if (skipped)
+            continue;
         char sub[4096];
         struct stat st;
         if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= sizeof sub ||
@@ -144,7 +151,7 @@ static inline size_t add_tree(struct lines *l, const char *path)
             continue;
         size_t n = strlen(de->d_name);
         if (S_ISDIR(st.st_mode))
-            files += add_tree(l, sub);
+            files += add_tree_skipping(l, sub, skip);
         else if (n > 4 && strcmp(de->d_name + n - 4, ".log") == 0) {
             add_file_lines(l, sub);
             files++;
@@ -152,6 +159,12 @@ static inline size_t add_tree(struct lines *l, const char *path)
     }
     closedir(d);
     return files;
+}
+
+/* Every *.log under @p path, recursively. */
+static inline size_t add_tree(struct lines *l, const char *path)
+{
+    return add_tree_skipping(l, path, NULL);
 }
 
 static inline void lines_free(struct lines *l)
