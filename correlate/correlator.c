@@ -200,10 +200,16 @@ struct ll_correlator {
     struct ll_idmap aliases;   /* a minted id -> the workflow it continues */
     struct alias **alias_fifo; /* oldest first, to bound them */
     size_t alias_head, n_aliases;
+    /* Lines with no time at all (a file of text alone) whose file is named
+     * after a pid: they wait, without a time, for that pid to be taught. */
+    struct pending **timeless;
+    size_t n_timeless, cap_timeless;
 };
 
 static void session_close(struct ll_correlator *c, struct session *s, enum ll_tl_reason why);
 static void recent_forget(struct ll_correlator *c, const struct session *s);
+static void claim_timeless(struct ll_correlator *c, struct session *s, struct ll_str pid,
+                           const struct ll_event *teacher, uint32_t teacher_service);
 
 /* ------------------------------------------------------------------------ */
 /* Keys                                                                      */
@@ -662,9 +668,11 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
         set_teacher(l, own_pid, ev, source, service, host);
         link_own(l, s);
         ll_idmap_put(&c->links, hash, l);
-        return l;
+    } else {
+        reteach(c, l, s, own_pid, ev, source, service, host);
     }
-    reteach(c, l, s, own_pid, ev, source, service, host);
+    if (kind == LINK_PID && c->n_timeless && !l->ambiguous)
+        claim_timeless(c, l->owner, value, ev, service);
     return l;
 }
 
@@ -742,6 +750,22 @@ struct key_try {
     const char *label;
 };
 
+/* The pid a file of text alone is named after (child-4312, a container
+ * worker-4312): three digits or more after the last '-'. */
+static bool pid_in_name(struct ll_str name, int64_t *pid)
+{
+    size_t d = 0;
+    while (d < name.len && name.ptr[name.len - 1 - d] >= '0' && name.ptr[name.len - 1 - d] <= '9')
+        d++;
+    if (d < 3 || d > 18 || d == name.len || name.ptr[name.len - 1 - d] != '-')
+        return false;
+    int64_t v = 0;
+    for (size_t i = name.len - d; i < name.len; i++)
+        v = v * 10 + (name.ptr[i] - '0');
+    *pid = v;
+    return true;
+}
+
 static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
                             uint32_t service, uint64_t host, char *via, size_t via_size)
 {
@@ -753,11 +777,9 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
         /* A file named after its process (child-4312.log, a container
          * worker-4312) whose lines are all text: its pid is in the name. */
         struct ll_str name = c->names.v[service].s;
-        size_t d = 0;
-        while (d < name.len && name.ptr[name.len - 1 - d] >= '0' && name.ptr[name.len - 1 - d] <= '9')
-            d++;
-        if (d >= 3 && d < name.len && name.ptr[name.len - 1 - d] == '-')
-            keys[n++] = (struct key_try){LINK_PID, {name.ptr + name.len - d, d}, "pid"};
+        int64_t pid;
+        if (pid_in_name(name, &pid))
+            keys[n++] = (struct key_try){LINK_PID, pid_str(pid, pbuf, sizeof pbuf), "pid"};
     } else if (ev->flags & LL_EV_HAS_PID)
         keys[n++] = (struct key_try){LINK_PID, pid_str(ev->pid, pbuf, sizeof pbuf), "pid"};
     if (ev->conn_id.len)
@@ -1583,6 +1605,82 @@ static struct session *alias_of(struct ll_correlator *c, uint64_t hash, uint32_t
     return s;
 }
 
+/* An event without an id kept for later: its strings after it, the line
+ * cut to MAX_LINE (kept if a key claims it). */
+static struct pending *pending_make(struct ll_correlator *c, const struct ll_event *ev,
+                                    uint32_t source, uint32_t service, uint64_t host)
+{
+    struct ll_str line = cut(ev->line, MAX_LINE);
+    size_t extra = ev->msg.len + ev->err_code.len + ev->conn_id.len + line.len;
+    struct pending *p = ll_pool_alloc(&c->pending_pool, sizeof *p + extra);
+    struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
+    *p = (struct pending){.ts = ev->ts_ns, .pid = ev->pid, .seq = c->pending_seq++,
+                          .ev_seq = ev->seq, .offset = ev->pos.offset,
+                          .source = source, .service = service, .host = host,
+                          .flags = ev->flags, .msg_len = (uint32_t)msg.len,
+                          .code_len = (uint32_t)ev->err_code.len,
+                          .conn_len = (uint32_t)ev->conn_id.len,
+                          .line_len = (uint32_t)line.len,
+                          .line_hash = line.len < ev->line.len ? ll_line_hash(ev->line) : 0,
+                          .level = ev->level};
+    char *d = (char *)(p + 1);
+    d = put_str(d, msg);
+    d = put_str(d, ev->err_code);
+    d = put_str(d, ev->conn_id);
+    put_str(d, line);
+    return p;
+}
+
+/* The event @p p keeps, its strings views into it. */
+static struct ll_event pending_event(const struct ll_correlator *c, const struct pending *p)
+{
+    const char *d = (const char *)(p + 1);
+    return (struct ll_event){
+        .ts_ns = p->ts,
+        .pos = {name_of(c, p->source), p->offset},
+        .msg = {d, p->msg_len},
+        .err_code = {d + p->msg_len, p->code_len},
+        .conn_id = {d + p->msg_len + p->code_len, p->conn_len},
+        .line = {d + p->msg_len + p->code_len + p->conn_len, p->line_len},
+        .service = name_of(c, p->service),
+        .pid = p->pid,
+        .flags = p->flags,
+        .level = p->level,
+        .seq = p->ev_seq,
+    };
+}
+
+#define MAX_TIMELESS 10000
+
+/* Pid @p pid was just taught to @p s by @p teacher: the lines without any
+ * time waiting for it join there, at the teacher's time. */
+static void claim_timeless(struct ll_correlator *c, struct session *s, struct ll_str pid,
+                           const struct ll_event *teacher, uint32_t teacher_service)
+{
+    int64_t v;
+    char name[32];
+    snprintf(name, sizeof name, "-%.*s", (int)(pid.len < 24 ? pid.len : 24), pid.ptr);
+    if (!pid_in_name(ll_str_c(name), &v))
+        return;
+    char via[MAX_VIA + 8];
+    snprintf(via, sizeof via, "pid:%.*s", (int)pid.len, pid.ptr);
+    size_t kept = 0;
+    for (size_t i = 0; i < c->n_timeless; i++) {
+        struct pending *p = c->timeless[i];
+        if (p->pid != v) {
+            c->timeless[kept++] = p;
+            continue;
+        }
+        struct ll_event ev = pending_event(c, p);
+        ev.ts_ns = teacher->ts_ns;
+        ev.pid = 0;
+        ev.flags |= LL_EV_LINKED;
+        session_add(c, s, &ev, p->source, p->service, via, teacher_service, p->line_hash);
+        ll_pool_release(&c->pending_pool, p);
+    }
+    c->n_timeless = kept;
+}
+
 static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_event *ev,
                                       uint32_t source, uint32_t service, uint64_t host,
                                       bool arriving, bool final, uint64_t lh)
@@ -1606,27 +1704,20 @@ static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_e
             return join_lost(c, s, ev, source, service, via);
         }
     }
+    int64_t name_pid;
+    if (arriving && ev->ts_ns == 0 && (ev->flags & LL_EV_TIME_INFERRED) &&
+        pid_in_name(c->names.v[service].s, &name_pid) && c->n_timeless < MAX_TIMELESS) {
+        struct pending *p = pending_make(c, ev, source, service, host);
+        p->pid = name_pid;
+        if (c->n_timeless == c->cap_timeless) {
+            c->cap_timeless = c->cap_timeless ? 2 * c->cap_timeless : 16;
+            c->timeless = ll_reallocarray(c->timeless, c->cap_timeless, sizeof *c->timeless);
+        }
+        c->timeless[c->n_timeless++] = p;
+        return LL_STR_NULL;
+    }
     if (!final) {
-        struct ll_str line = cut(ev->line, MAX_LINE); /* kept if a key claims it */
-        size_t extra = ev->msg.len + ev->err_code.len + ev->conn_id.len + line.len;
-        struct pending *p = ll_pool_alloc(&c->pending_pool, sizeof *p + extra);
-        struct ll_str msg = ev->msg.len ? ev->msg : ev->err_msg;
-        *p = (struct pending){.ts = ev->ts_ns, .pid = ev->pid, .seq = c->pending_seq++,
-                              .ev_seq = ev->seq,
-                              .offset = ev->pos.offset,
-                              .source = source, .service = service, .host = host,
-                              .flags = ev->flags, .msg_len = (uint32_t)msg.len,
-                              .code_len = (uint32_t)ev->err_code.len,
-                              .conn_len = (uint32_t)ev->conn_id.len,
-                              .line_len = (uint32_t)line.len,
-                              .line_hash = line.len < ev->line.len ? ll_line_hash(ev->line) : 0,
-                              .level = ev->level};
-        char *d = (char *)(p + 1);
-        d = put_str(d, msg);
-        d = put_str(d, ev->err_code);
-        d = put_str(d, ev->conn_id);
-        put_str(d, line);
-        pending_push(c, p);
+        pending_push(c, pending_make(c, ev, source, service, host));
         return LL_STR_NULL;
     }
     count_orphan(c, ev, source, service);
@@ -1639,20 +1730,7 @@ static void drain_pending(struct ll_correlator *c, bool all)
 {
     while (c->n_pending && (all || c->pending[0]->ts <= c->wm)) {
         struct pending *p = pending_pop(c);
-        const char *d = (const char *)(p + 1);
-        struct ll_event ev = {
-            .ts_ns = p->ts,
-            .pos = {name_of(c, p->source), p->offset},
-            .msg = {d, p->msg_len},
-            .err_code = {d + p->msg_len, p->code_len},
-            .conn_id = {d + p->msg_len + p->code_len, p->conn_len},
-            .line = {d + p->msg_len + p->code_len + p->conn_len, p->line_len},
-            .service = name_of(c, p->service),
-            .pid = p->pid,
-            .flags = p->flags,
-            .level = p->level,
-            .seq = p->ev_seq,
-        };
+        struct ll_event ev = pending_event(c, p);
         attach_or_orphan(c, &ev, p->source, p->service, p->host, false, true, p->line_hash);
         ll_pool_release(&c->pending_pool, p);
     }
@@ -1923,6 +2001,13 @@ static struct session **all_sessions(const struct ll_correlator *c, size_t *n)
 void ll_correlator_flush(ll_correlator *c)
 {
     drain_pending(c, true);
+    for (size_t i = 0; i < c->n_timeless; i++) { /* their pid was never taught */
+        struct ll_event ev = pending_event(c, c->timeless[i]);
+        ev.pid = 0;
+        count_orphan(c, &ev, c->timeless[i]->source, c->timeless[i]->service);
+        ll_pool_release(&c->pending_pool, c->timeless[i]);
+    }
+    c->n_timeless = 0;
     if (c->conf.on_advance)
         c->conf.on_advance(c->conf.advance_ctx, INT64_MAX, true);
     size_t n;
@@ -2046,6 +2131,9 @@ void ll_correlator_destroy(ll_correlator *c)
     ll_free(c->alias_fifo);
     ll_free(c->recent);
     ll_free(c->kinds);
+    for (size_t i = 0; i < c->n_timeless; i++)
+        ll_pool_release(&c->pending_pool, c->timeless[i]);
+    ll_free(c->timeless);
     ll__names_free(&c->names);
     while (c->n_pending)
         ll_pool_release(&c->pending_pool, pending_pop(c));

@@ -787,6 +787,37 @@ static void a_message_that_lost_its_id_joins_its_sender(void **state)
     cap_free(&c);
 }
 
+/* A file of text alone, with no time anywhere (a shell tool's stdout in
+ * child-4312.log): raw, its line has the epoch; it waits for its name's pid
+ * to be taught and joins there, at the teacher's time. */
+static void a_timeless_text_file_joins_by_the_pid_in_its_name(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct ll_corr_conf conf = {.session_gap_ns = 10 * SEC};
+    ll_correlator *corr = make(&conf, &c);
+    struct ll_event fmt = from(ev(0, "", "child-4312", "fmt ok"), "child-4312.log");
+    fmt.flags |= LL_EV_RAW | LL_EV_TIME_INFERRED;
+    push(corr, fmt);
+    struct ll_event other = from(ev(0, "", "child-999", "never spawned"), "child-999.log");
+    other.flags |= LL_EV_RAW | LL_EV_TIME_INFERRED;
+    push(corr, other);
+    struct ll_event spawned = ev(T0, "w1", "agent-1", "child spawned");
+    spawned.child_pid = 4312;
+    spawned.flags |= LL_EV_HAS_CHILD_PID;
+    push(corr, spawned);
+    push(corr, ev(T0 + 60 * SEC, "clock", "m", "tick"));
+    ll_correlator_flush(corr);
+    const char *w1 = json_of(&c, "w1");
+    assert_non_null(strstr(w1, "\"events\":2"));
+    assert_non_null(strstr(w1, "child-4312"));
+    struct ll_stats st = {0};
+    ll_correlator_stats(corr, &st);
+    assert_int_equal(st.orphans, 1); /* child-999's */
+    ll_correlator_destroy(corr);
+    cap_free(&c);
+}
+
 /* Long file names (container logs) that differ only past a key's length
  * stay two keys: a crash report joins its own file's workflow. */
 static void long_file_names_stay_apart(void **state)
@@ -1003,6 +1034,7 @@ int main(void)
         cmocka_unit_test(own_pid_links_other_services_but_not_the_same_one),
         cmocka_unit_test(keys_of_a_closed_timeline_are_taught_afresh),
         cmocka_unit_test(long_file_names_stay_apart),
+        cmocka_unit_test(a_timeless_text_file_joins_by_the_pid_in_its_name),
         cmocka_unit_test(a_minted_id_joins_the_call_that_started_it),
         cmocka_unit_test(a_message_that_lost_its_id_joins_its_sender),
         cmocka_unit_test(key_seen_in_two_workflows_is_never_used),
