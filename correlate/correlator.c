@@ -1487,13 +1487,12 @@ static size_t shared_values(const struct recent *r, const struct ll_str *v, size
 #define SOLE_WINDOW_NS (2 * LL_NS_PER_SEC)
 
 static struct session *lost_from(struct ll_correlator *c, uint32_t service,
-                                 const struct ll_event *ev,
+                                 const struct ll_event *ev, const struct ll_str *v, size_t nv,
                                  bool (*accept)(struct ll_correlator *, const struct recent *,
                                                 uint32_t, const struct ll_str *, size_t),
                                  struct ll_str *shared)
 {
-    struct ll_str v[24];
-    size_t nv = line_values(ev->line, v, 24), n_cand = 0, best_k = 0;
+    size_t n_cand = 0, best_k = 0;
     struct session *best = NULL, *cand[2];
     int64_t best_ts = 0;
     *shared = LL_STR_NULL;
@@ -1550,8 +1549,9 @@ static struct session *minted_from(struct ll_correlator *c, uint32_t service,
     const struct ll__name *n = &c->names.v[service];
     if (n->later < 5 || n->first * 20 > n->later)
         return NULL; /* not a service that only joins workflows begun elsewhere */
-    struct ll_str shared;
-    return lost_from(c, service, ev, calls, &shared);
+    struct ll_str v[24], shared;
+    size_t nv = line_values(ev->line, v, 24);
+    return lost_from(c, service, ev, v, nv, calls, &shared);
 }
 
 /* An orphan of a kind that has ids: the workflow it belongs to, or NULL. */
@@ -1568,7 +1568,7 @@ static struct session *renamed_from(struct ll_correlator *c, uint32_t service,
     }
     if (!names)
         return NULL;
-    struct session *s = lost_from(c, service, ev, sent, shared);
+    struct session *s = lost_from(c, service, ev, v, nv, sent, shared);
     return s && shared->len ? s : NULL; /* a sender named is not enough */
 }
 
@@ -1657,11 +1657,12 @@ static struct ll_event pending_event(const struct ll_correlator *c, const struct
 static void claim_timeless(struct ll_correlator *c, struct session *s, struct ll_str pid,
                            const struct ll_event *teacher, uint32_t teacher_service)
 {
-    int64_t v;
-    char name[32];
-    snprintf(name, sizeof name, "-%.*s", (int)(pid.len < 24 ? pid.len : 24), pid.ptr);
-    if (!pid_in_name(ll_str_c(name), &v))
-        return;
+    int64_t v = 0;
+    for (size_t i = 0; i < pid.len; i++) {
+        if (pid.ptr[i] < '0' || pid.ptr[i] > '9' || i == 18)
+            return; /* no pid a file name could give */
+        v = v * 10 + (pid.ptr[i] - '0');
+    }
     char via[MAX_VIA + 8];
     snprintf(via, sizeof via, "pid:%.*s", (int)pid.len, pid.ptr);
     size_t kept = 0;
