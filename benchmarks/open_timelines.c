@@ -23,7 +23,7 @@ static void measure(size_t n)
     size_t closed = 0;
     struct ll_corr_conf conf = {.session_gap_ns = 86400 * LL_NS_PER_SEC,
                                 .max_open_timelines = n + 1};
-    struct ll_corr_out out = {on_timeline, NULL, &closed};
+    struct ll_corr_out out = {on_timeline, NULL, NULL, &closed};
     size_t before = mallinfo2().uordblks;
     ll_correlator *c = ll_correlator_new(&conf, &out);
     char id[64], msg[64];

@@ -25,7 +25,7 @@
 
 static const char *const top_keys[] = {"sources", "decode",      "correlation", "rules",
                                        "sinks",   "metrics",     "checkpoints", "log",
-                                       "shutdown_timeout"};
+                                       "topology", "shutdown_timeout"};
 
 struct loader {
     const char *path;
@@ -218,7 +218,8 @@ static void load_root(struct loader *l, struct ll_config *cfg, yaml_node_t *root
                       {"correlation", &cfg->correlation, NULL},
                       {"metrics", &cfg->metrics, "listen"},
                       {"checkpoints", &cfg->checkpoints, "dir"},
-                      {"log", &cfg->log, "level"}};
+                      {"log", &cfg->log, "level"},
+                      {"topology", &cfg->topology, "stage"}};
         bool done = false;
         for (size_t i = 0; i < sizeof single / sizeof single[0] && !done; i++)
             if (ll_str_eq(key, ll_str_c(single[i].name))) {
@@ -305,7 +306,8 @@ void ll_config_free(struct ll_config *cfg)
         item_free(&cfg->sources[i]);
     ll_free(cfg->sources);
     struct ll_config_item *single[] = {&cfg->decode, &cfg->correlation, &cfg->metrics,
-                                       &cfg->checkpoints, &cfg->log, &cfg->top};
+                                       &cfg->checkpoints, &cfg->log, &cfg->topology,
+                                       &cfg->top};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
         item_free(single[i]);
     for (size_t i = 0; i < cfg->n_rules; i++)

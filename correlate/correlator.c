@@ -188,7 +188,7 @@ struct ll_correlator {
     size_t cap_o_svc;
     struct ll_orphans *o_orph;
 
-    uint32_t cache_source, cache_service; /* last names interned */
+    uint32_t cache_source, cache_service, cache_origin; /* last names interned */
     uint32_t serial; /* of the last session opened */
 
     uint64_t timelines, orphans, linked, late, evicted, open_max;
@@ -714,8 +714,11 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
     if (ev->flags & LL_EV_HAS_CHILD_PID)
         teach(c, s, LINK_PID, pid_str(ev->child_pid, pbuf, sizeof pbuf), false, ev, source,
               service, host);
-    /* The source itself, for raw lines printed by the same process. */
-    struct ll__name *src = &c->names.v[source];
+    /* The source itself (the file a Kafka message names, if any), for raw
+     * lines printed by the same process. */
+    uint32_t file = ev->origin.len ? ll__names_intern(&c->names, ev->origin, &c->cache_origin)
+                                   : source;
+    struct ll__name *src = &c->names.v[file];
     if (src->taught_by != s->serial) {
         /* A source's key never changes: its link needs no key test. */
         if (src->link) {
@@ -723,7 +726,7 @@ static void learn_links(struct ll_correlator *c, struct session *s, const struct
         } else {
             cache_link(&src->link,
                        teach(c, s, LINK_SOURCE, src->s, false, ev, source, service, host),
-                       source);
+                       file);
         }
         src->taught_by = s->serial;
     }
@@ -773,7 +776,8 @@ static struct link *resolve(struct ll_correlator *c, const struct ll_event *ev,
     struct key_try keys[3];
     int n = 0;
     if (ev->flags & LL_EV_RAW) {
-        keys[n++] = (struct key_try){LINK_SOURCE, ev->pos.source, "source"};
+        keys[n++] = (struct key_try){LINK_SOURCE, ev->origin.len ? ev->origin : ev->pos.source,
+                                     "source"};
         /* A file named after its process (child-4312.log, a container
          * worker-4312) whose lines are all text: its pid is in the name. */
         struct ll_str name = c->names.v[service].s;
@@ -1652,6 +1656,13 @@ static struct ll_event pending_event(const struct ll_correlator *c, const struct
 
 #define MAX_TIMELESS 10000
 
+/* An event push() left waiting has its workflow at last (@p id), or none. */
+static void settle(struct ll_correlator *c, uint64_t seq, struct ll_str id)
+{
+    if (c->out.settled)
+        c->out.settled(c->out.ctx, seq, id);
+}
+
 /* Pid @p pid was just taught to @p s by @p teacher: the lines without any
  * time waiting for it join there, at the teacher's time. */
 static void claim_timeless(struct ll_correlator *c, struct session *s, struct ll_str pid,
@@ -1677,6 +1688,7 @@ static void claim_timeless(struct ll_correlator *c, struct session *s, struct ll
         ev.pid = 0;
         ev.flags |= LL_EV_LINKED;
         session_add(c, s, &ev, p->source, p->service, via, teacher_service, p->line_hash);
+        settle(c, p->ev_seq, session_id(s));
         ll_pool_release(&c->pending_pool, p);
     }
     c->n_timeless = kept;
@@ -1732,7 +1744,9 @@ static void drain_pending(struct ll_correlator *c, bool all)
     while (c->n_pending && (all || c->pending[0]->ts <= c->wm)) {
         struct pending *p = pending_pop(c);
         struct ll_event ev = pending_event(c, p);
-        attach_or_orphan(c, &ev, p->source, p->service, p->host, false, true, p->line_hash);
+        settle(c, p->ev_seq,
+               attach_or_orphan(c, &ev, p->source, p->service, p->host, false, true,
+                                p->line_hash));
         ll_pool_release(&c->pending_pool, p);
     }
 }
@@ -1936,8 +1950,13 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
     source_seen(c, source, ev->ts_ns);
     uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
     uint64_t host = host_of(ev);
-    if (!ev->corr_id.len)
-        return attach_or_orphan(c, ev, source, service, host, true, ev->ts_ns <= c->wm, 0);
+    if (!ev->corr_id.len) {
+        struct ll_str joined =
+            attach_or_orphan(c, ev, source, service, host, true, ev->ts_ns <= c->wm, 0);
+        if (!joined.len && ev->ts_ns <= c->wm)
+            settle(c, ev->seq, joined); /* an orphan at once */
+        return joined;
+    }
     c->names.v[service].with_id++;
     kind_count(c, service, ev, true);
     if (c->n_open >= c->conf.max_open_timelines)
@@ -2006,6 +2025,7 @@ void ll_correlator_flush(ll_correlator *c)
         struct ll_event ev = pending_event(c, c->timeless[i]);
         ev.pid = 0;
         count_orphan(c, &ev, c->timeless[i]->source, c->timeless[i]->service);
+        settle(c, c->timeless[i]->ev_seq, LL_STR_NULL);
         ll_pool_release(&c->pending_pool, c->timeless[i]);
     }
     c->n_timeless = 0;

@@ -227,3 +227,17 @@ struct ll_str ll_service_from_path(const char *path)
         }
     return s;
 }
+
+void ll_event_set_origin(struct ll_event *ev, struct ll_str file, struct ll_arena *arena)
+{
+    if (!file.len)
+        return;
+    ev->origin = file;
+    if (ev->service.len && !(ev->flags & LL_EV_RAW))
+        return;
+    char *path = ll_arena_alloc(arena, file.len + 1);
+    memcpy(path, file.ptr, file.len);
+    path[file.len] = '\0';
+    ev->service = ll_service_from_path(path);
+    ev->flags |= LL_EV_SERVICE_FROM_NAME;
+}

@@ -25,13 +25,32 @@
 #include <yajl/yajl_parse.h>
 
 #define DEFAULT_HEADER "X-Request-ID"
+#define DEFAULT_FILE_HEADER "file"
 #define BATCH 1024     /* messages taken from the queue at a time */
 #define CHUNK 32       /* messages a decoding thread takes at a time */
 #define ALONE 128      /* fewer are decoded on the caller's thread alone */
+#define FIRST_ASSIGNMENT_NS (15 * LL_NS_PER_SEC) /* closing: waited for at most */
+#define LIMBO_NS (30 * LL_NS_PER_SEC) /* a partition lost: its state kept this long */
 
 struct run {
     uint64_t seq, end; /* read orders of its first and last events */
     int64_t offset;    /* of its first event; the rest follow one by one */
+};
+
+/* A fact handed out: where it was read, for the commit that passes it. */
+struct fact_note {
+    uint64_t seq;
+    uint32_t input;
+    int64_t off;
+};
+
+/* A correlating stage's input partition, as a facts partition tells it. */
+struct input {
+    char *source;
+    int64_t off;  /* of the last fact from it (-1: none) */
+    int64_t cut_off; /* of the last fact from it before the cut staged */
+    int64_t mark; /* its event time by its last mark; LL_TIME_NONE: nothing to read */
+    bool marked;
 };
 
 struct part {
@@ -51,6 +70,13 @@ struct part {
     bool in_stats;       /* in the statistics being read */
     int64_t stat_leader; /* there: its leader if fetching, else -1 */
     uint32_t gen;        /* which assignment of the slot */
+    struct input *inputs; /* facts topics */
+    size_t n_inputs;
+    int expected; /* input partitions in all, by the marks */
+    int64_t lost_at; /* lost (not revoked): kept, not committed, until assigned again
+                      * or LIMBO_NS pass (ll_clock_mono_ns(); 0: ours) */
+    struct fact_note *notes; /* facts handed out, oldest first, from notes[notes_at] */
+    size_t n_notes, notes_at, cap_notes;
 };
 
 /* A message taken from the queue, decoded ahead of being handed out. */
@@ -91,7 +117,10 @@ struct ll_kafka {
     size_t b_n, b_next;
     uint64_t round;
     char *id_header;
-    bool key_as_id, raw_events, paused;
+    char *file_header;
+    bool key_as_id, raw_events, paused, facts;
+    char **topics;
+    size_t n_topics;
     bool no_stats; /* statistics.interval.ms=0: reachable is taken as given */
     size_t max_line;
     ll_reject_fn *on_reject;
@@ -145,6 +174,10 @@ static void drop_part(ll_kafka *k, int slot)
     ll_free(p->source);
     ll_free(p->runs);
     ll_free(p->stage_meta);
+    for (size_t i = 0; i < p->n_inputs; i++)
+        ll_free(p->inputs[i].source);
+    ll_free(p->inputs);
+    ll_free(p->notes);
     *p = (struct part){0};
     k->st.partitions--;
 }
@@ -177,6 +210,9 @@ int64_t ll_kafka_offset(const ll_kafka *k, int slot, uint64_t seq)
     return p->next;
 }
 
+static void facts_passed(struct part *p, uint64_t cut);
+static char *facts_meta(const struct part *p, const char *meta);
+
 int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta)
 {
     struct part *p = &k->parts[slot];
@@ -186,7 +222,12 @@ int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta)
     p->staged = true;
     p->stage_offset = off;
     ll_free(p->stage_meta);
-    p->stage_meta = meta ? ll_strdup(meta) : NULL;
+    if (k->facts) {
+        facts_passed(p, cut);
+        p->stage_meta = facts_meta(p, meta);
+    } else {
+        p->stage_meta = meta ? ll_strdup(meta) : NULL;
+    }
     /* Runs wholly before the cut are not needed any more. */
     size_t keep = 0;
     while (keep < p->n_runs && p->runs[keep].end < cut)
@@ -201,7 +242,7 @@ int ll_kafka_commit(ll_kafka *k, bool sync)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
     for (int i = 0; i < k->n_parts; i++) {
         struct part *p = &k->parts[i];
-        if (!p->used || !p->staged)
+        if (!p->used || !p->staged || p->lost_at) /* another may own it: never commit */
             continue;
         rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(l, p->topic,
                                                                          p->partition);
@@ -234,8 +275,26 @@ int ll_kafka_commit(ll_kafka *k, bool sync)
 /* ------------------------------------------------------------------------ */
 /* Rebalances                                                                */
 
+static const char *facts_load(struct part *p, const char *meta);
+
 static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
 {
+    /* Lost and ours again (a member whose commits failed on a generation
+     * change is told its partitions are lost, then gets them back): the
+     * state stays, and reading goes on where it was, not at the commit. */
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *t = &parts->elems[i];
+        int slot = find_part(k, t->topic, t->partition);
+        if (slot < 0 || !k->parts[slot].lost_at)
+            continue;
+        struct part *p = &k->parts[slot];
+        p->lost_at = 0;
+        if (p->next >= 0)
+            t->offset = p->next;
+        k->st.kept++;
+        ll_log(LL_LEVEL_INFO, "kafka", "%s is ours again: its state kept, reading on at offset "
+               "%lld", p->source, (long long)p->next);
+    }
     /* What the group committed, with the metadata beside it. */
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
     rd_kafka_resp_err_t err = rd_kafka_committed(k->rk, c, 10000);
@@ -251,11 +310,12 @@ static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
             err ? NULL : rd_kafka_topic_partition_list_find(c, t->topic, t->partition);
         char *meta = ll_strndup(ct && ct->metadata ? ct->metadata : "",
                                 ct && ct->metadata ? ct->metadata_size : 0);
+        const char *rest = k->facts ? facts_load(&k->parts[slot], meta) : meta;
         ll_log(LL_LEVEL_INFO, "kafka", "assigned %s from %s%lld", k->parts[slot].source,
                ct && ct->offset >= 0 ? "committed offset " : "",
                ct && ct->offset >= 0 ? (long long)ct->offset : 0LL);
         if (k->hooks.assigned)
-            k->hooks.assigned(k->hooks.ctx, slot, k->parts[slot].source, meta);
+            k->hooks.assigned(k->hooks.ctx, slot, k->parts[slot].source, rest);
         ll_free(meta);
     }
     rd_kafka_topic_partition_list_destroy(c);
@@ -268,16 +328,37 @@ static void revoked(ll_kafka *k, rd_kafka_topic_partition_list_t *parts, bool lo
         int slot = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
         if (slot < 0)
             continue;
-        ll_log(LL_LEVEL_INFO, "kafka", "%s %s", lost ? "lost" : "revoked",
-               k->parts[slot].source);
+        if (lost) { /* kept a while: it may come back (assigned()) */
+            ll_log(LL_LEVEL_INFO, "kafka", "lost %s (kept %.0fs in case it comes back)",
+                   k->parts[slot].source, (double)LIMBO_NS / 1e9);
+            k->parts[slot].lost_at = ll_clock_mono_ns();
+            continue;
+        }
+        ll_log(LL_LEVEL_INFO, "kafka", "revoked %s", k->parts[slot].source);
         if (k->hooks.revoked)
-            k->hooks.revoked(k->hooks.ctx, slot, lost);
+            k->hooks.revoked(k->hooks.ctx, slot, false);
         slots[n++] = slot;
     }
     if (!lost)
         ll_kafka_commit(k, true);
     for (int i = 0; i < n; i++)
         drop_part(k, slots[i]);
+}
+
+/* Lost partitions not ours again in time (@p all: any) go: their state
+ * is dropped, whoever owns them now rebuilds it. */
+static void forget_lost(ll_kafka *k, bool all)
+{
+    int64_t now = ll_clock_mono_ns();
+    for (int i = 0; i < k->n_parts; i++) {
+        struct part *p = &k->parts[i];
+        if (!p->used || !p->lost_at || (!all && now - p->lost_at < LIMBO_NS))
+            continue;
+        ll_log(LL_LEVEL_INFO, "kafka", "%s went elsewhere: its state dropped", p->source);
+        if (k->hooks.revoked)
+            k->hooks.revoked(k->hooks.ctx, i, true);
+        drop_part(k, i);
+    }
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -538,20 +619,25 @@ static void reject(ll_kafka *k, enum ll_reject why, const rd_kafka_message_t *m,
     k->on_reject(k->ctx, why, &pos, &line, detail);
 }
 
+/* The value of header @p name of @p m, or empty. */
+static struct ll_str header(const rd_kafka_message_t *m, const char *name)
+{
+    rd_kafka_headers_t *h;
+    const void *v;
+    size_t n;
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(h, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v && n)
+        return (struct ll_str){v, n};
+    return LL_STR("");
+}
+
 /* The correlation id a message carries beside its value: the header (or
  * the key). */
 static struct ll_str outer_id(ll_kafka *k, const rd_kafka_message_t *m)
 {
     if (k->key_as_id)
         return m->key && m->key_len ? (struct ll_str){m->key, m->key_len} : LL_STR("");
-    rd_kafka_headers_t *h;
-    const void *v;
-    size_t n;
-    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        rd_kafka_header_get_last(h, k->id_header, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v &&
-        n)
-        return (struct ll_str){v, n};
-    return LL_STR("");
+    return header(m, k->id_header);
 }
 
 /* Decodes b[decode_from + i] on @p thread: what does not depend on the
@@ -582,6 +668,7 @@ static void decode_one(void *ctx, size_t thread, size_t i)
     }
     if (ll_decoder_decode(d->dec, v, len, &d->arena, &km->ev, &km->why) == LL_OK) {
         km->what = K_EVENT;
+        ll_event_set_origin(&km->ev, header(km->m, k->file_header), &d->arena);
         return;
     }
     const char *err = ll_decoder_error(d->dec);
@@ -590,6 +677,7 @@ static void decode_one(void *ctx, size_t thread, size_t i)
     if (km->why == LL_REJECT_NOT_JSON && k->raw_events) {
         ll_decoder_raw_event(d->dec, v, len, &d->arena, &km->ev);
         km->raw = true;
+        ll_event_set_origin(&km->ev, header(km->m, k->file_header), &d->arena);
     }
 }
 
@@ -647,6 +735,184 @@ static bool take(ll_kafka *k, int64_t deadline)
     return n > 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Facts                                                                     */
+
+static struct input *input_of(struct part *p, struct ll_str source)
+{
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if (ll_str_eq(ll_str_c(p->inputs[i].source), source))
+            return &p->inputs[i];
+    p->inputs = ll_reallocarray(p->inputs, p->n_inputs + 1, sizeof *p->inputs);
+    struct input *in = &p->inputs[p->n_inputs++];
+    *in = (struct input){ll_strndup(source.ptr, source.len), -1, -1, LL_TIME_NONE, false};
+    return in;
+}
+
+/* A mark: "N\n" (input partitions in all), then "SOURCE TIME\n" lines
+ * (TIME "-": nothing to read there). A time only moves forward. */
+static void read_mark(struct part *p, const rd_kafka_message_t *m)
+{
+    const char *v = m->payload ? m->payload : "", *end = v + m->len;
+    for (bool first = true; v < end; first = false) {
+        const char *nl = memchr(v, '\n', (size_t)(end - v));
+        if (!nl)
+            nl = end;
+        const char *sp = memrchr(v, ' ', (size_t)(nl - v));
+        char num[24] = "";
+        const char *n_at = first ? v : sp ? sp + 1 : nl;
+        size_t n_len = (size_t)(nl - n_at);
+        if (n_len < sizeof num)
+            memcpy(num, n_at, n_len);
+        if (first) {
+            p->expected = atoi(num);
+        } else if (sp) {
+            struct input *in = input_of(p, (struct ll_str){v, (size_t)(sp - v)});
+            /* "-" (nothing to read) counts only for an input that never had
+             * a time: a new owner that has read nothing yet knows less than
+             * the last owner's marks did. */
+            int64_t t = strcmp(num, "-") == 0 ? LL_TIME_NONE : strtoll(num, NULL, 10);
+            if (in->mark == LL_TIME_NONE || t > in->mark)
+                in->mark = t;
+            in->marked = true;
+        }
+        v = nl + 1;
+    }
+}
+
+/* A message of a facts topic: @returns true if it is a fact not seen
+ * before (a mark is read here); @p note: where it was read. */
+static bool from_stage(ll_kafka *k, struct part *p, const rd_kafka_message_t *m,
+                       struct fact_note *note)
+{
+    if (header(m, LL_KAFKA_FACT_MARK).len) {
+        read_mark(p, m);
+        return false;
+    }
+    struct ll_str src = header(m, LL_KAFKA_FACT_SRC), off = header(m, LL_KAFKA_FACT_OFF);
+    if (!src.len)
+        return true;
+    char num[24] = "";
+    if (off.len < sizeof num)
+        memcpy(num, off.ptr, off.len);
+    int64_t o = strtoll(num, NULL, 10);
+    struct input *in = input_of(p, src);
+    if (o <= in->off) { /* sent again: its input was read again after a rebalance */
+        k->st.facts_repeated++;
+        return false;
+    }
+    in->off = o;
+    *note = (struct fact_note){0, (uint32_t)(in - p->inputs), o};
+    return true;
+}
+
+/* The facts handed out before read order @p cut are behind the commit:
+ * a fact from the same input no later than them is a repeat after it. */
+static void facts_passed(struct part *p, uint64_t cut)
+{
+    while (p->notes_at < p->n_notes && p->notes[p->notes_at].seq < cut) {
+        const struct fact_note *n = &p->notes[p->notes_at++];
+        if (n->off > p->inputs[n->input].cut_off)
+            p->inputs[n->input].cut_off = n->off;
+    }
+    if (p->notes_at * 2 > p->n_notes) {
+        memmove(p->notes, p->notes + p->notes_at, (p->n_notes - p->notes_at) * sizeof *p->notes);
+        p->n_notes -= p->notes_at;
+        p->notes_at = 0;
+    }
+}
+
+/* The commit's metadata: "F<n>\n", then n bytes of "SOURCE OFFSET\n" lines
+ * (facts_passed()), then @p meta. */
+static char *facts_meta(const struct part *p, const char *meta)
+{
+    struct ll_buf b = {0}, facts = {0};
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if (p->inputs[i].cut_off >= 0)
+            ll_buf_printf(&facts, "%s %lld\n", p->inputs[i].source,
+                          (long long)p->inputs[i].cut_off);
+    ll_buf_printf(&b, "F%zu\n", facts.len);
+    ll_buf_append(&b, facts.data ? facts.data : "", facts.len);
+    ll_buf_puts(&b, meta ? meta : "");
+    ll_buf_free(&facts);
+    return (char *)b.data;
+}
+
+/* Reads the facts section of a commit's metadata (facts_meta()): facts up
+ * to those offsets were seen by the last owner. @returns the rest. */
+static const char *facts_load(struct part *p, const char *meta)
+{
+    char *end;
+    if (meta[0] != 'F')
+        return meta;
+    unsigned long long n = strtoull(meta + 1, &end, 10);
+    if (*end != '\n' || n > strlen(end + 1))
+        return meta;
+    const char *v = end + 1, *stop = v + n;
+    while (v < stop) {
+        const char *nl = memchr(v, '\n', (size_t)(stop - v)), *sp;
+        if (!nl || !(sp = memrchr(v, ' ', (size_t)(nl - v))))
+            break;
+        struct input *in = input_of(p, (struct ll_str){v, (size_t)(sp - v)});
+        in->off = in->cut_off = strtoll(sp + 1, NULL, 10);
+        v = nl + 1;
+    }
+    return stop;
+}
+
+int64_t ll_kafka_facts_time(const ll_kafka *k, int slot)
+{
+    const struct part *p = &k->parts[slot];
+    if (!p->expected || p->n_inputs < (size_t)p->expected)
+        return LL_TIME_NONE;
+    int64_t low = INT64_MAX;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        if (!p->inputs[i].marked)
+            return LL_TIME_NONE;
+        if (p->inputs[i].mark != LL_TIME_NONE && p->inputs[i].mark < low)
+            low = p->inputs[i].mark;
+    }
+    return low == INT64_MAX ? LL_TIME_NONE : low;
+}
+
+bool ll_kafka_caught_up(const ll_kafka *k, int slot)
+{
+    const struct part *p = &k->parts[slot];
+    int64_t lo, hi;
+    if (rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) || hi < 0)
+        return false;
+    int64_t at = p->next;
+    if (at < 0) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+        if (rd_kafka_position(k->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            at = l->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(l);
+        if (at < 0 && lo == hi)
+            at = hi; /* empty: nothing fetched, nothing to fetch */
+    }
+    return at >= hi;
+}
+
+int ll_kafka_topic_partitions(ll_kafka *k, int timeout_ms)
+{
+    int n = 0;
+    for (size_t i = 0; i < k->n_topics; i++) {
+        rd_kafka_topic_t *t = rd_kafka_topic_new(k->rk, k->topics[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (t && rd_kafka_metadata(k->rk, 0, t, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->topic_cnt == 1 && !md->topics[0].err)
+            n += md->topics[0].partition_cnt;
+        else
+            n = -1000000; /* one not known: none is */
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (t)
+            rd_kafka_topic_destroy(t);
+    }
+    return n > 0 ? n : 0;
+}
+
 /* Hands @p km out in queue order: counts it, reports a reject, and fills
  * in what depends on the order. @returns true if it is an event. */
 static bool hand_out(ll_kafka *k, struct kmsg *km)
@@ -657,6 +923,9 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     const rd_kafka_message_t *m = km->m;
     k->st.messages++;
     k->st.bytes += m->len;
+    struct fact_note note = {.input = UINT32_MAX};
+    if (k->facts && !from_stage(k, p, m, &note))
+        return false;
     if (km->what == K_NOTHING)
         return false;
     if (km->what == K_REJECT) {
@@ -667,7 +936,9 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     }
     struct ll_event *ev = &km->ev;
     ev->pos = (struct ll_pos){ll_str_c(p->source), (uint64_t)m->offset};
-    if (!ev->corr_id.len)
+    if (k->facts)
+        ev->corr_id = header(m, LL_KAFKA_FACT_CORR);
+    else if (!ev->corr_id.len)
         ev->corr_id = outer_id(k, m);
     if (ev->ts_ns == LL_TIME_NONE) {
         rd_kafka_timestamp_type_t tt;
@@ -677,12 +948,21 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     }
     ev->seq = ++*k->seq;
     note_event(p, ev->seq, m->offset);
+    if (note.input != UINT32_MAX) {
+        if (p->n_notes == p->cap_notes) {
+            p->cap_notes = p->cap_notes ? 2 * p->cap_notes : 64;
+            p->notes = ll_reallocarray(p->notes, p->cap_notes, sizeof *p->notes);
+        }
+        note.seq = ev->seq;
+        p->notes[p->n_notes++] = note;
+    }
     k->st.events++;
     return true;
 }
 
 int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t timeout_ns)
 {
+    forget_lost(k, false);
     int64_t deadline = timeout_ns > 0 ? ll_clock_mono_ns() + timeout_ns : 0;
     for (;;) {
         while (k->b_next < k->b_n) {
@@ -776,6 +1056,12 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
     ll_kafka *k = ll_calloc(1, sizeof *k);
     k->wake[0] = k->wake[1] = -1;
     k->id_header = ll_strdup(conf->id_header ? conf->id_header : DEFAULT_HEADER);
+    k->file_header = ll_strdup(conf->file_header ? conf->file_header : DEFAULT_FILE_HEADER);
+    k->facts = conf->facts;
+    k->topics = ll_calloc(conf->n_topics ? conf->n_topics : 1, sizeof *k->topics);
+    for (size_t i = 0; i < conf->n_topics; i++)
+        if (conf->topics[i][0] != '^') /* patterns have no partition count */
+            k->topics[k->n_topics++] = ll_strdup(conf->topics[i]);
     k->key_as_id = conf->key_as_id;
     k->raw_events = conf->raw_events;
     k->max_line = conf->max_line ? conf->max_line : (size_t)1 << 20;
@@ -884,6 +1170,15 @@ void ll_kafka_close(ll_kafka *k)
     if (k->b)
         release(k);
     if (k->rk) {
+        /* librdkafka before 2.3 (Debian 12 has 2.0) asserts when a
+         * cooperative-sticky member closes before its first assignment
+         * (its issue 4312): a member stopped that soon waits for it. */
+        for (int64_t end = ll_clock_mono_ns() + FIRST_ASSIGNMENT_NS;
+             !k->st.rebalances && ll_clock_mono_ns() < end;) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 100);
+            if (m)
+                rd_kafka_message_destroy(m);
+        }
         rd_kafka_consumer_close(k->rk); /* revokes through the hooks */
         if (k->queue)
             rd_kafka_queue_destroy(k->queue);
@@ -905,5 +1200,9 @@ void ll_kafka_close(ll_kafka *k)
     ll_free(k->b);
     ll_free(k->brokers);
     ll_free(k->id_header);
+    ll_free(k->file_header);
+    for (size_t i = 0; i < k->n_topics; i++)
+        ll_free(k->topics[i]);
+    ll_free(k->topics);
     ll_free(k);
 }

@@ -193,6 +193,7 @@ struct ll_rule_engine {
     struct ll_buf key, scope, sum; /* make_match() scratch, reused */
     uint64_t raised, suppressed, rate_limited, recovered;
     bool live; /* alerts written as they open and grow; match rules held briefly */
+    enum ll_rule_part part;
 };
 
 static struct ll_str alert_key(const void *p)
@@ -1145,20 +1146,40 @@ static void wheel_from(ll_rule_engine *e, int64_t ts)
     }
 }
 
-void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev)
+void ll_rule_engine_set_part(ll_rule_engine *e, enum ll_rule_part part)
+{
+    e->part = part;
+}
+
+/* Whether step @p step of rule @p r keeps its state per service (else per
+ * workflow) for @p ev. */
+static bool service_scoped(const struct ll__rule *r, uint8_t step, const struct ll_event *ev)
+{
+    return r->n_group || r->n_scope || r->steps[step].n_key || !ev->corr_id.len;
+}
+
+bool ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev)
 {
     if (!ev->match)
-        return;
+        return false;
+    bool other = false;
     for (size_t b = 0; b < e->rs->n_bits; b++) {
         if (!(ev->match[b / 64] & (UINT64_C(1) << (b % 64))))
             continue;
         uint32_t rule = e->rs->bits[b].rule;
+        if (e->part != LL_RULES_ALL &&
+            service_scoped(&e->rs->rules[rule], e->rs->bits[b].step, ev) !=
+                (e->part == LL_RULES_SERVICE)) {
+            other = true;
+            continue;
+        }
         struct match *m = make_match(e, ev, rule, e->rs->bits[b].step);
         m->arrived = e->clock;
         /* Live, a rule without a window waits only for its hold. */
         const struct ll__rule *r = &e->rs->rules[rule];
         heap_push(e->live && r->kind == K_MATCH && !r->recovery ? &e->hold : &e->heap, m);
     }
+    return other;
 }
 
 /* Raises the held matches up to @p upto (event time), earliest first. */

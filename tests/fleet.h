@@ -420,23 +420,29 @@ static inline void fleet_case_free(struct fleet_case *c)
     free(c->config);
 }
 
-/* What a sink holds, folded by id. */
-static inline void fleet_from_pg(const struct fleet_case *c, struct fleet_answer *a)
+/* What database @p db holds, folded by id. */
+static inline void fleet_from_db(const struct ll_test_pg *db, struct fleet_answer *a)
 {
-    struct ll_test_pg db = fleet_on_db(c);
-    char *alerts = ll_test_pg_text(&db, "SELECT coalesce(json_agg(json_build_object('type', "
+    char *alerts = ll_test_pg_text(db, "SELECT coalesce(json_agg(json_build_object('type', "
                                         "'alert', 'id', id, 'rule', rule, 'correlation_id', "
                                         "correlation_id, 'service', service, 'first_seen', "
                                         "first_seen, 'count', count, 'evidence', evidence, "
                                         "'affected', affected)), "
                                         "'[]') FROM logloom.alerts");
-    char *tls = ll_test_pg_text(&db, "SELECT coalesce(json_agg(json_build_object('type', "
-                                     "'timeline', 'id', id, 'correlation_id', correlation_id, "
-                                     "'events', event_count)), '[]') FROM logloom.timelines");
+    char *tls = ll_test_pg_text(db, "SELECT coalesce(json_agg(json_build_object('type', "
+                                    "'timeline', 'id', id, 'correlation_id', correlation_id, "
+                                    "'events', event_count)), '[]') FROM logloom.timelines");
     fleet_fold_array(a, alerts);
     fleet_fold_array(a, tls);
     free(alerts);
     free(tls);
+}
+
+/* What a case's PostgreSQL sink holds, folded by id. */
+static inline void fleet_from_pg(const struct fleet_case *c, struct fleet_answer *a)
+{
+    struct ll_test_pg db = fleet_on_db(c);
+    fleet_from_db(&db, a);
 }
 
 static inline void fleet_from_redis(const struct fleet_case *c, struct fleet_answer *a)

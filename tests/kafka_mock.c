@@ -10,11 +10,21 @@
  *         coordinator G ID    make broker ID group G's coordinator
  *
  *   ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] [-H NAME=FIELD]
+ *                         [-f HEADER] [-r PER_SECOND] [-a]
  *       Produces each line of stdin as a message (idempotent producer),
  *       keyed by the string value of top-level JSON field FIELD (none:
  *       no key, a random partition per line), with header NAME set to the
- *       value of FIELD when given. Exits when all are acknowledged; exit
- *       status 1 if any failed.
+ *       value of FIELD when given. With -f, each line is FILE<tab>MS<tab>LINE,
+ *       as a shipper sends what it read from a file: LINE is the message,
+ *       header HEADER names FILE, and MS (epoch milliseconds; 0: now) is its
+ *       timestamp. -r: at most PER_SECOND lines a second. -a: each line to
+ *       every partition of TOPIC (a heartbeat that moves every partition's
+ *       event time on).
+ *       Exits when all are acknowledged; exit status 1 if any failed.
+ *
+ *   ll-kafka-mock count -B BOOTSTRAP -t TOPIC
+ *       Prints how many messages TOPIC holds (its partitions' high
+ *       watermarks summed).
  *
  *   ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]
  *       Prints the first COUNT messages of TOPIC (from its beginning, in a
@@ -23,9 +33,11 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -40,7 +52,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: ll-kafka-mock serve [-b BROKERS] [-t TOPIC:PARTITIONS]...\n"
                     "       ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] "
-                    "[-H NAME=FIELD]\n"
+                    "[-H NAME=FIELD] [-f HEADER] [-r PER_SECOND] [-a]\n"
+                    "       ll-kafka-mock count -B BOOTSTRAP -t TOPIC\n"
                     "       ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]\n");
     return 2;
 }
@@ -141,9 +154,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static int produce(int argc, char **argv)
 {
-    const char *bootstrap = NULL, *topic = NULL, *key = NULL, *header = NULL;
+    const char *bootstrap = NULL, *topic = NULL, *key = NULL, *header = NULL, *file = NULL;
+    double per_sec = 0;
+    bool all = false;
     int opt;
-    while ((opt = getopt(argc, argv, "B:t:k:H:")) != -1) {
+    while ((opt = getopt(argc, argv, "B:t:k:H:f:r:a")) != -1) {
         if (opt == 'B')
             bootstrap = optarg;
         else if (opt == 't')
@@ -152,10 +167,16 @@ static int produce(int argc, char **argv)
             key = optarg;
         else if (opt == 'H')
             header = optarg;
+        else if (opt == 'f')
+            file = optarg;
+        else if (opt == 'r')
+            per_sec = atof(optarg);
+        else if (opt == 'a')
+            all = true;
         else
             return usage();
     }
-    if (!bootstrap || !topic)
+    if (!bootstrap || !topic || (file && header))
         return usage();
     char err[512], hname[256] = "";
     const char *hfield = NULL;
@@ -182,38 +203,79 @@ static int produce(int argc, char **argv)
         fprintf(stderr, "ll-kafka-mock: %s\n", err);
         return 1;
     }
-    char *line = NULL;
+    int32_t parts = RD_KAFKA_PARTITION_UA + 1; /* one round: the partitioner's */
+    if (all) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md;
+        if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 ||
+            md->topics[0].err) {
+            fprintf(stderr, "ll-kafka-mock: %s: no metadata\n", topic);
+            return 1;
+        }
+        parts = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+    }
+    char *buf = NULL;
     size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) > 0) {
-        if (line[n - 1] == '\n')
-            line[--n] = '\0';
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long count = 0; (n = getline(&buf, &cap, stdin)) > 0; count++) {
+        if (buf[n - 1] == '\n')
+            buf[--n] = '\0';
+        char *line = buf;
         size_t klen = 0, hlen = 0;
+        const char *h = NULL;
+        long long ms = 0;
+        if (file) {
+            char *tab = strchr(buf, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+            if (!tab2)
+                continue;
+            *tab = '\0';
+            h = buf;
+            hlen = (size_t)(tab - buf);
+            snprintf(hname, sizeof hname, "%s", file);
+            ms = atoll(tab + 1);
+            line = tab2 + 1;
+            n -= (ssize_t)(line - buf);
+        }
+        if (per_sec > 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            double ahead = count / per_sec - ((double)(now.tv_sec - t0.tv_sec) +
+                                              (double)(now.tv_nsec - t0.tv_nsec) / 1e9);
+            if (ahead > 0)
+                usleep((useconds_t)(ahead * 1e6));
+        }
         const char *k = key ? field_value(line, key, &klen) : NULL;
-        const char *h = hfield ? field_value(line, hfield, &hlen) : NULL;
-        rd_kafka_resp_err_t e;
-        do {
-            if (h)
-                e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                      RD_KAFKA_V_VALUE(line, (size_t)n),
-                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                      RD_KAFKA_V_KEY(k, k ? klen : 0),
-                                      RD_KAFKA_V_HEADER(hname, h, (ssize_t)hlen), RD_KAFKA_V_END);
-            else
-                e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                      RD_KAFKA_V_VALUE(line, (size_t)n),
-                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                      RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_END);
-            if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                rd_kafka_poll(rk, 10);
-        } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
-        if (e) {
-            fprintf(stderr, "ll-kafka-mock: produce: %s\n", rd_kafka_err2str(e));
-            failed++;
+        if (hfield)
+            h = field_value(line, hfield, &hlen);
+        for (int32_t part = all ? 0 : RD_KAFKA_PARTITION_UA; part < parts; part++) {
+            rd_kafka_resp_err_t e;
+            do {
+                if (h)
+                    e = rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+                        RD_KAFKA_V_VALUE(line, (size_t)n), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_TIMESTAMP(ms),
+                        RD_KAFKA_V_HEADER(hname, h, (ssize_t)hlen), RD_KAFKA_V_END);
+                else
+                    e = rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+                        RD_KAFKA_V_VALUE(line, (size_t)n), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_END);
+                if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                    rd_kafka_poll(rk, 10);
+            } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+            if (e) {
+                fprintf(stderr, "ll-kafka-mock: produce: %s\n", rd_kafka_err2str(e));
+                failed++;
+            }
         }
         rd_kafka_poll(rk, 0);
     }
-    free(line);
+    free(buf);
     if (rd_kafka_flush(rk, 60000)) {
         fprintf(stderr, "ll-kafka-mock: not all messages were acknowledged\n");
         failed++;
@@ -279,6 +341,56 @@ static int consume(int argc, char **argv)
     return got >= count ? 0 : 1;
 }
 
+static int count(int argc, char **argv)
+{
+    const char *bootstrap = NULL, *topic = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "B:t:")) != -1) {
+        if (opt == 'B')
+            bootstrap = optarg;
+        else if (opt == 't')
+            topic = optarg;
+        else
+            return usage();
+    }
+    if (!bootstrap || !topic)
+        return usage();
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err)) {
+        fprintf(stderr, "ll-kafka-mock: %s\n", err);
+        return 1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "ll-kafka-mock: %s\n", err);
+        return 1;
+    }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md;
+    long long total = 0;
+    int rc = 0;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 || md->topics[0].err) {
+        fprintf(stderr, "ll-kafka-mock: %s: no metadata\n", topic);
+        rc = 1;
+    } else {
+        for (int p = 0; p < md->topics[0].partition_cnt; p++) {
+            int64_t lo, hi;
+            if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000)) {
+                rc = 1;
+                break;
+            }
+            total += hi;
+        }
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    if (!rc)
+        printf("%lld\n", total);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -289,5 +401,7 @@ int main(int argc, char **argv)
         return produce(argc - 1, argv + 1);
     if (strcmp(argv[1], "consume") == 0)
         return consume(argc - 1, argv + 1);
+    if (strcmp(argv[1], "count") == 0)
+        return count(argc - 1, argv + 1);
     return usage();
 }

@@ -1,20 +1,21 @@
 /* `logloom repartition`: reads a raw topic (keyed by pod, or not at all)
  * as a consumer group and produces each line again, keyed by its
- * correlation id, into a keyed topic, so that a correlating group finds
+ * correlation id, into a keyed topic, so that a correlating stage finds
  * every line of a workflow in one partition.
  *
- * A line without an id takes the id of the workflow its link key names,
- * as the correlator would join it: a line with an id that names a child's
- * pid (childPid) or a connection id teaches that key; a line of that pid
- * on the same host, or of that connection, is keyed by the id it taught.
- * A line that comes before its key is taught goes without a key. The
- * newest teacher wins; the oldest keys are forgotten past LINKS_MAX.
+ * A line without an id is keyed by the id of the workflow it joins in the
+ * correlator, the same one every stage runs (a child's pid or a process's
+ * file taught by a line with an id, a connection id, a minted id at a hop):
+ * so routing and joining never disagree. A line that joins none when it
+ * comes is keyed by its service, so that a service's lines stay together.
+ * The file a line came from (the file header) and its id header go along.
  *
  * Nothing is lost or committed early: lines are produced in batches by an
  * idempotent producer, and the raw offsets of a batch are committed only
  * after every delivery report of it came back fine. A partition taken away
  * is committed as far as what was delivered first. */
 #include "logloom/core.h"
+#include "logloom/correlate.h"
 #include "logloom/ingest.h"
 
 #include <getopt.h>
@@ -23,31 +24,56 @@
 #include <string.h>
 
 #include "cli.h"
+#include "facts.h"
+#include "runconf.h"
 
 #define BATCH_EVENTS 10000
 #define BATCH_NS (100 * LL_NS_PER_MS)
+#define QUIET_NS (1 * LL_NS_PER_SEC) /* no line this long: event time follows the clock */
+#define IDLE_NS (500 * LL_NS_PER_MS) /* a partition read to its end this long waits for nothing */
 #define FLUSH_MS 30000
-#define LINKS_MAX 65536
 
-/* A link key ("p" host, pid; "c" connection id) and the correlation id of
- * the workflow that taught it, in one allocation. */
-struct link {
-    uint64_t hash;
-    size_t fifo_at; /* its slot in the teaching order */
-    size_t key_len, id_len;
-    char *id;
-    char key[];
+/* A line without an id that joined no workflow when it came: it goes out
+ * once the correlator settles it (it waits for the watermark, as a child
+ * that logs before its parent's spawn line does). */
+struct held {
+    uint64_t seq;
+    int64_t ts;
+    size_t line_len, origin_len, service_len;
+    char data[]; /* line, origin, service */
+};
+
+/* A line read and not joined yet: lines are joined and produced in event
+ * time order across the input partitions (a partition's lines are in
+ * order, the partitions are not with each other: read behind, one gives
+ * seconds of its lines at a time), as replay merges files. */
+struct queued {
+    uint64_t seq;
+    int64_t ts; /* the source's: a message's time if the line has none */
+    uint64_t offset;
+    int slot;
+    size_t line_len, origin_len, id_len, source_len;
+    char data[]; /* line, origin, id (the source's), source */
 };
 
 struct repart {
     ll_kafka *in;
     rd_kafka_t *out;
-    const char *to;
+    const char *to, *id_header, *file_header;
     uint64_t seq, delivered; /* read order: last read, last of a delivered batch */
-    uint64_t failed, produced, unkeyed, linked;
-    struct ll_idmap links;
-    struct link **fifo; /* LINKS_MAX slots: the order keys were taught in */
-    size_t fifo_next;
+    uint64_t failed, produced, by_service, linked;
+    ll_correlator *corr; /* joins lines as the stages will */
+    int64_t newest_ts, newest_wall;
+    struct held **held; /* in read order */
+    size_t n_held, cap_held;
+    bool produce_failed;
+    struct queued **queue; /* a min-heap by time, then read order */
+    size_t n_queue, cap_queue;
+    int64_t *slot_ts;   /* by slot: the newest time read (INT64_MIN: none yet) */
+    int64_t *slot_wall; /* by slot: when a line was last read (monotonic) */
+    int n_slots;
+    ll_decoder *dec; /* lines are decoded again as they leave the queue */
+    struct ll_arena arena;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -62,15 +88,16 @@ void ll_cmd_repartition_usage(FILE *out)
 {
     fprintf(out,
             "usage: logloom repartition --brokers LIST --group ID --from TOPIC --to TOPIC\n"
-            "                           [--id-header NAME | --id-from-key]\n"
+            "                           [--id-header NAME | --id-from-key] [--file-header NAME]\n"
             "                           [--property NAME=VALUE]...\n"
             "\n"
             "Consume the raw topic TOPIC (--from) as member of consumer group ID and produce\n"
             "each line to --to keyed by its correlation id (from the line, else the header\n"
             "or the key), with an idempotent producer; offsets are committed after the\n"
-            "brokers acknowledged what was produced. A line without an id takes the id\n"
-            "its link key was taught (a child's pid named by a line with an id, on the\n"
-            "same host; a connection id); else it goes without a key.\n"
+            "brokers acknowledged what was produced. A line without an id is keyed by\n"
+            "the workflow it joins as the correlator joins it (a child's pid, a process's\n"
+            "file, a connection id), else by its service. The file header (--file-header,\n"
+            "default file: the file a shipper read the line from) and the id go along.\n"
             "Properties are librdkafka's, for both the consumer and the producer.\n"
             "SIGTERM/SIGINT: deliver what was read, commit, leave the group, exit 0.\n"
             "\n"
@@ -103,158 +130,278 @@ static bool deliver(struct repart *r)
     return true;
 }
 
+/* The oldest read order still needed: a held line, or one not delivered. */
+static uint64_t cut(const struct repart *r)
+{
+    uint64_t c = r->delivered + 1;
+    for (size_t i = 0; i < r->n_held; i++)
+        if (r->held[i]->seq < c)
+            c = r->held[i]->seq;
+    for (size_t i = 0; i < r->n_queue; i++)
+        if (r->queue[i]->seq < c)
+            c = r->queue[i]->seq;
+    return c;
+}
+
 static void commit_all(struct repart *r, bool sync)
 {
+    uint64_t c = cut(r);
     for (int i = 0; i < ll_kafka_slots(r->in); i++)
         if (ll_kafka_source(r->in, i))
-            ll_kafka_stage(r->in, i, r->delivered + 1, NULL);
+            ll_kafka_stage(r->in, i, c, NULL);
     ll_kafka_commit(r->in, sync);
 }
+
+static void unqueue(struct repart *r, int slot);
 
 static void on_revoked(void *ctx, int slot, bool lost)
 {
     struct repart *r = ctx;
     if (!lost && deliver(r))
-        ll_kafka_stage(r->in, slot, r->delivered + 1, NULL);
+        ll_kafka_stage(r->in, slot, cut(r), NULL);
+    unqueue(r, slot);
 }
 
-static struct ll_str link_key(const void *p)
+static void no_timeline(void *ctx, const struct ll_timeline *tl)
 {
-    const struct link *l = p;
-    return (struct ll_str){l->key, l->key_len};
+    (void)ctx;
+    (void)tl;
 }
 
-/* The text of a link key into @p buf: @p kind, then @p a, then @p b;
- * empty (no key) if it does not fit. */
-static struct ll_str make_key(char kind, struct ll_str a, struct ll_str b, char *buf,
-                              size_t size)
+/* Produces @p line keyed by @p key, with the file it came from and its own
+ * id (if any) as headers, at time @p ts. */
+static bool produce_line(struct repart *r, struct ll_str line, struct ll_str key,
+                         struct ll_str origin, struct ll_str id, int64_t ts)
 {
-    int n = snprintf(buf, size, "%c%.*s\x1f%.*s", kind, (int)a.len, a.ptr, (int)b.len, b.ptr);
-    return (struct ll_str){buf, n < 0 || (size_t)n >= size ? 0 : (size_t)n};
-}
-
-static struct ll_str pid_key(const struct ll_event *ev, int64_t pid, char *buf, size_t size)
-{
-    char num[24];
-    snprintf(num, sizeof num, "%lld", (long long)pid);
-    return make_key('p', ev->host, ll_str_c(num), buf, size);
-}
-
-/* @p key now leads to @p ev's correlation id. */
-static void teach(struct repart *r, struct ll_str key, const struct ll_event *ev)
-{
-    if (!key.len)
-        return;
-    uint64_t h = ll_hash_keyed(key.ptr, key.len);
-    struct link *old = ll_idmap_get(&r->links, h, key);
-    if (old && ll_str_eq((struct ll_str){old->id, old->id_len}, ev->corr_id))
-        return;
-    struct link *l = ll_malloc(sizeof *l + key.len + ev->corr_id.len);
-    *l = (struct link){.hash = h, .key_len = key.len, .id_len = ev->corr_id.len};
-    memcpy(l->key, key.ptr, key.len);
-    l->id = l->key + key.len;
-    memcpy(l->id, ev->corr_id.ptr, ev->corr_id.len);
-    if (old) { /* the newest teacher wins; the old one leaves the order */
-        ll_idmap_replace(&r->links, h, old, l);
-        r->fifo[old->fifo_at] = NULL;
-        ll_free(old);
-    } else {
-        ll_idmap_put(&r->links, h, l);
-    }
-    l->fifo_at = r->fifo_next++ % LINKS_MAX;
-    struct link *gone = r->fifo[l->fifo_at];
-    if (gone) {
-        ll_idmap_del(&r->links, gone->hash, gone);
-        ll_free(gone);
-    }
-    r->fifo[l->fifo_at] = l;
-}
-
-static struct ll_str taught(const struct repart *r, struct ll_str key)
-{
-    if (!key.len)
-        return LL_STR("");
-    const struct link *l = ll_idmap_get(&r->links, ll_hash_keyed(key.ptr, key.len), key);
-    return l ? (struct ll_str){l->id, l->id_len} : LL_STR("");
-}
-
-/* The key @p ev goes out with: its correlation id (after it taught its
- * link keys), else the one a link key of it was taught. */
-static struct ll_str key_of(struct repart *r, const struct ll_event *ev)
-{
-    char buf[600];
-    if (ev->corr_id.len) {
-        if (ev->flags & LL_EV_HAS_CHILD_PID)
-            teach(r, pid_key(ev, ev->child_pid, buf, sizeof buf), ev);
-        if (ev->conn_id.len)
-            teach(r, make_key('c', ev->conn_id, LL_STR(""), buf, sizeof buf), ev);
-        return ev->corr_id;
-    }
-    struct ll_str id = LL_STR("");
-    if (ev->flags & LL_EV_HAS_PID)
-        id = taught(r, pid_key(ev, ev->pid, buf, sizeof buf));
-    if (!id.len && ev->conn_id.len)
-        id = taught(r, make_key('c', ev->conn_id, LL_STR(""), buf, sizeof buf));
+    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+    if (origin.len)
+        rd_kafka_header_add(h, r->file_header, -1, origin.ptr, (ssize_t)origin.len);
     if (id.len)
-        r->linked++;
-    return id;
-}
-
-static void links_free(struct repart *r)
-{
-    for (size_t i = 0; i < LINKS_MAX; i++)
-        ll_free(r->fifo[i]);
-    ll_free(r->fifo);
-    ll_idmap_free(&r->links);
-}
-
-static bool produce(struct repart *r, const struct ll_event *ev)
-{
-    struct ll_str key = key_of(r, ev);
-    if (!key.len)
-        r->unkeyed++;
+        rd_kafka_header_add(h, r->id_header, -1, id.ptr, (ssize_t)id.len);
     rd_kafka_resp_err_t e;
     while ((e = rd_kafka_producev(r->out, RD_KAFKA_V_TOPIC(r->to),
-                                  RD_KAFKA_V_VALUE((void *)ev->line.ptr, ev->line.len),
-                                  RD_KAFKA_V_KEY(key.len ? key.ptr : NULL, key.len),
+                                  RD_KAFKA_V_VALUE((void *)line.ptr, line.len),
+                                  RD_KAFKA_V_KEY(key.ptr, key.len),
+                                  RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts / LL_NS_PER_MS : 0),
+                                  RD_KAFKA_V_HEADERS(h),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(r->out, 10);
     if (e) {
+        rd_kafka_headers_destroy(h);
         ll_log(LL_LEVEL_ERROR, "repartition", "producing to %s: %s", r->to,
                rd_kafka_err2str(e));
+        r->produce_failed = true;
         return false;
     }
     r->produced++;
     return true;
 }
 
-static rd_kafka_t *producer(const char *brokers, char **props, size_t n_props,
-                            struct repart *r, char *err, size_t errsz)
+static void hold(struct repart *r, const struct ll_event *ev)
 {
-    rd_kafka_conf_t *c = rd_kafka_conf_new();
-    char e[512];
-    bool ok = rd_kafka_conf_set(c, "bootstrap.servers", brokers, e, sizeof e) == 0 &&
-              rd_kafka_conf_set(c, "enable.idempotence", "true", e, sizeof e) == 0 &&
-              rd_kafka_conf_set(c, "linger.ms", "5", e, sizeof e) == 0 &&
-              rd_kafka_conf_set(c, "sticky.partitioning.linger.ms", "0", e, sizeof e) == 0;
-    for (size_t i = 0; ok && i < n_props; i++) {
-        char *eq = strchr(props[i], '=');
-        *eq = '\0';
-        ok = rd_kafka_conf_set(c, props[i], eq + 1, e, sizeof e) == 0;
-        *eq = '=';
+    struct held *h = ll_malloc(sizeof *h + ev->line.len + ev->origin.len + ev->service.len);
+    *h = (struct held){ev->seq, ev->ts_ns, ev->line.len, ev->origin.len, ev->service.len};
+    memcpy(h->data, ev->line.ptr, ev->line.len);
+    memcpy(h->data + ev->line.len, ev->origin.ptr, ev->origin.len);
+    memcpy(h->data + ev->line.len + ev->origin.len, ev->service.ptr, ev->service.len);
+    if (r->n_held == r->cap_held) {
+        r->cap_held = r->cap_held ? 2 * r->cap_held : 64;
+        r->held = ll_reallocarray(r->held, r->cap_held, sizeof *r->held);
     }
-    rd_kafka_t *rk = NULL;
-    if (ok) {
-        rd_kafka_conf_set_opaque(c, r);
-        rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof e);
+    r->held[r->n_held++] = h;
+}
+
+/* Held line @p seq settled into workflow @p id (empty: none, so it goes
+ * by its service). */
+static void on_settled(void *ctx, uint64_t seq, struct ll_str id)
+{
+    struct repart *r = ctx;
+    size_t i = 0;
+    while (i < r->n_held && r->held[i]->seq != seq)
+        i++;
+    if (i == r->n_held)
+        return;
+    struct held *h = r->held[i];
+    struct ll_str line = {h->data, h->line_len}, origin = {h->data + h->line_len, h->origin_len};
+    struct ll_str service = {origin.ptr + origin.len, h->service_len};
+    if (id.len)
+        r->linked++;
+    else
+        r->by_service++;
+    produce_line(r, line, id.len ? id : service.len ? service : LL_STR("-"), origin, LL_STR(""),
+                 h->ts);
+    memmove(r->held + i, r->held + i + 1, (r->n_held - i - 1) * sizeof *r->held);
+    r->n_held--;
+    ll_free(h);
+}
+
+/* While no line comes, event time follows the clock from the newest line's
+ * (as in the stages), so that workflows close and their keys can be taught
+ * anew. @p n: lines of the batch just read. */
+static void quiet(struct repart *r, int n)
+{
+    int64_t now = ll_clock_mono_ns();
+    if (n || r->n_queue)
+        r->newest_wall = now;
+    else if (r->newest_ts && now - r->newest_wall >= QUIET_NS)
+        ll_correlator_tick(r->corr, r->newest_ts + (now - r->newest_wall));
+}
+
+/* @p ev goes out keyed by the id of the workflow it joins (at once, or
+ * once settled: held until then). */
+static bool emit(struct repart *r, const struct ll_event *ev)
+{
+    if (ev->ts_ns > r->newest_ts)
+        r->newest_ts = ev->ts_ns;
+    if (!ev->corr_id.len)
+        hold(r, ev); /* first: it may settle inside the push */
+    struct ll_str joined = ll_correlator_push(r->corr, ev);
+    if (!ev->corr_id.len) {
+        if (joined.len)
+            on_settled(r, ev->seq, joined);
+        return !r->produce_failed;
     }
-    if (!rk) {
-        rd_kafka_conf_destroy(c);
-        snprintf(err, errsz, "producer: %s", e);
+    return produce_line(r, ev->line, joined.len ? joined : ev->corr_id, ev->origin, ev->corr_id,
+                        ev->ts_ns);
+}
+
+
+static bool queued_before(const struct queued *a, const struct queued *b)
+{
+    return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq;
+}
+
+static void queue_push(struct repart *r, struct queued *q)
+{
+    if (r->n_queue == r->cap_queue) {
+        r->cap_queue = r->cap_queue ? 2 * r->cap_queue : 256;
+        r->queue = ll_reallocarray(r->queue, r->cap_queue, sizeof *r->queue);
     }
-    return rk;
+    size_t i = r->n_queue++;
+    for (; i && queued_before(q, r->queue[(i - 1) / 2]); i = (i - 1) / 2)
+        r->queue[i] = r->queue[(i - 1) / 2];
+    r->queue[i] = q;
+}
+
+/* Puts @p q at @p i of the heap, or below it where it belongs. */
+static void sift_down(struct repart *r, size_t i, struct queued *q)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= r->n_queue)
+            break;
+        if (c + 1 < r->n_queue && queued_before(r->queue[c + 1], r->queue[c]))
+            c++;
+        if (!queued_before(r->queue[c], q))
+            break;
+        r->queue[i] = r->queue[c];
+        i = c;
+    }
+    r->queue[i] = q;
+}
+
+static struct queued *queue_pop(struct repart *r)
+{
+    struct queued *top = r->queue[0], *last = r->queue[--r->n_queue];
+    if (r->n_queue)
+        sift_down(r, 0, last);
+    return top;
+}
+
+/* @p ev, read from partition @p slot, waits its turn (copied). */
+static void enqueue(struct repart *r, const struct ll_event *ev, int slot)
+{
+    if (slot >= r->n_slots) {
+        r->slot_ts = ll_reallocarray(r->slot_ts, (size_t)slot + 1, sizeof *r->slot_ts);
+        r->slot_wall = ll_reallocarray(r->slot_wall, (size_t)slot + 1, sizeof *r->slot_wall);
+        while (r->n_slots <= slot) {
+            r->slot_wall[r->n_slots] = 0;
+            r->slot_ts[r->n_slots++] = INT64_MIN;
+        }
+    }
+    if (ev->ts_ns > r->slot_ts[slot])
+        r->slot_ts[slot] = ev->ts_ns;
+    r->slot_wall[slot] = ll_clock_mono_ns();
+    struct ll_str parts[] = {ev->line, ev->origin, ev->corr_id, ev->pos.source};
+    size_t n = 0;
+    for (size_t i = 0; i < 4; i++)
+        n += parts[i].len;
+    struct queued *q = ll_malloc(sizeof *q + n);
+    *q = (struct queued){ev->seq, ev->ts_ns, ev->pos.offset, slot, ev->line.len,
+                         ev->origin.len, ev->corr_id.len, ev->pos.source.len};
+    char *d = q->data;
+    for (size_t i = 0; i < 4; i++) {
+        if (parts[i].len)
+            memcpy(d, parts[i].ptr, parts[i].len);
+        d += parts[i].len;
+    }
+    queue_push(r, q);
+}
+
+/* The line of @p q decoded again, as the source had it. */
+static void decoded(struct repart *r, const struct queued *q, struct ll_event *ev)
+{
+    const char *line = q->data, *origin = line + q->line_len, *id = origin + q->origin_len;
+    const char *source = id + q->id_len;
+    enum ll_reject why;
+    if (ll_decoder_decode(r->dec, line, q->line_len, &r->arena, ev, &why) != LL_OK)
+        ll_decoder_raw_event(r->dec, line, q->line_len, &r->arena, ev);
+    ev->pos = (struct ll_pos){{source, q->source_len}, q->offset};
+    ev->seq = q->seq;
+    if (!ev->corr_id.len)
+        ev->corr_id = (struct ll_str){id, q->id_len};
+    if (ev->ts_ns == LL_TIME_NONE) {
+        ev->ts_ns = q->ts;
+        ev->flags |= LL_EV_TIME_INFERRED;
+    }
+    ll_event_set_origin(ev, (struct ll_str){origin, q->origin_len}, &r->arena);
+}
+
+/* Whether partition @p i has been read to its end for IDLE_NS: a live
+ * partition is read to its end between two lines all the time, so a moment
+ * of it says nothing (and would let its next line come out of order). */
+static bool idle(const struct repart *r, int i)
+{
+    return ll_kafka_caught_up(r->in, i) && ll_clock_mono_ns() - r->slot_wall[i] >= IDLE_NS;
+}
+
+/* Joins and produces the queued lines no partition can come before: those
+ * no later than every partition's newest line (an idle partition waits for
+ * nothing), all of them with @p all. */
+static bool release(struct repart *r, bool all)
+{
+    int64_t low = INT64_MAX;
+    for (int i = 0; !all && i < r->n_slots; i++)
+        if (ll_kafka_source(r->in, i) && !idle(r, i) && r->slot_ts[i] < low)
+            low = r->slot_ts[i];
+    bool ok = true;
+    while (ok && r->n_queue && r->queue[0]->ts <= low) {
+        struct queued *q = queue_pop(r);
+        struct ll_event ev;
+        decoded(r, q, &ev);
+        ok = emit(r, &ev);
+        ll_arena_reset(&r->arena);
+        ll_free(q);
+    }
+    return ok;
+}
+
+/* Partition @p slot went elsewhere: its queued lines are its next owner's. */
+static void unqueue(struct repart *r, int slot)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n_queue; i++) {
+        if (r->queue[i]->slot == slot)
+            ll_free(r->queue[i]);
+        else
+            r->queue[kept++] = r->queue[i];
+    }
+    r->n_queue = kept;
+    for (size_t i = r->n_queue / 2; i-- > 0;) /* a heap again */
+        sift_down(r, i, r->queue[i]);
+    if (slot < r->n_slots)
+        r->slot_ts[slot] = INT64_MIN;
 }
 
 int ll_cmd_repartition(int argc, char **argv)
@@ -265,17 +412,20 @@ int ll_cmd_repartition(int argc, char **argv)
                                          {"to", required_argument, NULL, 't'},
                                          {"id-header", required_argument, NULL, 'H'},
                                          {"id-from-key", no_argument, NULL, 'k'},
+                                         {"file-header", required_argument, NULL, 'F'},
                                          {"property", required_argument, NULL, 'X'},
+                                         {"config", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *brokers = NULL, *group = NULL, *from = NULL, *header = NULL;
     struct repart r = {0};
+    const char *config = NULL;
     bool key_as_id = false;
     char *props[64];
     size_t n_props = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:g:f:t:H:kX:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:g:f:t:H:kF:X:c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b': brokers = optarg; break;
         case 'g': group = optarg; break;
@@ -283,6 +433,8 @@ int ll_cmd_repartition(int argc, char **argv)
         case 't': r.to = optarg; break;
         case 'H': header = optarg; break;
         case 'k': key_as_id = true; break;
+        case 'F': r.file_header = optarg; break;
+        case 'c': config = optarg; break;
         case 'X':
             if (!strchr(optarg, '=') || *optarg == '=' || n_props == 64) {
                 fprintf(stderr, "logloom repartition: --property '%s' is not NAME=VALUE\n",
@@ -304,25 +456,57 @@ int ll_cmd_repartition(int argc, char **argv)
         return LL_EXIT_USAGE;
     }
     char err[1024];
+    /* The correlating stage's decode and correlation sections: lines are
+     * joined here as they will be there. */
+    struct ll__run_conf rc = {0};
+    struct ll_corr_conf cc = {0};
     struct ll_decode_conf dconf = {0};
+    if (config) {
+        struct ll_config cfg;
+        struct ll_buf errors = {0};
+        int loaded = ll_config_load(config, &cfg, &errors);
+        fputs(errors.data ? errors.data : "", stderr);
+        ll_buf_free(&errors);
+        bool ok = loaded == LL_OK && ll__run_conf_load(&cfg, &rc);
+        ll_config_free(&cfg);
+        if (!ok) {
+            ll__run_conf_free(&rc);
+            return LL_EXIT_USAGE;
+        }
+        cc = rc.corr;
+        cc.max_open_timelines = rc.max_open;
+        dconf = (struct ll_decode_conf){
+            .id_paths = (const char *const *)rc.id_fields, .n_id_paths = rc.n_id_fields,
+            .service_paths = (const char *const *)rc.service_fields,
+            .n_service_paths = rc.n_service_fields};
+    }
     struct ll_kafka_conf kc = {
         .brokers = brokers, .group_id = group, .topics = &from, .n_topics = 1,
         .props = (const char *const *)props, .n_props = n_props, .id_header = header,
-        .key_as_id = key_as_id, .raw_events = true, .decode = &dconf,
+        .key_as_id = key_as_id, .file_header = r.file_header, .raw_events = true,
+        .decode = &dconf,
         .threads = ll__auto_threads(), .hooks = {NULL, on_revoked, &r}, .seq = &r.seq};
-    if (!(r.out = producer(brokers, props, n_props, &r, err, sizeof err)) ||
+    r.id_header = header ? header : "X-Request-ID";
+    if (!r.file_header)
+        r.file_header = "file";
+    if (!(r.out = ll__producer(brokers, props, n_props, on_delivery, &r, err, sizeof err)) ||
         ll_kafka_open(&kc, &r.in, err, sizeof err) != LL_OK) {
         fprintf(stderr, "logloom repartition: %s\n", err);
         if (r.out)
             rd_kafka_destroy(r.out);
+        ll__run_conf_free(&rc);
         return LL_EXIT_USAGE;
     }
     struct sigaction sa = {.sa_handler = on_stop};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    ll_idmap_init(&r.links, 1024, link_key);
-    r.fifo = ll_calloc(LINKS_MAX, sizeof *r.fifo);
+    /* Timelines are not kept: the correlator only joins. */
+    cc.max_events_kept = 2;
+    cc.max_msg_bytes = 16;
+    r.corr = ll_correlator_new(&cc, &(struct ll_corr_out){no_timeline, NULL, on_settled, &r});
+    r.dec = ll_decoder_new(&dconf, err, sizeof err); /* made by the source already: fine */
+    ll_arena_init(&r.arena, 16 << 10);
     ll_log(LL_LEVEL_INFO, "repartition", "%s -> %s, keyed by correlation id", from, r.to);
     int status = LL_EXIT_OK;
     while (!stop_requested && status == LL_EXIT_OK) {
@@ -332,14 +516,17 @@ int ll_cmd_repartition(int argc, char **argv)
         int slot;
         while (n < BATCH_EVENTS && ll_clock_mono_ns() < end && !stop_requested &&
                ll_kafka_next(r.in, &ev, &slot, n ? 0 : BATCH_NS) == LL_OK) {
-            if (!produce(&r, ev)) {
-                status = LL_EXIT_FAILURE;
-                break;
-            }
+            enqueue(&r, ev, slot);
             n++;
         }
+        if (!release(&r, false))
+            status = LL_EXIT_FAILURE;
         rd_kafka_poll(r.out, 0);
-        if (!n)
+        uint64_t produced = r.produced;
+        quiet(&r, n); /* may settle held lines */
+        if (r.produce_failed)
+            status = LL_EXIT_FAILURE;
+        if (!n && produced == r.produced)
             continue;
         if (status == LL_EXIT_OK && deliver(&r))
             commit_all(&r, false);
@@ -351,9 +538,20 @@ int ll_cmd_repartition(int argc, char **argv)
     ll_kafka_close(r.in); /* leaves the group (revokes commit what was delivered) */
     rd_kafka_destroy(r.out);
     ll_log(LL_LEVEL_INFO, "repartition",
-           "stopped: %llu lines produced (%llu without an id, %llu keyed through a link key)",
-           (unsigned long long)r.produced, (unsigned long long)r.unkeyed,
-           (unsigned long long)r.linked);
-    links_free(&r);
+           "stopped: %llu lines produced (%llu keyed through a link key, %llu by service)",
+           (unsigned long long)r.produced, (unsigned long long)r.linked,
+           (unsigned long long)r.by_service);
+    ll_correlator_destroy(r.corr);
+    for (size_t i = 0; i < r.n_held; i++) /* read again after a restart */
+        ll_free(r.held[i]);
+    ll_free(r.held);
+    for (size_t i = 0; i < r.n_queue; i++)
+        ll_free(r.queue[i]);
+    ll_free(r.queue);
+    ll_free(r.slot_ts);
+    ll_free(r.slot_wall);
+    ll_decoder_destroy(r.dec);
+    ll_arena_free(&r.arena);
+    ll__run_conf_free(&rc);
     return status;
 }

@@ -670,7 +670,7 @@ int ll_cmd_replay(int argc, char **argv)
         o.corr.is_terminal = is_terminal;
         o.corr.terminal_ctx = &o;
     }
-    struct ll__stage_out out = {on_timeline, on_late, on_alert, &r};
+    struct ll__stage_out out = {on_timeline, on_late, on_alert, NULL, &r};
     ll__stage_init(&stage, &o.corr, rules, &out);
     stage_ready = true;
 

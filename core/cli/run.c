@@ -34,12 +34,14 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
 #include "closed.h"
 #include "deadletter.h"
+#include "facts.h"
 #include "runconf.h"
 #include "stage.h"
 
@@ -50,7 +52,11 @@
 #define EVENTS_PER_TURN 256
 #define KAFKA_DELAY_NS (5 * LL_NS_PER_SEC) /* a quiet partition's event time trails the clock */
 #define REVOKE_DRAIN_NS (10 * LL_NS_PER_SEC) /* a partition going: sinks get this long */
+#define MARK_EVERY_NS (100 * LL_NS_PER_MS) /* the correlating stage's marks */
+#define MARK_ANYWAY_NS (1 * LL_NS_PER_SEC) /* sent though nothing moved */
+#define FACTS_FLUSH_MS 10000
 #define META_MAX 3900 /* bytes of commit metadata (brokers take 4096 by default) */
+#define META_FACTS 1024 /* of them, kept for the facts a service stage saw */
 #define REJECTS_LOGGED 10 /* rejected lines logged one by one per window, */
 #define REJECTS_WINDOW_NS (60 * LL_NS_PER_SEC) /* the others counted and summed up */
 
@@ -69,10 +75,21 @@ struct lane {
     struct ll__stage stage;
     struct ll__closed closed; /* delivered, while a checkpoint could read them again */
     uint64_t committed;
+    int64_t busy_wall; /* when any event last came (Kafka: by the partition's clock) */
     int64_t newest_ts, newest_wall; /* event time, and when it was seen (Kafka: by the
                                      * partition's reachable clock) */
     int64_t through; /* Kafka: tombstones loaded serve up to this offset (-1: none) */
+    int64_t ticked;  /* event time by the clock while quiet (the last tick) */
 };
+
+/* The event time of Kafka lane @p l: its newest event's, or the clock's
+ * while it is quiet; LL_TIME_NONE if it has none. */
+static int64_t lane_time(const struct lane *l)
+{
+    if (!l->newest_ts)
+        return LL_TIME_NONE;
+    return l->ticked > l->newest_ts ? l->ticked : l->newest_ts;
+}
 
 struct daemon {
     struct ll__run_conf rc;
@@ -88,6 +105,11 @@ struct daemon {
     struct lane **lanes; /* by Kafka slot; NULL: free */
     int n_lanes;
     struct ll_stats gone; /* counters of lanes dropped */
+    ll__facts *facts;     /* the correlating stage's, to the service stage */
+    int n_inputs;         /* its input partitions in all (0: not known yet) */
+    int64_t next_mark, mark_sent;
+    struct ll_buf mark_was; /* what the last marks said */
+    bool failed;          /* stopping: exit 1 */
     ll_sink **sinks;
     size_t n_sinks;
     ll_sink *out; /* no sinks configured: alerts as JSON lines on stdout */
@@ -189,6 +211,13 @@ static void on_timeline(void *ctx, const struct ll_timeline *tl)
     d->timelines++;
     for (size_t i = 0; i < d->n_sinks; i++)
         ll_sink_timeline(d->sinks[i], tl);
+}
+
+/* The correlating stage: a line for the service stage. */
+static void on_fact(void *ctx, const struct ll_event *ev)
+{
+    struct lane *l = ctx;
+    ll__facts_send(l->d->facts, ev);
 }
 
 static void on_late(void *ctx, const struct ll_late *late)
@@ -365,16 +394,37 @@ static void stage_commit(struct daemon *d, int slot)
     if (l->through > through)
         through = l->through; /* loaded ones not yet read past */
     struct ll_buf meta = {0};
-    cut = ll__closed_render(&l->closed, cut, cut, through, META_MAX, &meta);
+    if (d->rc.stage == LL__STAGE_CORRELATE && lane_time(l) != LL_TIME_NONE)
+        ll_buf_printf(&meta, "T%lld\n", (long long)lane_time(l)); /* on_assigned() */
+    cut = ll__closed_render(&l->closed, cut, cut, through,
+                            META_MAX - (d->rc.stage == LL__STAGE_SERVICE ? META_FACTS : 0), &meta);
     ll_kafka_stage(d->kafka, slot, cut, meta.data);
     ll_buf_free(&meta);
     l->committed = cut;
     ll__closed_forget(&l->closed, cut);
 }
 
+/* The correlating stage commits only what the brokers hold the facts of;
+ * a fact lost for good stops the process (a restart reads it again).
+ * @returns false if nothing may be committed now. */
+static bool facts_safe(struct daemon *d)
+{
+    if (!d->facts || ll__facts_flush(d->facts, FACTS_FLUSH_MS))
+        return true;
+    uint64_t sent, marks, failed;
+    ll__facts_counts(d->facts, &sent, &marks, &failed);
+    if (failed && !d->failed) {
+        ll_log(LL_LEVEL_ERROR, "facts", "a fact was not delivered: stopping, so that a restart "
+               "reads its line again");
+        d->failed = true;
+        stop_requested = 1;
+    }
+    return false;
+}
+
 static void commit_kafka(struct daemon *d, bool sync)
 {
-    if (!d->kafka)
+    if (!d->kafka || !facts_safe(d))
         return;
     for (int i = 0; i < d->n_lanes; i++)
         if (d->lanes[i])
@@ -445,8 +495,12 @@ static void lane_init(struct daemon *d, struct lane *l)
         cc.is_terminal = is_terminal;
         cc.terminal_ctx = &d->rc;
     }
-    struct ll__stage_out out = {on_timeline, on_late, on_alert, l};
+    struct ll__stage_out out = {on_timeline, on_late, on_alert,
+                                d->rc.stage == LL__STAGE_CORRELATE ? on_fact : NULL, l};
     ll__stage_init(&l->stage, &cc, NULL, &out);
+    if (d->rc.stage)
+        ll__stage_set_part(&l->stage, d->rc.stage == LL__STAGE_CORRELATE ? LL_RULES_WORKFLOW
+                                                                           : LL_RULES_SERVICE);
     ll__stage_set_rules(&l->stage, d->rules, d->rc.match_hold_ns);
 }
 
@@ -470,6 +524,17 @@ static void on_assigned(void *ctx, int slot, const char *source, const char *met
     struct lane *l = ll_malloc(sizeof *l);
     lane_init(d, l);
     d->lanes[slot] = l;
+    if (d->rc.stage == LL__STAGE_CORRELATE && meta[0] == 'T') {
+        /* Where the last owner's marks had got: quiet, the partition's
+         * event time goes on from there, not from nothing. */
+        char *end;
+        long long t = strtoll(meta + 1, &end, 10);
+        if (*end == '\n') {
+            l->newest_ts = l->ticked = t;
+            l->newest_wall = l->busy_wall = ll_kafka_reached(d->kafka, slot);
+            meta = end + 1;
+        }
+    }
     if (*meta) {
         l->through = ll__closed_parse(&l->closed, meta, source);
         if (!l->closed.n_dead)
@@ -493,7 +558,8 @@ static void on_revoked(void *ctx, int slot, bool lost)
                                                      : REVOKE_DRAIN_NS);
         for (size_t i = 0; i < d->n_sinks; i++)
             ll_sink_drain_until(d->sinks[i], deadline);
-        stage_commit(d, slot);
+        if (facts_safe(d))
+            stage_commit(d, slot);
     }
     lane_free(d, l);
     ll_free(l);
@@ -653,6 +719,23 @@ static void publish_metrics(struct daemon *d)
                (double)ks->rebalances);
         sample(b, "logloom_kafka_errors_total", "counter", "Kafka client errors",
                (double)ks->errors);
+        sample(b, "logloom_kafka_partitions_kept_total", "counter",
+               "Partitions lost in a rebalance and assigned again in time: state kept",
+               (double)ks->kept);
+        if (d->rc.stage == LL__STAGE_SERVICE)
+            sample(b, "logloom_facts_repeated_total", "counter",
+                   "Facts dropped as seen before (sent again after a rebalance)",
+                   (double)ks->facts_repeated);
+    }
+    if (d->facts) {
+        uint64_t sent, marks, failed;
+        ll__facts_counts(d->facts, &sent, &marks, &failed);
+        sample(b, "logloom_facts_sent_total", "counter", "Facts sent to the service stage",
+               (double)sent);
+        sample(b, "logloom_facts_marks_total", "counter", "Marks sent to the service stage",
+               (double)marks);
+        sample(b, "logloom_facts_failed_total", "counter", "Facts and marks not delivered",
+               (double)failed);
     }
     if (d->dead.path) {
         sample(b, "logloom_dead_letter_written_total", "counter",
@@ -777,12 +860,20 @@ static bool start(struct daemon *d)
                 .topics = (const char *const *)s->topics, .n_topics = s->n_topics,
                 .props = (const char *const *)s->properties, .n_props = s->n_properties,
                 .start_latest = s->start_at_tail, .id_header = s->id_header,
-                .key_as_id = s->key_as_id, .max_line = d->rc.max_line, .raw_events = true,
+                .key_as_id = s->key_as_id, .file_header = s->file_header,
+                .facts = d->rc.stage == LL__STAGE_SERVICE,
+                .max_line = d->rc.max_line, .raw_events = true,
                 .decode = &d->dconf, .threads = d->threads,
                 .match_ctx = (void *const *)d->eval, .on_reject = on_reject, .ctx = d,
                 .hooks = {on_assigned, on_revoked, d}, .seq = &d->seq};
             if (ll_kafka_open(&kc, &d->kafka, err, sizeof err) != LL_OK) {
                 ll_log(LL_LEVEL_ERROR, "kafka", "%s", err);
+                ok = false;
+            } else if (d->rc.stage == LL__STAGE_CORRELATE &&
+                       !(d->facts = ll__facts_open(s->brokers, s->properties, s->n_properties,
+                                                   d->rc.facts_topic, s->file_header, err,
+                                                   sizeof err))) {
+                ll_log(LL_LEVEL_ERROR, "facts", "%s", err);
                 ok = false;
             }
             continue;
@@ -843,9 +934,60 @@ static void process(struct lane *l, const struct ll_event *ev, int64_t now)
                ev->pos.source.ptr, (unsigned long long)l->closed.suppressed);
     }
     ll__stage_push(&l->stage, ev);
+    l->busy_wall = now;
     if (ev->ts_ns > l->newest_ts) {
         l->newest_ts = ev->ts_ns;
         l->newest_wall = now;
+    }
+}
+
+/* The correlating stage tells the service stage how far each of its
+ * partitions has got (facts.h): every MARK_EVERY_NS if that moved, else
+ * every MARK_ANYWAY_NS. A partition with no event yet is told of once it
+ * was read to its end (nothing to wait for), else not at all. */
+static void send_marks(struct daemon *d, int64_t now)
+{
+    if (!d->facts || now < d->next_mark)
+        return;
+    d->next_mark = now + MARK_EVERY_NS;
+    if (!d->n_inputs && !(d->n_inputs = ll_kafka_topic_partitions(d->kafka, 1000)))
+        return;
+    const char *sources[d->n_lanes ? d->n_lanes : 1];
+    int64_t times[d->n_lanes ? d->n_lanes : 1];
+    size_t n = 0;
+    struct ll_buf said = {0};
+    for (int i = 0; i < d->n_lanes; i++) {
+        if (!d->lanes[i])
+            continue;
+        int64_t t = lane_time(d->lanes[i]);
+        if (t == LL_TIME_NONE && !ll_kafka_caught_up(d->kafka, i))
+            continue;
+        sources[n] = ll_kafka_source(d->kafka, i);
+        times[n++] = t;
+        ll_buf_printf(&said, "%s %lld\n", ll_kafka_source(d->kafka, i), (long long)t);
+    }
+    bool same = said.len == d->mark_was.len &&
+                (!said.len || memcmp(said.data, d->mark_was.data, said.len) == 0);
+    if (n && (!same || now - d->mark_sent >= MARK_ANYWAY_NS)) {
+        ll__facts_mark(d->facts, sources, times, n, d->n_inputs);
+        d->mark_sent = now;
+        ll_buf_reset(&d->mark_was);
+        ll_buf_append(&d->mark_was, said.data, said.len);
+    }
+    ll_buf_free(&said);
+}
+
+/* The service stage: each partition's event time is what the marks of its
+ * inputs say (ll_kafka_facts_time()), never its own clock. */
+static void service_time(struct daemon *d)
+{
+    for (int i = 0; d->rc.stage == LL__STAGE_SERVICE && i < d->n_lanes; i++) {
+        struct lane *l = d->lanes[i];
+        int64_t t = l ? ll_kafka_facts_time(d->kafka, i) : LL_TIME_NONE;
+        if (t != LL_TIME_NONE && t > l->ticked) {
+            l->ticked = t;
+            ll__stage_tick(&l->stage, t);
+        }
     }
 }
 
@@ -886,6 +1028,7 @@ static bool read_some(struct daemon *d)
             process(d->lanes[slot], ev, ll_kafka_reached(d->kafka, slot));
             any = true;
         }
+        service_time(d);
         now = ll_clock_mono_ns();
         for (int i = 0; i < d->n_lanes; i++)
             if (d->lanes[i])
@@ -931,13 +1074,19 @@ static void housekeeping(struct daemon *d, int64_t now)
         struct lane *l = i < 0 ? &d->files : d->lanes[i];
         if (l)
             ll__stage_release(&l->stage, now); /* held matches, grown alerts */
-        if (!l || !l->newest_ts)
+        if (!l || !l->newest_ts || (i >= 0 && d->rc.stage == LL__STAGE_SERVICE))
             continue;
         int64_t clock = i < 0 ? now : ll_kafka_reached(d->kafka, i);
         int64_t lag = i < 0 ? 0 : KAFKA_DELAY_NS;
-        if (clock - l->newest_wall >= QUIET_NS + lag)
-            ll__stage_tick(&l->stage, l->newest_ts + (clock - l->newest_wall) - lag);
+        /* A Kafka partition read again from its commit gives older lines
+         * for a while: busy, not quiet. */
+        if (clock - l->newest_wall >= QUIET_NS + lag &&
+            (i < 0 || clock - l->busy_wall >= QUIET_NS + lag)) {
+            l->ticked = l->newest_ts + (clock - l->newest_wall) - lag;
+            ll__stage_tick(&l->stage, l->ticked);
+        }
     }
+    send_marks(d, now);
     rejects_window(d, now, false);
     if (now >= d->next_metrics) {
         publish_metrics(d);
@@ -970,12 +1119,14 @@ static int shutdown_daemon(struct daemon *d)
     publish_metrics(d);
     ll_log(LL_LEVEL_INFO, "run", "stopped; checkpoints at read order %llu",
            (unsigned long long)d->files.committed);
-    return LL_EXIT_OK;
+    return d->failed ? LL_EXIT_FAILURE : LL_EXIT_OK;
 }
 
 static void destroy(struct daemon *d)
 {
     ll_kafka_close(d->kafka); /* before the sinks: revoking drains them */
+    ll__facts_close(d->facts);
+    ll_buf_free(&d->mark_was);
     for (int i = 0; i < d->n_lanes; i++)
         if (d->lanes[i]) {
             lane_free(d, d->lanes[i]);

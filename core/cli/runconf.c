@@ -41,6 +41,7 @@ static const struct optdef source_opts[] = {
     LIST(struct ll__source_conf, "topics", topics, n_topics),
     LIST(struct ll__source_conf, "properties", properties, n_properties),
     OPT(struct ll__source_conf, "id_header", K_PATH, id_header),
+    OPT(struct ll__source_conf, "file_header", K_PATH, file_header),
     {"id_from", K_PATH, 0, 0, 0}, /* below: header or key */
 };
 
@@ -77,6 +78,11 @@ static const struct optdef checkpoint_opts[] = {
 static const struct optdef log_opts[] = {
     {"level", K_PATH, 0, 0, 0},  /* below */
     {"format", K_PATH, 0, 0, 0}, /* below */
+};
+
+static const struct optdef topology_opts[] = {
+    {"stage", K_PATH, 0, 0, 0}, /* below: correlate or service */
+    OPT(struct ll__run_conf, "facts_topic", K_PATH, facts_topic),
 };
 
 static const struct optdef top_opts[] = {
@@ -285,6 +291,20 @@ static bool log_extra(struct checker *c, const struct ll_config_opt *o, void *ba
     return true;
 }
 
+static bool topology_extra(struct checker *c, const struct ll_config_opt *o, void *base)
+{
+    struct ll__run_conf *rc = base;
+    if (strcmp(o->name, "stage") != 0)
+        return false;
+    if (strcmp(o->value, "correlate") == 0)
+        rc->stage = LL__STAGE_CORRELATE;
+    else if (strcmp(o->value, "service") == 0)
+        rc->stage = LL__STAGE_SERVICE;
+    else
+        problem(c, o, "stage: '%s' is not correlate or service", o->value);
+    return true;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                   */
 
@@ -356,6 +376,20 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
     apply(&c, &cfg->checkpoints, checkpoint_opts,
           sizeof checkpoint_opts / sizeof checkpoint_opts[0], rc, "checkpoints", NULL);
     apply(&c, &cfg->log, log_opts, sizeof log_opts / sizeof log_opts[0], rc, "log", log_extra);
+    apply(&c, &cfg->topology, topology_opts, sizeof topology_opts / sizeof topology_opts[0], rc,
+          "topology", topology_extra);
+    struct ll_config_opt at = {.line = cfg->topology.line, .column = cfg->topology.column};
+    if (rc->stage && !n_kafka)
+        problem(&c, &at, "topology: a stage reads Kafka: add a source with brokers");
+    if (rc->stage == LL__STAGE_CORRELATE && !rc->facts_topic)
+        problem(&c, &at, "topology: the correlate stage needs facts_topic (the service stage's "
+                "input)");
+    if (rc->stage == LL__STAGE_SERVICE && rc->facts_topic)
+        problem(&c, &at, "topology: facts_topic belongs to the correlate stage (the service "
+                "stage reads it as its source's topic)");
+    if (rc->stage && n_kafka && rc->n_sources > 1)
+        problem(&c, &at, "topology: a stage has its Kafka source only (tail files in a process "
+                "of their own)");
     apply(&c, &cfg->top, top_opts, sizeof top_opts / sizeof top_opts[0], rc, "top-level", NULL);
     rc->rules = ll_calloc(cfg->n_rules ? cfg->n_rules : 1, sizeof *rc->rules);
     for (size_t i = 0; i < cfg->n_rules; i++)
@@ -383,6 +417,7 @@ void ll__run_conf_free(struct ll__run_conf *rc)
         ll_free(rc->sources[i].brokers);
         ll_free(rc->sources[i].group_id);
         ll_free(rc->sources[i].id_header);
+        ll_free(rc->sources[i].file_header);
     }
     ll_free(rc->sources);
     free_list(rc->id_fields, rc->n_id_fields);
@@ -393,6 +428,7 @@ void ll__run_conf_free(struct ll__run_conf *rc)
     ll_free(rc->dead_letter);
     ll_free(rc->metrics_listen);
     ll_free(rc->checkpoint_dir);
+    ll_free(rc->facts_topic);
     *rc = (struct ll__run_conf){0};
 }
 
@@ -439,6 +475,9 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
                 ll__yaml_str(s->id_header ? s->id_header : "X-Request-ID");
                 printf("\n");
             }
+            printf("    file_header: ");
+            ll__yaml_str(s->file_header ? s->file_header : "file");
+            printf("\n");
             continue;
         }
         show_list("  - ", "paths", s->paths, s->n_paths, NULL);
@@ -483,5 +522,14 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
     ll__show_duration("  ", "interval", rc->checkpoint_interval_ns);
     printf("log: {level: %s, format: %s}\n", ll_level_name(rc->log_level),
            rc->log_json ? "json" : "text");
+    if (rc->stage) {
+        printf("topology:\n  stage: %s\n",
+               rc->stage == LL__STAGE_CORRELATE ? "correlate" : "service");
+        if (rc->facts_topic) {
+            printf("  facts_topic: ");
+            ll__yaml_str(rc->facts_topic);
+            printf("\n");
+        }
+    }
     ll__show_duration("", "shutdown_timeout", rc->shutdown_timeout_ns);
 }

@@ -10,7 +10,7 @@
 struct ll__source_conf {
     char **paths, **exclude;
     size_t n_paths, n_exclude;
-    char *brokers, *group_id, *id_header; /* Kafka */
+    char *brokers, *group_id, *id_header, *file_header; /* Kafka */
     char **topics, **properties;
     size_t n_topics, n_properties;
     bool key_as_id; /* id_from: key */
@@ -19,6 +19,9 @@ struct ll__source_conf {
     enum ll_frame_format format;
     int64_t rescan_ns, partial_timeout_ns;
 };
+
+/* topology.stage: one stage of the Kafka topology (DESIGN.md), or none. */
+enum ll__stage_kind { LL__STAGE_ALONE, LL__STAGE_CORRELATE, LL__STAGE_SERVICE };
 
 struct ll__run_conf {
     struct ll__source_conf *sources;
@@ -44,6 +47,8 @@ struct ll__run_conf {
     int64_t shutdown_timeout_ns;
     enum ll_level log_level;
     bool log_json;
+    enum ll__stage_kind stage;
+    char *facts_topic; /* topology.facts_topic: the correlating stage produces there */
 };
 
 /* Reads @p cfg into @p rc with every default; each problem is printed as

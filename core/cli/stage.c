@@ -61,12 +61,15 @@ static void on_late(void *ctx, const struct ll_late *late)
 void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
                     const struct ll__stage_out *out)
 {
-    *st = (struct ll__stage){.out = *out};
+    *st = (struct ll__stage){.out = *out, .wm = INT64_MIN};
     struct ll_corr_conf c = *conf;
+    st->lateness_ns = c.allowed_lateness_ns < 0   ? 0
+                      : c.allowed_lateness_ns == 0 ? 5 * LL_NS_PER_SEC
+                                                   : c.allowed_lateness_ns;
     ll__stage_set_rules(st, rs, LL__NOT_LIVE);
     c.on_advance = on_advance;
     c.advance_ctx = st;
-    struct ll_corr_out co = {on_timeline, on_late, st};
+    struct ll_corr_out co = {on_timeline, on_late, NULL, st};
     st->corr = ll_correlator_new(&c, &co);
 }
 
@@ -83,6 +86,14 @@ void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, int64_t hol
     struct ll_rule_out ro = {on_alert, on_opened, st};
     st->eng = ll_rule_engine_new(rs, &ro);
     ll_rule_engine_set_live(st->eng, hold_ns != LL__NOT_LIVE, hold_ns);
+    ll_rule_engine_set_part(st->eng, st->part);
+}
+
+void ll__stage_set_part(struct ll__stage *st, enum ll_rule_part part)
+{
+    st->part = part;
+    if (st->eng)
+        ll_rule_engine_set_part(st->eng, part);
 }
 
 uint64_t ll__stage_oldest_seq(const struct ll__stage *st)
@@ -94,6 +105,11 @@ uint64_t ll__stage_oldest_seq(const struct ll__stage *st)
 
 void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
 {
+    if (st->part == LL_RULES_SERVICE) {
+        if (st->eng)
+            ll_rule_engine_push(st->eng, ev);
+        return;
+    }
     struct ll_str joined = ll_correlator_push(st->corr, ev);
     if (!st->eng || !ev->match)
         return;
@@ -103,12 +119,21 @@ void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
     struct ll_event with = *ev;
     if (joined.len)
         with.corr_id = joined;
-    ll_rule_engine_push(st->eng, &with);
+    if (ll_rule_engine_push(st->eng, &with) && st->out.fact)
+        st->out.fact(st->out.ctx, &with);
 }
 
 void ll__stage_tick(struct ll__stage *st, int64_t now)
 {
-    ll_correlator_tick(st->corr, now);
+    if (st->part != LL_RULES_SERVICE) {
+        ll_correlator_tick(st->corr, now);
+        return;
+    }
+    int64_t wm = ll_time_sub(now, st->lateness_ns);
+    if (st->eng && wm > st->wm)
+        ll_rule_engine_advance(st->eng, wm, false);
+    if (wm > st->wm)
+        st->wm = wm;
 }
 
 void ll__stage_release(struct ll__stage *st, int64_t clock)

@@ -11,6 +11,9 @@ struct ll__stage_out {
     void (*timeline)(void *ctx, const struct ll_timeline *tl);
     void (*late)(void *ctx, const struct ll_late *late);
     void (*alert)(void *ctx, const struct ll_alert *a);
+    /* A Kafka topology's correlating stage: @p ev (its correlation id the
+     * one it joined) matched steps that the service stage keeps. */
+    void (*fact)(void *ctx, const struct ll_event *ev);
     void *ctx;
 };
 
@@ -21,12 +24,20 @@ struct ll__stage {
     uint64_t *ids; /* scratch: a timeline's alert ids */
     size_t cap_ids;
     struct ll_stats before; /* alert counters of engines replaced by reloads */
+    enum ll_rule_part part;
+    int64_t lateness_ns; /* the service stage's watermark trails its input's time by this */
+    int64_t wm;          /* the service stage's */
 };
 
 /* Builds the stage; @p rs may be NULL (no rules). @p conf is copied; its
  * on_advance hook is taken by the stage. */
 void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
                     const struct ll__stage_out *out);
+/* One stage of a Kafka topology (LL_RULES_ALL: not). The service stage's
+ * events go to its rules only (their correlation ids are those the
+ * correlating stage joined them to), and its watermark follows
+ * ll__stage_tick() alone. Before the first event. */
+void ll__stage_set_part(struct ll__stage *st, enum ll_rule_part part);
 /* Not live: alerts when the watermark decides them (replay). */
 #define LL__NOT_LIVE (-1)
 

@@ -13,6 +13,8 @@
 
 #include "servers.h"
 
+#include "../mock_cluster.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <time.h>
@@ -20,37 +22,16 @@
 static struct ll_test_pg pg;
 static char mock_bin[1024];
 
-/* The cluster: its process, its command pipe, its bootstrap address. */
-static pid_t mock_pid;
-static FILE *mock_cmd;
-static char bootstrap[512];
+/* The cluster. */
+static struct mock_cluster mock;
+#define bootstrap mock.bootstrap
 
 static int start_mock(void)
 {
-    int in[2], out[2];
-    if (pipe(in) || pipe(out))
-        return -1;
-    mock_pid = fork();
-    if (mock_pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[1]);
-        close(out[0]);
-        execl(mock_bin, mock_bin, "serve", "-b", "3", "-t", "one:4", "-t", "pair:4", "-t",
-              "down:2", "-t", "alerts:2", "-t", "alerts.timelines:2", "-t", "late:1",
-              "-t", "raw:4", "-t", "keyed:4", "-t", "rawlink:4", "-t", "keyedlink:4", "-t", "many:4",
-              (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    mock_cmd = fdopen(in[1], "w");
-    FILE *o = fdopen(out[0], "r");
-    if (!o || !fgets(bootstrap, sizeof bootstrap, o))
-        return -1;
-    bootstrap[strcspn(bootstrap, "\n")] = '\0';
-    /* Its "ok" replies are not read: a pipe holds them. */
-    return 0;
+    static const char *const topics[] = {"one:4", "pair:4", "down:2", "alerts:2",
+                                         "alerts.timelines:2", "late:1", "raw:4", "keyed:4",
+                                         "rawlink:4", "keyedlink:4", "many:4", NULL};
+    return mock_cluster_start(&mock, mock_bin, topics);
 }
 
 static int group_setup(void **state)
@@ -66,20 +47,15 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     kill_started();
-    if (mock_cmd)
-        fclose(mock_cmd);
-    if (mock_pid > 0) {
-        kill(mock_pid, SIGKILL); /* its cluster's teardown can spin */
-        waitpid(mock_pid, NULL, 0);
-    }
+    mock_cluster_stop(&mock);
     ll_test_pg_destroy(&pg);
     return e2e_group_teardown(state);
 }
 
 static void mock_command(const char *cmd)
 {
-    fprintf(mock_cmd, "%s\n", cmd);
-    fflush(mock_cmd);
+    fprintf(mock.cmd, "%s\n", cmd);
+    fflush(mock.cmd);
 }
 
 /* Appends workflows [@p from, @p to) of @p prefix to @p path: two lines
@@ -598,10 +574,11 @@ static void lines_held_back_by_the_pipeline_still_join_their_workflows(void **st
  * correlation id, the same lines give the timelines replay gives. */
 /* `logloom repartition --from @p from --to @p to --group @p group`, its
  * outputs in tmpdir/@p group.out and .err. */
-static pid_t start_repartition(const char *from, const char *to, const char *group)
+static pid_t start_repartition(const char *from, const char *to, const char *group,
+                               const char *config)
 {
     const char *argv[] = {logloom, "repartition", "--brokers", bootstrap, "--group", group,
-                          "--from", from, "--to", to, NULL};
+                          "--from", from, "--to", to, "--config", config, NULL};
     char out[700], err[700];
     snprintf(out, sizeof out, "%s/%s.out", tmpdir, group);
     snprintf(err, sizeof err, "%s/%s.err", tmpdir, group);
@@ -641,8 +618,8 @@ static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **s
     pid_t run_raw = start_run(cfg_raw, "k5raw");
     /* Repartitioned, then correlated. */
     fresh_db(&pg, "k5");
-    pid_t rep = start_repartition("raw", "keyed", "g-rep");
     char *cfg = config("k5", "g-keyed", "keyed", "k5");
+    pid_t rep = start_repartition("raw", "keyed", "g-rep", cfg);
     pid_t run = start_run(cfg, "k5");
     assert_int_equal(wait_for("k5", "SELECT count(*) FROM logloom.timelines", N, 90), N);
     assert_int_equal(wait_for("k5raw", "SELECT count(*) FROM logloom.alerts", N, 60), N);
@@ -655,8 +632,8 @@ static void repartition_keys_by_correlation_id_and_timelines_come_whole(void **s
     print_message("workflows whole when read straight from the raw topic: %lld of %d\n",
                   whole_raw, N);
     assert_true(whole_raw < N / 2); /* most cut in two: what repartition is for */
-    stop_repartition(rep, "g-rep", "stopped: 400 lines produced (0 without an id, 0 keyed "
-                                   "through a link key)");
+    stop_repartition(rep, "g-rep", "stopped: 400 lines produced (0 keyed through a link key, 0 "
+                                   "by service)");
     kill(run, SIGTERM);
     kill(run_raw, SIGTERM);
     assert_int_equal(wait_cmd(run), 0);
@@ -777,15 +754,15 @@ static void produce_spawning(const char *path, int from, int to)
  * workflow whose line named that pid (childPid) on the same host, so the
  * correlating group joins them to it. The raw topic is keyed by pod, as a
  * log shipper keys it: a workflow's lines come from two pods. The second
- * half reuses the first half's pids on the same pods: the newer teacher
- * wins. */
+ * half reuses the first half's pids on the same pods once the first half's
+ * workflows closed: the pids are taught anew. */
 static void repartition_keys_a_childs_lines_by_the_workflow_that_spawned_it(void **state)
 {
     (void)state;
     enum { N = 120 };
     fresh_db(&pg, "k6");
-    pid_t rep = start_repartition("rawlink", "keyedlink", "g-replink");
     char *cfg = config("k6", "g-keyedlink", "keyedlink", "k6");
+    pid_t rep = start_repartition("rawlink", "keyedlink", "g-replink", cfg);
     pid_t run = start_run(cfg, "k6");
     char *first = in_tmp("rawlink-1.jsonl"), *second = in_tmp("rawlink-2.jsonl");
     produce_spawning(first, 0, N / 2);
@@ -800,8 +777,8 @@ static void repartition_keys_a_childs_lines_by_the_workflow_that_spawned_it(void
                                  "WHERE correlation_id LIKE 'ln-%'"),
                      N);
     char want[120];
-    snprintf(want, sizeof want, "stopped: %d lines produced (0 without an id, %d keyed through a "
-                                "link key)",
+    snprintf(want, sizeof want, "stopped: %d lines produced (%d keyed through a link key, 0 by "
+                                "service)",
              3 * N, N);
     stop_repartition(rep, "g-replink", want);
     kill(run, SIGTERM);

@@ -78,7 +78,7 @@ static int index_of(struct cap *c, const char *id)
 static ll_correlator *make(const struct ll_corr_conf *conf, struct cap *c)
 {
     memset(c, 0, sizeof *c);
-    struct ll_corr_out out = {on_tl, on_late, c};
+    struct ll_corr_out out = {on_tl, on_late, NULL, c};
     return ll_correlator_new(conf, &out);
 }
 
@@ -467,7 +467,7 @@ static void evicting_at_the_cap_costs_the_same_however_many_are_open(void **stat
     (void)state;
     enum { OPEN = 100000, IDS = 300000 };
     int closed = 0;
-    struct ll_corr_out out = {count_tl, NULL, &closed};
+    struct ll_corr_out out = {count_tl, NULL, NULL, &closed};
     struct ll_corr_conf conf = {.max_open_timelines = OPEN};
     ll_correlator *corr = ll_correlator_new(&conf, &out);
     char id[32];
@@ -495,7 +495,7 @@ static void hosts_seen_leave_nothing_behind(void **state)
     enum { N = 20000, WARM = 2000 };
     int closed = 0;
     struct ll_corr_conf conf = {.session_gap_ns = 100 * MS, .allowed_lateness_ns = 1};
-    struct ll_corr_out out = {count_tl, NULL, &closed};
+    struct ll_corr_out out = {count_tl, NULL, NULL, &closed};
     ll_correlator *corr = ll_correlator_new(&conf, &out);
     char id[32], host[96];
     size_t warm = 0;

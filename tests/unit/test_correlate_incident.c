@@ -92,7 +92,7 @@ static char *correlate(const struct ll_event *evs, size_t n)
 {
     struct out o = {0};
     struct ll_corr_conf conf = {.allowed_lateness_ns = LATENESS, .is_terminal = terminal};
-    struct ll_corr_out out = {on_timeline, NULL, &o};
+    struct ll_corr_out out = {on_timeline, NULL, NULL, &o};
     ll_correlator *c = ll_correlator_new(&conf, &out);
     for (size_t i = 0; i < n; i++)
         ll_correlator_push(c, &evs[i]);

@@ -553,6 +553,8 @@ struct ll_event {
     int64_t ts_ns;
     struct ll_pos pos;
     struct ll_str line; /**< the raw line, without its line ending */
+    struct ll_str origin; /**< the file the line was written to, when the source is not
+                               that file (a Kafka message's file header); else empty */
     struct ll_str msg;
     struct ll_str service;
     struct ll_str host;
@@ -767,7 +769,7 @@ struct ll_config {
     size_t n_sources;
     struct ll_config_item *sinks; /**< "url" holds a bare URL */
     size_t n_sinks;
-    struct ll_config_item decode, correlation, metrics, checkpoints, log;
+    struct ll_config_item decode, correlation, metrics, checkpoints, log, topology;
     struct ll_config_item top; /**< top-level values: shutdown_timeout */
     char **rules; /**< rule files or directories; "builtin" names the pack */
     size_t n_rules;

@@ -64,6 +64,11 @@ struct ll_corr_conf {
 struct ll_corr_out {
     void (*timeline)(void *ctx, const struct ll_timeline *tl);
     void (*late)(void *ctx, const struct ll_late *late); /**< may be NULL */
+    /** May be NULL. An event without an id that ll_correlator_push() did
+     *  not join at once (it returned empty) is settled: it joined workflow
+     *  @p corr_id after all, or none (empty, an orphan). @p seq: its read
+     *  order. Every such event is settled once (at the latest by flush). */
+    void (*settled)(void *ctx, uint64_t seq, struct ll_str corr_id);
     void *ctx;
 };
 

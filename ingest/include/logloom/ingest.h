@@ -85,6 +85,12 @@ void ll_decoder_shape(const ll_decoder *d, char *buf, size_t size);
 void ll_decoder_raw_event(ll_decoder *d, const char *line, size_t len, struct ll_arena *arena,
                           struct ll_event *ev);
 
+/** @brief @p ev was read from @p file by a shipper (not from the file
+ *         itself): its origin, and its service (the file's, as for a tailed
+ *         file) when the line names none or is raw text. Strings go to
+ *         @p arena. */
+void ll_event_set_origin(struct ll_event *ev, struct ll_str file, struct ll_arena *arena);
+
 /* ------------------------------------------------------------------------ */
 /* Line reader                                                               */
 
@@ -474,6 +480,14 @@ struct ll_kafka_conf {
     bool start_latest;     /**< a partition the group never committed: from its end */
     const char *id_header; /**< header that carries the correlation id (NULL: X-Request-ID) */
     bool key_as_id;        /**< else the message key carries it */
+    /** Header naming the file a shipper read the line from (NULL: "file"):
+     *  the event's origin, and its service if the line names none. */
+    const char *file_header;
+    /** The topic holds a correlating stage's facts and marks (the service
+     *  stage of a topology): each event's correlation id is its
+     *  LL_KAFKA_FACT_CORR header, a fact seen before is dropped, and marks
+     *  are read into ll_kafka_facts_time(). */
+    bool facts;
     size_t max_line;       /**< longer values are rejected (0: 1 MiB) */
     bool raw_events;       /**< values that are not JSON become raw events */
     const struct ll_decode_conf *decode;
@@ -489,11 +503,19 @@ struct ll_kafka_conf {
 
 typedef struct ll_kafka ll_kafka;
 
+/* Headers of a topology's facts topic (see ll_kafka_conf.facts). */
+#define LL_KAFKA_FACT_CORR "ll-corr" /**< the correlation id the line joined */
+#define LL_KAFKA_FACT_SRC "ll-src"   /**< the input partition it was read from */
+#define LL_KAFKA_FACT_OFF "ll-off"   /**< its offset there */
+#define LL_KAFKA_FACT_MARK "ll-mark" /**< a mark, not a fact */
+
 struct ll_kafka_stats {
     uint64_t messages, bytes, events, raw_events;
     uint64_t rejected[LL_REJECT__COUNT];
     uint64_t commits, commit_failures, rebalances, errors;
     uint64_t partitions; /**< assigned now */
+    uint64_t facts_repeated; /**< facts dropped as seen before */
+    uint64_t kept; /**< partitions lost and assigned again in time, their state kept */
     bool paused;
 };
 
@@ -528,6 +550,16 @@ void ll_kafka_pause(ll_kafka *k, bool pause);
  *           consumer not paused (sampled once a second from librdkafka's
  *           statistics; the plain clock when statistics.interval.ms=0). */
 int64_t ll_kafka_reached(const ll_kafka *k, int slot);
+/** @returns the facts topic's partition @p slot's event time: the least of
+ *           its inputs' marks once every input partition has one (those with
+ *           nothing to read left out), else LL_TIME_NONE. */
+int64_t ll_kafka_facts_time(const ll_kafka *k, int slot);
+/** @returns whether partition @p slot was read to its end (at the last
+ *           fetch's high watermark). */
+bool ll_kafka_caught_up(const ll_kafka *k, int slot);
+/** @returns the partition count of the topics read (by the brokers'
+ *           metadata, waiting up to @p timeout_ms), 0 if not known. */
+int ll_kafka_topic_partitions(ll_kafka *k, int timeout_ms);
 /** @returns the source name of @p slot ("topic/partition"), NULL if free. */
 const char *ll_kafka_source(const ll_kafka *k, int slot);
 /** @returns a descriptor that becomes readable when ll_kafka_next() has

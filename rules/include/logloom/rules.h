@@ -170,8 +170,24 @@ void ll_rule_engine_settle(ll_rule_engine *e);
  *           if none. */
 uint64_t ll_rule_engine_oldest_seq(const ll_rule_engine *e);
 
-/** @brief Offer an event; only its matched steps are kept (copied). */
-void ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev);
+/** @brief Offer an event; only its matched steps are kept (copied).
+ *  @returns whether it matched a step of the part the engine does not keep
+ *           (ll_rule_engine_set_part()): the caller passes it on. */
+bool ll_rule_engine_push(ll_rule_engine *e, const struct ll_event *ev);
+
+/** @brief Which rule state an engine keeps: all of it (one process sees
+ *         every line), or one stage of a Kafka topology's two. A step's
+ *         state is the workflow's when its rule keys by correlation id (no
+ *         group_by, no scope, no step key) and the event has one (its own or
+ *         the one it joined); else it is the service's. */
+enum ll_rule_part {
+    LL_RULES_ALL = 0,
+    LL_RULES_WORKFLOW, /**< the correlating stage: timeline rules and workflows' steps */
+    LL_RULES_SERVICE,  /**< the service stage: the other steps */
+};
+/** @brief Keeps only @p part's state (ll_rule_engine_push() then says
+ *         whether an event matched steps of the other part). */
+void ll_rule_engine_set_part(ll_rule_engine *e, enum ll_rule_part part);
 
 /** @brief The watermark rose to @p wm: process the matches it passed in
  *         event-time order and expire windows. With @p final (end of input)

@@ -1,0 +1,445 @@
+/* The Kafka topology (issue 21) on the fleet corpus, real programs' logs:
+ * every line produced unkeyed to a raw topic as a shipper sends it (its
+ * file in a header, stamped when it was written), `logloom repartition`
+ * keying it by the workflow it joins, a correlating stage and a service
+ * stage (`logloom run` with topology.stage) on 16 partitions each, over
+ * librdkafka's mock cluster, with PostgreSQL and file sinks. Compared with
+ * `logloom replay` of the same files by (id, rule, scope, first time,
+ * count, first evidence) for alerts and (id, events) for timelines:
+ *
+ * - one member per stage;
+ * - a cold start: every line in the raw topic before anything starts;
+ * - two members per stage, members of either stage SIGKILLed and started
+ *   again at seeded random moments while the lines flow (two schedules;
+ *   LL_FAULTS_SEED=N for one of your own).
+ *
+ * Without kills, every sink must hold exactly replay's answer. With them,
+ * a few alerts may differ (see run_case()), each named in the output; the
+ * file sinks hold no record twice in one member's file either way. */
+#define LL_E2E
+#define LL_E2E_DAEMONS
+#define LL_PG
+#include "../testutil.h"
+
+#include "servers.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+
+#include "../fleet.h"
+#include "../mock_cluster.h"
+
+#define PARTITIONS 16
+#define FEED_PER_SEC 1500
+#define KILLS 4
+
+static struct ll_test_pg pg;
+static struct fleet corpus;
+static struct fleet_answer want;
+static char mock_bin[1024];
+static struct mock_cluster mock;
+#define bootstrap mock.bootstrap
+static char *feed, *clock_feed; /* FILE<tab>MS<tab>LINE, as the shipper sends them */
+
+static uint64_t next_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The pid a child's file is named after (child-4312.log), or -1. */
+static long name_pid(const char *name)
+{
+    const char *dash = strrchr(name, '-'), *dot = strrchr(name, '.');
+    if (!dash || !dot || dot < dash + 2)
+        return -1;
+    char *end;
+    long v = strtol(dash + 1, &end, 10);
+    return end == dot ? v : -1;
+}
+
+/* The pid a line names as a child it spawned ("childPid":N), or -1. */
+static long spawned(const struct fleet_line *l)
+{
+    char *line = strndup(l->text, l->len);
+    const char *p = strstr(line, "\"childPid\":");
+    long v = p ? strtol(p + strlen("\"childPid\":"), NULL, 10) : -1;
+    free(line);
+    return v;
+}
+
+static void feed_line(struct ll_buf *b, const struct fleet *f, const struct fleet_line *l,
+                     int64_t ts)
+{
+    ll_buf_printf(b, "/var/log/app/%s\t%lld\t%.*s\n", f->names[l->file],
+                  (long long)(ts > 0 ? ts / LL_NS_PER_MS : 0), (int)l->len, l->text);
+}
+
+/* The shipper's feed: the corpus in the order the programs wrote it. A
+ * child that prints only text (its file has no time at all) printed while
+ * it ran: its lines go right after its parent's spawn line, stamped then. */
+static void make_feed(const struct fleet *f)
+{
+    struct ll_buf b = {0};
+    bool *later = calloc(f->n, sizeof *later);
+    for (size_t i = 0; i < f->n; i++)
+        later[i] = f->v[i].ts == 0 && name_pid(f->names[f->v[i].file]) > 0;
+    for (size_t i = 0; i < f->n; i++) {
+        if (later[i])
+            continue;
+        feed_line(&b, f, &f->v[i], f->v[i].ts);
+        long pid = spawned(&f->v[i]);
+        for (size_t j = 0; pid > 0 && j < f->n; j++)
+            if (later[j] && name_pid(f->names[f->v[j].file]) == pid) {
+                feed_line(&b, f, &f->v[j], f->v[i].ts);
+                later[j] = false;
+            }
+    }
+    for (size_t j = 0; j < f->n; j++) /* never spawned in the corpus: at the end */
+        if (later[j])
+            feed_line(&b, f, &f->v[j], f->last);
+    feed = write_text(tmpdir, "feed.tsv", b.data);
+    ll_buf_reset(&b);
+    ll_buf_printf(&b, "/var/log/app/%s\t%lld\t{\"level\":30,\"time\":%lld,\"name\":\"clock\","
+                      "\"msg\":\"ten minutes later\"}\n",
+                  FLEET_CLOCK_FILE, (long long)(f->last / LL_NS_PER_MS + 600000),
+                  (long long)(f->last / LL_NS_PER_MS + 600000));
+    clock_feed = write_text(tmpdir, "clock.tsv", b.data);
+    ll_buf_free(&b);
+    free(later);
+}
+
+static int group_setup(void **state)
+{
+    e2e_group_setup(state);
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(mock_bin, sizeof mock_bin, "%s/tests/ll-kafka-mock", getenv("LL_BINARY_DIR"));
+    static const char *const topics[] = {"raw1:4", "keyed1:16", "facts1:16", "raw2:4",
+                                         "keyed2:16", "facts2:16", "raw3:4", "keyed3:16",
+                                         "facts3:16", "raw4:4", "keyed4:16", "facts4:16", NULL};
+    if (mock_cluster_start(&mock, mock_bin, topics) != 0 || ll_test_pg_start(&pg) != 0)
+        return -1;
+    fleet_load(&corpus, FLEET_DIR);
+    fleet_replay_answer(&corpus, "replayed", &want);
+    make_feed(&corpus);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    kill_started();
+    mock_cluster_stop(&mock);
+    ll_test_pg_destroy(&pg);
+    fleet_answer_free(&want);
+    fleet_free(&corpus);
+    free(feed);
+    free(clock_feed);
+    return e2e_group_teardown(state);
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct topo {
+    int n;         /* the case: topics rawN, keyedN, factsN */
+    char db[16];
+    char *conf[2][2]; /* by stage (correlate, service) and member */
+    char *file[2][2]; /* their file sinks */
+    pid_t member[2][2];
+    int starts[2][2];
+};
+
+static char *stage_config(struct topo *t, int stage, int m)
+{
+    char text[2048], name[32], facts[64] = "";
+    if (!stage)
+        snprintf(facts, sizeof facts, "  facts_topic: facts%d\n", t->n);
+    snprintf(name, sizeof name, "t%d-s%d-m%d.jsonl", t->n, stage, m);
+    t->file[stage][m] = in_tmp(name);
+    snprintf(text, sizeof text,
+             "sources:\n"
+             "  - brokers: %s\n"
+             "    group_id: t%d-%s\n"
+             "    topics: [%s%d]\n"
+             "    properties: [session.timeout.ms=6000, heartbeat.interval.ms=500]\n"
+             "topology:\n  stage: %s\n%s"
+             "checkpoints: {interval: 200ms}\n"
+             "metrics: off\n"
+             "log: {level: info, format: text}\n"
+             "sinks:\n"
+             "  - url: host=%s port=%d dbname=%s user=postgres\n    receive: both\n"
+             "  - url: file:%s\n    receive: both\n",
+             bootstrap, t->n, stage ? "service" : "correlate", stage ? "facts" : "keyed", t->n,
+             stage ? "service" : "correlate", facts, pg.dir, pg.port, t->db,
+             t->file[stage][m]);
+    snprintf(name, sizeof name, "t%d-s%d-m%d.yaml", t->n, stage, m);
+    return write_text(tmpdir, name, text);
+}
+
+static void start_member(struct topo *t, int stage, int m)
+{
+    char name[32];
+    snprintf(name, sizeof name, "t%d-s%d-m%d-%d", t->n, stage, m, t->starts[stage][m]++);
+    t->member[stage][m] = start_run(t->conf[stage][m], name);
+}
+
+static pid_t start_producer(const char *path, const char *topic, bool all, int per_sec)
+{
+    char rate[16];
+    snprintf(rate, sizeof rate, "%d", per_sec);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_RDONLY);
+        dup2(fd, 0);
+        if (all)
+            execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", topic, "-f", "file",
+                  "-a", (char *)NULL);
+        else
+            execl(mock_bin, mock_bin, "produce", "-B", bootstrap, "-t", topic, "-f", "file",
+                  "-r", rate, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits (a minute at most) until @p topic holds as many lines as it will:
+ * some, and the count the same for two seconds. */
+static void wait_keyed(const char *topic)
+{
+    long long last = 0;
+    int64_t since = now_ms();
+    for (int i = 0; i < 600 && (!last || now_ms() - since < 2000); i++) {
+        const char *argv[] = {mock_bin, "count", "-B", bootstrap, "-t", topic, NULL};
+        char *out = NULL, *err = NULL;
+        assert_int_equal(run_cmd(argv, tmpdir, &out, &err), 0);
+        long long n = atoll(out);
+        if (n != last) {
+            last = n;
+            since = now_ms();
+        }
+        free(out);
+        free(err);
+        sleep_ms(100);
+    }
+}
+
+/* Every member's file sink folded into @p a; each file holds each record
+ * once (a member started again reads its file back). */
+static void answer_from_files(const struct topo *t, int members, struct fleet_answer *a)
+{
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < members; m++) {
+            const char *f = t->file[s][m];
+            char *text = access(f, R_OK) == 0 ? read_file(f, NULL) : NULL;
+            struct fleet_answer one = {0};
+            fleet_fold_lines(&one, text);
+            assert_int_equal(one.repeated, 0);
+            fleet_fold_lines(a, text);
+            fleet_answer_free(&one);
+            free(text);
+        }
+}
+
+/* Whether alert line @p line ("A id rule scope ...") is of a service's
+ * state: its scope is no workflow replay found. */
+static bool service_level(const char *line)
+{
+    char scope[300];
+    if (sscanf(line, "A %*s %*s %299s", scope) != 1)
+        return false;
+    for (size_t i = 0; i < want.n; i++) {
+        char corr[300];
+        if (!want.v[i].alert && sscanf(want.v[i].line, "T %*s %299s", corr) == 1 &&
+            strcmp(corr, scope) == 0)
+            return false;
+    }
+    return true;
+}
+
+static bool has_line(const struct fleet_answer *a, const char *line)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].line, line) == 0)
+            return true;
+    return false;
+}
+
+/* Compares @p got with replay's answer, naming each difference: with no
+ * @p slack, the same alerts and timelines; else at most @p slack alerts
+ * and 2 x @p slack timelines differ. */
+static void assert_like_replay(const char *what, struct fleet_answer *got, size_t slack)
+{
+    size_t missing[2] = {0, 0}, extra[2] = {0, 0}, service_diff = 0;
+    for (int side = 0; side < 2; side++) {
+        const struct fleet_answer *from = side ? got : &want, *other = side ? &want : got;
+        for (size_t i = 0; i < from->n; i++) {
+            const struct fleet_item *it = &from->v[i];
+            if (has_line(other, it->line))
+                continue;
+            (side ? extra : missing)[it->alert]++;
+            service_diff += it->alert && service_level(it->line);
+            print_message("%s: %s %s\n", what, side ? "only here:     " : "only in replay:",
+                          it->line);
+        }
+    }
+    print_message("%s: %zu of %zu alerts and %zu of %zu timelines as replay has them\n", what,
+                  fleet_count(&want, true) - missing[1], fleet_count(&want, true),
+                  fleet_count(&want, false) - missing[0], fleet_count(&want, false));
+    print_message("%s: %zu service-level alerts differ\n", what, service_diff);
+    assert_true(missing[1] + extra[1] <= slack);
+    assert_true(missing[0] + extra[0] <= 2 * slack);
+}
+
+/* @p backlog: every line is in the raw topic before anything starts (a
+ * cold start: repartition reads its partitions far behind, a partition's
+ * seconds at a time). */
+static void run_case(struct topo *t, int members, uint64_t seed, bool backlog)
+{
+    /* A partition that moves is read again from its oldest open workflow:
+     * what the correlator learnt before that (ids seen at lost hops, link
+     * keys of closed workflows) is not there to join the next lines by, so
+     * a line may join differently than it did, and then be a fact or not
+     * (README, "The topology"). */
+    size_t slack = seed ? 3 : 0;
+    snprintf(t->db, sizeof t->db, "topo%d", t->n);
+    fresh_db(&pg, t->db);
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < members; m++)
+            t->conf[s][m] = stage_config(t, s, m);
+    char raw[16], keyed[16], group[32];
+    snprintf(raw, sizeof raw, "raw%d", t->n);
+    snprintf(keyed, sizeof keyed, "keyed%d", t->n);
+    snprintf(group, sizeof group, "t%d-repartition", t->n);
+    const char *rargv[] = {logloom, "repartition", "--config", t->conf[0][0], "--brokers",
+                           bootstrap, "--group", group, "--from", raw, "--to", keyed, NULL};
+    char *rout = in_tmp("repartition.out"), *rerr = in_tmp("repartition.err");
+    int64_t t0 = now_ms();
+    if (backlog)
+        assert_int_equal(wait_cmd(start_producer(feed, raw, false, 0)), 0);
+    pid_t rep = spawn_cmd(rargv, rout, rerr);
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < members; m++)
+            start_member(t, s, m);
+    if (!backlog) { /* the members in their groups, the partitions shared out */
+        sleep_ms(members > 1 ? 4000 : 1500);
+        t0 = now_ms();
+    }
+    pid_t prod = backlog ? 0 : start_producer(feed, raw, false, FEED_PER_SEC);
+    /* Kills at seeded moments while the lines flow, of either stage. */
+    int64_t span = (int64_t)corpus.n * 1000 / FEED_PER_SEC;
+    for (int k = 0; seed && k < KILLS; k++) {
+        int64_t at = t0 + (int64_t)(next_rand(&seed) % (uint64_t)span);
+        int stage = (int)(next_rand(&seed) % 2), m = (int)(next_rand(&seed) % members);
+        if (at > now_ms())
+            sleep_ms((long)(at - now_ms()));
+        print_message("kill %d: stage %s member %d at %lld ms\n", k,
+                      stage ? "service" : "correlate", m, (long long)(now_ms() - t0));
+        kill(t->member[stage][m], SIGKILL);
+        waitpid(t->member[stage][m], NULL, 0);
+        start_member(t, stage, m);
+    }
+    if (prod)
+        assert_int_equal(wait_cmd(prod), 0);
+    /* The line that ends the corpus, ten minutes on, is the shipper's
+     * last (repartition's event time passes every line it holds); then,
+     * once every line reached the keyed topic, it goes to each keyed
+     * partition too, as a fleet's steady traffic would move them all on. */
+    assert_int_equal(wait_cmd(start_producer(clock_feed, raw, false, 0)), 0);
+    wait_keyed(keyed);
+    sleep_ms(1000);
+    assert_int_equal(wait_cmd(start_producer(clock_feed, keyed, true, 0)), 0);
+    /* Until the sinks hold replay's count, then a while for doubles. */
+    long long alerts = (long long)fleet_count(&want, true), tls = (long long)fleet_count(&want, false);
+    struct ll_test_pg db = pg;
+    snprintf(db.conninfo, sizeof db.conninfo, "host=%.600s port=%d dbname=%s user=postgres",
+             pg.dir, pg.port, t->db);
+    long long seen = -1;
+    int64_t since = now_ms();
+    for (int i = 0; i < 1800; i++) { /* or nothing new for 30 s (a group rebalancing) */
+        long long a = ll_test_pg_int(&db, "SELECT count(*) FROM logloom.alerts");
+        long long tl = ll_test_pg_int(&db, "SELECT count(*) FROM logloom.timelines");
+        if ((a >= alerts && tl >= tls) || now_ms() - since > 30000)
+            break;
+        if (a + tl != seen) {
+            seen = a + tl;
+            since = now_ms();
+        }
+        sleep_ms(50);
+    }
+    sleep_ms(1500);
+    print_message("case %d: line produced to last record %lld ms\n", t->n,
+                  (long long)(now_ms() - t0));
+    kill(rep, SIGTERM);
+    assert_int_equal(wait_cmd(rep), 0);
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < members; m++) {
+            kill(t->member[s][m], SIGTERM);
+            assert_int_equal(wait_cmd(t->member[s][m]), 0);
+        }
+    char what[64];
+    struct fleet_answer got = {0};
+    fleet_from_db(&db, &got);
+    snprintf(what, sizeof what, "case %d, PostgreSQL", t->n);
+    assert_like_replay(what, &got, slack);
+    assert_int_equal(got.records, got.n); /* a row per id */
+    fleet_answer_free(&got);
+    answer_from_files(t, members, &got);
+    snprintf(what, sizeof what, "case %d, file sinks", t->n);
+    assert_like_replay(what, &got, slack);
+    /* A partition that moved is delivered again by its new owner as far
+     * as its last owner had not committed: into another member's file. */
+    print_message("%s: %zu records, %zu of them in two members' files\n", what, got.records,
+                  got.repeated);
+    if (members == 1)
+        assert_int_equal(got.repeated, 0);
+    fleet_answer_free(&got);
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < members; m++) {
+            free(t->conf[s][m]);
+            free(t->file[s][m]);
+        }
+    free(rout);
+    free(rerr);
+}
+
+static void one_member_per_stage_gives_replays_answer(void **state)
+{
+    (void)state;
+    struct topo t = {.n = 1};
+    run_case(&t, 1, 0, false);
+}
+
+static void a_cold_start_on_a_backlog_gives_replays_answer(void **state)
+{
+    (void)state;
+    struct topo t = {.n = 3};
+    run_case(&t, 1, 0, true);
+}
+
+static void members_killed_at_random_moments_lose_nothing(void **state)
+{
+    (void)state;
+    const char *env = getenv("LL_FAULTS_SEED");
+    /* LL_FAULTS_SEED=99 kills a service member twice within 6 ms while
+     * the other one's commits fail on the generation change: five
+     * service-level alerts then differ from replay's (issue 21, open). */
+    uint64_t seeds[] = {env ? strtoull(env, NULL, 10) : 21, 7};
+    for (size_t i = 0; i < (env ? 1u : 2u); i++) {
+        print_message("seed %llu\n", (unsigned long long)seeds[i]);
+        struct topo t = {.n = 2 + 2 * (int)i};
+        run_case(&t, 2, seeds[i], false);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_member_per_stage_gives_replays_answer),
+        cmocka_unit_test(a_cold_start_on_a_backlog_gives_replays_answer),
+        cmocka_unit_test(members_killed_at_random_moments_lose_nothing),
+    };
+    if (getenv("LL_TEST_ONLY"))
+        cmocka_set_test_filter(getenv("LL_TEST_ONLY"));
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
