@@ -31,6 +31,7 @@
 #define BATCH_NS (100 * LL_NS_PER_MS)
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no line this long: event time follows the clock */
 #define IDLE_NS (500 * LL_NS_PER_MS) /* a partition read to its end this long waits for nothing */
+#define SILENT_NS (2 * LL_NS_PER_SEC) /* nor one with no line since it was assigned */
 #define FLUSH_MS 30000
 
 /* A line without an id that joined no workflow when it came: it goes out
@@ -153,6 +154,17 @@ static void commit_all(struct repart *r, bool sync)
 }
 
 static void unqueue(struct repart *r, int slot);
+static void slot_seen(struct repart *r, int slot);
+
+static void on_assigned(void *ctx, int slot, const char *source, const char *meta)
+{
+    (void)source;
+    (void)meta;
+    struct repart *r = ctx;
+    slot_seen(r, slot);
+    r->slot_ts[slot] = INT64_MIN;
+    r->slot_wall[slot] = ll_clock_mono_ns();
+}
 
 static void on_revoked(void *ctx, int slot, bool lost)
 {
@@ -309,17 +321,22 @@ static struct queued *queue_pop(struct repart *r)
     return top;
 }
 
+/* Partition @p slot has its line times tracked from now on. */
+static void slot_seen(struct repart *r, int slot)
+{
+    while (r->n_slots <= slot) {
+        r->slot_ts = ll_reallocarray(r->slot_ts, (size_t)r->n_slots + 1, sizeof *r->slot_ts);
+        r->slot_wall =
+            ll_reallocarray(r->slot_wall, (size_t)r->n_slots + 1, sizeof *r->slot_wall);
+        r->slot_wall[r->n_slots] = ll_clock_mono_ns();
+        r->slot_ts[r->n_slots++] = INT64_MIN;
+    }
+}
+
 /* @p ev, read from partition @p slot, waits its turn (copied). */
 static void enqueue(struct repart *r, const struct ll_event *ev, int slot)
 {
-    if (slot >= r->n_slots) {
-        r->slot_ts = ll_reallocarray(r->slot_ts, (size_t)slot + 1, sizeof *r->slot_ts);
-        r->slot_wall = ll_reallocarray(r->slot_wall, (size_t)slot + 1, sizeof *r->slot_wall);
-        while (r->n_slots <= slot) {
-            r->slot_wall[r->n_slots] = 0;
-            r->slot_ts[r->n_slots++] = INT64_MIN;
-        }
-    }
+    slot_seen(r, slot);
     if (ev->ts_ns > r->slot_ts[slot])
         r->slot_ts[slot] = ev->ts_ns;
     r->slot_wall[slot] = ll_clock_mono_ns();
@@ -363,7 +380,12 @@ static void decoded(struct repart *r, const struct queued *q, struct ll_event *e
  * of it says nothing (and would let its next line come out of order). */
 static bool idle(const struct repart *r, int i)
 {
-    return ll_kafka_caught_up(r->in, i) && ll_clock_mono_ns() - r->slot_wall[i] >= IDLE_NS;
+    int64_t quiet = ll_clock_mono_ns() - r->slot_wall[i];
+    if (ll_kafka_caught_up(r->in, i))
+        return quiet >= IDLE_NS;
+    /* Its end not known (nothing fetched from it yet, as for an empty
+     * partition on a slow start): silent since it was assigned. */
+    return r->slot_ts[i] == INT64_MIN && quiet >= SILENT_NS;
 }
 
 /* Joins and produces the queued lines no partition can come before: those
@@ -400,8 +422,10 @@ static void unqueue(struct repart *r, int slot)
     r->n_queue = kept;
     for (size_t i = r->n_queue / 2; i-- > 0;) /* a heap again */
         sift_down(r, i, r->queue[i]);
-    if (slot < r->n_slots)
+    if (slot < r->n_slots) {
         r->slot_ts[slot] = INT64_MIN;
+        r->slot_wall[slot] = ll_clock_mono_ns();
+    }
 }
 
 int ll_cmd_repartition(int argc, char **argv)
@@ -485,7 +509,7 @@ int ll_cmd_repartition(int argc, char **argv)
         .props = (const char *const *)props, .n_props = n_props, .id_header = header,
         .key_as_id = key_as_id, .file_header = r.file_header, .raw_events = true,
         .decode = &dconf,
-        .threads = ll__auto_threads(), .hooks = {NULL, on_revoked, &r}, .seq = &r.seq};
+        .threads = ll__auto_threads(), .hooks = {on_assigned, on_revoked, &r}, .seq = &r.seq};
     r.id_header = header ? header : "X-Request-ID";
     if (!r.file_header)
         r.file_header = "file";
