@@ -214,9 +214,11 @@ static void hold(struct repart *r, const struct ll_event *ev)
 {
     struct held *h = ll_malloc(sizeof *h + ev->line.len + ev->origin.len + ev->service.len);
     *h = (struct held){ev->seq, ev->ts_ns, ev->line.len, ev->origin.len, ev->service.len};
-    memcpy(h->data, ev->line.ptr, ev->line.len);
-    memcpy(h->data + ev->line.len, ev->origin.ptr, ev->origin.len);
-    memcpy(h->data + ev->line.len + ev->origin.len, ev->service.ptr, ev->service.len);
+    char *d = h->data;
+    struct ll_str parts[] = {ev->line, ev->origin, ev->service};
+    for (size_t i = 0; i < 3; d += parts[i++].len)
+        if (parts[i].len) /* an empty one may have no pointer */
+            memcpy(d, parts[i].ptr, parts[i].len);
     if (r->n_held == r->cap_held) {
         r->cap_held = r->cap_held ? 2 * r->cap_held : 64;
         r->held = ll_reallocarray(r->held, r->cap_held, sizeof *r->held);
