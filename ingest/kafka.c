@@ -119,6 +119,7 @@ struct ll_kafka {
     char *id_header;
     char *file_header;
     bool key_as_id, raw_events, paused, facts;
+    int n_lost; /* parts kept after being lost (forget_lost() has work) */
     char **topics;
     size_t n_topics;
     bool no_stats; /* statistics.interval.ms=0: reachable is taken as given */
@@ -289,6 +290,7 @@ static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
             continue;
         struct part *p = &k->parts[slot];
         p->lost_at = 0;
+        k->n_lost--;
         if (p->next >= 0)
             t->offset = p->next;
         k->st.kept++;
@@ -332,6 +334,7 @@ static void revoked(ll_kafka *k, rd_kafka_topic_partition_list_t *parts, bool lo
             ll_log(LL_LEVEL_INFO, "kafka", "lost %s (kept %.0fs in case it comes back)",
                    k->parts[slot].source, (double)LIMBO_NS / 1e9);
             k->parts[slot].lost_at = ll_clock_mono_ns();
+            k->n_lost++;
             continue;
         }
         ll_log(LL_LEVEL_INFO, "kafka", "revoked %s", k->parts[slot].source);
@@ -349,6 +352,8 @@ static void revoked(ll_kafka *k, rd_kafka_topic_partition_list_t *parts, bool lo
  * is dropped, whoever owns them now rebuilds it. */
 static void forget_lost(ll_kafka *k, bool all)
 {
+    if (!k->n_lost) /* ll_kafka_next() calls it per event */
+        return;
     int64_t now = ll_clock_mono_ns();
     for (int i = 0; i < k->n_parts; i++) {
         struct part *p = &k->parts[i];
@@ -358,6 +363,7 @@ static void forget_lost(ll_kafka *k, bool all)
         if (k->hooks.revoked)
             k->hooks.revoked(k->hooks.ctx, i, true);
         drop_part(k, i);
+        k->n_lost--;
     }
 }
 
