@@ -50,6 +50,7 @@ struct input {
     int64_t off;  /* of the last fact from it (-1: none) */
     int64_t cut_off; /* of the last fact from it before the cut staged */
     int64_t mark; /* its event time by its last mark; LL_TIME_NONE: nothing to read */
+    int64_t cap;  /* nothing to read: the others' time when that was last said */
     bool marked;
 };
 
@@ -751,8 +752,19 @@ static struct input *input_of(struct part *p, struct ll_str source)
             return &p->inputs[i];
     p->inputs = ll_reallocarray(p->inputs, p->n_inputs + 1, sizeof *p->inputs);
     struct input *in = &p->inputs[p->n_inputs++];
-    *in = (struct input){ll_strndup(source.ptr, source.len), -1, -1, LL_TIME_NONE, false};
+    *in = (struct input){ll_strndup(source.ptr, source.len), -1, -1, LL_TIME_NONE, LL_TIME_NONE,
+                         false};
     return in;
+}
+
+/* The least time the inputs with one are marked at (LL_TIME_NONE: none). */
+static int64_t least_mark(const struct part *p)
+{
+    int64_t low = LL_TIME_NONE;
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if (p->inputs[i].mark != LL_TIME_NONE && (low == LL_TIME_NONE || p->inputs[i].mark < low))
+            low = p->inputs[i].mark;
+    return low;
 }
 
 /* A mark: "N\n" (input partitions in all), then "SOURCE TIME\n" lines
@@ -760,6 +772,7 @@ static struct input *input_of(struct part *p, struct ll_str source)
 static void read_mark(struct part *p, const rd_kafka_message_t *m)
 {
     const char *v = m->payload ? m->payload : "", *end = v + m->len;
+    int64_t others = least_mark(p);
     for (bool first = true; v < end; first = false) {
         const char *nl = memchr(v, '\n', (size_t)(end - v));
         if (!nl)
@@ -780,6 +793,8 @@ static void read_mark(struct part *p, const rd_kafka_message_t *m)
             int64_t t = strcmp(num, "-") == 0 ? LL_TIME_NONE : strtoll(num, NULL, 10);
             if (in->mark == LL_TIME_NONE || t > in->mark)
                 in->mark = t;
+            if (t == LL_TIME_NONE)
+                in->cap = others;
             in->marked = true;
         }
         v = nl + 1;
@@ -872,13 +887,27 @@ int64_t ll_kafka_facts_time(const ll_kafka *k, int slot)
     if (!p->expected || p->n_inputs < (size_t)p->expected)
         return LL_TIME_NONE;
     int64_t low = INT64_MAX;
+    bool waits = false;
     for (size_t i = 0; i < p->n_inputs; i++) {
-        if (!p->inputs[i].marked)
+        const struct input *in = &p->inputs[i];
+        if (!in->marked)
             return LL_TIME_NONE;
-        if (p->inputs[i].mark != LL_TIME_NONE && p->inputs[i].mark < low)
-            low = p->inputs[i].mark;
+        /* "Nothing to read" lets the others' time on only as far as it was
+         * when that was last said: an owner that died, or gave the
+         * partition up, before it read a line said nothing of the lines its
+         * next owner will read. Said before any time was known, it holds
+         * the time until said again. */
+        int64_t t = in->mark != LL_TIME_NONE ? in->mark : in->cap;
+        waits |= t == LL_TIME_NONE;
+        if (t != LL_TIME_NONE && t < low)
+            low = t;
     }
-    return low == INT64_MAX ? LL_TIME_NONE : low;
+    return low == INT64_MAX || waits ? LL_TIME_NONE : low;
+}
+
+bool ll_kafka_lost(const ll_kafka *k, int slot)
+{
+    return k->parts[slot].lost_at != 0;
 }
 
 bool ll_kafka_caught_up(const ll_kafka *k, int slot)

@@ -9,8 +9,9 @@
 
 struct ll__facts {
     rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt; /* the facts topic's handle, for its partitioner */
     char *topic, *file_header;
-    int partitions; /* of the facts topic, for marks (0: not known yet) */
+    int partitions; /* of the facts topic (0: not known yet) */
     uint64_t facts, marks, failed;
     struct ll_buf mark;
 };
@@ -74,16 +75,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 /* The facts topic's partition count, asked of the brokers. */
 static int partitions_of(ll__facts *f)
 {
-    rd_kafka_topic_t *t = rd_kafka_topic_new(f->rk, f->topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     int n = 0;
-    if (t && rd_kafka_metadata(f->rk, 0, t, &md, METADATA_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+    if (rd_kafka_metadata(f->rk, 0, f->rkt, &md, METADATA_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         md->topic_cnt == 1 && !md->topics[0].err)
         n = md->topics[0].partition_cnt;
     if (md)
         rd_kafka_metadata_destroy(md);
-    if (t)
-        rd_kafka_topic_destroy(t);
     return n;
 }
 
@@ -93,7 +91,11 @@ ll__facts *ll__facts_open(const char *brokers, char *const *props, size_t n_prop
     ll__facts *f = ll_calloc(1, sizeof *f);
     f->topic = ll_strdup(topic);
     f->file_header = ll_strdup(file_header ? file_header : "file");
-    if (!(f->rk = ll__producer(brokers, props, n_props, on_delivery, f, err, errsz))) {
+    if (!(f->rk = ll__producer(brokers, props, n_props, on_delivery, f, err, errsz)) ||
+        !(f->rkt = rd_kafka_topic_new(f->rk, topic, NULL))) {
+        if (f->rk)
+            snprintf(err, errsz, "facts topic %s: %s", topic,
+                     rd_kafka_err2str(rd_kafka_last_error()));
         ll__facts_close(f);
         return NULL;
     }
@@ -127,6 +129,18 @@ static void produce(ll__facts *f, int32_t partition, struct ll_str key, struct l
 
 void ll__facts_send(ll__facts *f, const struct ll_event *ev)
 {
+    /* The partition is chosen here, as librdkafka's default partitioner
+     * would: a fact left to librdkafka (RD_KAFKA_PARTITION_UA) could reach
+     * its partition after a mark produced later, and the mark would claim
+     * a time its fact had not reached yet. */
+    if (!f->partitions && !(f->partitions = partitions_of(f))) {
+        if (!f->failed++)
+            ll_log(LL_LEVEL_ERROR, "facts", "topic %s: not known to the brokers", f->topic);
+        return;
+    }
+    struct ll_str key = ev->service.len ? ev->service : LL_STR("-");
+    int32_t part = rd_kafka_msg_partitioner_consistent(f->rkt, key.ptr, key.len, f->partitions,
+                                                       NULL, NULL);
     rd_kafka_headers_t *h = rd_kafka_headers_new(4);
     char off[24];
     snprintf(off, sizeof off, "%llu", (unsigned long long)ev->pos.offset);
@@ -135,8 +149,7 @@ void ll__facts_send(ll__facts *f, const struct ll_event *ev)
     rd_kafka_header_add(h, LL__FACT_OFF, -1, off, -1);
     if (ev->origin.len)
         rd_kafka_header_add(h, f->file_header, -1, ev->origin.ptr, (ssize_t)ev->origin.len);
-    struct ll_str key = ev->service.len ? ev->service : LL_STR("-");
-    produce(f, RD_KAFKA_PARTITION_UA, key, ev->line, ev->ts_ns / LL_NS_PER_MS, h);
+    produce(f, part, key, ev->line, ev->ts_ns / LL_NS_PER_MS, h);
     f->facts++;
 }
 
@@ -183,6 +196,8 @@ void ll__facts_close(ll__facts *f)
 {
     if (!f)
         return;
+    if (f->rkt)
+        rd_kafka_topic_destroy(f->rkt);
     if (f->rk) {
         rd_kafka_flush(f->rk, METADATA_MS);
         rd_kafka_destroy(f->rk);

@@ -14,7 +14,9 @@
  * the input topics' partition count). The service stage's watermark is the
  * least of its inputs' marks, less the allowed lateness, once every input
  * partition has said where it is: a fact can then never be late there
- * unless it was late in its own partition. */
+ * unless it was late in its own partition. A fact is produced to the
+ * partition its key hashes to, chosen here, so that it is ahead of every
+ * mark sent to that partition after it. */
 #ifndef LOGLOOM_CLI_FACTS_H
 #define LOGLOOM_CLI_FACTS_H
 

@@ -670,7 +670,8 @@ int ll_cmd_replay(int argc, char **argv)
         o.corr.is_terminal = is_terminal;
         o.corr.terminal_ctx = &o;
     }
-    struct ll__stage_out out = {on_timeline, on_late, on_alert, NULL, &r};
+    struct ll__stage_out out = {.timeline = on_timeline, .late = on_late, .alert = on_alert,
+                                .ctx = &r};
     ll__stage_init(&stage, &o.corr, rules, &out);
     stage_ready = true;
 

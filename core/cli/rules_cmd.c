@@ -80,7 +80,7 @@ static size_t run_example(const ll_ruleset *rs, ll_decoder *dec, const struct ll
                           size_t *other)
 {
     struct example_run x = {.rule = ex->rule};
-    struct ll__stage_out out = {ignore_timeline, NULL, count_alert, NULL, &x};
+    struct ll__stage_out out = {.timeline = ignore_timeline, .alert = count_alert, .ctx = &x};
     struct ll_corr_conf conf = {0};
     struct ll__stage st;
     ll__stage_init(&st, &conf, rs, &out);

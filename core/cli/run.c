@@ -123,6 +123,8 @@ struct daemon {
     struct count *alerts; /* by rule */
     size_t n_alerts_rules;
     uint64_t timelines, late;
+    uint64_t facts_late; /* the service stage's, behind its watermark */
+    int64_t facts_late_logged;
     struct ll_buf text;
 
     struct ll__dead_letter dead; /* decode.dead_letter */
@@ -218,6 +220,20 @@ static void on_fact(void *ctx, const struct ll_event *ev)
 {
     struct lane *l = ctx;
     ll__facts_send(l->d->facts, ev);
+}
+
+/* The service stage: a fact behind its watermark. Counted; the first of
+ * each minute is logged. */
+static void on_late_fact(void *ctx, const struct ll_event *ev, int64_t wm)
+{
+    struct daemon *d = ((struct lane *)ctx)->d;
+    int64_t now = ll_clock_mono_ns();
+    if (!d->facts_late++ || now - d->facts_late_logged >= 60 * LL_NS_PER_SEC) {
+        d->facts_late_logged = now;
+        ll_log(LL_LEVEL_WARN, "facts", "%.*s at offset %llu came %.3f s behind the watermark "
+               "(logloom_facts_late_total)", (int)ev->pos.source.len, ev->pos.source.ptr,
+               (unsigned long long)ev->pos.offset, (double)(wm - ev->ts_ns) / 1e9);
+    }
 }
 
 static void on_late(void *ctx, const struct ll_late *late)
@@ -495,8 +511,14 @@ static void lane_init(struct daemon *d, struct lane *l)
         cc.is_terminal = is_terminal;
         cc.terminal_ctx = &d->rc;
     }
-    struct ll__stage_out out = {on_timeline, on_late, on_alert,
-                                d->rc.stage == LL__STAGE_CORRELATE ? on_fact : NULL, l};
+    struct ll__stage_out out = {
+        .timeline = on_timeline,
+        .late = on_late,
+        .alert = on_alert,
+        .fact = d->rc.stage == LL__STAGE_CORRELATE ? on_fact : NULL,
+        .late_fact = d->rc.stage == LL__STAGE_SERVICE ? on_late_fact : NULL,
+        .ctx = l,
+    };
     ll__stage_init(&l->stage, &cc, NULL, &out);
     if (d->rc.stage)
         ll__stage_set_part(&l->stage, d->rc.stage == LL__STAGE_CORRELATE ? LL_RULES_WORKFLOW
@@ -722,10 +744,13 @@ static void publish_metrics(struct daemon *d)
         sample(b, "logloom_kafka_partitions_kept_total", "counter",
                "Partitions lost in a rebalance and assigned again in time: state kept",
                (double)ks->kept);
-        if (d->rc.stage == LL__STAGE_SERVICE)
+        if (d->rc.stage == LL__STAGE_SERVICE) {
             sample(b, "logloom_facts_repeated_total", "counter",
                    "Facts dropped as seen before (sent again after a rebalance)",
                    (double)ks->facts_repeated);
+            sample(b, "logloom_facts_late_total", "counter",
+                   "Facts that came behind the service stage's watermark", (double)d->facts_late);
+        }
     }
     if (d->facts) {
         uint64_t sent, marks, failed;
@@ -957,7 +982,7 @@ static void send_marks(struct daemon *d, int64_t now)
     size_t n = 0;
     struct ll_buf said = {0};
     for (int i = 0; i < d->n_lanes; i++) {
-        if (!d->lanes[i])
+        if (!d->lanes[i] || ll_kafka_lost(d->kafka, i)) /* its next owner tells of it */
             continue;
         int64_t t = lane_time(d->lanes[i]);
         if (t == LL_TIME_NONE && !ll_kafka_caught_up(d->kafka, i))
@@ -1074,7 +1099,8 @@ static void housekeeping(struct daemon *d, int64_t now)
         struct lane *l = i < 0 ? &d->files : d->lanes[i];
         if (l)
             ll__stage_release(&l->stage, now); /* held matches, grown alerts */
-        if (!l || !l->newest_ts || (i >= 0 && d->rc.stage == LL__STAGE_SERVICE))
+        if (!l || !l->newest_ts ||
+            (i >= 0 && (d->rc.stage == LL__STAGE_SERVICE || ll_kafka_lost(d->kafka, i))))
             continue;
         int64_t clock = i < 0 ? now : ll_kafka_reached(d->kafka, i);
         int64_t lag = i < 0 ? 0 : KAFKA_DELAY_NS;

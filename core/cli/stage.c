@@ -106,6 +106,8 @@ uint64_t ll__stage_oldest_seq(const struct ll__stage *st)
 void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
 {
     if (st->part == LL_RULES_SERVICE) {
+        if (ev->ts_ns < st->wm && st->out.late_fact)
+            st->out.late_fact(st->out.ctx, ev, st->wm);
         if (st->eng)
             ll_rule_engine_push(st->eng, ev);
         return;

@@ -14,6 +14,10 @@ struct ll__stage_out {
     /* A Kafka topology's correlating stage: @p ev (its correlation id the
      * one it joined) matched steps that the service stage keeps. */
     void (*fact)(void *ctx, const struct ll_event *ev);
+    /* The service stage: fact @p ev came with its time behind the
+     * watermark @p wm (its absences and windows may have been decided
+     * without it). */
+    void (*late_fact)(void *ctx, const struct ll_event *ev, int64_t wm);
     void *ctx;
 };
 

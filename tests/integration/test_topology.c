@@ -9,13 +9,12 @@
  *
  * - one member per stage;
  * - a cold start: every line in the raw topic before anything starts;
- * - two members per stage, members of either stage SIGKILLed and started
- *   again at seeded random moments while the lines flow (two schedules;
- *   LL_FAULTS_SEED=N for one of your own).
+ * - two members per stage, six SIGKILLs of members of either stage, each
+ *   started again, at seeded random moments while the lines flow (two
+ *   schedules; LL_FAULTS_SEED=N for one of your own).
  *
- * Without kills, every sink must hold exactly replay's answer. With them,
- * a few alerts may differ (see run_case()), each named in the output; the
- * file sinks hold no record twice in one member's file either way. */
+ * Every sink must hold exactly replay's answer, kills or not, and no file
+ * sink a record twice (see run_case() for the one thing kills may change). */
 #define LL_E2E
 #define LL_E2E_DAEMONS
 #define LL_PG
@@ -31,7 +30,7 @@
 
 #define PARTITIONS 16
 #define FEED_PER_SEC 1500
-#define KILLS 4
+#define KILLS 6
 
 static struct ll_test_pg pg;
 static struct fleet corpus;
@@ -40,6 +39,7 @@ static char mock_bin[1024];
 static struct mock_cluster mock;
 #define bootstrap mock.bootstrap
 static char *feed, *clock_feed; /* FILE<tab>MS<tab>LINE, as the shipper sends them */
+static char *feed_text;         /* feed's */
 
 static uint64_t next_rand(uint64_t *s)
 {
@@ -47,6 +47,12 @@ static uint64_t next_rand(uint64_t *s)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
 /* The pid a child's file is named after (child-4312.log), or -1. */
@@ -101,6 +107,7 @@ static void make_feed(const struct fleet *f)
         if (later[j])
             feed_line(&b, f, &f->v[j], f->last);
     feed = write_text(tmpdir, "feed.tsv", b.data);
+    feed_text = strdup(b.data);
     ll_buf_reset(&b);
     ll_buf_printf(&b, "/var/log/app/%s\t%lld\t{\"level\":30,\"time\":%lld,\"name\":\"clock\","
                       "\"msg\":\"ten minutes later\"}\n",
@@ -136,6 +143,7 @@ static int group_teardown(void **state)
     fleet_free(&corpus);
     free(feed);
     free(clock_feed);
+    free(feed_text);
     return e2e_group_teardown(state);
 }
 
@@ -224,37 +232,55 @@ static void wait_keyed(const char *topic)
     }
 }
 
-/* Every member's file sink folded into @p a; each file holds each record
- * once (a member started again reads its file back). */
-static void answer_from_files(const struct topo *t, int members, struct fleet_answer *a)
+static int cmp_str(const void *a, const void *b)
 {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* How many lines of @p text are another's byte for byte. */
+static size_t same_lines(char *text)
+{
+    size_t n = 0, cap = 64, same = 0;
+    char **v = malloc(cap * sizeof *v);
+    for (char *p = text, *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
+        *nl = '\0';
+        if (n == cap)
+            v = realloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = p;
+    }
+    qsort(v, n, sizeof *v, cmp_str);
+    for (size_t i = 1; i < n; i++)
+        same += strcmp(v[i - 1], v[i]) == 0;
+    for (size_t i = 0; i < n; i++) /* the text as it was */
+        v[i][strlen(v[i])] = '\n';
+    free(v);
+    return same;
+}
+
+/* Every member's file sink folded into @p a. No file holds a record twice
+ * (a member started again reads its file back); at most @p slack alerts
+ * are written again by a member with another timeline id (a workflow that
+ * closed before a kill is partly read again after it), each named. */
+static void answer_from_files(const struct topo *t, int members, struct fleet_answer *a,
+                              size_t slack)
+{
+    size_t again = 0;
     for (int s = 0; s < 2; s++)
         for (int m = 0; m < members; m++) {
             const char *f = t->file[s][m];
             char *text = access(f, R_OK) == 0 ? read_file(f, NULL) : NULL;
             struct fleet_answer one = {0};
             fleet_fold_lines(&one, text);
-            assert_int_equal(one.repeated, 0);
+            assert_int_equal(same_lines(text), 0);
+            if (one.repeated)
+                print_message("%s: %zu alerts written again with another timeline id\n", f,
+                              one.repeated);
+            again += one.repeated;
             fleet_fold_lines(a, text);
             fleet_answer_free(&one);
             free(text);
         }
-}
-
-/* Whether alert line @p line ("A id rule scope ...") is of a service's
- * state: its scope is no workflow replay found. */
-static bool service_level(const char *line)
-{
-    char scope[300];
-    if (sscanf(line, "A %*s %*s %299s", scope) != 1)
-        return false;
-    for (size_t i = 0; i < want.n; i++) {
-        char corr[300];
-        if (!want.v[i].alert && sscanf(want.v[i].line, "T %*s %299s", corr) == 1 &&
-            strcmp(corr, scope) == 0)
-            return false;
-    }
-    return true;
+    assert_true(again <= slack);
 }
 
 static bool has_line(const struct fleet_answer *a, const char *line)
@@ -265,12 +291,10 @@ static bool has_line(const struct fleet_answer *a, const char *line)
     return false;
 }
 
-/* Compares @p got with replay's answer, naming each difference: with no
- * @p slack, the same alerts and timelines; else at most @p slack alerts of
- * workflows, 2 x @p slack of services and 2 x @p slack timelines differ. */
-static void assert_like_replay(const char *what, struct fleet_answer *got, size_t slack)
+/* Compares @p got with replay's answer, naming each difference. */
+static void assert_like_replay(const char *what, struct fleet_answer *got)
 {
-    size_t missing[2] = {0, 0}, extra[2] = {0, 0}, service_diff = 0;
+    size_t missing[2] = {0, 0}, extra[2] = {0, 0};
     for (int side = 0; side < 2; side++) {
         const struct fleet_answer *from = side ? got : &want, *other = side ? &want : got;
         for (size_t i = 0; i < from->n; i++) {
@@ -278,7 +302,6 @@ static void assert_like_replay(const char *what, struct fleet_answer *got, size_
             if (has_line(other, it->line))
                 continue;
             (side ? extra : missing)[it->alert]++;
-            service_diff += it->alert && service_level(it->line);
             print_message("%s: %s %s\n", what, side ? "only here:     " : "only in replay:",
                           it->line);
         }
@@ -286,10 +309,40 @@ static void assert_like_replay(const char *what, struct fleet_answer *got, size_
     print_message("%s: %zu of %zu alerts and %zu of %zu timelines as replay has them\n", what,
                   fleet_count(&want, true) - missing[1], fleet_count(&want, true),
                   fleet_count(&want, false) - missing[0], fleet_count(&want, false));
-    print_message("%s: %zu service-level alerts differ\n", what, service_diff);
-    assert_true(service_diff <= 2 * slack);
-    assert_true(missing[1] + extra[1] - service_diff <= slack);
-    assert_true(missing[0] + extra[0] <= 2 * slack);
+    assert_int_equal(missing[1] + extra[1] + missing[0] + extra[0], 0);
+}
+
+/* Alert latency, printed: from when the producer sent an alert's first
+ * evidence line (the feed's pace from @p t0) to when PostgreSQL first
+ * held the alert, p50 and p99. Windows and absences wait for event time
+ * to pass them; the last ones for the line that ends the corpus. */
+static void print_latency(int n, const struct ll_test_pg *db, int64_t t0)
+{
+    char *rows = ll_test_pg_text(
+        db, "SELECT string_agg((extract(epoch FROM created_at) * 1000)::bigint || ' ' ||"
+            " (evidence->0->>'line'), E'\n') FROM logloom.alerts");
+    int64_t ms[256];
+    size_t k = 0;
+    for (char *p = rows, *nl; p && *p && k < 256; p = nl ? nl + 1 : NULL) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        char *sp = strchr(p, ' ');
+        const char *at = sp ? strstr(feed_text, sp + 1) : NULL;
+        if (!at)
+            continue;
+        size_t index = 0; /* the feed's line that holds it */
+        for (const char *q = feed_text; q < at; q++)
+            index += *q == '\n';
+        ms[k++] = atoll(p) - (t0 + (int64_t)index * 1000 / FEED_PER_SEC);
+    }
+    free(rows);
+    if (!k)
+        return;
+    qsort(ms, k, sizeof ms[0], cmp_i64);
+    print_message("case %d: alert latency, line produced to alert in PostgreSQL: p50 %lld ms, "
+                  "p99 %lld ms (%zu alerts)\n", n, (long long)ms[k / 2],
+                  (long long)ms[(k * 99 + 99) / 100 - 1], k);
 }
 
 /* @p backlog: every line is in the raw topic before anything starts (a
@@ -297,12 +350,11 @@ static void assert_like_replay(const char *what, struct fleet_answer *got, size_
  * seconds at a time). */
 static void run_case(struct topo *t, int members, uint64_t seed, bool backlog)
 {
-    /* A partition that moves is read again from its oldest open workflow:
-     * what the correlator learnt before that (ids seen at lost hops, link
-     * keys of closed workflows) is not there to join the next lines by, so
-     * a line may join differently than it did, and then be a fact or not
-     * (README, "The topology"). */
-    size_t slack = seed ? 3 : 0;
+    /* Kills or not, every sink holds replay's alerts and timelines. A
+     * workflow that closed before a kill can be partly read again after it
+     * (from the oldest workflow still open): its alerts, raised again, may
+     * name another timeline id in a file sink (issue 21, open). */
+    size_t again = seed ? 3 : 0;
     snprintf(t->db, sizeof t->db, "topo%d", t->n);
     fresh_db(&pg, t->db);
     for (int s = 0; s < 2; s++)
@@ -327,10 +379,15 @@ static void run_case(struct topo *t, int members, uint64_t seed, bool backlog)
         t0 = now_ms();
     }
     pid_t prod = backlog ? 0 : start_producer(feed, raw, false, FEED_PER_SEC);
-    /* Kills at seeded moments while the lines flow, of either stage. */
-    int64_t span = (int64_t)corpus.n * 1000 / FEED_PER_SEC;
+    /* Kills at seeded moments while the lines flow, in time order, of
+     * either stage. */
+    int64_t span = (int64_t)corpus.n * 1000 / FEED_PER_SEC, moments[KILLS];
+    for (int k = 0; seed && k < KILLS; k++)
+        moments[k] = (int64_t)(next_rand(&seed) % (uint64_t)span);
+    if (seed)
+        qsort(moments, KILLS, sizeof moments[0], cmp_i64);
     for (int k = 0; seed && k < KILLS; k++) {
-        int64_t at = t0 + (int64_t)(next_rand(&seed) % (uint64_t)span);
+        int64_t at = t0 + moments[k];
         int stage = (int)(next_rand(&seed) % 2), m = (int)(next_rand(&seed) % members);
         if (at > now_ms())
             sleep_ms((long)(at - now_ms()));
@@ -371,6 +428,8 @@ static void run_case(struct topo *t, int members, uint64_t seed, bool backlog)
     sleep_ms(1500);
     print_message("case %d: line produced to last record %lld ms\n", t->n,
                   (long long)(now_ms() - t0));
+    if (!backlog)
+        print_latency(t->n, &db, t0);
     kill(rep, SIGTERM);
     assert_int_equal(wait_cmd(rep), 0);
     for (int s = 0; s < 2; s++)
@@ -382,12 +441,12 @@ static void run_case(struct topo *t, int members, uint64_t seed, bool backlog)
     struct fleet_answer got = {0};
     fleet_from_db(&db, &got);
     snprintf(what, sizeof what, "case %d, PostgreSQL", t->n);
-    assert_like_replay(what, &got, slack);
+    assert_like_replay(what, &got);
     assert_int_equal(got.records, got.n); /* a row per id */
     fleet_answer_free(&got);
-    answer_from_files(t, members, &got);
+    answer_from_files(t, members, &got, again);
     snprintf(what, sizeof what, "case %d, file sinks", t->n);
-    assert_like_replay(what, &got, slack);
+    assert_like_replay(what, &got);
     /* A partition that moved is delivered again by its new owner as far
      * as its last owner had not committed: into another member's file. */
     print_message("%s: %zu records, %zu of them in two members' files\n", what, got.records,
@@ -422,11 +481,7 @@ static void members_killed_at_random_moments_lose_nothing(void **state)
 {
     (void)state;
     const char *env = getenv("LL_FAULTS_SEED");
-    /* Open (issue 21): after a correlating member is killed, up to five
-     * service-level alerts (ghost agents, a missed heartbeat, a zombie)
-     * can differ from replay's, on some runs of these schedules and on
-     * most of LL_FAULTS_SEED=99. The test bounds them and names them. */
-    uint64_t seeds[] = {env ? strtoull(env, NULL, 10) : 21, 7};
+    uint64_t seeds[] = {env ? strtoull(env, NULL, 10) : 5, 7};
     for (size_t i = 0; i < (env ? 1u : 2u); i++) {
         print_message("seed %llu\n", (unsigned long long)seeds[i]);
         struct topo t = {.n = 2 + 2 * (int)i};

@@ -115,7 +115,7 @@ static void rig_open(struct rig *g, const ll_ruleset *rs, struct alerts *x, int6
     char err[256];
     g->dec = ll_decoder_new(&dc, err, sizeof err);
     assert_non_null(g->dec);
-    struct ll__stage_out out = {on_timeline, NULL, on_alert, NULL, x};
+    struct ll__stage_out out = {.timeline = on_timeline, .alert = on_alert, .ctx = x};
     struct ll_corr_conf cc = {.allowed_lateness_ns = 2 * SEC};
     ll__stage_init(&g->st, &cc, rs, &out);
     if (hold_ns != LL__NOT_LIVE)

@@ -551,9 +551,14 @@ void ll_kafka_pause(ll_kafka *k, bool pause);
  *           statistics; the plain clock when statistics.interval.ms=0). */
 int64_t ll_kafka_reached(const ll_kafka *k, int slot);
 /** @returns the facts topic's partition @p slot's event time: the least of
- *           its inputs' marks once every input partition has one (those with
- *           nothing to read left out), else LL_TIME_NONE. */
+ *           its inputs' marks once every input partition has one, else
+ *           LL_TIME_NONE. An input with nothing to read counts as the least
+ *           of the others' marks when it last said so. */
 int64_t ll_kafka_facts_time(const ll_kafka *k, int slot);
+/** @returns whether partition @p slot was lost (a generation change) and
+ *           is kept a while in case it comes back: not this member's to
+ *           read, mark or commit meanwhile. */
+bool ll_kafka_lost(const ll_kafka *k, int slot);
 /** @returns whether partition @p slot was read to its end (at the last
  *           fetch's high watermark). */
 bool ll_kafka_caught_up(const ll_kafka *k, int slot);
