@@ -2,7 +2,8 @@
  * (see closed.h), kept in <checkpoint dir>/closed.json:
  *
  *   {"version":1,"tombstones":[
- *     {"kind":"timeline","corr_id":"wf-1","last":1767225600000000000},
+ *     {"kind":"timeline","corr_id":"wf-1","last":1767225600000000000,
+ *      "id":"6c1f0e3a9b2d4c58"},
  *     {"kind":"alert","rule":"econnreset","corr_id":"wf-1","service":"agent",
  *      "last":1767225600000000000}]}
  *
@@ -12,7 +13,8 @@
  * the tombstone's last event: a new workflow of a reused id starts after a
  * session gap, a new alert of the same rule and key after the old one
  * closed. An item without a correlation id (its linking line was before the
- * checkpoint) matches a tombstone of any id. */
+ * checkpoint) matches a tombstone of any id. A timeline's "id" names the
+ * workflow for an alert raised again on its remains (ll__closed_timeline_id()). */
 #include "closed.h"
 
 #include "logloom/ingest.h"
@@ -29,6 +31,7 @@ struct ll__closed_item {
     int64_t last_ns;
     uint64_t seq_first, seq_last;
     uint64_t hash;
+    uint64_t id; /* a timeline's (0: not known) */
 };
 
 static uint64_t key_hash(bool alert, struct ll_str rule, struct ll_str corr, struct ll_str svc)
@@ -46,7 +49,7 @@ static struct ll__closed_item make_item(bool alert, struct ll_str rule, struct l
 {
     char *p = ll_malloc(rule.len + corr.len + svc.len + 3);
     struct ll__closed_item it = {alert, p, NULL, NULL, last_ns, first, last,
-                                 key_hash(alert, rule, corr, svc)};
+                                 key_hash(alert, rule, corr, svc), 0};
     const struct ll_str parts[3] = {rule, corr, svc};
     char **to[3] = {&it.rule, &it.corr_id, &it.service};
     for (int i = 0; i < 3; i++) {
@@ -60,7 +63,7 @@ static struct ll__closed_item make_item(bool alert, struct ll_str rule, struct l
 }
 
 static void add(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_str corr,
-                struct ll_str svc, int64_t last_ns, uint64_t first, uint64_t last)
+                struct ll_str svc, int64_t last_ns, uint64_t first, uint64_t last, uint64_t id)
 {
     if (!first)
         return; /* not from a live source */
@@ -68,7 +71,8 @@ static void add(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_
         c->cap = c->cap ? c->cap * 2 : 256;
         c->v = ll_reallocarray(c->v, c->cap, sizeof *c->v);
     }
-    c->v[c->n++] = make_item(alert, rule, corr, svc, last_ns, first, last);
+    c->v[c->n] = make_item(alert, rule, corr, svc, last_ns, first, last);
+    c->v[c->n++].id = id;
 }
 
 static void item_free(struct ll__closed_item *it)
@@ -101,12 +105,37 @@ void ll__closed_free(struct ll__closed *c)
 void ll__closed_timeline(struct ll__closed *c, const struct ll_timeline *tl)
 {
     add(c, false, ll_str_c(""), tl->corr_id, ll_str_c(""), tl->end_ns, tl->seq_first,
-        tl->seq_last);
+        tl->seq_last, tl->id);
 }
 
 void ll__closed_alert(struct ll__closed *c, const struct ll_alert *a)
 {
-    add(c, true, a->rule, a->corr_id, a->service, a->last_ns, a->seq_first, a->seq_last);
+    add(c, true, a->rule, a->corr_id, a->service, a->last_ns, a->seq_first, a->seq_last, 0);
+}
+
+/* The tombstone an item that began at @p first_ns is the remains of, by
+ * its key (NULL: none). */
+static const struct ll__closed_item *find_dead(const struct ll__closed *c, bool alert,
+                                               struct ll_str rule, struct ll_str corr,
+                                               struct ll_str svc, int64_t first_ns)
+{
+    uint64_t h = key_hash(alert, rule, corr, svc);
+    size_t lo = 0, hi = c->n_dead;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->dead[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < c->n_dead && c->dead[i].hash == h; i++) {
+        const struct ll__closed_item *t = &c->dead[i];
+        if (t->alert == alert && ll_str_eq(rule, ll_str_c(t->rule)) &&
+            ll_str_eq(corr, ll_str_c(t->corr_id)) && ll_str_eq(svc, ll_str_c(t->service)) &&
+            first_ns <= t->last_ns)
+            return t;
+    }
+    return NULL;
 }
 
 static bool seen(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_str corr,
@@ -124,25 +153,10 @@ static bool seen(struct ll__closed *c, bool alert, struct ll_str rule, struct ll
             return true;
         }
     }
-    uint64_t h = key_hash(alert, rule, corr, svc);
-    size_t lo = 0, hi = c->n_dead;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->dead[mid].hash < h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < c->n_dead && c->dead[i].hash == h; i++) {
-        const struct ll__closed_item *t = &c->dead[i];
-        if (t->alert == alert && ll_str_eq(rule, ll_str_c(t->rule)) &&
-            ll_str_eq(corr, ll_str_c(t->corr_id)) && ll_str_eq(svc, ll_str_c(t->service)) &&
-            first_ns <= t->last_ns) {
-            c->suppressed++;
-            return true;
-        }
-    }
-    return false;
+    if (!find_dead(c, alert, rule, corr, svc, first_ns))
+        return false;
+    c->suppressed++;
+    return true;
 }
 
 bool ll__closed_seen_timeline(struct ll__closed *c, const struct ll_timeline *tl)
@@ -153,6 +167,15 @@ bool ll__closed_seen_timeline(struct ll__closed *c, const struct ll_timeline *tl
 bool ll__closed_seen_alert(struct ll__closed *c, const struct ll_alert *a)
 {
     return seen(c, true, a->rule, a->corr_id, a->service, a->first_ns, a->seq_first);
+}
+
+uint64_t ll__closed_timeline_id(const struct ll__closed *c, const struct ll_alert *a)
+{
+    if (!c->n_dead || !a->corr_id.len || a->seq_first > c->replay_end)
+        return 0;
+    const struct ll__closed_item *t =
+        find_dead(c, false, ll_str_c(""), a->corr_id, ll_str_c(""), a->first_ns);
+    return t ? t->id : 0;
 }
 
 void ll__closed_replayed(struct ll__closed *c, uint64_t seq)
@@ -174,7 +197,10 @@ static void render(struct ll_buf *b, const struct ll__closed_item *it, bool *fir
         ll_buf_puts(b, ",\"service\":");
         ll_buf_json_str(b, it->service, strlen(it->service));
     }
-    ll_buf_printf(b, ",\"last\":%lld}", (long long)it->last_ns);
+    ll_buf_printf(b, ",\"last\":%lld", (long long)it->last_ns);
+    if (it->id)
+        ll_buf_printf(b, ",\"id\":\"%016llx\"", (unsigned long long)it->id);
+    ll_buf_putc(b, '}');
 }
 
 static int by_first(const void *a, const void *b)
@@ -293,8 +319,10 @@ int64_t ll__closed_parse(struct ll__closed *c, const char *text, const char *whe
         if (!kind || !corr || !last || !YAJL_IS_INTEGER(last) || !rule || !svc ||
             (!alert && strcmp(kind, "timeline") != 0))
             continue;
-        c->dead[c->n_dead++] = make_item(alert, ll_str_c(rule), ll_str_c(corr), ll_str_c(svc),
-                                         YAJL_GET_INTEGER(last), 0, UINT64_MAX);
+        const char *id = get_str(o, "id");
+        c->dead[c->n_dead] = make_item(alert, ll_str_c(rule), ll_str_c(corr), ll_str_c(svc),
+                                       YAJL_GET_INTEGER(last), 0, UINT64_MAX);
+        c->dead[c->n_dead++].id = id ? strtoull(id, NULL, 16) : 0;
     }
     int64_t t = list && through && YAJL_IS_INTEGER(through) ? YAJL_GET_INTEGER(through) : -1;
     yajl_tree_free(root);

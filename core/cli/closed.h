@@ -37,6 +37,10 @@ void ll__closed_alert(struct ll__closed *c, const struct ll_alert *a);
 bool ll__closed_seen_timeline(struct ll__closed *c, const struct ll_timeline *tl);
 bool ll__closed_seen_alert(struct ll__closed *c, const struct ll_alert *a);
 
+/* An alert raised again on the remains of a timeline delivered before the
+ * restart belongs to that timeline: @returns its id (0: none such). */
+uint64_t ll__closed_timeline_id(const struct ll__closed *c, const struct ll_alert *a);
+
 /* The lines read again after the restart have all been read by @p seq. */
 void ll__closed_replayed(struct ll__closed *c, uint64_t seq);
 

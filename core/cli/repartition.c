@@ -116,13 +116,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* Waits for every delivery report; @returns true if all were fine, and
- * then everything read so far is delivered. */
+/* Waits (FLUSH_MS at most) for every delivery report; @returns true if all
+ * came back fine, and then everything read so far is delivered. Brokers
+ * that do not answer hold the commit back, not the process: librdkafka
+ * retries until message.timeout.ms, then a delivery fails. */
 static bool deliver(struct repart *r)
 {
     if (rd_kafka_flush(r->out, FLUSH_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ll_log(LL_LEVEL_ERROR, "repartition", "%s: not acknowledged in %d s", r->to,
-               FLUSH_MS / 1000);
+        ll_log(LL_LEVEL_WARN, "repartition", "%s: not acknowledged in %d s (not committed; "
+               "waiting)", r->to, FLUSH_MS / 1000);
         return false;
     }
     if (r->failed)
@@ -556,7 +558,7 @@ int ll_cmd_repartition(int argc, char **argv)
             continue;
         if (status == LL_EXIT_OK && deliver(&r))
             commit_all(&r, false);
-        else
+        if (r.failed)
             status = LL_EXIT_FAILURE; /* not committed: read again after a restart */
     }
     if (status == LL_EXIT_OK && deliver(&r))

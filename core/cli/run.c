@@ -187,6 +187,13 @@ static void on_alert(void *ctx, const struct ll_alert *a)
     struct daemon *d = l->d;
     if (ll__closed_seen_alert(&l->closed, a))
         return;
+    struct ll_alert named;
+    uint64_t tl = ll__closed_timeline_id(&l->closed, a);
+    if (tl && tl != a->timeline_id) { /* a workflow read again in part */
+        named = *a;
+        named.timeline_id = tl;
+        a = &named;
+    }
     bool last = a->state == LL_ALERT_ONCE || a->state == LL_ALERT_CLOSED ||
                 a->state == LL_ALERT_CLOSED_SAME;
     if (last)

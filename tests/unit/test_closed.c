@@ -100,6 +100,40 @@ static void remains_read_again_are_recognised_and_new_workflows_are_not(void **s
     ll__closed_free(&r);
 }
 
+/* An alert raised again after the restart, on the remains of a workflow
+ * delivered before it, names that workflow's timeline, not the remains'. */
+static void an_alert_raised_again_names_the_timeline_delivered_before(void **state)
+{
+    (void)state;
+    struct ll__closed c;
+    ll__closed_init(&c);
+    struct ll_timeline across = timeline("wf-1", 8, 20, 300, 400);
+    across.id = 0x304be126c8c2c34bULL;
+    ll__closed_timeline(&c, &across);
+    struct ll_buf b = {0};
+    ll__closed_render(&c, 10, 10, 55, 0, &b);
+    ll__closed_free(&c);
+
+    struct ll__closed r;
+    ll__closed_init(&r);
+    ll__closed_parse(&r, b.data, "test");
+    struct ll_alert a = {.corr_id = ll_str_c("wf-1"), .first_ns = 350, .seq_first = 2,
+                         .timeline_id = 0x56d89e107aebd88ULL};
+    assert_int_equal(ll__closed_timeline_id(&r, &a), 0x304be126c8c2c34bULL);
+    struct ll_alert later = a; /* a new workflow of the same id */
+    later.first_ns = 900;
+    assert_int_equal(ll__closed_timeline_id(&r, &later), 0);
+    struct ll_alert other = a;
+    other.corr_id = ll_str_c("wf-2");
+    assert_int_equal(ll__closed_timeline_id(&r, &other), 0);
+    ll__closed_replayed(&r, 5); /* read past what was read again */
+    struct ll_alert past = a;
+    past.seq_first = 6;
+    assert_int_equal(ll__closed_timeline_id(&r, &past), 0);
+    ll_buf_free(&b);
+    ll__closed_free(&r);
+}
+
 int main(void)
 {
     ll_log_set_level(LL_LEVEL_ERROR);
@@ -107,6 +141,7 @@ int main(void)
         cmocka_unit_test(only_what_straddles_the_cut_is_kept),
         cmocka_unit_test(a_limit_moves_the_cut_back_to_the_first_left_out),
         cmocka_unit_test(remains_read_again_are_recognised_and_new_workflows_are_not),
+        cmocka_unit_test(an_alert_raised_again_names_the_timeline_delivered_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
