@@ -767,26 +767,42 @@ static int64_t least_mark(const struct part *p)
     return low;
 }
 
+/* The next line of [*@p v, @p end) (the last may lack its newline), split
+ * at its last space: @p source before it, @p value after it (NUL-ended; ""
+ * if longer than 23 bytes). Without a space, @p source is empty and
+ * @p value the whole line. @returns false when no line is left. */
+static bool next_pair(const char **v, const char *end, struct ll_str *source, char value[24])
+{
+    if (*v >= end)
+        return false;
+    const char *nl = memchr(*v, '\n', (size_t)(end - *v));
+    if (!nl)
+        nl = end;
+    const char *sp = memrchr(*v, ' ', (size_t)(nl - *v));
+    const char *at = sp ? sp + 1 : *v;
+    *source = sp ? (struct ll_str){*v, (size_t)(sp - *v)} : LL_STR("");
+    value[0] = '\0';
+    if ((size_t)(nl - at) < 24) {
+        memcpy(value, at, (size_t)(nl - at));
+        value[nl - at] = '\0';
+    }
+    *v = nl + 1;
+    return true;
+}
+
 /* A mark: "N\n" (input partitions in all), then "SOURCE TIME\n" lines
  * (TIME "-": nothing to read there). A time only moves forward. */
 static void read_mark(struct part *p, const rd_kafka_message_t *m)
 {
     const char *v = m->payload ? m->payload : "", *end = v + m->len;
     int64_t others = least_mark(p);
-    for (bool first = true; v < end; first = false) {
-        const char *nl = memchr(v, '\n', (size_t)(end - v));
-        if (!nl)
-            nl = end;
-        const char *sp = memrchr(v, ' ', (size_t)(nl - v));
-        char num[24] = "";
-        const char *n_at = first ? v : sp ? sp + 1 : nl;
-        size_t n_len = (size_t)(nl - n_at);
-        if (n_len < sizeof num)
-            memcpy(num, n_at, n_len);
+    struct ll_str src;
+    char num[24];
+    for (bool first = true; next_pair(&v, end, &src, num); first = false) {
         if (first) {
             p->expected = atoi(num);
-        } else if (sp) {
-            struct input *in = input_of(p, (struct ll_str){v, (size_t)(sp - v)});
+        } else if (src.len) {
+            struct input *in = input_of(p, src);
             /* "-" (nothing to read) counts only for an input that never had
              * a time: a new owner that has read nothing yet knows less than
              * the last owner's marks did. */
@@ -797,7 +813,6 @@ static void read_mark(struct part *p, const rd_kafka_message_t *m)
                 in->cap = others;
             in->marked = true;
         }
-        v = nl + 1;
     }
 }
 
@@ -870,13 +885,11 @@ static const char *facts_load(struct part *p, const char *meta)
     if (*end != '\n' || n > strlen(end + 1))
         return meta;
     const char *v = end + 1, *stop = v + n;
-    while (v < stop) {
-        const char *nl = memchr(v, '\n', (size_t)(stop - v)), *sp;
-        if (!nl || !(sp = memrchr(v, ' ', (size_t)(nl - v))))
-            break;
-        struct input *in = input_of(p, (struct ll_str){v, (size_t)(sp - v)});
-        in->off = in->cut_off = strtoll(sp + 1, NULL, 10);
-        v = nl + 1;
+    struct ll_str src;
+    char num[24];
+    while (next_pair(&v, stop, &src, num) && src.len) {
+        struct input *in = input_of(p, src);
+        in->off = in->cut_off = strtoll(num, NULL, 10);
     }
     return stop;
 }
