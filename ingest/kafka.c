@@ -61,6 +61,7 @@ struct part {
     struct run *runs;
     size_t n_runs, cap_runs;
     int64_t next; /* offset after the last event read (-1: none read) */
+    int64_t start; /* the group's committed offset when assigned (-1: none) */
     bool used;
     bool staged;
     int64_t stage_offset;
@@ -119,7 +120,7 @@ struct ll_kafka {
     uint64_t round;
     char *id_header;
     char *file_header;
-    bool key_as_id, raw_events, paused, facts;
+    bool key_as_id, raw_events, paused, facts, start_latest;
     int n_lost; /* parts kept after being lost (forget_lost() has work) */
     char **topics;
     size_t n_topics;
@@ -160,7 +161,7 @@ static int add_part(ll_kafka *k, const char *topic, int32_t partition)
     if (slot == k->n_parts)
         k->parts = ll_reallocarray(k->parts, (size_t)++k->n_parts, sizeof *k->parts);
     struct part *p = &k->parts[slot];
-    *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1,
+    *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1, .start = -1,
                        .used = true, .reach_at = ll_clock_mono_ns(), .gen = ++k->next_gen};
     size_t n = strlen(topic) + 16;
     p->source = ll_malloc(n);
@@ -196,7 +197,6 @@ static void note_event(struct part *p, uint64_t seq, int64_t offset)
         }
         p->runs[p->n_runs++] = (struct run){seq, seq, offset};
     }
-    p->next = offset + 1;
 }
 
 int64_t ll_kafka_offset(const ll_kafka *k, int slot, uint64_t seq)
@@ -314,6 +314,8 @@ static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
         char *meta = ll_strndup(ct && ct->metadata ? ct->metadata : "",
                                 ct && ct->metadata ? ct->metadata_size : 0);
         const char *rest = k->facts ? facts_load(&k->parts[slot], meta) : meta;
+        if (ct && ct->offset >= 0)
+            k->parts[slot].start = ct->offset;
         ll_log(LL_LEVEL_INFO, "kafka", "assigned %s from %s%lld", k->parts[slot].source,
                ct && ct->offset >= 0 ? "committed offset " : "",
                ct && ct->offset >= 0 ? (long long)ct->offset : 0LL);
@@ -816,15 +818,11 @@ static void read_mark(struct part *p, const rd_kafka_message_t *m)
     }
 }
 
-/* A message of a facts topic: @returns true if it is a fact not seen
- * before (a mark is read here); @p note: where it was read. */
+/* A message of a facts topic, not a mark: @returns true if it is a fact
+ * not seen before; @p note: where it was read. */
 static bool from_stage(ll_kafka *k, struct part *p, const rd_kafka_message_t *m,
                        struct fact_note *note)
 {
-    if (header(m, LL_KAFKA_FACT_MARK).len) {
-        read_mark(p, m);
-        return false;
-    }
     struct ll_str src = header(m, LL_KAFKA_FACT_SRC), off = header(m, LL_KAFKA_FACT_OFF);
     if (!src.len)
         return true;
@@ -918,6 +916,11 @@ int64_t ll_kafka_facts_time(const ll_kafka *k, int slot)
     return low == INT64_MAX || waits ? LL_TIME_NONE : low;
 }
 
+bool ll_kafka_marked(const ll_kafka *k, int slot)
+{
+    return k->parts[slot].expected > 0;
+}
+
 bool ll_kafka_lost(const ll_kafka *k, int slot)
 {
     return k->parts[slot].lost_at != 0;
@@ -940,6 +943,33 @@ bool ll_kafka_caught_up(const ll_kafka *k, int slot)
             at = hi; /* empty: nothing fetched, nothing to fetch */
     }
     return at >= hi;
+}
+
+void ll_kafka_ends(ll_kafka *k, const int *slots, int n, enum ll_kafka_end *end,
+                   int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++) {
+        end[i] = LL_KAFKA_UNANSWERED;
+        const struct part *p = &k->parts[slots[i]];
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = RD_KAFKA_OFFSET_END;
+    }
+    /* The latest offset of each is the first whose time is at least "the end". */
+    if (n && rd_kafka_offsets_for_times(k->rk, l, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < n; i++) {
+            const struct part *p = &k->parts[slots[i]];
+            const rd_kafka_topic_partition_t *t = &l->elems[i];
+            if (t->err || t->offset < 0)
+                continue;
+            int64_t at = p->next >= 0 ? p->next : p->start, lo, hi;
+            if (at < 0 && (k->start_latest || t->offset == 0 ||
+                           (!rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo,
+                                                            &hi) && lo == t->offset)))
+                at = t->offset; /* reading starts at the end, or there is nothing */
+            end[i] = at >= t->offset ? LL_KAFKA_AT_END : LL_KAFKA_BEHIND;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 int ll_kafka_topic_partitions(ll_kafka *k, int timeout_ms)
@@ -971,6 +1001,11 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     const rd_kafka_message_t *m = km->m;
     k->st.messages++;
     k->st.bytes += m->len;
+    p->next = m->offset + 1; /* read, whether or not it is an event */
+    if (header(m, LL_KAFKA_FACT_MARK).len) { /* any topic may carry marks */
+        read_mark(p, m);
+        return false;
+    }
     struct fact_note note = {.input = UINT32_MAX};
     if (k->facts && !from_stage(k, p, m, &note))
         return false;
@@ -1111,6 +1146,7 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
         if (conf->topics[i][0] != '^') /* patterns have no partition count */
             k->topics[k->n_topics++] = ll_strdup(conf->topics[i]);
     k->key_as_id = conf->key_as_id;
+    k->start_latest = conf->start_latest;
     k->raw_events = conf->raw_events;
     k->max_line = conf->max_line ? conf->max_line : (size_t)1 << 20;
     k->on_reject = conf->on_reject;

@@ -22,9 +22,10 @@
  *       event time on).
  *       Exits when all are acknowledged; exit status 1 if any failed.
  *
- *   ll-kafka-mock count -B BOOTSTRAP -t TOPIC
+ *   ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-g GROUP]
  *       Prints how many messages TOPIC holds (its partitions' high
- *       watermarks summed).
+ *       watermarks summed); with -g, how many of them GROUP has not
+ *       committed.
  *
  *   ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]
  *       Prints the first COUNT messages of TOPIC (from its beginning, in a
@@ -343,13 +344,15 @@ static int consume(int argc, char **argv)
 
 static int count(int argc, char **argv)
 {
-    const char *bootstrap = NULL, *topic = NULL;
+    const char *bootstrap = NULL, *topic = NULL, *group = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "B:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "B:t:g:")) != -1) {
         if (opt == 'B')
             bootstrap = optarg;
         else if (opt == 't')
             topic = optarg;
+        else if (opt == 'g')
+            group = optarg;
         else
             return usage();
     }
@@ -357,11 +360,13 @@ static int count(int argc, char **argv)
         return usage();
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err)) {
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) ||
+        (group && rd_kafka_conf_set(conf, "group.id", group, err, sizeof err))) {
         fprintf(stderr, "ll-kafka-mock: %s\n", err);
         return 1;
     }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(group ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, err,
+                                  sizeof err);
     if (!rk) {
         fprintf(stderr, "ll-kafka-mock: %s\n", err);
         return 1;
@@ -381,6 +386,15 @@ static int count(int argc, char **argv)
                 break;
             }
             total += hi;
+            if (group) {
+                rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+                rd_kafka_topic_partition_list_add(l, topic, p);
+                if (rd_kafka_committed(rk, l, 10000) || l->elems[0].err)
+                    rc = 1;
+                else if (l->elems[0].offset > 0)
+                    total -= l->elems[0].offset;
+                rd_kafka_topic_partition_list_destroy(l);
+            }
         }
         rd_kafka_metadata_destroy(md);
     }

@@ -3,6 +3,7 @@
 #ifndef LOGLOOM_TEST_MOCK_CLUSTER_H
 #define LOGLOOM_TEST_MOCK_CLUSTER_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,17 @@ static inline int mock_cluster_start(struct mock_cluster *m, const char *bin,
     m->bootstrap[strcspn(m->bootstrap, "\n")] = '\0';
     /* Its "ok" replies are not read: a pipe holds them. */
     return 0;
+}
+
+/* Sends @p m one command (kafka_mock.c's serve), printf-style. */
+static inline void mock_cluster_command(struct mock_cluster *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(m->cmd, fmt, ap);
+    va_end(ap);
+    fputc('\n', m->cmd);
+    fflush(m->cmd);
 }
 
 static inline void mock_cluster_stop(struct mock_cluster *m)

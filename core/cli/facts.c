@@ -127,20 +127,28 @@ static void produce(ll__facts *f, int32_t partition, struct ll_str key, struct l
     rd_kafka_poll(f->rk, 0);
 }
 
-void ll__facts_send(ll__facts *f, const struct ll_event *ev)
+bool ll__facts_line(ll__facts *f, struct ll_str key, struct ll_str line, int64_t ts_ns,
+                    rd_kafka_headers_t *h)
 {
     /* The partition is chosen here, as librdkafka's default partitioner
-     * would: a fact left to librdkafka (RD_KAFKA_PARTITION_UA) could reach
-     * its partition after a mark produced later, and the mark would claim
-     * a time its fact had not reached yet. */
+     * would: a message left to librdkafka (RD_KAFKA_PARTITION_UA) could
+     * reach its partition after a mark produced later, and the mark would
+     * claim a time its message had not reached yet. */
     if (!f->partitions && !(f->partitions = partitions_of(f))) {
+        rd_kafka_headers_destroy(h);
         if (!f->failed++)
             ll_log(LL_LEVEL_ERROR, "facts", "topic %s: not known to the brokers", f->topic);
-        return;
+        return false;
     }
-    struct ll_str key = ev->service.len ? ev->service : LL_STR("-");
     int32_t part = rd_kafka_msg_partitioner_consistent(f->rkt, key.ptr, key.len, f->partitions,
                                                        NULL, NULL);
+    uint64_t failed = f->failed;
+    produce(f, part, key, line, ts_ns / LL_NS_PER_MS, h);
+    return f->failed == failed;
+}
+
+void ll__facts_send(ll__facts *f, const struct ll_event *ev)
+{
     rd_kafka_headers_t *h = rd_kafka_headers_new(4);
     char off[24];
     snprintf(off, sizeof off, "%llu", (unsigned long long)ev->pos.offset);
@@ -149,8 +157,8 @@ void ll__facts_send(ll__facts *f, const struct ll_event *ev)
     rd_kafka_header_add(h, LL__FACT_OFF, -1, off, -1);
     if (ev->origin.len)
         rd_kafka_header_add(h, f->file_header, -1, ev->origin.ptr, (ssize_t)ev->origin.len);
-    produce(f, part, key, ev->line, ev->ts_ns / LL_NS_PER_MS, h);
-    f->facts++;
+    if (ll__facts_line(f, ev->service.len ? ev->service : LL_STR("-"), ev->line, ev->ts_ns, h))
+        f->facts++;
 }
 
 void ll__facts_mark(ll__facts *f, const char *const *sources, const int64_t *times, size_t n,

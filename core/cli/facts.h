@@ -16,7 +16,12 @@
  * partition has said where it is: a fact can then never be late there
  * unless it was late in its own partition. A fact is produced to the
  * partition its key hashes to, chosen here, so that it is ahead of every
- * mark sent to that partition after it. */
+ * mark sent to that partition after it.
+ *
+ * `logloom repartition` sends its lines, and marks, into the keyed topic
+ * the same way: a correlating stage's partition that carries marks takes
+ * its time from them, not from the clock, so that lines a repartition
+ * holds back (a broker away) are not taken for quiet. */
 #ifndef LOGLOOM_CLI_FACTS_H
 #define LOGLOOM_CLI_FACTS_H
 
@@ -28,6 +33,8 @@
 #define LL__FACT_SRC "ll-src"
 #define LL__FACT_OFF "ll-off"
 #define LL__FACT_MARK "ll-mark"
+#define LL__MARK_EVERY_NS (100 * LL_NS_PER_MS) /* marks: sent this often if they moved */
+#define LL__MARK_ANYWAY_NS (1 * LL_NS_PER_SEC) /* and though nothing moved */
 
 /* An idempotent producer (linger 5 ms) on @p brokers with the librdkafka
  * properties @p props ("name=value"; consumer-only ones are skipped), its
@@ -42,6 +49,11 @@ typedef struct ll__facts ll__facts;
 /* The producer of facts and marks into @p topic. */
 ll__facts *ll__facts_open(const char *brokers, char *const *props, size_t n_props,
                           const char *topic, const char *file_header, char *err, size_t errsz);
+/* Sends @p line keyed by @p key, with the headers @p h (taken), at time
+ * @p ts_ns, to the partition its key hashes to (ahead of every mark sent
+ * there after it). @returns false if it could not be queued. */
+bool ll__facts_line(ll__facts *f, struct ll_str key, struct ll_str line, int64_t ts_ns,
+                    rd_kafka_headers_t *h);
 /* Sends @p ev (its corr_id: the id it joined) as a fact. */
 void ll__facts_send(ll__facts *f, const struct ll_event *ev);
 /* Sends a mark to every facts partition: input partition @p sources[i] is

@@ -1,7 +1,9 @@
 /* `logloom repartition`: reads a raw topic (keyed by pod, or not at all)
  * as a consumer group and produces each line again, keyed by its
  * correlation id, into a keyed topic, so that a correlating stage finds
- * every line of a workflow in one partition.
+ * every line of a workflow in one partition. Marks tell every keyed
+ * partition how far in event time the lines went out (facts.h): the
+ * correlating stage takes its time from them, not from its clock.
  *
  * A line without an id is keyed by the id of the workflow it joins in the
  * correlator, the same one every stage runs (a child's pid or a process's
@@ -31,7 +33,12 @@
 #define BATCH_NS (100 * LL_NS_PER_MS)
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no line this long: event time follows the clock */
 #define IDLE_NS (500 * LL_NS_PER_MS) /* a partition read to its end this long waits for nothing */
-#define SILENT_NS (2 * LL_NS_PER_SEC) /* nor one with no line since it was assigned */
+#define ASK_MS 1000 /* how long leaders are waited for when asked where ends are */
+/* A partition whose leader did not answer is idle only once it answered
+ * this long: the producers that lost the same broker take as long to get
+ * back to it (librdkafka's reconnect.backoff.max.ms), and what they held
+ * meanwhile comes after. */
+#define AWAY_NS (10 * LL_NS_PER_SEC)
 #define FLUSH_MS 30000
 
 /* A line without an id that joined no workflow when it came: it goes out
@@ -57,21 +64,32 @@ struct queued {
     char data[]; /* line, origin, id (the source's), source */
 };
 
+/* An input partition, by its times (ll_clock_mono_ns(), but ts). */
+struct in_part {
+    int64_t ts;    /* the newest line's event time (INT64_MIN: none yet) */
+    int64_t wall;  /* when a line was last read */
+    int64_t end;   /* when it was last found read to its end */
+    int64_t asked; /* when its leader was last asked where its end is */
+    int64_t away;  /* when its leader last did not answer */
+};
+
 struct repart {
     ll_kafka *in;
-    rd_kafka_t *out;
+    ll__facts *out; /* the keyed topic's lines and marks */
     const char *to, *id_header, *file_header;
     uint64_t seq, delivered; /* read order: last read, last of a delivered batch */
-    uint64_t failed, produced, by_service, linked;
+    uint64_t produced, by_service, linked;
     ll_correlator *corr; /* joins lines as the stages will */
     int64_t newest_ts, newest_wall;
     struct held **held; /* in read order */
     size_t n_held, cap_held;
-    bool produce_failed;
+    int64_t released; /* every line up to this time went out, but held ones */
+    int64_t next_mark, mark_sent; /* ll_clock_mono_ns() */
+    int64_t mark_was;             /* the time last marked */
+    int n_inputs;                 /* of the raw topic (0: not known yet) */
     struct queued **queue; /* a min-heap by time, then read order */
     size_t n_queue, cap_queue;
-    int64_t *slot_ts;   /* by slot: the newest time read (INT64_MIN: none yet) */
-    int64_t *slot_wall; /* by slot: when a line was last read (monotonic) */
+    struct in_part *parts; /* by slot */
     int n_slots;
     ll_decoder *dec; /* lines are decoded again as they leave the queue */
     struct ll_arena arena;
@@ -105,15 +123,11 @@ void ll_cmd_repartition_usage(FILE *out)
             "exit status: 0 stopped, 1 a delivery failed, 2 bad arguments\n");
 }
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static bool out_failed(const struct repart *r)
 {
-    (void)rk;
-    struct repart *r = opaque;
-    if (m->err) {
-        r->failed++;
-        ll_log(LL_LEVEL_ERROR, "repartition", "delivery to %s: %s", r->to,
-               rd_kafka_err2str(m->err));
-    }
+    uint64_t lines, marks, failed;
+    ll__facts_counts(r->out, &lines, &marks, &failed);
+    return failed > 0;
 }
 
 /* Waits (FLUSH_MS at most) for every delivery report; @returns true if all
@@ -122,12 +136,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
  * retries until message.timeout.ms, then a delivery fails. */
 static bool deliver(struct repart *r)
 {
-    if (rd_kafka_flush(r->out, FLUSH_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ll_log(LL_LEVEL_WARN, "repartition", "%s: not acknowledged in %d s (not committed; "
-               "waiting)", r->to, FLUSH_MS / 1000);
-        return false;
-    }
-    if (r->failed)
+    if (!ll__facts_flush(r->out, FLUSH_MS))
         return false;
     r->delivered = r->seq;
     return true;
@@ -157,6 +166,8 @@ static void commit_all(struct repart *r, bool sync)
 
 static void unqueue(struct repart *r, int slot);
 static void slot_seen(struct repart *r, int slot);
+static void slot_fresh(struct repart *r, int slot);
+static bool idle(const struct repart *r, int i);
 
 static void on_assigned(void *ctx, int slot, const char *source, const char *meta)
 {
@@ -164,8 +175,7 @@ static void on_assigned(void *ctx, int slot, const char *source, const char *met
     (void)meta;
     struct repart *r = ctx;
     slot_seen(r, slot);
-    r->slot_ts[slot] = INT64_MIN;
-    r->slot_wall[slot] = ll_clock_mono_ns();
+    slot_fresh(r, slot);
 }
 
 static void on_revoked(void *ctx, int slot, bool lost)
@@ -192,22 +202,8 @@ static bool produce_line(struct repart *r, struct ll_str line, struct ll_str key
         rd_kafka_header_add(h, r->file_header, -1, origin.ptr, (ssize_t)origin.len);
     if (id.len)
         rd_kafka_header_add(h, r->id_header, -1, id.ptr, (ssize_t)id.len);
-    rd_kafka_resp_err_t e;
-    while ((e = rd_kafka_producev(r->out, RD_KAFKA_V_TOPIC(r->to),
-                                  RD_KAFKA_V_VALUE((void *)line.ptr, line.len),
-                                  RD_KAFKA_V_KEY(key.ptr, key.len),
-                                  RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts / LL_NS_PER_MS : 0),
-                                  RD_KAFKA_V_HEADERS(h),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
-           RD_KAFKA_RESP_ERR__QUEUE_FULL)
-        rd_kafka_poll(r->out, 10);
-    if (e) {
-        rd_kafka_headers_destroy(h);
-        ll_log(LL_LEVEL_ERROR, "repartition", "producing to %s: %s", r->to,
-               rd_kafka_err2str(e));
-        r->produce_failed = true;
+    if (!ll__facts_line(r->out, key, line, ts, h))
         return false;
-    }
     r->produced++;
     return true;
 }
@@ -252,16 +248,20 @@ static void on_settled(void *ctx, uint64_t seq, struct ll_str id)
     ll_free(h);
 }
 
-/* While no line comes, event time follows the clock from the newest line's
- * (as in the stages), so that workflows close and their keys can be taught
- * anew. @p n: lines of the batch just read. */
+/* While no line comes, and every partition was read to its end (not one
+ * whose leader is away), event time follows the clock from the newest
+ * line's (as in the stages), so that workflows close and their keys can be
+ * taught anew. @p n: lines of the batch just read. */
 static void quiet(struct repart *r, int n)
 {
     int64_t now = ll_clock_mono_ns();
-    if (n || r->n_queue)
+    bool waiting = false;
+    for (int i = 0; i < r->n_slots; i++)
+        waiting |= ll_kafka_source(r->in, i) && !idle(r, i);
+    if (n || r->n_queue || waiting)
         r->newest_wall = now;
     else if (r->newest_ts && now - r->newest_wall >= QUIET_NS)
-        ll_correlator_tick(r->corr, r->newest_ts + (now - r->newest_wall));
+        ll_correlator_tick(r->corr, r->released = r->newest_ts + (now - r->newest_wall));
 }
 
 /* @p ev goes out keyed by the id of the workflow it joins (at once, or
@@ -276,7 +276,7 @@ static bool emit(struct repart *r, const struct ll_event *ev)
     if (!ev->corr_id.len) {
         if (joined.len)
             on_settled(r, ev->seq, joined);
-        return !r->produce_failed;
+        return !out_failed(r);
     }
     return produce_line(r, ev->line, joined.len ? joined : ev->corr_id, ev->origin, ev->corr_id,
                         ev->ts_ns);
@@ -329,21 +329,24 @@ static struct queued *queue_pop(struct repart *r)
 static void slot_seen(struct repart *r, int slot)
 {
     while (r->n_slots <= slot) {
-        r->slot_ts = ll_reallocarray(r->slot_ts, (size_t)r->n_slots + 1, sizeof *r->slot_ts);
-        r->slot_wall =
-            ll_reallocarray(r->slot_wall, (size_t)r->n_slots + 1, sizeof *r->slot_wall);
-        r->slot_wall[r->n_slots] = ll_clock_mono_ns();
-        r->slot_ts[r->n_slots++] = INT64_MIN;
+        r->parts = ll_reallocarray(r->parts, (size_t)r->n_slots + 1, sizeof *r->parts);
+        slot_fresh(r, r->n_slots++);
     }
+}
+
+/* Partition @p slot has no line read, nor its end asked, from now on. */
+static void slot_fresh(struct repart *r, int slot)
+{
+    r->parts[slot] = (struct in_part){.ts = INT64_MIN, .wall = ll_clock_mono_ns()};
 }
 
 /* @p ev, read from partition @p slot, waits its turn (copied). */
 static void enqueue(struct repart *r, const struct ll_event *ev, int slot)
 {
     slot_seen(r, slot);
-    if (ev->ts_ns > r->slot_ts[slot])
-        r->slot_ts[slot] = ev->ts_ns;
-    r->slot_wall[slot] = ll_clock_mono_ns();
+    if (ev->ts_ns > r->parts[slot].ts)
+        r->parts[slot].ts = ev->ts_ns;
+    r->parts[slot].wall = ll_clock_mono_ns();
     struct ll_str parts[] = {ev->line, ev->origin, ev->corr_id, ev->pos.source};
     size_t n = 0;
     for (size_t i = 0; i < 4; i++)
@@ -379,17 +382,41 @@ static void decoded(struct repart *r, const struct queued *q, struct ll_event *e
     ll_event_set_origin(ev, (struct ll_str){origin, q->origin_len}, &r->arena);
 }
 
-/* Whether partition @p i has been read to its end for IDLE_NS: a live
- * partition is read to its end between two lines all the time, so a moment
- * of it says nothing (and would let its next line come out of order). */
+/* Whether partition @p i waits for nothing: found read to its end, its
+ * leader asked, after IDLE_NS without a line, AWAY_NS after its leader last
+ * did not answer. A live partition is read to its end between two lines
+ * all the time, so a moment of it says nothing; nor do the ends the last
+ * fetch brought, which stand still while its leader is away or moving (its
+ * next lines would come out of order). */
 static bool idle(const struct repart *r, int i)
 {
-    int64_t quiet = ll_clock_mono_ns() - r->slot_wall[i];
-    if (ll_kafka_caught_up(r->in, i))
-        return quiet >= IDLE_NS;
-    /* Its end not known (nothing fetched from it yet, as for an empty
-     * partition on a slow start): silent since it was assigned. */
-    return r->slot_ts[i] == INT64_MIN && quiet >= SILENT_NS;
+    const struct in_part *p = &r->parts[i];
+    return p->end > p->wall && p->end - p->away >= AWAY_NS;
+}
+
+/* Asks the leaders of the partitions without a line for IDLE_NS, and not
+ * asked for as long, where their ends are. */
+static void ask_ends(struct repart *r)
+{
+    int64_t now = ll_clock_mono_ns();
+    int *slots = ll_calloc((size_t)r->n_slots + 1, sizeof *slots), n = 0;
+    for (int i = 0; i < r->n_slots; i++)
+        if (ll_kafka_source(r->in, i) && !idle(r, i) && now - r->parts[i].wall >= IDLE_NS &&
+            now - r->parts[i].asked >= IDLE_NS) {
+            r->parts[i].asked = now;
+            slots[n++] = i;
+        }
+    enum ll_kafka_end *end = ll_calloc((size_t)n + 1, sizeof *end);
+    ll_kafka_ends(r->in, slots, n, end, ASK_MS);
+    for (int j = 0; j < n; j++) {
+        struct in_part *p = &r->parts[slots[j]];
+        if (end[j] == LL_KAFKA_AT_END)
+            p->end = now;
+        else if (end[j] == LL_KAFKA_UNANSWERED)
+            p->away = now;
+    }
+    ll_free(end);
+    ll_free(slots);
 }
 
 /* Joins and produces the queued lines no partition can come before: those
@@ -398,9 +425,11 @@ static bool idle(const struct repart *r, int i)
 static bool release(struct repart *r, bool all)
 {
     int64_t low = INT64_MAX;
+    if (!all)
+        ask_ends(r);
     for (int i = 0; !all && i < r->n_slots; i++)
-        if (ll_kafka_source(r->in, i) && !idle(r, i) && r->slot_ts[i] < low)
-            low = r->slot_ts[i];
+        if (ll_kafka_source(r->in, i) && !idle(r, i) && r->parts[i].ts < low)
+            low = r->parts[i].ts;
     bool ok = true;
     while (ok && r->n_queue && r->queue[0]->ts <= low) {
         struct queued *q = queue_pop(r);
@@ -410,6 +439,10 @@ static bool release(struct repart *r, bool all)
         ll_arena_reset(&r->arena);
         ll_free(q);
     }
+    /* A partition that is not idle has its next line at @p low or later. */
+    int64_t upto = low == INT64_MAX ? r->newest_ts : low == INT64_MIN ? 0 : low - 1;
+    if (upto > r->released)
+        r->released = upto;
     return ok;
 }
 
@@ -426,10 +459,43 @@ static void unqueue(struct repart *r, int slot)
     r->n_queue = kept;
     for (size_t i = r->n_queue / 2; i-- > 0;) /* a heap again */
         sift_down(r, i, r->queue[i]);
-    if (slot < r->n_slots) {
-        r->slot_ts[slot] = INT64_MIN;
-        r->slot_wall[slot] = ll_clock_mono_ns();
+    if (slot < r->n_slots)
+        slot_fresh(r, slot);
+}
+
+/* Tells every keyed partition how far in event time the lines of this
+ * member's raw partitions went out (facts.h): up to the time released,
+ * short of the oldest held line, which goes out later. */
+static void send_marks(struct repart *r)
+{
+    int64_t now = ll_clock_mono_ns();
+    if (now < r->next_mark)
+        return;
+    r->next_mark = now + LL__MARK_EVERY_NS;
+    if (!r->n_inputs && !(r->n_inputs = ll_kafka_topic_partitions(r->in, 1000)))
+        return;
+    int64_t t = r->released;
+    for (size_t i = 0; i < r->n_held; i++)
+        if (r->held[i]->ts <= t)
+            t = r->held[i]->ts - 1;
+    if (!t || (t == r->mark_was && now - r->mark_sent < LL__MARK_ANYWAY_NS))
+        return;
+    int n_slots = ll_kafka_slots(r->in);
+    const char **sources = ll_calloc((size_t)n_slots + 1, sizeof *sources);
+    int64_t *times = ll_calloc((size_t)n_slots + 1, sizeof *times);
+    size_t n = 0;
+    for (int i = 0; i < n_slots; i++)
+        if (ll_kafka_source(r->in, i) && !ll_kafka_lost(r->in, i)) {
+            sources[n] = ll_kafka_source(r->in, i);
+            times[n++] = t;
+        }
+    if (n) {
+        ll__facts_mark(r->out, sources, times, n, r->n_inputs);
+        r->mark_was = t;
+        r->mark_sent = now;
     }
+    ll_free(sources);
+    ll_free(times);
 }
 
 int ll_cmd_repartition(int argc, char **argv)
@@ -517,11 +583,11 @@ int ll_cmd_repartition(int argc, char **argv)
     r.id_header = header ? header : "X-Request-ID";
     if (!r.file_header)
         r.file_header = "file";
-    if (!(r.out = ll__producer(brokers, props, n_props, on_delivery, &r, err, sizeof err)) ||
+    if (!(r.out = ll__facts_open(brokers, props, n_props, r.to, r.file_header, err,
+                                 sizeof err)) ||
         ll_kafka_open(&kc, &r.in, err, sizeof err) != LL_OK) {
         fprintf(stderr, "logloom repartition: %s\n", err);
-        if (r.out)
-            rd_kafka_destroy(r.out);
+        ll__facts_close(r.out);
         ll__run_conf_free(&rc);
         return LL_EXIT_USAGE;
     }
@@ -547,28 +613,27 @@ int ll_cmd_repartition(int argc, char **argv)
             enqueue(&r, ev, slot);
             n++;
         }
+        uint64_t produced = r.produced;
         if (!release(&r, false))
             status = LL_EXIT_FAILURE;
-        rd_kafka_poll(r.out, 0);
-        uint64_t produced = r.produced;
         quiet(&r, n); /* may settle held lines */
-        if (r.produce_failed)
-            status = LL_EXIT_FAILURE;
+        send_marks(&r);
+        if (out_failed(&r))
+            status = LL_EXIT_FAILURE; /* not committed: read again after a restart */
         if (!n && produced == r.produced)
             continue;
         if (status == LL_EXIT_OK && deliver(&r))
             commit_all(&r, false);
-        if (r.failed)
-            status = LL_EXIT_FAILURE; /* not committed: read again after a restart */
     }
     if (status == LL_EXIT_OK && deliver(&r))
         commit_all(&r, true);
     ll_kafka_close(r.in); /* leaves the group (revokes commit what was delivered) */
-    rd_kafka_destroy(r.out);
+    ll__facts_close(r.out);
     ll_log(LL_LEVEL_INFO, "repartition",
-           "stopped: %llu lines produced (%llu keyed through a link key, %llu by service)",
+           "stopped: %llu lines produced (%llu keyed through a link key, %llu by service); "
+           "%zu waiting their turn and %zu their workflow, read again after a restart",
            (unsigned long long)r.produced, (unsigned long long)r.linked,
-           (unsigned long long)r.by_service);
+           (unsigned long long)r.by_service, r.n_queue, r.n_held);
     ll_correlator_destroy(r.corr);
     for (size_t i = 0; i < r.n_held; i++) /* read again after a restart */
         ll_free(r.held[i]);
@@ -576,8 +641,7 @@ int ll_cmd_repartition(int argc, char **argv)
     for (size_t i = 0; i < r.n_queue; i++)
         ll_free(r.queue[i]);
     ll_free(r.queue);
-    ll_free(r.slot_ts);
-    ll_free(r.slot_wall);
+    ll_free(r.parts);
     ll_decoder_destroy(r.dec);
     ll_arena_free(&r.arena);
     ll__run_conf_free(&rc);

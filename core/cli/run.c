@@ -52,8 +52,6 @@
 #define EVENTS_PER_TURN 256
 #define KAFKA_DELAY_NS (5 * LL_NS_PER_SEC) /* a quiet partition's event time trails the clock */
 #define REVOKE_DRAIN_NS (10 * LL_NS_PER_SEC) /* a partition going: sinks get this long */
-#define MARK_EVERY_NS (100 * LL_NS_PER_MS) /* the correlating stage's marks */
-#define MARK_ANYWAY_NS (1 * LL_NS_PER_SEC) /* sent though nothing moved */
 #define FACTS_FLUSH_MS 10000
 #define META_MAX 3900 /* bytes of commit metadata (brokers take 4096 by default) */
 #define META_FACTS 1024 /* of them, kept for the facts a service stage saw */
@@ -973,15 +971,23 @@ static void process(struct lane *l, const struct ll_event *ev, int64_t now)
     }
 }
 
+/* Whether partition @p i's event time is what the marks of its inputs say
+ * (ll_kafka_facts_time()), never its own clock: the service stage's, and a
+ * correlating stage's fed by `logloom repartition`. */
+static bool marked(const struct daemon *d, int i)
+{
+    return d->rc.stage == LL__STAGE_SERVICE || ll_kafka_marked(d->kafka, i);
+}
+
 /* The correlating stage tells the service stage how far each of its
- * partitions has got (facts.h): every MARK_EVERY_NS if that moved, else
- * every MARK_ANYWAY_NS. A partition with no event yet is told of once it
+ * partitions has got (facts.h): every LL__MARK_EVERY_NS if that moved, else
+ * every LL__MARK_ANYWAY_NS. A partition with no event yet is told of once it
  * was read to its end (nothing to wait for), else not at all. */
 static void send_marks(struct daemon *d, int64_t now)
 {
     if (!d->facts || now < d->next_mark)
         return;
-    d->next_mark = now + MARK_EVERY_NS;
+    d->next_mark = now + LL__MARK_EVERY_NS;
     if (!d->n_inputs && !(d->n_inputs = ll_kafka_topic_partitions(d->kafka, 1000)))
         return;
     const char *sources[d->n_lanes ? d->n_lanes : 1];
@@ -991,8 +997,11 @@ static void send_marks(struct daemon *d, int64_t now)
     for (int i = 0; i < d->n_lanes; i++) {
         if (!d->lanes[i] || ll_kafka_lost(d->kafka, i)) /* its next owner tells of it */
             continue;
-        int64_t t = lane_time(d->lanes[i]);
-        if (t == LL_TIME_NONE && !ll_kafka_caught_up(d->kafka, i))
+        /* Fed by a repartition, a partition's lines are not in time order
+         * (a line held for its workflow goes out late): its marks say how
+         * far it got. */
+        int64_t t = marked(d, i) ? ll_kafka_facts_time(d->kafka, i) : lane_time(d->lanes[i]);
+        if (t == LL_TIME_NONE && (marked(d, i) || !ll_kafka_caught_up(d->kafka, i)))
             continue;
         sources[n] = ll_kafka_source(d->kafka, i);
         times[n++] = t;
@@ -1000,7 +1009,7 @@ static void send_marks(struct daemon *d, int64_t now)
     }
     bool same = said.len == d->mark_was.len &&
                 (!said.len || memcmp(said.data, d->mark_was.data, said.len) == 0);
-    if (n && (!same || now - d->mark_sent >= MARK_ANYWAY_NS)) {
+    if (n && (!same || now - d->mark_sent >= LL__MARK_ANYWAY_NS)) {
         ll__facts_mark(d->facts, sources, times, n, d->n_inputs);
         d->mark_sent = now;
         ll_buf_reset(&d->mark_was);
@@ -1009,13 +1018,11 @@ static void send_marks(struct daemon *d, int64_t now)
     ll_buf_free(&said);
 }
 
-/* The service stage: each partition's event time is what the marks of its
- * inputs say (ll_kafka_facts_time()), never its own clock. */
-static void service_time(struct daemon *d)
+static void marked_time(struct daemon *d)
 {
-    for (int i = 0; d->rc.stage == LL__STAGE_SERVICE && i < d->n_lanes; i++) {
+    for (int i = 0; i < d->n_lanes; i++) {
         struct lane *l = d->lanes[i];
-        int64_t t = l ? ll_kafka_facts_time(d->kafka, i) : LL_TIME_NONE;
+        int64_t t = l && marked(d, i) ? ll_kafka_facts_time(d->kafka, i) : LL_TIME_NONE;
         if (t != LL_TIME_NONE && t > l->ticked) {
             l->ticked = t;
             ll__stage_tick(&l->stage, t);
@@ -1060,7 +1067,7 @@ static bool read_some(struct daemon *d)
             process(d->lanes[slot], ev, ll_kafka_reached(d->kafka, slot));
             any = true;
         }
-        service_time(d);
+        marked_time(d);
         now = ll_clock_mono_ns();
         for (int i = 0; i < d->n_lanes; i++)
             if (d->lanes[i])
@@ -1107,7 +1114,7 @@ static void housekeeping(struct daemon *d, int64_t now)
         if (l)
             ll__stage_release(&l->stage, now); /* held matches, grown alerts */
         if (!l || !l->newest_ts ||
-            (i >= 0 && (d->rc.stage == LL__STAGE_SERVICE || ll_kafka_lost(d->kafka, i))))
+            (i >= 0 && (marked(d, i) || ll_kafka_lost(d->kafka, i))))
             continue;
         int64_t clock = i < 0 ? now : ll_kafka_reached(d->kafka, i);
         int64_t lag = i < 0 ? 0 : KAFKA_DELAY_NS;

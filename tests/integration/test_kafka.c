@@ -52,12 +52,6 @@ static int group_teardown(void **state)
     return e2e_group_teardown(state);
 }
 
-static void mock_command(const char *cmd)
-{
-    fprintf(mock.cmd, "%s\n", cmd);
-    fflush(mock.cmd);
-}
-
 /* Appends workflows [@p from, @p to) of @p prefix to @p path: two lines
  * each, the second failing with ECONNRESET (@p lines: 1 the first only, 2
  * the second only, 3 both), stamped at @p t0_ms (0: now). The lines name
@@ -391,13 +385,9 @@ static long long wait_or_tell(const char *db, const char *sql, long long want, i
  * broker @p coordinator. */
 static void place(const char *topic, const char *group, int coordinator)
 {
-    char cmd[256];
-    for (int p = 0; p < 2; p++) {
-        snprintf(cmd, sizeof cmd, "leader %s %d %d", topic, p, p + 1);
-        mock_command(cmd);
-    }
-    snprintf(cmd, sizeof cmd, "coordinator %s %d", group, coordinator);
-    mock_command(cmd);
+    for (int p = 0; p < 2; p++)
+        mock_cluster_command(&mock, "leader %s %d %d", topic, p, p + 1);
+    mock_cluster_command(&mock, "coordinator %s %d", group, coordinator);
 }
 
 /* Database and run @p name: a member of @p group on @p topic, placed as
@@ -421,12 +411,12 @@ static pid_t start_before_outage(const char *name, const char *topic, const char
  * @returns when they were back, once every line is acknowledged. */
 static int64_t produce_through_outage(const char *topic, int from, int to, int ms)
 {
-    mock_command("down 1");
-    mock_command("down 2");
+    mock_cluster_command(&mock, "down 1");
+    mock_cluster_command(&mock, "down 2");
     pid_t prod = produce(topic, topic, from, to);
     sleep_ms(ms);
-    mock_command("up 1");
-    mock_command("up 2");
+    mock_cluster_command(&mock, "up 1");
+    mock_cluster_command(&mock, "up 2");
     int64_t up = now_ms();
     assert_int_equal(wait_cmd(prod), 0);
     return up;

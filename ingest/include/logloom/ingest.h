@@ -550,11 +550,15 @@ void ll_kafka_pause(ll_kafka *k, bool pause);
  *           consumer not paused (sampled once a second from librdkafka's
  *           statistics; the plain clock when statistics.interval.ms=0). */
 int64_t ll_kafka_reached(const ll_kafka *k, int slot);
-/** @returns the facts topic's partition @p slot's event time: the least of
- *           its inputs' marks once every input partition has one, else
- *           LL_TIME_NONE. An input with nothing to read counts as the least
- *           of the others' marks when it last said so. */
+/** @returns the event time of partition @p slot of a topic that carries
+ *           marks (a facts topic, or a topic `logloom repartition` keyed):
+ *           the least of its inputs' marks once every input partition has
+ *           one, else LL_TIME_NONE. An input with nothing to read counts as
+ *           the least of the others' marks when it last said so. */
 int64_t ll_kafka_facts_time(const ll_kafka *k, int slot);
+/** @returns whether partition @p slot carried a mark since it was
+ *           assigned: its time is then its marks' (ll_kafka_facts_time()). */
+bool ll_kafka_marked(const ll_kafka *k, int slot);
 /** @returns whether partition @p slot was lost (a generation change) and
  *           is kept a while in case it comes back: not this member's to
  *           read, mark or commit meanwhile. */
@@ -562,6 +566,18 @@ bool ll_kafka_lost(const ll_kafka *k, int slot);
 /** @returns whether partition @p slot was read to its end (at the last
  *           fetch's high watermark). */
 bool ll_kafka_caught_up(const ll_kafka *k, int slot);
+/** Where a partition's reading is, against its end. */
+enum ll_kafka_end {
+    LL_KAFKA_UNANSWERED = -1, /**< its leader did not answer */
+    LL_KAFKA_BEHIND = 0,      /**< there is more to read */
+    LL_KAFKA_AT_END = 1,      /**< everything written to it was read */
+};
+/** @brief Sets @p end[i] to where partition @p slots[i]'s reading is,
+ *         asked of its leader now (waiting up to @p timeout_ms in all),
+ *         rather than taken from the last fetch, whose ends stand still
+ *         while a leader is away. */
+void ll_kafka_ends(ll_kafka *k, const int *slots, int n, enum ll_kafka_end *end,
+                   int timeout_ms);
 /** @returns the partition count of the topics read (by the brokers'
  *           metadata, waiting up to @p timeout_ms), 0 if not known. */
 int ll_kafka_topic_partitions(ll_kafka *k, int timeout_ms);
