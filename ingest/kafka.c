@@ -234,7 +234,8 @@ int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta)
     size_t keep = 0;
     while (keep < p->n_runs && p->runs[keep].end < cut)
         keep++;
-    memmove(p->runs, p->runs + keep, (p->n_runs - keep) * sizeof *p->runs);
+    if (keep) /* none for a partition that gave no event yet (marks only) */
+        memmove(p->runs, p->runs + keep, (p->n_runs - keep) * sizeof *p->runs);
     p->n_runs -= keep;
     return off;
 }

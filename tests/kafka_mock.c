@@ -20,12 +20,13 @@
  *       timestamp. -r: at most PER_SECOND lines a second. -a: each line to
  *       every partition of TOPIC (a heartbeat that moves every partition's
  *       event time on).
- *       Exits when all are acknowledged; exit status 1 if any failed.
+ *       Exits when all are acknowledged; exit status 1 if any failed. It
+ *       reconnects to a broker back from down within a second.
  *
- *   ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-g GROUP]
+ *   ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-x HEADER]
  *       Prints how many messages TOPIC holds (its partitions' high
- *       watermarks summed); with -g, how many of them GROUP has not
- *       committed.
+ *       watermarks summed); with -x, how many of them have no header
+ *       HEADER (they are read).
  *
  *   ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]
  *       Prints the first COUNT messages of TOPIC (from its beginning, in a
@@ -54,7 +55,7 @@ static int usage(void)
     fprintf(stderr, "usage: ll-kafka-mock serve [-b BROKERS] [-t TOPIC:PARTITIONS]...\n"
                     "       ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] "
                     "[-H NAME=FIELD] [-f HEADER] [-r PER_SECOND] [-a]\n"
-                    "       ll-kafka-mock count -B BOOTSTRAP -t TOPIC\n"
+                    "       ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-x HEADER]\n"
                     "       ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]\n");
     return 2;
 }
@@ -192,6 +193,8 @@ static int produce(int argc, char **argv)
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) ||
         rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err) ||
         rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err) ||
+        /* Back soon after a broker: as the tests' logloom processes. */
+        rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "1000", err, sizeof err) ||
         /* Keyless lines spread one by one, not in bursts into one
          * partition (the mock cluster keeps only a few MB of each). */
         rd_kafka_conf_set(conf, "sticky.partitioning.linger.ms", "0", err, sizeof err)) {
@@ -342,17 +345,52 @@ static int consume(int argc, char **argv)
     return got >= count ? 0 : 1;
 }
 
+/* How many of the messages before @p ends[p] of each partition of @p topic
+ * have no header @p header, read with consumer @p rk; -1 if they did not
+ * all come within ten seconds. */
+static long long count_without(rd_kafka_t *rk, const char *topic, const int64_t *ends,
+                               int parts, const char *header)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+    int left = 0;
+    for (int p = 0; p < parts; p++)
+        if (ends[p] > 0) {
+            rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+            left++;
+        }
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    long long n = 0;
+    for (int waited = 0; left && waited < 100;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) {
+            waited++;
+            continue;
+        }
+        rd_kafka_headers_t *h;
+        const void *v;
+        size_t len;
+        if (!m->err && m->offset < ends[m->partition]) {
+            n += rd_kafka_message_headers(m, &h) ||
+                 rd_kafka_header_get_last(h, header, &v, &len);
+            left -= m->offset == ends[m->partition] - 1;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return left ? -1 : n;
+}
+
 static int count(int argc, char **argv)
 {
-    const char *bootstrap = NULL, *topic = NULL, *group = NULL;
+    const char *bootstrap = NULL, *topic = NULL, *without = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "B:t:g:")) != -1) {
+    while ((opt = getopt(argc, argv, "B:t:x:")) != -1) {
         if (opt == 'B')
             bootstrap = optarg;
         else if (opt == 't')
             topic = optarg;
-        else if (opt == 'g')
-            group = optarg;
+        else if (opt == 'x')
+            without = optarg;
         else
             return usage();
     }
@@ -361,12 +399,11 @@ static int count(int argc, char **argv)
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) ||
-        (group && rd_kafka_conf_set(conf, "group.id", group, err, sizeof err))) {
+        rd_kafka_conf_set(conf, "group.id", "ll-kafka-mock-count", err, sizeof err)) {
         fprintf(stderr, "ll-kafka-mock: %s\n", err);
         return 1;
     }
-    rd_kafka_t *rk = rd_kafka_new(group ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, err,
-                                  sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "ll-kafka-mock: %s\n", err);
         return 1;
@@ -379,24 +416,16 @@ static int count(int argc, char **argv)
         fprintf(stderr, "ll-kafka-mock: %s: no metadata\n", topic);
         rc = 1;
     } else {
-        for (int p = 0; p < md->topics[0].partition_cnt; p++) {
-            int64_t lo, hi;
-            if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000)) {
-                rc = 1;
-                break;
-            }
-            total += hi;
-            if (group) {
-                rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-                rd_kafka_topic_partition_list_add(l, topic, p);
-                if (rd_kafka_committed(rk, l, 10000) || l->elems[0].err)
-                    rc = 1;
-                else if (l->elems[0].offset > 0)
-                    total -= l->elems[0].offset;
-                rd_kafka_topic_partition_list_destroy(l);
-            }
+        int parts = md->topics[0].partition_cnt;
+        int64_t ends[parts > 0 ? parts : 1];
+        for (int p = 0; p < parts && !rc; p++) {
+            int64_t lo;
+            rc = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &ends[p], 10000) != 0;
+            total += ends[p];
         }
         rd_kafka_metadata_destroy(md);
+        if (!rc && without && (total = count_without(rk, topic, ends, parts, without)) < 0)
+            rc = 1;
     }
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);

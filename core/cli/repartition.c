@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -34,11 +35,7 @@
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no line this long: event time follows the clock */
 #define IDLE_NS (500 * LL_NS_PER_MS) /* a partition read to its end this long waits for nothing */
 #define ASK_MS 1000 /* how long leaders are waited for when asked where ends are */
-/* A partition whose leader did not answer is idle only once it answered
- * this long: the producers that lost the same broker take as long to get
- * back to it (librdkafka's reconnect.backoff.max.ms), and what they held
- * meanwhile comes after. */
-#define AWAY_NS (10 * LL_NS_PER_SEC)
+#define RECONNECT_MS 10000 /* librdkafka's reconnect.backoff.max.ms unless set */
 #define FLUSH_MS 30000
 
 /* A line without an id that joined no workflow when it came: it goes out
@@ -87,6 +84,11 @@ struct repart {
     int64_t next_mark, mark_sent; /* ll_clock_mono_ns() */
     int64_t mark_was;             /* the time last marked */
     int n_inputs;                 /* of the raw topic (0: not known yet) */
+    /* A partition whose leader did not answer is idle only once it answered
+     * this long: the producers that lost the same broker take as long to
+     * get back to it (reconnect.backoff.max.ms, theirs as ours), and what
+     * they held meanwhile comes after. */
+    int64_t away_ns;
     struct queued **queue; /* a min-heap by time, then read order */
     size_t n_queue, cap_queue;
     struct in_part *parts; /* by slot */
@@ -108,7 +110,7 @@ void ll_cmd_repartition_usage(FILE *out)
     fprintf(out,
             "usage: logloom repartition --brokers LIST --group ID --from TOPIC --to TOPIC\n"
             "                           [--id-header NAME | --id-from-key] [--file-header NAME]\n"
-            "                           [--property NAME=VALUE]...\n"
+            "                           [--config FILE] [--property NAME=VALUE]...\n"
             "\n"
             "Consume the raw topic TOPIC (--from) as member of consumer group ID and produce\n"
             "each line to --to keyed by its correlation id (from the line, else the header\n"
@@ -117,7 +119,11 @@ void ll_cmd_repartition_usage(FILE *out)
             "the workflow it joins as the correlator joins it (a child's pid, a process's\n"
             "file, a connection id), else by its service. The file header (--file-header,\n"
             "default file: the file a shipper read the line from) and the id go along.\n"
-            "Properties are librdkafka's, for both the consumer and the producer.\n"
+            "--config: the correlating stage's file (its decode and correlation sections).\n"
+            "Marks tell every partition of --to how far in event time the lines went out.\n"
+            "Properties are librdkafka's, for both the consumer and the producer; a\n"
+            "partition whose broker was away waits reconnect.backoff.max.ms (10 s unless\n"
+            "set) after it is back, for the shippers' lines held meanwhile.\n"
             "SIGTERM/SIGINT: deliver what was read, commit, leave the group, exit 0.\n"
             "\n"
             "exit status: 0 stopped, 1 a delivery failed, 2 bad arguments\n");
@@ -383,7 +389,7 @@ static void decoded(struct repart *r, const struct queued *q, struct ll_event *e
 }
 
 /* Whether partition @p i waits for nothing: found read to its end, its
- * leader asked, after IDLE_NS without a line, AWAY_NS after its leader last
+ * leader asked, after IDLE_NS without a line, away_ns after its leader last
  * did not answer. A live partition is read to its end between two lines
  * all the time, so a moment of it says nothing; nor do the ends the last
  * fetch brought, which stand still while its leader is away or moving (its
@@ -391,7 +397,7 @@ static void decoded(struct repart *r, const struct queued *q, struct ll_event *e
 static bool idle(const struct repart *r, int i)
 {
     const struct in_part *p = &r->parts[i];
-    return p->end > p->wall && p->end - p->away >= AWAY_NS;
+    return p->end > p->wall && p->end - p->away >= r->away_ns;
 }
 
 /* Asks the leaders of the partitions without a line for IDLE_NS, and not
@@ -536,6 +542,8 @@ int ll_cmd_repartition(int argc, char **argv)
                 return LL_EXIT_USAGE;
             }
             props[n_props++] = optarg;
+            if (strncmp(optarg, "reconnect.backoff.max.ms=", 25) == 0)
+                r.away_ns = atoll(optarg + 25) * LL_NS_PER_MS;
             break;
         case 'h': ll_cmd_repartition_usage(stdout); return LL_EXIT_OK;
         default: ll_cmd_repartition_usage(stderr); return LL_EXIT_USAGE;
@@ -580,6 +588,8 @@ int ll_cmd_repartition(int argc, char **argv)
         .key_as_id = key_as_id, .file_header = r.file_header, .raw_events = true,
         .decode = &dconf,
         .threads = ll__auto_threads(), .hooks = {on_assigned, on_revoked, &r}, .seq = &r.seq};
+    if (r.away_ns <= 0)
+        r.away_ns = RECONNECT_MS * LL_NS_PER_MS;
     r.id_header = header ? header : "X-Request-ID";
     if (!r.file_header)
         r.file_header = "file";
