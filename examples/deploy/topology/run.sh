@@ -29,9 +29,9 @@ PIDS="$PIDS $!"
 sleep 3
 python3 "$HERE/shipper.py" examples/incident > "$OUT/feed.tsv"
 "$BUILD/tests/ll-kafka-mock" produce -B "$BROKERS" -t app-logs -f file -r 2000 < "$OUT/feed.tsv"
-# The logs were shipped in a blink, not over their ten minutes: the keyed
-# partitions' event times stay apart, and a quiet one catches up with the
-# clock only. A fleet's steady traffic moves them all on; here one line ten
+# The logs were shipped in a blink, not over their ten minutes: once
+# repartition has read them all, its marks move event time on with the
+# clock only. A fleet's steady traffic moves it on; here one line ten
 # minutes on, once every line is keyed, does it in every partition.
 sleep 3
 LAST=$(awk -F '\t' 'END {printf "%.0f", $2 + 600000}' "$OUT/feed.tsv")
