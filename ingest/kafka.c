@@ -60,7 +60,7 @@ struct part {
     char *source; /* "topic/partition": events' position source */
     struct run *runs;
     size_t n_runs, cap_runs;
-    int64_t next; /* offset after the last event read (-1: none read) */
+    int64_t next; /* offset after the last message read, event or not (-1: none) */
     int64_t start; /* the group's committed offset when assigned (-1: none) */
     bool used;
     bool staged;
