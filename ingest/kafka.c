@@ -86,7 +86,7 @@ struct kmsg {
     rd_kafka_message_t *m;
     int slot;
     uint32_t gen; /* its partition's, when taken: a slot revoked since drops it */
-    enum { K_EVENT, K_REJECT, K_NOTHING } what;
+    enum { K_EVENT, K_REJECT, K_NOTHING, K_MARK } what;
     enum ll_reject why;
     const char *detail; /* K_REJECT: in its decoder's arena */
     bool raw;           /* K_REJECT that became a raw event too */
@@ -670,6 +670,10 @@ static void decode_one(void *ctx, size_t thread, size_t i)
         km->what = K_NOTHING;
         return;
     }
+    if (header(km->m, LL_KAFKA_FACT_MARK).len) { /* any topic may carry marks */
+        km->what = K_MARK;
+        return;
+    }
     km->what = K_REJECT;
     if (len > k->max_line) {
         km->why = LL_REJECT_TOO_LONG;
@@ -1003,7 +1007,7 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     k->st.messages++;
     k->st.bytes += m->len;
     p->next = m->offset + 1; /* read, whether or not it is an event */
-    if (header(m, LL_KAFKA_FACT_MARK).len) { /* any topic may carry marks */
+    if (km->what == K_MARK) {
         read_mark(p, m);
         return false;
     }

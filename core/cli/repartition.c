@@ -412,7 +412,11 @@ static void ask_ends(struct repart *r)
             r->parts[i].asked = now;
             slots[n++] = i;
         }
-    enum ll_kafka_end *end = ll_calloc((size_t)n + 1, sizeof *end);
+    if (!n) {
+        ll_free(slots);
+        return;
+    }
+    enum ll_kafka_end *end = ll_calloc((size_t)n, sizeof *end);
     ll_kafka_ends(r->in, slots, n, end, ASK_MS);
     for (int j = 0; j < n; j++) {
         struct in_part *p = &r->parts[slots[j]];
