@@ -66,8 +66,11 @@ struct in_part {
     int64_t ts;    /* the newest line's event time (INT64_MIN: none yet) */
     int64_t wall;  /* when a line was last read */
     int64_t end;   /* when it was last found read to its end */
+    int64_t since; /* when it was first found so since a line or answer that
+                      said otherwise (0: it was not) */
     int64_t asked; /* when its leader was last asked where its end is */
-    int64_t away;  /* when its leader last did not answer */
+    int64_t away;  /* when its leader last did not answer, until it is idle
+                      again (0: not since) */
 };
 
 struct repart {
@@ -84,10 +87,10 @@ struct repart {
     int64_t next_mark, mark_sent; /* ll_clock_mono_ns() */
     int64_t mark_was;             /* the time last marked */
     int n_inputs;                 /* of the raw topic (0: not known yet) */
-    /* A partition whose leader did not answer is idle only once it answered
-     * this long: the producers that lost the same broker take as long to
-     * get back to it (reconnect.backoff.max.ms, theirs as ours), and what
-     * they held meanwhile comes after. */
+    /* A partition whose leader was away is idle only once found at its
+     * end for this long on end: the producers that lost the same broker
+     * take as long to get back to it (reconnect.backoff.max.ms, theirs as
+     * ours), and what they held meanwhile comes after. */
     int64_t away_ns;
     struct queued **queue; /* a min-heap by time, then read order */
     size_t n_queue, cap_queue;
@@ -353,6 +356,7 @@ static void enqueue(struct repart *r, const struct ll_event *ev, int slot)
     if (ev->ts_ns > r->parts[slot].ts)
         r->parts[slot].ts = ev->ts_ns;
     r->parts[slot].wall = ll_clock_mono_ns();
+    r->parts[slot].since = 0;
     struct ll_str parts[] = {ev->line, ev->origin, ev->corr_id, ev->pos.source};
     size_t n = 0;
     for (size_t i = 0; i < 4; i++)
@@ -389,15 +393,15 @@ static void decoded(struct repart *r, const struct queued *q, struct ll_event *e
 }
 
 /* Whether partition @p i waits for nothing: found read to its end, its
- * leader asked, after IDLE_NS without a line, away_ns after its leader last
- * did not answer. A live partition is read to its end between two lines
- * all the time, so a moment of it says nothing; nor do the ends the last
- * fetch brought, which stand still while its leader is away or moving (its
- * next lines would come out of order). */
+ * leader asked, after IDLE_NS without a line. A live partition is read to
+ * its end between two lines all the time, so a moment of it says nothing;
+ * nor do the ends the last fetch brought, which stand still while its
+ * leader is away or moving (its next lines would come out of order). Once
+ * its leader was away, it is found at its end for away_ns on end. */
 static bool idle(const struct repart *r, int i)
 {
     const struct in_part *p = &r->parts[i];
-    return p->end > p->wall && p->end - p->away >= r->away_ns;
+    return p->since && (!p->away || p->end - p->since >= r->away_ns);
 }
 
 /* Asks the leaders of the partitions without a line for IDLE_NS, and not
@@ -420,10 +424,17 @@ static void ask_ends(struct repart *r)
     ll_kafka_ends(r->in, slots, n, end, ASK_MS);
     for (int j = 0; j < n; j++) {
         struct in_part *p = &r->parts[slots[j]];
-        if (end[j] == LL_KAFKA_AT_END)
-            p->end = now;
-        else if (end[j] == LL_KAFKA_UNANSWERED)
+        if (end[j] == LL_KAFKA_UNANSWERED)
             p->away = now;
+        if (end[j] != LL_KAFKA_AT_END) {
+            p->since = 0;
+            continue;
+        }
+        p->end = now;
+        if (!p->since)
+            p->since = now;
+        if (idle(r, slots[j]))
+            p->away = 0; /* what producers held meanwhile came */
     }
     ll_free(end);
     ll_free(slots);
