@@ -23,10 +23,11 @@
  *       Exits when all are acknowledged; exit status 1 if any failed. It
  *       reconnects to a broker back from down within a second.
  *
- *   ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-x HEADER]
+ *   ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-x HEADER [-p HEADER]]
  *       Prints how many messages TOPIC holds (its partitions' high
  *       watermarks summed); with -x, how many of them have no header
- *       HEADER (they are read).
+ *       HEADER (they are read); with -p, each of those first, as the value
+ *       of its header named by -p, a tab and its own.
  *
  *   ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]
  *       Prints the first COUNT messages of TOPIC (from its beginning, in a
@@ -55,7 +56,7 @@ static int usage(void)
     fprintf(stderr, "usage: ll-kafka-mock serve [-b BROKERS] [-t TOPIC:PARTITIONS]...\n"
                     "       ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] "
                     "[-H NAME=FIELD] [-f HEADER] [-r PER_SECOND] [-a]\n"
-                    "       ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-x HEADER]\n"
+                    "       ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-x HEADER [-p HEADER]]\n"
                     "       ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]\n");
     return 2;
 }
@@ -349,7 +350,7 @@ static int consume(int argc, char **argv)
  * have no header @p header, read with consumer @p rk; -1 if they did not
  * all come within ten seconds. */
 static long long count_without(rd_kafka_t *rk, const char *topic, const int64_t *ends,
-                               int parts, const char *header)
+                               int parts, const char *header, const char *print)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
     int left = 0;
@@ -371,8 +372,16 @@ static long long count_without(rd_kafka_t *rk, const char *topic, const int64_t 
         const void *v;
         size_t len;
         if (!m->err && m->offset < ends[m->partition]) {
-            n += rd_kafka_message_headers(m, &h) ||
-                 rd_kafka_header_get_last(h, header, &v, &len);
+            bool has = !rd_kafka_message_headers(m, &h) &&
+                       !rd_kafka_header_get_last(h, header, &v, &len);
+            n += !has;
+            if (!has && print) {
+                if (rd_kafka_message_headers(m, &h) ||
+                    rd_kafka_header_get_last(h, print, &v, &len))
+                    len = 0;
+                printf("%.*s\t%.*s\n", (int)len, len ? (const char *)v : "", (int)m->len,
+                       (const char *)m->payload);
+            }
             left -= m->offset == ends[m->partition] - 1;
         }
         rd_kafka_message_destroy(m);
@@ -382,19 +391,21 @@ static long long count_without(rd_kafka_t *rk, const char *topic, const int64_t 
 
 static int count(int argc, char **argv)
 {
-    const char *bootstrap = NULL, *topic = NULL, *without = NULL;
+    const char *bootstrap = NULL, *topic = NULL, *without = NULL, *print = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "B:t:x:")) != -1) {
+    while ((opt = getopt(argc, argv, "B:t:x:p:")) != -1) {
         if (opt == 'B')
             bootstrap = optarg;
         else if (opt == 't')
             topic = optarg;
         else if (opt == 'x')
             without = optarg;
+        else if (opt == 'p')
+            print = optarg;
         else
             return usage();
     }
-    if (!bootstrap || !topic)
+    if (!bootstrap || !topic || (print && !without))
         return usage();
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -424,7 +435,7 @@ static int count(int argc, char **argv)
             total += ends[p];
         }
         rd_kafka_metadata_destroy(md);
-        if (!rc && without && (total = count_without(rk, topic, ends, parts, without)) < 0)
+        if (!rc && without && (total = count_without(rk, topic, ends, parts, without, print)) < 0)
             rc = 1;
     }
     rd_kafka_topic_destroy(rkt);
