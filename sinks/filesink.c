@@ -4,11 +4,12 @@
  * it is written again, so a retry leaves no partial line behind.
  *
  * Records are deterministic (ids and contents come from the logs), and
- * after a restart the daemon makes again those behind its checkpoint. So
- * the sink reads the last dedupe_bytes of the file when it is made and
- * notes each whole line: a record that is byte for byte one of them is
- * acknowledged without being written again. An alert written again with a
- * higher count is a new line, and is written. */
+ * after a restart the daemon makes again those behind its checkpoint (a
+ * Kafka member, those of a partition that comes back to it). So the sink
+ * reads the last dedupe_bytes of the file when it is made and notes each
+ * whole line, then each line it appends: a record that is byte for byte
+ * one of them is acknowledged without being written again. An alert written
+ * again with a higher count is a new line, and is written. */
 #include "delivery_int.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ struct filed {
     char *path;
     int fd;
     struct ll_buf b;
-    struct ll_lineset seen; /* the lines the file ended with */
+    struct ll_lineset seen; /* the lines the file ends with */
     uint64_t skipped;
 };
 
@@ -89,6 +90,8 @@ static enum ll__wr file_write(void *v, struct ll__rec *const *recs, size_t n, si
         snprintf(err, errsz, "fsync %s: %s", f->path, strerror(errno));
         return WR_OUTAGE; /* after a failed fsync the page cache cannot be trusted */
     }
+    for (size_t i = 0; i < n; i++)
+        ll_lineset_add(&f->seen, recs[i]->json.ptr, recs[i]->json.len);
     return WR_OK;
 }
 

@@ -91,6 +91,7 @@ static void append(struct ll__dead_letter *dl)
     int e = ll_write_all(dl->fd, dl->rec.data, dl->rec.len);
     if (!e) {
         dl->size += (off_t)dl->rec.len;
+        ll_lineset_add(&dl->seen, dl->rec.data, dl->rec.len - 1);
         if (dl->failing)
             ll_log(LL_LEVEL_WARN, dl->component,
                    "dead-letter file %s: writing again; %llu rejected lines were not written",

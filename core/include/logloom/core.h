@@ -265,17 +265,25 @@ int ll_field_path_check(const char *path, char *errstr, size_t errstr_size);
 /* Line sets: the lines a file ends with                                     */
 
 /** @brief A set of lines, as 64-bit hashes: which records an append-only
- *         file holds already, so that one made again is not appended twice. */
+ *         file holds already, so that one made again is not appended twice.
+ *         It holds the lines of the file's last window bytes at least (two
+ *         windows at most): those read when it was loaded, then those added
+ *         as they are appended. */
 struct ll_lineset {
-    uint64_t *slots; /* open addressing; 0: empty */
-    size_t n, n_slots;
+    struct ll__lineset_gen {
+        uint64_t *slots; /* open addressing; 0: empty */
+        size_t n, n_slots;
+    } gen[2];            /* the current window's lines, the last one's */
+    uint64_t bytes, window; /* in gen[0]; 0: nothing is kept */
 };
 
-/** @brief Adds the whole lines in the last @p bytes of the regular file
- *         @p path (one that window cuts is left out). A file that is missing,
- *         not regular or unreadable adds nothing. */
+/** @brief Keeps the lines of windows of @p bytes, and adds the whole lines in
+ *         the last @p bytes of the regular file @p path (one that window cuts
+ *         is left out). A file that is missing, not regular or unreadable
+ *         adds nothing. */
 void ll_lineset_load(struct ll_lineset *s, const char *path, uint64_t bytes);
-/** @brief Adds the line @p p of @p n bytes (no newline). */
+/** @brief Adds the line @p p of @p n bytes (no newline), as appended to the
+ *         file. */
 void ll_lineset_add(struct ll_lineset *s, const char *p, size_t n);
 /** @returns whether the set holds the line @p p of @p n bytes. */
 bool ll_lineset_has(const struct ll_lineset *s, const char *p, size_t n);
