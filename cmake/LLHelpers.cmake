@@ -1,9 +1,13 @@
 # Helpers shared by every module's CMakeLists.txt.
 
-# ll_target_defaults(<target>): warnings and sanitizers for the project's own code.
+# ll_target_defaults(<target>): warnings (errors with LL_WERROR) and sanitizers
+# for the project's own code.
 function(ll_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wshadow
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow
                          -Wstrict-prototypes -Wmissing-prototypes -Wformat=2)
+  if(LL_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
   target_compile_definitions(${target} PRIVATE _GNU_SOURCE)
   if(LL_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=${LL_SANITIZE}
@@ -25,14 +29,18 @@ function(ll_add_library name)
   ll_target_defaults(ll_${name})
 endfunction()
 
-# ll_add_test(<name> SOURCES... LIBS...): one cmocka binary, one ctest.
+# ll_add_test(<name> SOURCES... LIBS...): one cmocka binary, one ctest,
+# labelled by the folder of its first source (unit, e2e or integration:
+# `ctest -L unit` runs the fast ones).
 function(ll_add_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
   ll_target_defaults(${name})
   add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
-  set_tests_properties(${name} PROPERTIES ENVIRONMENT
+  list(GET T_SOURCES 0 first)
+  string(REGEX MATCH "^[a-z0-9]+" kind "${first}")
+  set_tests_properties(${name} PROPERTIES LABELS "${kind}" ENVIRONMENT
       "LL_SOURCE_DIR=${PROJECT_SOURCE_DIR};LL_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
 

@@ -50,7 +50,8 @@ static inline int mock_cluster_start(struct mock_cluster *m, const char *bin,
 }
 
 /* Sends @p m one command (kafka_mock.c's serve), printf-style. */
-static inline void mock_cluster_command(struct mock_cluster *m, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static inline void
+mock_cluster_command(struct mock_cluster *m, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

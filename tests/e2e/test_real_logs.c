@@ -17,6 +17,12 @@ static char *replay(const char *dir)
     return out;
 }
 
+/* For qsort of the rows of a char array. */
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 /* The distinct symptoms of the alert records in @p out, sorted, joined by ','. */
 static void symptoms(const char *out, char *dst, size_t size)
 {
@@ -35,10 +41,10 @@ static void symptoms(const char *out, char *dst, size_t size)
         if (!dup && n < 32)
             snprintf(found[n++], sizeof found[0], "%s", sym);
     }
-    qsort(found, n, sizeof found[0], (int (*)(const void *, const void *))strcmp);
+    qsort(found, n, sizeof found[0], cmp_row);
     dst[0] = '\0';
     for (size_t i = 0; i < n; i++)
-        snprintf(dst + strlen(dst), size - strlen(dst), "%s%s", i ? "," : "", found[i]);
+        snprintf(dst + strlen(dst), size - strlen(dst), "%s%.47s", i ? "," : "", found[i]);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -25,7 +25,8 @@ build=${LL_FUZZ_BUILD_DIR:-build-fuzz}
 command -v clang >/dev/null || { echo "fuzz: clang is not installed" >&2; exit 2; }
 if [ ! -f "$build/CMakeCache.txt" ]; then
     CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLL_FUZZ=ON \
-        -DLL_SANITIZE=address,undefined -DLL_BUILD_BENCHMARKS=OFF >/dev/null
+        -DLL_SANITIZE=address,undefined -DLL_BUILD_BENCHMARKS=OFF \
+        -DLL_WERROR="${LL_WERROR:-OFF}" >/dev/null
 fi
 for t in $targets; do
     cmake --build "$build" -j "$(nproc)" --target "fuzz-$t" >/dev/null

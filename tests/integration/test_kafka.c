@@ -674,7 +674,7 @@ static void decoding_on_four_threads_and_reloading_rules_mid_batch_lose_nothing(
      * never rule, or none. */
     char shifted[4096];
     snprintf(shifted, sizeof shifted, "rules:\n%s%s%s%s", NEVER_RULE("1"), NEVER_RULE("2"),
-             NEVER_RULE("3"), RESET_RULE + strlen("rules:\n"));
+             NEVER_RULE("3"), &RESET_RULE[strlen("rules:\n")]);
     put_rules("k7-rules.yaml", RESET_RULE);
     char *cfg = config_full("k7", "g-many", "many", "k7", false, "k7-rules.yaml", 4);
     pid_t pid = start_run(cfg, "k7");
