@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commit.h" /* LL_COMMIT, written at build time */
 
 #ifndef LL_VERSION
 #define LL_VERSION "0.0.0"
@@ -22,7 +23,7 @@ static void usage(FILE *out)
             "  rules VERB ...   lint, test or list rule files\n"
             "  config VERB ...  show the effective configuration, check a file\n"
             "  help [COMMAND]   show help\n"
-            "  version          show the version\n"
+            "  version          show the version and the commit it was built from\n"
             "\n"
             "Run 'logloom help replay' for the options of a command.\n");
 }
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "repartition") == 0)
         return ll_cmd_repartition(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("logloom %s\n", LL_VERSION);
+        printf("logloom %s (commit %s)\n", LL_VERSION, LL_COMMIT);
         return LL_EXIT_OK;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

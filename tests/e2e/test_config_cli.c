@@ -1,6 +1,7 @@
 /* `logloom config` and `replay --config`: the effective configuration is
  * shown with every default and no password; broken files are reported with
- * file:line:column; a run takes its sinks and rules from the file. */
+ * file:line:column; a run takes its sinks and rules from the file. And
+ * `logloom version` names the commit it was built from. */
 #define LL_E2E
 #include "../testutil.h"
 
@@ -176,6 +177,26 @@ static void replay_takes_sinks_and_rules_from_the_file(void **state)
     free(rules);
 }
 
+static void version_names_the_commit(void **state)
+{
+    (void)state;
+    const char *args[] = {"--version", NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 0);
+    unsigned major, minor, patch;
+    char commit[64] = "";
+    assert_int_equal(sscanf(r.out, "logloom %u.%u.%u (commit %63[^)])", &major, &minor, &patch,
+                            commit),
+                     4);
+    size_t hex = strspn(commit, "0123456789abcdef");
+    bool git = access("../.git", F_OK) == 0; /* the tests run in tests/ */
+    if (git)
+        assert_true(hex == 12 && (commit[12] == '\0' || strcmp(commit + 12, "-dirty") == 0));
+    else
+        assert_true(strcmp(commit, "unknown") == 0 || hex == 12);
+    run_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +205,7 @@ int main(void)
         cmocka_unit_test(the_deployment_examples_check_clean),
         cmocka_unit_test(check_reports_problems_with_their_places),
         cmocka_unit_test(replay_takes_sinks_and_rules_from_the_file),
+        cmocka_unit_test(version_names_the_commit),
     };
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }
