@@ -34,6 +34,7 @@
 #define BATCH_NS (100 * LL_NS_PER_MS)
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no line this long: event time follows the clock */
 #define IDLE_NS (500 * LL_NS_PER_MS) /* a partition read to its end this long waits for nothing */
+#define WAIT_LOG_NS (10 * LL_NS_PER_SEC) /* queued lines waiting this long are logged */
 #define ASK_MS 1000 /* how long leaders are waited for when asked where ends are */
 #define RECONNECT_MS 10000 /* librdkafka's reconnect.backoff.max.ms unless set */
 #define FLUSH_MS 30000
@@ -66,11 +67,8 @@ struct in_part {
     int64_t ts;    /* the newest line's event time (INT64_MIN: none yet) */
     int64_t wall;  /* when a line was last read */
     int64_t end;   /* when it was last found read to its end */
-    int64_t since; /* when it was first found so since a line or answer that
-                      said otherwise (0: it was not) */
     int64_t asked; /* when its leader was last asked where its end is */
-    int64_t away;  /* when its leader last did not answer, until it is idle
-                      again (0: not since) */
+    int64_t away;  /* when its leader last did not answer */
 };
 
 struct repart {
@@ -87,15 +85,16 @@ struct repart {
     int64_t next_mark, mark_sent; /* ll_clock_mono_ns() */
     int64_t mark_was;             /* the time last marked */
     int n_inputs;                 /* of the raw topic (0: not known yet) */
-    /* A partition whose leader was away is idle only once found at its
-     * end for this long on end: the producers that lost the same broker
-     * take as long to get back to it (reconnect.backoff.max.ms, theirs as
-     * ours), and what they held meanwhile comes after. */
+    /* A partition whose leader did not answer is idle only once it answered
+     * this long: the producers that lost the same broker take as long to
+     * get back to it (reconnect.backoff.max.ms, theirs as ours), and what
+     * they held meanwhile comes after. */
     int64_t away_ns;
     struct queued **queue; /* a min-heap by time, then read order */
     size_t n_queue, cap_queue;
     struct in_part *parts; /* by slot */
     int n_slots;
+    int64_t moved, waits_logged; /* when a queued line last went out; logged */
     ll_decoder *dec; /* lines are decoded again as they leave the queue */
     struct ll_arena arena;
 };
@@ -356,7 +355,6 @@ static void enqueue(struct repart *r, const struct ll_event *ev, int slot)
     if (ev->ts_ns > r->parts[slot].ts)
         r->parts[slot].ts = ev->ts_ns;
     r->parts[slot].wall = ll_clock_mono_ns();
-    r->parts[slot].since = 0;
     struct ll_str parts[] = {ev->line, ev->origin, ev->corr_id, ev->pos.source};
     size_t n = 0;
     for (size_t i = 0; i < 4; i++)
@@ -393,15 +391,15 @@ static void decoded(struct repart *r, const struct queued *q, struct ll_event *e
 }
 
 /* Whether partition @p i waits for nothing: found read to its end, its
- * leader asked, after IDLE_NS without a line. A live partition is read to
- * its end between two lines all the time, so a moment of it says nothing;
- * nor do the ends the last fetch brought, which stand still while its
- * leader is away or moving (its next lines would come out of order). Once
- * its leader was away, it is found at its end for away_ns on end. */
+ * leader asked, after IDLE_NS without a line, away_ns after its leader last
+ * did not answer. A live partition is read to its end between two lines
+ * all the time, so a moment of it says nothing; nor do the ends the last
+ * fetch brought, which stand still while its leader is away or moving (its
+ * next lines would come out of order). */
 static bool idle(const struct repart *r, int i)
 {
     const struct in_part *p = &r->parts[i];
-    return p->since && (!p->away || p->end - p->since >= r->away_ns);
+    return p->end > p->wall && p->end - p->away >= r->away_ns;
 }
 
 /* Asks the leaders of the partitions without a line for IDLE_NS, and not
@@ -424,20 +422,37 @@ static void ask_ends(struct repart *r)
     ll_kafka_ends(r->in, slots, n, end, ASK_MS);
     for (int j = 0; j < n; j++) {
         struct in_part *p = &r->parts[slots[j]];
-        if (end[j] == LL_KAFKA_UNANSWERED)
+        if (end[j] == LL_KAFKA_AT_END)
+            p->end = now;
+        else if (end[j] == LL_KAFKA_UNANSWERED)
             p->away = now;
-        if (end[j] != LL_KAFKA_AT_END) {
-            p->since = 0;
-            continue;
-        }
-        p->end = now;
-        if (!p->since)
-            p->since = now;
-        if (idle(r, slots[j]))
-            p->away = 0; /* what producers held meanwhile came */
     }
     ll_free(end);
     ll_free(slots);
+}
+
+/* Names, in the log, the partitions that the queued lines wait for (the
+ * newest line time of each @p low or older), and why. */
+static void log_waits(struct repart *r, int64_t low, int64_t now)
+{
+    r->waits_logged = now;
+    for (int i = 0; i < r->n_slots; i++) {
+        const struct in_part *p = &r->parts[i];
+        if (!ll_kafka_source(r->in, i) || idle(r, i) || p->ts > low)
+            continue;
+        char why[96];
+        if (p->end > p->wall)
+            snprintf(why, sizeof why, "at its end, its leader away %lld ms ago (waits %lld)",
+                     (long long)((now - p->away) / LL_NS_PER_MS),
+                     (long long)(r->away_ns / LL_NS_PER_MS));
+        else
+            snprintf(why, sizeof why, "%s", p->away > p->wall ? "its leader did not answer"
+                                                              : "not found read to its end");
+        ll_log(LL_LEVEL_INFO, "repartition",
+               "%zu lines wait %llds for %s: no line for %lld ms, %s", r->n_queue,
+               (long long)((now - r->moved) / LL_NS_PER_SEC), ll_kafka_source(r->in, i),
+               (long long)((now - p->wall) / LL_NS_PER_MS), why);
+    }
 }
 
 /* Joins and produces the queued lines no partition can come before: those
@@ -452,6 +467,11 @@ static bool release(struct repart *r, bool all)
         if (ll_kafka_source(r->in, i) && !idle(r, i) && r->parts[i].ts < low)
             low = r->parts[i].ts;
     bool ok = true;
+    int64_t now = ll_clock_mono_ns();
+    if (!r->n_queue || r->queue[0]->ts <= low)
+        r->moved = now;
+    else if (now - r->moved >= WAIT_LOG_NS && now - r->waits_logged >= WAIT_LOG_NS)
+        log_waits(r, low, now);
     while (ok && r->n_queue && r->queue[0]->ts <= low) {
         struct queued *q = queue_pop(r);
         struct ll_event ev;
