@@ -347,8 +347,9 @@ static int consume(int argc, char **argv)
 }
 
 /* How many of the messages before @p ends[p] of each partition of @p topic
- * have no header @p header, read with consumer @p rk; -1 if they did not
- * all come within ten seconds. */
+ * have no header @p header, read with consumer @p rk, each printed if
+ * @p print (as its header @p print's value, a tab and its own); -1 if they
+ * did not all come within ten seconds. */
 static long long count_without(rd_kafka_t *rk, const char *topic, const int64_t *ends,
                                int parts, const char *header, const char *print)
 {
@@ -380,7 +381,7 @@ static long long count_without(rd_kafka_t *rk, const char *topic, const int64_t 
                     rd_kafka_header_get_last(h, print, &v, &len))
                     len = 0;
                 printf("%.*s\t%.*s\n", (int)len, len ? (const char *)v : "", (int)m->len,
-                       (const char *)m->payload);
+                       m->len ? (const char *)m->payload : "");
             }
             left -= m->offset == ends[m->partition] - 1;
         }

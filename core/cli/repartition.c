@@ -468,7 +468,7 @@ static bool release(struct repart *r, bool all)
             low = r->parts[i].ts;
     bool ok = true;
     int64_t now = ll_clock_mono_ns();
-    if (!r->n_queue || r->queue[0]->ts <= low)
+    if (!r->n_queue || r->queue[0]->ts <= low || !r->moved)
         r->moved = now;
     else if (now - r->moved >= WAIT_LOG_NS && now - r->waits_logged >= WAIT_LOG_NS)
         log_waits(r, low, now);
