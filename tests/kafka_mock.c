@@ -10,7 +10,7 @@
  *         coordinator G ID    make broker ID group G's coordinator
  *
  *   ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] [-H NAME=FIELD]
- *                         [-f HEADER] [-r PER_SECOND] [-a]
+ *                         [-f HEADER] [-r PER_SECOND] [-a] [-s PART@LINE+MS]
  *       Produces each line of stdin as a message (idempotent producer),
  *       keyed by the string value of top-level JSON field FIELD (none:
  *       no key, a random partition per line), with header NAME set to the
@@ -19,7 +19,9 @@
  *       header HEADER names FILE, and MS (epoch milliseconds; 0: now) is its
  *       timestamp. -r: at most PER_SECOND lines a second. -a: each line to
  *       every partition of TOPIC (a heartbeat that moves every partition's
- *       event time on).
+ *       event time on). -s: a shipper that stalls on one partition: keyless
+ *       lines go round the partitions, and those for partition PART from
+ *       line LINE (counted from 0) on are held MS milliseconds, then sent.
  *       Exits when all are acknowledged; exit status 1 if any failed. It
  *       reconnects to a broker back from down within a second.
  *
@@ -56,6 +58,7 @@ static int usage(void)
     fprintf(stderr, "usage: ll-kafka-mock serve [-b BROKERS] [-t TOPIC:PARTITIONS]...\n"
                     "       ll-kafka-mock produce -B BOOTSTRAP -t TOPIC [-k FIELD] "
                     "[-H NAME=FIELD] [-f HEADER] [-r PER_SECOND] [-a]\n"
+                    "                              [-s PART@LINE+MS]\n"
                     "       ll-kafka-mock count -B BOOTSTRAP -t TOPIC [-x HEADER [-p HEADER]]\n"
                     "       ll-kafka-mock consume -B BOOTSTRAP -t TOPIC -n COUNT [-s SECONDS]\n");
     return 2;
@@ -155,13 +158,81 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
+/* One message, waiting while librdkafka's queue is full. */
+static void send_one(rd_kafka_t *rk, const char *topic, int32_t part, const char *line,
+                     size_t n, const char *k, size_t klen, const char *hname, const char *h,
+                     size_t hlen, long long ms)
+{
+    rd_kafka_resp_err_t e;
+    do {
+        if (h)
+            e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+                                  RD_KAFKA_V_VALUE((void *)line, n),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_TIMESTAMP(ms),
+                                  RD_KAFKA_V_HEADER(hname, h, (ssize_t)hlen), RD_KAFKA_V_END);
+        else
+            e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
+                                  RD_KAFKA_V_VALUE((void *)line, n),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 10);
+    } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+    if (e) {
+        fprintf(stderr, "ll-kafka-mock: produce: %s\n", rd_kafka_err2str(e));
+        failed++;
+    }
+}
+
+/* Lines a stalled partition holds (-s): each "header\0line", with its time. */
+struct stall {
+    int32_t part;
+    long from, ms;
+    double since; /* seconds from the start when the first was held (<0: none yet) */
+    char **held;
+    size_t *len, *hlen;
+    long long *ts;
+    size_t n;
+};
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Sends what the stall held once it is over (@p end: the input ended, so
+ * it waits for that). */
+static void stall_release(struct stall *st, rd_kafka_t *rk, const char *topic,
+                          const char *hname, const struct timespec *t0, bool end)
+{
+    if (!st->n)
+        return;
+    double left = st->since + (double)st->ms / 1000 - seconds_since(t0);
+    if (left > 0 && !end)
+        return;
+    if (left > 0)
+        usleep((useconds_t)(left * 1e6));
+    for (size_t i = 0; i < st->n; i++) {
+        const char *h = st->held[i], *line = h + st->hlen[i] + 1;
+        send_one(rk, topic, st->part, line, st->len[i], NULL, 0, hname, st->hlen[i] ? h : NULL,
+                 st->hlen[i], st->ts[i]);
+        free(st->held[i]);
+    }
+    st->n = 0;
+    st->from = -1; /* one stall */
+}
+
 static int produce(int argc, char **argv)
 {
     const char *bootstrap = NULL, *topic = NULL, *key = NULL, *header = NULL, *file = NULL;
     double per_sec = 0;
     bool all = false;
+    struct stall st = {.part = -1, .from = -1, .since = -1};
     int opt;
-    while ((opt = getopt(argc, argv, "B:t:k:H:f:r:a")) != -1) {
+    while ((opt = getopt(argc, argv, "B:t:k:H:f:r:as:")) != -1) {
         if (opt == 'B')
             bootstrap = optarg;
         else if (opt == 't')
@@ -176,10 +247,12 @@ static int produce(int argc, char **argv)
             per_sec = atof(optarg);
         else if (opt == 'a')
             all = true;
+        else if (opt == 's' && sscanf(optarg, "%d@%ld+%ld", &st.part, &st.from, &st.ms) == 3)
+            ;
         else
             return usage();
     }
-    if (!bootstrap || !topic || (file && header))
+    if (!bootstrap || !topic || (file && header) || (st.part >= 0 && (all || key)))
         return usage();
     char err[512], hname[256] = "";
     const char *hfield = NULL;
@@ -209,7 +282,7 @@ static int produce(int argc, char **argv)
         return 1;
     }
     int32_t parts = RD_KAFKA_PARTITION_UA + 1; /* one round: the partitioner's */
-    if (all) {
+    if (all || st.part >= 0) {
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
         const struct rd_kafka_metadata *md;
         if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 ||
@@ -246,40 +319,45 @@ static int produce(int argc, char **argv)
             n -= (ssize_t)(line - buf);
         }
         if (per_sec > 0) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            double ahead = count / per_sec - ((double)(now.tv_sec - t0.tv_sec) +
-                                              (double)(now.tv_nsec - t0.tv_nsec) / 1e9);
+            double ahead = count / per_sec - seconds_since(&t0);
             if (ahead > 0)
                 usleep((useconds_t)(ahead * 1e6));
         }
         const char *k = key ? field_value(line, key, &klen) : NULL;
         if (hfield)
             h = field_value(line, hfield, &hlen);
-        for (int32_t part = all ? 0 : RD_KAFKA_PARTITION_UA; part < parts; part++) {
-            rd_kafka_resp_err_t e;
-            do {
+        if (st.part >= 0) { /* round the partitions, one held a while */
+            int32_t part = (int32_t)(count % parts);
+            if (part == st.part && st.from >= 0 && count >= st.from) {
+                if (!st.n)
+                    st.since = seconds_since(&t0);
+                st.held = realloc(st.held, (st.n + 1) * sizeof *st.held);
+                st.len = realloc(st.len, (st.n + 1) * sizeof *st.len);
+                st.hlen = realloc(st.hlen, (st.n + 1) * sizeof *st.hlen);
+                st.ts = realloc(st.ts, (st.n + 1) * sizeof *st.ts);
+                char *c = malloc(hlen + 1 + (size_t)n + 1);
                 if (h)
-                    e = rd_kafka_producev(
-                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
-                        RD_KAFKA_V_VALUE(line, (size_t)n), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_TIMESTAMP(ms),
-                        RD_KAFKA_V_HEADER(hname, h, (ssize_t)hlen), RD_KAFKA_V_END);
-                else
-                    e = rd_kafka_producev(
-                        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
-                        RD_KAFKA_V_VALUE(line, (size_t)n), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_KEY(k, k ? klen : 0), RD_KAFKA_V_END);
-                if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                    rd_kafka_poll(rk, 10);
-            } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
-            if (e) {
-                fprintf(stderr, "ll-kafka-mock: produce: %s\n", rd_kafka_err2str(e));
-                failed++;
+                    memcpy(c, h, hlen);
+                c[hlen] = '\0';
+                memcpy(c + hlen + 1, line, (size_t)n);
+                st.held[st.n] = c;
+                st.len[st.n] = (size_t)n;
+                st.hlen[st.n] = h ? hlen : 0;
+                st.ts[st.n++] = ms;
+            } else {
+                send_one(rk, topic, part, line, (size_t)n, NULL, 0, hname, h, hlen, ms);
             }
+            stall_release(&st, rk, topic, hname, &t0, false);
         }
+        for (int32_t part = all ? 0 : RD_KAFKA_PARTITION_UA; st.part < 0 && part < parts; part++)
+            send_one(rk, topic, part, line, (size_t)n, k, klen, hname, h, hlen, ms);
         rd_kafka_poll(rk, 0);
     }
+    stall_release(&st, rk, topic, hname, &t0, true);
+    free(st.held);
+    free(st.len);
+    free(st.hlen);
+    free(st.ts);
     free(buf);
     if (rd_kafka_flush(rk, 60000)) {
         fprintf(stderr, "ll-kafka-mock: not all messages were acknowledged\n");

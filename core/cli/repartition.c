@@ -33,7 +33,7 @@
 #define BATCH_EVENTS 10000
 #define BATCH_NS (100 * LL_NS_PER_MS)
 #define QUIET_NS (1 * LL_NS_PER_SEC) /* no line this long: event time follows the clock */
-#define IDLE_NS (500 * LL_NS_PER_MS) /* a partition read to its end this long waits for nothing */
+#define IDLE_NS (500 * LL_NS_PER_MS) /* no line this long: its leader is asked where its end is */
 #define WAIT_LOG_NS (10 * LL_NS_PER_SEC) /* queued lines waiting this long are logged */
 #define ASK_MS 1000 /* how long leaders are waited for when asked where ends are */
 #define RECONNECT_MS 10000 /* librdkafka's reconnect.backoff.max.ms unless set */
@@ -85,10 +85,8 @@ struct repart {
     int64_t next_mark, mark_sent; /* ll_clock_mono_ns() */
     int64_t mark_was;             /* the time last marked */
     int n_inputs;                 /* of the raw topic (0: not known yet) */
-    /* A partition whose leader did not answer is idle only once it answered
-     * this long: the producers that lost the same broker take as long to
-     * get back to it (reconnect.backoff.max.ms, theirs as ours), and what
-     * they held meanwhile comes after. */
+    /* A partition waits for nothing once at its end this long after its
+     * last line, or after its leader last did not answer (reach()). */
     int64_t away_ns;
     struct queued **queue; /* a min-heap by time, then read order */
     size_t n_queue, cap_queue;
@@ -123,9 +121,11 @@ void ll_cmd_repartition_usage(FILE *out)
             "default file: the file a shipper read the line from) and the id go along.\n"
             "--config: the correlating stage's file (its decode and correlation sections).\n"
             "Marks tell every partition of --to how far in event time the lines went out.\n"
-            "Properties are librdkafka's, for both the consumer and the producer; a\n"
-            "partition whose broker was away waits reconnect.backoff.max.ms (10 s unless\n"
-            "set) after it is back, for the shippers' lines held meanwhile.\n"
+            "Properties are librdkafka's, for both the consumer and the producer. A\n"
+            "partition read to its end lets event time on at the clock's pace from its\n"
+            "last line while others bring lines; it waits for nothing once none does, or\n"
+            "once at its end for reconnect.backoff.max.ms (10 s unless set; after its\n"
+            "broker was away, only then, from when it is back).\n"
             "SIGTERM/SIGINT: deliver what was read, commit, leave the group, exit 0.\n"
             "\n"
             "exit status: 0 stopped, 1 a delivery failed, 2 bad arguments\n");
@@ -175,7 +175,7 @@ static void commit_all(struct repart *r, bool sync)
 static void unqueue(struct repart *r, int slot);
 static void slot_seen(struct repart *r, int slot);
 static void slot_fresh(struct repart *r, int slot);
-static bool idle(const struct repart *r, int i);
+static int64_t least_reach(const struct repart *r, int64_t now);
 
 static void on_assigned(void *ctx, int slot, const char *source, const char *meta)
 {
@@ -256,20 +256,24 @@ static void on_settled(void *ctx, uint64_t seq, struct ll_str id)
     ll_free(h);
 }
 
-/* While no line comes, and every partition was read to its end (not one
- * whose leader is away), event time follows the clock from the newest
- * line's (as in the stages), so that workflows close and their keys can be
- * taught anew. @p n: lines of the batch just read. */
+/* While no line comes, event time follows the clock from the newest line's
+ * (as in the stages), as far as every partition got (reach()), so that
+ * workflows close and their keys can be taught anew. @p n: lines of the
+ * batch just read. */
 static void quiet(struct repart *r, int n)
 {
     int64_t now = ll_clock_mono_ns();
-    bool waiting = false;
-    for (int i = 0; i < r->n_slots; i++)
-        waiting |= ll_kafka_source(r->in, i) && !idle(r, i);
-    if (n || r->n_queue || waiting)
+    if (n || r->n_queue) {
         r->newest_wall = now;
-    else if (r->newest_ts && now - r->newest_wall >= QUIET_NS)
-        ll_correlator_tick(r->corr, r->released = r->newest_ts + (now - r->newest_wall));
+        return;
+    }
+    if (!r->newest_ts || now - r->newest_wall < QUIET_NS)
+        return;
+    int64_t t = r->newest_ts + (now - r->newest_wall), low = least_reach(r, now);
+    if (low != INT64_MAX && (low == INT64_MIN || low - 1 < t))
+        t = low == INT64_MIN ? 0 : low - 1;
+    if (t > r->released)
+        ll_correlator_tick(r->corr, r->released = t);
 }
 
 /* @p ev goes out keyed by the id of the workflow it joins (at once, or
@@ -390,16 +394,63 @@ static void decoded(struct repart *r, const struct queued *q, struct ll_event *e
     ll_event_set_origin(ev, (struct ll_str){origin, q->origin_len}, &r->arena);
 }
 
-/* Whether partition @p i waits for nothing: found read to its end, its
- * leader asked, after IDLE_NS without a line, away_ns after its leader last
- * did not answer. A live partition is read to its end between two lines
- * all the time, so a moment of it says nothing; nor do the ends the last
- * fetch brought, which stand still while its leader is away or moving (its
- * next lines would come out of order). */
-static bool idle(const struct repart *r, int i)
+/* Whether partition @p p was not found read to its end since its last line
+ * (nor its leader unanswered since): its next lines may be on their way. */
+static bool live(const struct in_part *p)
+{
+    return p->end <= (p->wall > p->away ? p->wall : p->away);
+}
+
+/* Whether some partition read is live(): lines still flow in. */
+static bool flowing(const struct repart *r)
+{
+    for (int i = 0; i < r->n_slots; i++)
+        if (ll_kafka_source(r->in, i) && live(&r->parts[i]))
+            return true;
+    return false;
+}
+
+/* How far partition @p i has got in event time: the line it gives next is
+ * at this time or later (INT64_MAX: it waits for nothing). @p flow:
+ * flowing().
+ * - live(): its last line's time. A live partition is read to its end
+ *   between two lines all the time, so its leader is asked only after
+ *   IDLE_NS without one; nor do the ends the last fetch brought say
+ *   anything (they stand still while its leader is away or moving).
+ * - Found at its end while others still bring lines: event time follows
+ *   the clock from its last line, or from when its leader last did not
+ *   answer (the clock stands while it is away). A producer that holds one
+ *   partition's lines back a moment (a batch, a stalled connection) sends
+ *   them within that; read faster than the clock (a backlog, a corpus),
+ *   the others do not run ahead of it.
+ * - Found at its end away_ns after that, or when no partition brings lines
+ *   any more: nothing. After its leader did not answer, only the first:
+ *   the producers that lost the same broker take as long to get back to it
+ *   (reconnect.backoff.max.ms, theirs as ours). A partition that had no
+ *   line yet waits for nothing once found at its end. */
+static int64_t reach(const struct repart *r, int i, int64_t now, bool flow)
 {
     const struct in_part *p = &r->parts[i];
-    return p->end > p->wall && p->end - p->away >= r->away_ns;
+    int64_t since = p->wall > p->away ? p->wall : p->away;
+    if (live(p))
+        return p->ts;
+    if (p->end - p->away >= r->away_ns &&
+        (p->ts == INT64_MIN || !flow || p->end - since >= r->away_ns))
+        return INT64_MAX;
+    return p->ts == INT64_MIN ? INT64_MIN : p->ts + (now - since);
+}
+
+/* The least reach() of the partitions read (INT64_MAX: none waits). */
+static int64_t least_reach(const struct repart *r, int64_t now)
+{
+    int64_t low = INT64_MAX;
+    bool flow = flowing(r);
+    for (int i = 0; i < r->n_slots; i++) {
+        int64_t t = ll_kafka_source(r->in, i) ? reach(r, i, now, flow) : INT64_MAX;
+        if (t < low)
+            low = t;
+    }
+    return low;
 }
 
 /* Asks the leaders of the partitions without a line for IDLE_NS, and not
@@ -407,9 +458,11 @@ static bool idle(const struct repart *r, int i)
 static void ask_ends(struct repart *r)
 {
     int64_t now = ll_clock_mono_ns();
+    bool flow = flowing(r);
     int *slots = ll_calloc((size_t)r->n_slots + 1, sizeof *slots), n = 0;
     for (int i = 0; i < r->n_slots; i++)
-        if (ll_kafka_source(r->in, i) && !idle(r, i) && now - r->parts[i].wall >= IDLE_NS &&
+        if (ll_kafka_source(r->in, i) && reach(r, i, now, flow) != INT64_MAX &&
+            now - r->parts[i].wall >= IDLE_NS &&
             now - r->parts[i].asked >= IDLE_NS) {
             r->parts[i].asked = now;
             slots[n++] = i;
@@ -436,15 +489,16 @@ static void ask_ends(struct repart *r)
 static void log_waits(struct repart *r, int64_t low, int64_t now)
 {
     r->waits_logged = now;
+    bool flow = flowing(r);
     for (int i = 0; i < r->n_slots; i++) {
         const struct in_part *p = &r->parts[i];
-        if (!ll_kafka_source(r->in, i) || idle(r, i) || p->ts > low)
+        if (!ll_kafka_source(r->in, i) || reach(r, i, now, flow) > low)
             continue;
         char why[96];
-        if (p->end > p->wall)
-            snprintf(why, sizeof why, "at its end, its leader away %lld ms ago (waits %lld)",
-                     (long long)((now - p->away) / LL_NS_PER_MS),
-                     (long long)(r->away_ns / LL_NS_PER_MS));
+        if (!live(p))
+            snprintf(why, sizeof why, "at its end, waits for nothing %lld ms after its %s",
+                     (long long)(r->away_ns / LL_NS_PER_MS),
+                     p->away > p->wall ? "leader answered again" : "last line");
         else
             snprintf(why, sizeof why, "%s", p->away > p->wall ? "its leader did not answer"
                                                               : "not found read to its end");
@@ -456,18 +510,13 @@ static void log_waits(struct repart *r, int64_t low, int64_t now)
 }
 
 /* Joins and produces the queued lines no partition can come before: those
- * no later than every partition's newest line (an idle partition waits for
- * nothing), all of them with @p all. */
+ * no later than every partition got (reach()), all of them with @p all. */
 static bool release(struct repart *r, bool all)
 {
-    int64_t low = INT64_MAX;
     if (!all)
         ask_ends(r);
-    for (int i = 0; !all && i < r->n_slots; i++)
-        if (ll_kafka_source(r->in, i) && !idle(r, i) && r->parts[i].ts < low)
-            low = r->parts[i].ts;
+    int64_t now = ll_clock_mono_ns(), low = all ? INT64_MAX : least_reach(r, now);
     bool ok = true;
-    int64_t now = ll_clock_mono_ns();
     if (!r->n_queue || r->queue[0]->ts <= low || !r->moved)
         r->moved = now;
     else if (now - r->moved >= WAIT_LOG_NS && now - r->waits_logged >= WAIT_LOG_NS)
@@ -480,7 +529,7 @@ static bool release(struct repart *r, bool all)
         ll_arena_reset(&r->arena);
         ll_free(q);
     }
-    /* A partition that is not idle has its next line at @p low or later. */
+    /* Every partition has its next line at @p low or later. */
     int64_t upto = low == INT64_MAX ? r->newest_ts : low == INT64_MIN ? 0 : low - 1;
     if (upto > r->released)
         r->released = upto;
