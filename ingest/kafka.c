@@ -61,6 +61,7 @@ struct part {
     struct run *runs;
     size_t n_runs, cap_runs;
     int64_t next; /* offset after the last message read, event or not (-1: none) */
+    int64_t taken; /* offset after the last message taken from the queue (-1: none) */
     int64_t start; /* the group's committed offset when assigned (-1: none) */
     bool used;
     bool staged;
@@ -161,7 +162,8 @@ static int add_part(ll_kafka *k, const char *topic, int32_t partition)
     if (slot == k->n_parts)
         k->parts = ll_reallocarray(k->parts, (size_t)++k->n_parts, sizeof *k->parts);
     struct part *p = &k->parts[slot];
-    *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1, .start = -1,
+    *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1, .taken = -1,
+                       .start = -1,
                        .used = true, .reach_at = ll_clock_mono_ns(), .gen = ++k->next_gen};
     size_t n = strlen(topic) + 16;
     p->source = ll_malloc(n);
@@ -284,7 +286,8 @@ static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
 {
     /* Lost and ours again (a member whose commits failed on a generation
      * change is told its partitions are lost, then gets them back): the
-     * state stays, and reading goes on where it was, not at the commit. */
+     * state stays, and reading goes on where it was, not at the commit:
+     * after the messages taken, some of which the batch may still hold. */
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *t = &parts->elems[i];
         int slot = find_part(k, t->topic, t->partition);
@@ -293,11 +296,11 @@ static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
         struct part *p = &k->parts[slot];
         p->lost_at = 0;
         k->n_lost--;
-        if (p->next >= 0)
-            t->offset = p->next;
+        if (p->taken >= 0)
+            t->offset = p->taken;
         k->st.kept++;
         ll_log(LL_LEVEL_INFO, "kafka", "%s is ours again: its state kept, reading on at offset "
-               "%lld", p->source, (long long)p->next);
+               "%lld", p->source, (long long)p->taken);
     }
     /* What the group committed, with the metadata beside it. */
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
@@ -742,6 +745,7 @@ static bool take(ll_kafka *k, int64_t deadline)
             continue;
         }
         k->b[n++] = (struct kmsg){.m = m, .slot = s, .gen = k->parts[s].gen};
+        k->parts[s].taken = m->offset + 1;
     }
     k->b_n = n;
     k->b_next = 0;
