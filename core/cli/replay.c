@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "deadletter.h"
+#include "runconf.h"
 #include "sinkconf.h"
 #include "stage.h"
 
@@ -95,7 +96,9 @@ void ll_cmd_replay_usage(FILE *out)
             "                          timelines) to postgresql://..., a libpq string,\n"
             "                          redis://..., unix:///path/redis.sock or file:PATH\n"
             "                          (repeatable); OPTS: name=value&... (see README)\n"
-            "  --config FILE           a YAML configuration: its sinks and rules\n"
+            "  --config FILE           a YAML configuration: its sinks and rules, and its\n"
+            "                          decode and correlation sections where the\n"
+            "                          options say nothing\n"
             "rules:\n"
             "  --rules PATH            rule file or directory (repeatable; replaces the\n"
             "                          built-in pack, which 'builtin' names)\n"
@@ -298,7 +301,7 @@ static int apply_opt(struct replay_opts *o, int c, const char *arg, int *format,
 static int parse_opts(int argc, char **argv, struct replay_opts *o)
 {
     int format = -1, color = 0, c, rc;
-    *o = (struct replay_opts){.from = INT64_MIN, .to = INT64_MAX, .max_line = (size_t)1 << 20};
+    *o = (struct replay_opts){.from = INT64_MIN, .to = INT64_MAX};
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1)
         if ((rc = apply_opt(o, c, optarg, &format, &color)) != 0)
@@ -593,6 +596,41 @@ static int run_pipeline(struct run *r, ll_replay *rp, struct ll__stage *stage,
     return r->out_rc;
 }
 
+/* @p n names of @p from (borrowed) into @p *to, unless the command line
+ * gave some. */
+static void take_names(const char ***to, size_t *n_to, char *const *from, size_t n)
+{
+    if (*n_to || !n)
+        return;
+    *to = ll_calloc(n, sizeof **to);
+    for (size_t i = 0; i < n; i++)
+        (*to)[i] = from[i];
+    *n_to = n;
+}
+
+/* What --config's decode and correlation sections say (as `run` reads
+ * them), where the command line said nothing. */
+static void take_join(struct replay_opts *o, const struct ll__run_conf *rc)
+{
+    struct ll_corr_conf *c = &o->corr;
+    const struct ll_corr_conf *f = &rc->corr;
+    c->session_gap_ns = c->session_gap_ns ? c->session_gap_ns : f->session_gap_ns;
+    c->allowed_lateness_ns = c->allowed_lateness_ns ? c->allowed_lateness_ns
+                                                    : f->allowed_lateness_ns;
+    c->idle_timeout_ns = c->idle_timeout_ns ? c->idle_timeout_ns : f->idle_timeout_ns;
+    c->max_span_ns = c->max_span_ns ? c->max_span_ns : f->max_span_ns;
+    c->max_events = c->max_events ? c->max_events : f->max_events;
+    c->max_events_kept = c->max_events_kept ? c->max_events_kept : rc->max_events_kept;
+    c->max_open_timelines = c->max_open_timelines ? c->max_open_timelines : rc->max_open;
+    take_names(&o->id_paths, &o->n_id_paths, rc->id_fields, rc->n_id_fields);
+    take_names(&o->service_paths, &o->n_service_paths, rc->service_fields,
+               rc->n_service_fields);
+    take_names(&o->terminal, &o->n_terminal, rc->terminal, rc->n_terminal);
+    o->threads = o->threads ? o->threads : rc->decode_threads;
+    o->dead_letter = o->dead_letter ? o->dead_letter : rc->dead_letter;
+    o->max_line = o->max_line ? o->max_line : rc->max_line;
+}
+
 int ll_cmd_replay(int argc, char **argv)
 {
     struct replay_opts o;
@@ -600,11 +638,12 @@ int ll_cmd_replay(int argc, char **argv)
     struct ll_input_list files = {0};
     struct run r = {.o = &o, .dead = {.fd = -1}};
     struct ll_config cfg = {0};
+    struct ll__run_conf join = {0};
     struct ll_delivery_report *reps = NULL;
     ll_replay *rp = NULL;
     ll_ruleset *rules = NULL;
     ll_rule_eval *eval[MAX_THREADS] = {0};
-    size_t threads = o.threads ? o.threads : ll__auto_threads();
+    size_t threads = 0;
     struct ll__stage stage = {0};
     bool stage_ready = false;
     char err[512];
@@ -619,18 +658,22 @@ int ll_cmd_replay(int argc, char **argv)
         fprintf(stderr, "logloom replay: %s\n", err);
         goto done;
     }
-    if (o.dead_letter && !ll__dead_letter_open(&r.dead, o.dead_letter, 0, "replay")) {
-        fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", o.dead_letter,
-                strerror(errno));
-        goto done;
-    }
     if (o.config) {
         struct ll_buf errors = {0};
         int crc = ll_config_load(o.config, &cfg, &errors);
         fputs(errors.data ? errors.data : "", stderr);
         ll_buf_free(&errors);
-        if (crc != LL_OK)
+        if (crc != LL_OK || !ll__run_conf_join(&cfg, &join))
             goto done;
+        take_join(&o, &join);
+    }
+    threads = o.threads ? o.threads : ll__auto_threads();
+    if (!o.max_line)
+        o.max_line = join.max_line ? join.max_line : (size_t)1 << 20;
+    if (o.dead_letter && !ll__dead_letter_open(&r.dead, o.dead_letter, 0, "replay")) {
+        fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", o.dead_letter,
+                strerror(errno));
+        goto done;
     }
     if (o.html && !open_html(&r, &o.corr))
         goto done;
@@ -734,6 +777,7 @@ done:
     ll_free(r.delivery);
     ll_free(reps);
     ll_config_free(&cfg);
+    ll__run_conf_free(&join);
     if (r.html_fp)
         fclose(r.html_fp);
     ll__dead_letter_close(&r.dead);

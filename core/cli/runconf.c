@@ -329,6 +329,24 @@ static void defaults(struct ll__run_conf *rc)
     rc->match_hold_ns = 50 * LL_NS_PER_MS;
 }
 
+/* The sections that decide how lines join into workflows. */
+static void join_sections(struct checker *c, const struct ll_config *cfg,
+                          struct ll__run_conf *rc)
+{
+    apply(c, &cfg->decode, decode_opts, sizeof decode_opts / sizeof decode_opts[0], rc, "decode",
+          decode_extra);
+    apply(c, &cfg->correlation, corr_opts, sizeof corr_opts / sizeof corr_opts[0], rc,
+          "correlation", NULL);
+}
+
+bool ll__run_conf_join(const struct ll_config *cfg, struct ll__run_conf *rc)
+{
+    defaults(rc);
+    struct checker c = {cfg->path, true};
+    join_sections(&c, cfg, rc);
+    return c.ok;
+}
+
 bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
 {
     defaults(rc);
@@ -362,10 +380,7 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
     }
     if (!cfg->n_sources)
         problem(&c, NULL, "no sources: add sources: [{paths: [/var/log/containers/x.log]}]");
-    apply(&c, &cfg->decode, decode_opts, sizeof decode_opts / sizeof decode_opts[0], rc, "decode",
-          decode_extra);
-    apply(&c, &cfg->correlation, corr_opts, sizeof corr_opts / sizeof corr_opts[0], rc,
-          "correlation", NULL);
+    join_sections(&c, cfg, rc);
     apply(&c, &cfg->metrics, metrics_opts, sizeof metrics_opts / sizeof metrics_opts[0], rc,
           "metrics", NULL);
     if (rc->metrics_listen && (strcmp(rc->metrics_listen, "off") == 0 ||

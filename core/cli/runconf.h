@@ -55,6 +55,9 @@ struct ll__run_conf {
  * "file:line:column: error: reason". @returns false if there was one.
  * Free with ll__run_conf_free() either way. */
 bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc);
+/* The same for @p cfg's decode and correlation sections only (how lines
+ * join into workflows: what `replay --config` takes), the rest defaults. */
+bool ll__run_conf_join(const struct ll_config *cfg, struct ll__run_conf *rc);
 void ll__run_conf_free(struct ll__run_conf *rc);
 /* Prints every section but sinks and rules as YAML, defaults filled in. */
 void ll__run_conf_show(const struct ll__run_conf *rc);

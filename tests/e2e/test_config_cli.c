@@ -177,6 +177,60 @@ static void replay_takes_sinks_and_rules_from_the_file(void **state)
     free(rules);
 }
 
+/* How many records of @p type replay printed (--format jsonl). */
+static size_t records(const char *out, const char *type)
+{
+    char want[64];
+    snprintf(want, sizeof want, "{\"type\":\"%s\"", type);
+    size_t n = 0;
+    for (const char *p = out; (p = strstr(p, want)); p++)
+        n++;
+    return n;
+}
+
+/* `replay --config` joins lines as `run` with the same file does: its
+ * correlation and decode sections count, the command line over them. */
+static void replay_joins_as_the_files_correlation_and_decode_say(void **state)
+{
+    (void)state;
+    char *log = write_text(tmpdir, "joins.log",
+                           "{\"time\":\"2026-01-01T00:00:00Z\",\"job\":\"j1\",\"msg\":\"a\"}\n"
+                           "{\"time\":\"2026-01-01T00:00:10Z\",\"job\":\"j1\",\"msg\":\"b\"}\n");
+    char *cfg = write_text(tmpdir, "joins.yaml",
+                           "decode:\n"
+                           "  id_fields: [job]\n"
+                           "correlation:\n"
+                           "  session_gap: 2s\n");
+    const char *plain[] = {"replay", "-q", "--format", "jsonl", log, NULL};
+    const char *with[] = {"replay", "-q", "--format", "jsonl", "--config", cfg, log, NULL};
+    const char *over[] = {"replay", "-q", "--format", "jsonl", "--config", cfg,
+                          "--session-gap", "30s", log, NULL};
+    struct run_result r = run_args(logloom, tmpdir, plain);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(records(r.out, "timeline"), 0); /* "job" is no id by default */
+    run_result_free(&r);
+    r = run_args(logloom, tmpdir, with);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(records(r.out, "timeline"), 2); /* 10 s apart, the gap 2 s */
+    assert_non_null(strstr(r.out, "\"correlation_id\":\"j1\""));
+    run_result_free(&r);
+    r = run_args(logloom, tmpdir, over);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(records(r.out, "timeline"), 1);
+    run_result_free(&r);
+    /* A mistyped option is the file's problem, with its place. */
+    char *bad = write_text(tmpdir, "joins-bad.yaml", "correlation:\n  session_gapp: 2s\n");
+    const char *typo[] = {"replay", "-q", "--config", bad, log, NULL};
+    r = run_args(logloom, tmpdir, typo);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "joins-bad.yaml:2:"));
+    assert_non_null(strstr(r.err, "session_gap"));
+    run_result_free(&r);
+    free(bad);
+    free(cfg);
+    free(log);
+}
+
 static void version_names_the_commit(void **state)
 {
     (void)state;
@@ -205,6 +259,7 @@ int main(void)
         cmocka_unit_test(the_deployment_examples_check_clean),
         cmocka_unit_test(check_reports_problems_with_their_places),
         cmocka_unit_test(replay_takes_sinks_and_rules_from_the_file),
+        cmocka_unit_test(replay_joins_as_the_files_correlation_and_decode_say),
         cmocka_unit_test(version_names_the_commit),
     };
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
