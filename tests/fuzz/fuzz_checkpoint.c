@@ -3,7 +3,7 @@
  * Kafka commit, which any member of the group can write). Damaged ones
  * are ignored with a warning; none may crash the start. */
 #include "fuzz.h"
-#include "closed.h"
+#include "logloom/runner.h"
 #include "logloom/ingest.h"
 
 static void setup(void)

@@ -2,7 +2,7 @@
  * (sources, sinks, decode, correlation, checkpoints), as `logloom check`
  * does. Every problem must be reported with a position, never crash. */
 #include "fuzz.h"
-#include "runconf.h"
+#include "logloom/runner.h"
 
 static void setup(void)
 {

@@ -1,9 +1,9 @@
-/* Tombstones of delivered items that straddle a checkpoint (core/cli/
- * closed.c): which are kept, how a size limit moves the cut back, and how
+/* Tombstones of delivered items that straddle a checkpoint
+ * (runner/closed.c): which are kept, how a size limit moves the cut back, and how
  * the remains of one, read again after a restart, are recognised. */
 #include "../testutil.h"
 
-#include "closed.h"
+#include "logloom/runner.h"
 
 #include <string.h>
 

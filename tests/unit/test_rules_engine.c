@@ -1,13 +1,12 @@
 /* Rules: every operator and rule kind, suppression, rate caps, regex limits,
  * lint diagnostics, and alert ids that do not depend on arrival order. The
- * pipeline is the executable's own stage (compiled in) behind a real
- * decoder, so rules see exactly what they see in production. */
+ * pipeline is the runner's stage behind a real decoder, so rules see exactly what they see in production. */
 #define LL_TMPDIR
 #include "../testutil.h"
 
-#include "../../core/cli/stage.h"
 #include "logloom/ingest.h"
 #include "logloom/rules.h"
+#include "logloom/runner.h"
 #include "logloom/sinks.h"
 
 #define SEC LL_NS_PER_SEC

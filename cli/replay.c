@@ -12,6 +12,7 @@
 #include "logloom/ingest.h"
 #include "logloom/rules.h"
 #include "logloom/sinks.h"
+#include "logloom/runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +25,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "deadletter.h"
-#include "runconf.h"
-#include "sinkconf.h"
-#include "stage.h"
 
 #define PROGRESS_EVERY_NS (250 * LL_NS_PER_MS)
 #define MAX_THREADS LL__MAX_THREADS

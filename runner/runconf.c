@@ -1,6 +1,6 @@
 /* What `logloom run` does, from its configuration file: every section
  * checked, every problem reported at its place, defaults filled in. */
-#include "runconf.h"
+#include "logloom/runner.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "sinkconf.h"
 
 /* ------------------------------------------------------------------------ */
 /* Options by table                                                          */

@@ -3,7 +3,7 @@
  * engine catches up first, so alerts it opens are noted on their timelines
  * before those close; a closing timeline is offered to timeline rules, and
  * goes out with every alert raised on it. */
-#include "stage.h"
+#include "logloom/runner.h"
 
 #include <string.h>
 

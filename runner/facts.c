@@ -1,5 +1,5 @@
 /* The facts a correlating stage sends its service stage (facts.h). */
-#include "facts.h"
+#include "logloom/runner.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,6 +19,7 @@
 #include "logloom/core.h"
 #include "logloom/correlate.h"
 #include "logloom/ingest.h"
+#include "logloom/runner.h"
 
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
@@ -27,8 +28,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "facts.h"
-#include "runconf.h"
 
 #define BATCH_EVENTS 10000
 #define BATCH_NS (100 * LL_NS_PER_MS)

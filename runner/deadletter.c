@@ -1,5 +1,5 @@
 /* The dead-letter file: see deadletter.h. */
-#include "deadletter.h"
+#include "logloom/runner.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,11 +3,11 @@
 #include "logloom/core.h"
 #include "logloom/ingest.h"
 #include "logloom/rules.h"
+#include "logloom/runner.h"
 
 #include <string.h>
 
 #include "cli.h"
-#include "stage.h"
 
 void ll_cmd_rules_usage(FILE *out)
 {

@@ -1,6 +1,8 @@
-/* Private to the logloom executable: the subcommands. */
+/* The subcommands of the logloom executable. */
 #ifndef LOGLOOM_CLI_H
 #define LOGLOOM_CLI_H
+
+#include <stdio.h>
 
 /* Exit statuses shared by every subcommand. */
 enum {
@@ -20,14 +22,5 @@ int ll_cmd_check(int argc, char **argv);
 void ll_cmd_run_usage(FILE *out);
 int ll_cmd_repartition(int argc, char **argv);
 void ll_cmd_repartition_usage(FILE *out);
-
-/* A size for a buffer or a file (ll_size_parse): 1 byte to 4 GiB. */
-bool ll__parse_size(const char *s, size_t *out);
-
-/* Decoding threads: at most this many; by default the CPUs this process
- * may use (its affinity, and a container's CPU limit), up to 8 (the
- * ordered stage is one thread: more decoders would idle). */
-#define LL__MAX_THREADS 64
-size_t ll__auto_threads(void);
 
 #endif

@@ -15,7 +15,7 @@
  * closed. An item without a correlation id (its linking line was before the
  * checkpoint) matches a tombstone of any id. A timeline's "id" names the
  * workflow for an alert raised again on its remains (ll__closed_timeline_id()). */
-#include "closed.h"
+#include "logloom/runner.h"
 
 #include "logloom/ingest.h"
 

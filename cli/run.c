@@ -29,6 +29,7 @@
 #include "logloom/ingest.h"
 #include "logloom/rules.h"
 #include "logloom/sinks.h"
+#include "logloom/runner.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,11 +40,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "closed.h"
-#include "deadletter.h"
-#include "facts.h"
-#include "runconf.h"
-#include "stage.h"
 
 #define TICK_NS (100 * LL_NS_PER_MS)
 #define METRICS_EVERY_NS (1 * LL_NS_PER_SEC)
