@@ -34,6 +34,12 @@ static inline char *make_tmpdir(void)
     return strdup(dir);
 }
 
+/* qsort() order of an array of C strings. */
+static inline int cmp_strs(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* How many times @p needle occurs in @p hay, without overlaps (NULL: 0). */
 static inline size_t count_in(const char *hay, const char *needle)
 {

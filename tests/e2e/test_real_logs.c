@@ -47,11 +47,6 @@ static void symptoms(const char *out, char *dst, size_t size)
         snprintf(dst + strlen(dst), size - strlen(dst), "%s%.47s", i ? "," : "", found[i]);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void every_scenario_raises_what_it_should(void **state)
 {
     (void)state;
@@ -75,7 +70,7 @@ static void every_scenario_raises_what_it_should(void **state)
         size_t nw = YAJL_GET_ARRAY(exp)->len;
         for (size_t k = 0; k < nw && k < 32; k++)
             want[k] = YAJL_GET_STRING(YAJL_GET_ARRAY(exp)->values[k]);
-        qsort(want, nw, sizeof *want, cmp_str);
+        qsort(want, nw, sizeof *want, cmp_strs);
         char want_s[512] = "", got_s[512];
         for (size_t k = 0; k < nw; k++)
             snprintf(want_s + strlen(want_s), sizeof want_s - strlen(want_s), "%s%s", k ? "," : "",

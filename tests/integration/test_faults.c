@@ -266,11 +266,6 @@ static char *pg_digest(const char *db, const char *table, long long *rows)
     return text;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The entries of stream @p key as sorted "id type record" lines; fails on
  * an id that comes twice. */
 static char *redis_digest(const char *key, long long *entries)
@@ -294,7 +289,7 @@ static char *redis_digest(const char *key, long long *entries)
         total += len + 1;
     }
     *entries = (long long)r->elements;
-    qsort(lines, r->elements, sizeof *lines, cmp_str);
+    qsort(lines, r->elements, sizeof *lines, cmp_strs);
     char *text = malloc(total), *p = text;
     *p = '\0';
     for (size_t i = 0; i < r->elements; i++) {

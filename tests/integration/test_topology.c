@@ -338,11 +338,6 @@ static bool has_line(const struct fleet_answer *a, const char *line)
     return false;
 }
 
-static int cmp_text(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* How many of the @p n sorted strings @p v are @p s. */
 static size_t occurrences(char *const *v, size_t n, const char *s)
 {
@@ -387,7 +382,7 @@ static bool replay_of_topic(int n_case, const char *topic, bool retried, struct 
         *e = '\0';
         held[n_held++] = p;
     }
-    qsort(held, n_held, sizeof *held, cmp_text);
+    qsort(held, n_held, sizeof *held, cmp_strs);
     corpus_keys = calloc(corpus.n, sizeof *corpus_keys);
     size_t *order = calloc(corpus.n, sizeof *order), *copies = calloc(corpus.n, sizeof *copies);
     for (size_t i = 0; i < corpus.n; i++) {

@@ -948,11 +948,6 @@ static int cmp_keyed(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
-static int cmp_strp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Runs @p evs and returns the sorted JSON lines of every timeline. */
 static char *run_sorted_output(struct ll_event *evs, int n)
 {
@@ -965,7 +960,7 @@ static char *run_sorted_output(struct ll_event *evs, int n)
     char *lines[MAX_TL];
     for (int i = 0; i < c.n; i++)
         lines[i] = c.json[i].data;
-    qsort(lines, (size_t)c.n, sizeof *lines, cmp_strp);
+    qsort(lines, (size_t)c.n, sizeof *lines, cmp_strs);
     struct ll_buf all = {0};
     for (int i = 0; i < c.n; i++)
         ll_buf_puts(&all, lines[i]);

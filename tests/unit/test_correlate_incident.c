@@ -82,11 +82,6 @@ static bool terminal(void *ctx, const struct ll_event *ev)
            ll_str_eq(ev->msg, LL_STR("workflow failed"));
 }
 
-static int cmp_strp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Correlates @p evs; returns timelines (sorted) and the orphan summary. */
 static char *correlate(const struct ll_event *evs, size_t n)
 {
@@ -97,7 +92,7 @@ static char *correlate(const struct ll_event *evs, size_t n)
     for (size_t i = 0; i < n; i++)
         ll_correlator_push(c, &evs[i]);
     ll_correlator_flush(c);
-    qsort(o.lines, o.n, sizeof *o.lines, cmp_strp);
+    qsort(o.lines, o.n, sizeof *o.lines, cmp_strs);
     struct ll_buf all = {0};
     for (size_t i = 0; i < o.n; i++) {
         ll_buf_puts(&all, o.lines[i]);
