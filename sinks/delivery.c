@@ -20,7 +20,6 @@
 #include "sink_int.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -940,20 +939,4 @@ void ll_sink_report(ll_sink *s, struct ll_delivery_report *out)
     pthread_mutex_lock(&d->mu);
     *out = d->rep;
     pthread_mutex_unlock(&d->mu);
-}
-
-int ll__wait_fd(int fd, bool write, int64_t timeout_ns)
-{
-    struct pollfd p = {.fd = fd, .events = write ? POLLOUT : POLLIN};
-    int64_t until = mono_now() + timeout_ns;
-    for (;;) {
-        int64_t left = until - mono_now();
-        if (left <= 0)
-            return 0;
-        int rc = poll(&p, 1, (int)((left + LL_NS_PER_MS - 1) / LL_NS_PER_MS));
-        if (rc >= 0)
-            return rc > 0 ? 1 : 0;
-        if (errno != EINTR)
-            return -1;
-    }
 }

@@ -45,8 +45,4 @@ int ll__file_new(const struct ll_delivery_conf *c, void **d, char *err, size_t e
 int ll__kafka_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
 extern const struct ll__driver_ops ll__pg_ops, ll__redis_ops, ll__file_ops, ll__kafka_ops;
 
-/* Waits for @p fd to be readable (@p write: writable) for at most
- * @p timeout_ns. @returns 1 ready, 0 timed out, -1 error. */
-int ll__wait_fd(int fd, bool write, int64_t timeout_ns);
-
 #endif

@@ -9,6 +9,7 @@
  * duplicates. The schema is created and migrated on connect, under an
  * advisory lock so that logloom processes starting together take turns. */
 #include "delivery_int.h"
+#include "sink_int.h"
 
 #include <libpq-fe.h>
 #include <stdlib.h>

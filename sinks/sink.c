@@ -1,5 +1,9 @@
-/* The generic part of a sink: construction, buffered writes, dispatch. */
+/* The generic part of a sink: construction, buffered writes, dispatch;
+ * waiting for a connection's socket. */
 #include "sink_int.h"
+
+#include <errno.h>
+#include <poll.h>
 
 ll_sink *ll__sink_new(const struct ll__sink_ops *ops, FILE *out,
                       const struct ll_sink_opts *opts)
@@ -55,4 +59,20 @@ void ll_sink_destroy(ll_sink *s)
         s->ops->destroy(s);
     ll_buf_free(&s->buf);
     ll_free(s);
+}
+
+int ll__wait_fd(int fd, bool write, int64_t timeout_ns)
+{
+    struct pollfd p = {.fd = fd, .events = write ? POLLOUT : POLLIN};
+    int64_t until = ll_clock_mono_ns() + timeout_ns;
+    for (;;) {
+        int64_t left = until - ll_clock_mono_ns();
+        if (left <= 0)
+            return 0;
+        int rc = poll(&p, 1, (int)((left + LL_NS_PER_MS - 1) / LL_NS_PER_MS));
+        if (rc >= 0)
+            return rc > 0 ? 1 : 0;
+        if (errno != EINTR)
+            return -1;
+    }
 }

@@ -26,4 +26,8 @@ ll_sink *ll__sink_new(const struct ll__sink_ops *ops, FILE *out,
 /* Write s->buf to s->out and reset it. */
 int ll__sink_write(ll_sink *s);
 
+/* Waits for @p fd to be readable (@p write: writable) for at most
+ * @p timeout_ns. @returns 1 ready, 0 timed out, -1 error. */
+int ll__wait_fd(int fd, bool write, int64_t timeout_ns);
+
 #endif
