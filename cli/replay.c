@@ -111,24 +111,32 @@ void ll_cmd_replay_usage(FILE *out)
             "  --threads N             threads decoding (default: one per usable CPU, a\n"
             "                          container's CPU limit included, up to 8; the\n"
             "                          output is the same for any N)\n"
-            "correlation:\n"
+            "correlation:\n");
+    char gap[32], late[32], idle[32], span[32];
+    ll_duration_format(LL_CORR_SESSION_GAP_NS, gap);
+    ll_duration_format(LL_CORR_ALLOWED_LATENESS_NS, late);
+    ll_duration_format(LL_CORR_IDLE_TIMEOUT_NS, idle);
+    ll_duration_format(LL_CORR_MAX_SPAN_NS, span);
+    fprintf(out,
             "  --session-gap DUR       close a workflow after this much event-time\n"
-            "                          silence (default 30s)\n"
-            "  --allowed-lateness DUR  how far events may arrive out of order (default 5s)\n"
+            "                          silence (default %s)\n"
+            "  --allowed-lateness DUR  how far events may arrive out of order (default %s)\n"
             "  --idle-timeout DUR      a source silent this long stops holding the\n"
-            "                          watermark back (default 30s)\n"
+            "                          watermark back (default %s)\n"
             "  --terminal TEXT         a message that ends its workflow (repeatable;\n"
             "                          TEXT* matches a prefix); workflows closed without\n"
             "                          one are 'incomplete'\n"
-            "  --max-span DUR          cut a workflow this long (default 1h)\n"
-            "  --max-events N          cut a workflow with this many events (default 100000)\n"
+            "  --max-span DUR          cut a workflow this long (default %s)\n"
+            "  --max-events N          cut a workflow with this many events (default %d)\n"
             "  --max-events-kept N     events kept per workflow, first and last halves\n"
-            "                          (default 1000)\n"
+            "                          (default %d)\n"
             "  --max-open N            open workflows before the least recently active\n"
-            "                          is closed (default 1000000)\n"
+            "                          is closed (default %d)\n"
             "\n"
             "exit status: 0 done, 1 output failed or delivery interrupted, 2 bad\n"
-            "arguments, unreadable input, or a sink that cannot work\n");
+            "arguments, unreadable input, or a sink that cannot work\n",
+            gap, late, idle, span, LL_CORR_MAX_EVENTS, LL_CORR_MAX_EVENTS_KEPT,
+            LL_CORR_MAX_OPEN);
 }
 
 /* ------------------------------------------------------------------------ */

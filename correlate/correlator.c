@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEC LL_NS_PER_SEC
 #define MAX_CODE 64
 #define MAX_VIA 48
 #define MAX_LINE 4096
@@ -1908,18 +1907,18 @@ ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
     if (conf)
         c->conf = *conf;
     struct ll_corr_conf *k = &c->conf;
-    k->session_gap_ns = k->session_gap_ns > 0 ? k->session_gap_ns : 30 * SEC;
-    k->allowed_lateness_ns = k->allowed_lateness_ns == 0   ? 5 * SEC
+    k->session_gap_ns = k->session_gap_ns > 0 ? k->session_gap_ns : LL_CORR_SESSION_GAP_NS;
+    k->allowed_lateness_ns = k->allowed_lateness_ns == 0   ? LL_CORR_ALLOWED_LATENESS_NS
                              : k->allowed_lateness_ns < 0 ? 0
                                                           : k->allowed_lateness_ns;
-    k->idle_timeout_ns = k->idle_timeout_ns > 0 ? k->idle_timeout_ns : 30 * SEC;
-    k->max_span_ns = k->max_span_ns > 0 ? k->max_span_ns : 3600 * SEC;
-    k->max_events = k->max_events ? k->max_events : 100000;
-    k->max_events_kept = k->max_events_kept ? k->max_events_kept : 1000;
+    k->idle_timeout_ns = k->idle_timeout_ns > 0 ? k->idle_timeout_ns : LL_CORR_IDLE_TIMEOUT_NS;
+    k->max_span_ns = k->max_span_ns > 0 ? k->max_span_ns : LL_CORR_MAX_SPAN_NS;
+    k->max_events = k->max_events ? k->max_events : LL_CORR_MAX_EVENTS;
+    k->max_events_kept = k->max_events_kept ? k->max_events_kept : LL_CORR_MAX_EVENTS_KEPT;
     if (k->max_events_kept < 2)
         k->max_events_kept = 2;
-    k->max_open_timelines = k->max_open_timelines ? k->max_open_timelines : 1000000;
-    k->max_msg_bytes = k->max_msg_bytes ? k->max_msg_bytes : 4096;
+    k->max_open_timelines = k->max_open_timelines ? k->max_open_timelines : LL_CORR_MAX_OPEN;
+    k->max_msg_bytes = k->max_msg_bytes ? k->max_msg_bytes : LL_CORR_MAX_MSG_BYTES;
     if (k->max_msg_bytes > UINT16_MAX)
         k->max_msg_bytes = UINT16_MAX;
     c->out = *out;

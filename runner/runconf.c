@@ -317,13 +317,13 @@ static void defaults(struct ll__run_conf *rc)
         .log_level = LL_LEVEL_INFO,
         .log_json = true,
     };
-    rc->corr.session_gap_ns = 30 * LL_NS_PER_SEC;
-    rc->corr.allowed_lateness_ns = 5 * LL_NS_PER_SEC;
-    rc->corr.idle_timeout_ns = 30 * LL_NS_PER_SEC;
-    rc->corr.max_span_ns = 3600 * LL_NS_PER_SEC;
-    rc->corr.max_events = 100000;
-    rc->max_events_kept = 1000;
-    rc->max_open = 1000000;
+    rc->corr.session_gap_ns = LL_CORR_SESSION_GAP_NS;
+    rc->corr.allowed_lateness_ns = LL_CORR_ALLOWED_LATENESS_NS;
+    rc->corr.idle_timeout_ns = LL_CORR_IDLE_TIMEOUT_NS;
+    rc->corr.max_span_ns = LL_CORR_MAX_SPAN_NS;
+    rc->corr.max_events = LL_CORR_MAX_EVENTS;
+    rc->max_events_kept = LL_CORR_MAX_EVENTS_KEPT;
+    rc->max_open = LL_CORR_MAX_OPEN;
     rc->match_hold_ns = 50 * LL_NS_PER_MS;
 }
 

@@ -44,15 +44,26 @@ typedef bool ll_terminal_fn(void *ctx, const struct ll_event *ev);
  *         still be noted on timelines about to close. */
 typedef void ll_advance_fn(void *ctx, int64_t watermark, bool final);
 
+/** @brief The defaults of struct ll_corr_conf (a field left 0 takes its
+ *         own); the configuration, `config show` and `--help` say these. */
+#define LL_CORR_SESSION_GAP_NS (30 * LL_NS_PER_SEC)
+#define LL_CORR_ALLOWED_LATENESS_NS (5 * LL_NS_PER_SEC)
+#define LL_CORR_IDLE_TIMEOUT_NS (30 * LL_NS_PER_SEC)
+#define LL_CORR_MAX_SPAN_NS (3600 * LL_NS_PER_SEC)
+#define LL_CORR_MAX_EVENTS 100000
+#define LL_CORR_MAX_EVENTS_KEPT 1000
+#define LL_CORR_MAX_OPEN 1000000
+#define LL_CORR_MAX_MSG_BYTES 4096
+
 struct ll_corr_conf {
-    int64_t session_gap_ns;      /**< 0: 30 s */
-    int64_t allowed_lateness_ns; /**< 0: 5 s; negative: none */
-    int64_t idle_timeout_ns;     /**< 0: 30 s */
-    int64_t max_span_ns;         /**< 0: 1 h */
-    uint64_t max_events;         /**< per timeline before it is cut; 0: 100,000 */
-    size_t max_events_kept;      /**< per timeline, first and last halves; 0: 1,000 */
-    size_t max_open_timelines;   /**< 0: 1,000,000 */
-    size_t max_msg_bytes;        /**< message bytes kept per event; 0: 4096 */
+    int64_t session_gap_ns;      /**< 0: LL_CORR_SESSION_GAP_NS */
+    int64_t allowed_lateness_ns; /**< 0: LL_CORR_ALLOWED_LATENESS_NS; negative: none */
+    int64_t idle_timeout_ns;     /**< 0: LL_CORR_IDLE_TIMEOUT_NS */
+    int64_t max_span_ns;         /**< 0: LL_CORR_MAX_SPAN_NS */
+    uint64_t max_events;         /**< per timeline before it is cut; 0: LL_CORR_MAX_EVENTS */
+    size_t max_events_kept;      /**< per timeline, first and last halves; 0: the default */
+    size_t max_open_timelines;   /**< 0: LL_CORR_MAX_OPEN */
+    size_t max_msg_bytes;        /**< message bytes kept per event; 0: LL_CORR_MAX_MSG_BYTES */
     bool keep_lines;             /**< keep each kept event's raw line (4096 bytes at most) */
     ll_terminal_fn *is_terminal; /**< NULL: no terminal events */
     void *terminal_ctx;
