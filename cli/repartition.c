@@ -224,10 +224,7 @@ static void hold(struct repart *r, const struct ll_event *ev)
     for (size_t i = 0; i < 3; d += parts[i++].len)
         if (parts[i].len) /* an empty one may have no pointer */
             memcpy(d, parts[i].ptr, parts[i].len);
-    if (r->n_held == r->cap_held) {
-        r->cap_held = r->cap_held ? 2 * r->cap_held : 64;
-        r->held = ll_reallocarray(r->held, r->cap_held, sizeof *r->held);
-    }
+    LL_GROW(r->held, r->n_held, r->cap_held, 64);
     r->held[r->n_held++] = h;
 }
 
@@ -301,10 +298,7 @@ static bool queued_before(const struct queued *a, const struct queued *b)
 
 static void queue_push(struct repart *r, struct queued *q)
 {
-    if (r->n_queue == r->cap_queue) {
-        r->cap_queue = r->cap_queue ? 2 * r->cap_queue : 256;
-        r->queue = ll_reallocarray(r->queue, r->cap_queue, sizeof *r->queue);
-    }
+    LL_GROW(r->queue, r->n_queue, r->cap_queue, 256);
     size_t i = r->n_queue++;
     for (; i && queued_before(q, r->queue[(i - 1) / 2]); i = (i - 1) / 2)
         r->queue[i] = r->queue[(i - 1) / 2];

@@ -62,10 +62,7 @@ uint32_t ll__names_intern(struct ll__names *t, struct ll_str s, uint32_t *cache)
             goto found;
         }
     }
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 16;
-        t->v = ll_reallocarray(t->v, t->cap, sizeof *t->v);
-    }
+    LL_GROW(t->v, t->n, t->cap, 16);
     id = (uint32_t)t->n++;
     t->v[id] = (struct ll__name){.s = ll_arena_dup(&t->bytes, s), .hash = hash,
                                  .newest = INT64_MIN, .heap_idx = -1};

@@ -1263,10 +1263,7 @@ static bool pending_less(const struct pending *a, const struct pending *b)
 
 static void pending_push(struct ll_correlator *c, struct pending *p)
 {
-    if (c->n_pending == c->cap_pending) {
-        c->cap_pending = c->cap_pending ? c->cap_pending * 2 : 64;
-        c->pending = ll_reallocarray(c->pending, c->cap_pending, sizeof *c->pending);
-    }
+    LL_GROW(c->pending, c->n_pending, c->cap_pending, 64);
     size_t i = c->n_pending++;
     while (i && pending_less(p, c->pending[(i - 1) / 2])) {
         c->pending[i] = c->pending[(i - 1) / 2];
@@ -1721,10 +1718,7 @@ static struct ll_str attach_or_orphan(struct ll_correlator *c, const struct ll_e
         pid_in_name(c->names.v[service].s, &name_pid) && c->n_timeless < MAX_TIMELESS) {
         struct pending *p = pending_make(c, ev, source, service, host);
         p->pid = name_pid;
-        if (c->n_timeless == c->cap_timeless) {
-            c->cap_timeless = c->cap_timeless ? 2 * c->cap_timeless : 16;
-            c->timeless = ll_reallocarray(c->timeless, c->cap_timeless, sizeof *c->timeless);
-        }
+        LL_GROW(c->timeless, c->n_timeless, c->cap_timeless, 16);
         c->timeless[c->n_timeless++] = p;
         return LL_STR_NULL;
     }
@@ -1825,10 +1819,7 @@ static void on_timer(void *ctx, struct ll_timer *t)
         ll_timerwheel_add(&c->wheel, &s->timer, ll_time_add(d, 1));
         return;
     }
-    if (c->n_closing == c->cap_closing) {
-        c->cap_closing = c->cap_closing ? c->cap_closing * 2 : 64;
-        c->closing = ll_reallocarray(c->closing, c->cap_closing, sizeof *c->closing);
-    }
+    LL_GROW(c->closing, c->n_closing, c->cap_closing, 64);
     c->closing[c->n_closing++] = (struct closing){s, d};
 }
 
@@ -1871,10 +1862,7 @@ static void source_seen(struct ll_correlator *c, uint32_t src, int64_t ts)
     if (ts > n->newest)
         n->newest = ts;
     if (n->heap_idx < 0) {
-        if (c->n_heap == c->cap_heap) {
-            c->cap_heap = c->cap_heap ? c->cap_heap * 2 : 16;
-            c->heap = ll_reallocarray(c->heap, c->cap_heap, sizeof *c->heap);
-        }
+        LL_GROW(c->heap, c->n_heap, c->cap_heap, 16);
         c->heap[c->n_heap] = src;
         n->heap_idx = (long)c->n_heap++;
         heap_up(c, (size_t)n->heap_idx);

@@ -193,10 +193,7 @@ static void note_event(struct part *p, uint64_t seq, int64_t offset)
     if (r && r->end + 1 == seq && r->offset + (int64_t)(r->end - r->seq) + 1 == offset) {
         r->end = seq;
     } else {
-        if (p->n_runs == p->cap_runs) {
-            p->cap_runs = p->cap_runs ? p->cap_runs * 2 : 16;
-            p->runs = ll_reallocarray(p->runs, p->cap_runs, sizeof *p->runs);
-        }
+        LL_GROW(p->runs, p->n_runs, p->cap_runs, 16);
         p->runs[p->n_runs++] = (struct run){seq, seq, offset};
     }
 }
@@ -502,10 +499,7 @@ static int sp_end(void *ctx)
     ll_kafka *k = sp->k;
     enum stats_ctx c = stats_top(sp);
     if (c == SC_BROKER && !sp->logical && sp->nodeid >= 0) {
-        if (k->n_brokers == k->cap_brokers) {
-            k->cap_brokers = k->cap_brokers ? 2 * k->cap_brokers : 8;
-            k->brokers = ll_reallocarray(k->brokers, k->cap_brokers, sizeof *k->brokers);
-        }
+        LL_GROW(k->brokers, k->n_brokers, k->cap_brokers, 8);
         k->brokers[k->n_brokers++] = (struct broker_state){sp->nodeid, sp->up};
     }
     if (c == SC_PART && sp->slot >= 0) {
@@ -1041,10 +1035,7 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     ev->seq = ++*k->seq;
     note_event(p, ev->seq, m->offset);
     if (note.input != UINT32_MAX) {
-        if (p->n_notes == p->cap_notes) {
-            p->cap_notes = p->cap_notes ? 2 * p->cap_notes : 64;
-            p->notes = ll_reallocarray(p->notes, p->cap_notes, sizeof *p->notes);
-        }
+        LL_GROW(p->notes, p->n_notes, p->cap_notes, 64);
         note.seq = ev->seq;
         p->notes[p->n_notes++] = note;
     }

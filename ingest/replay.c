@@ -270,10 +270,7 @@ static void queue_reject(struct batch *b, enum ll_reject why, const struct ll_li
     size_t len = strlen(detail);
     char *d = ll_arena_alloc(&b->arena, len + 1);
     memcpy(d, detail, len + 1);
-    if (b->n_rej == b->cap_rej) {
-        b->cap_rej = b->cap_rej ? 2 * b->cap_rej : 8;
-        b->rej = ll_reallocarray(b->rej, b->cap_rej, sizeof *b->rej);
-    }
+    LL_GROW(b->rej, b->n_rej, b->cap_rej, 8);
     b->rej[b->n_rej++] = (struct reject_rec){why, *line, d};
 }
 
@@ -422,10 +419,7 @@ static void carry_rejects(struct input *in)
 {
     const struct batch *b = in->b;
     for (; in->rej_next < b->n_rej; in->rej_next++) {
-        if (in->n_carry == in->cap_carry) {
-            in->cap_carry = in->cap_carry ? 2 * in->cap_carry : 16;
-            in->carry = ll_reallocarray(in->carry, in->cap_carry, sizeof *in->carry);
-        }
+        LL_GROW(in->carry, in->n_carry, in->cap_carry, 16);
         struct reject_rec r = b->rej[in->rej_next];
         r.line.ptr = ll_arena_dup(&in->carry_arena, (struct ll_str){r.line.ptr, r.line.len}).ptr;
         size_t dl = strlen(r.detail) + 1;

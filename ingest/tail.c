@@ -751,10 +751,7 @@ static void heap_down(struct ll_tail *t, size_t i)
 
 static void heap_push(struct ll_tail *t, struct tfile *f)
 {
-    if (t->n_heap == t->cap_heap) {
-        t->cap_heap = t->cap_heap ? t->cap_heap * 2 : 16;
-        t->heap = ll_reallocarray(t->heap, t->cap_heap, sizeof *t->heap);
-    }
+    LL_GROW(t->heap, t->n_heap, t->cap_heap, 16);
     t->heap[t->n_heap++] = f;
     heap_up(t, t->n_heap - 1);
 }
@@ -941,10 +938,7 @@ const struct ll_event *ll_tail_take(ll_tail *t)
     f->ev.seq = ++*t->seq;
     /* The first event past a boundary: a cut there resumes here. */
     if (!f->last_seq || boundary_from(f->last_seq + 1) <= f->ev.seq) {
-        if (f->n_marks == f->cap_marks) {
-            f->cap_marks = f->cap_marks ? f->cap_marks * 2 : 8;
-            f->marks = ll_reallocarray(f->marks, f->cap_marks, sizeof *f->marks);
-        }
+        LL_GROW(f->marks, f->n_marks, f->cap_marks, 8);
         f->has_head = true; /* next_offset(): this event's start, or a held piece's */
         f->marks[f->n_marks++] = (struct mark){f->ev.seq, next_offset(f), held_low(f)};
         f->has_head = false;

@@ -30,10 +30,7 @@ __attribute__((format(printf, 7, 0))) static void
 diag_vadd(struct ll_diags *d, bool warning, const char *file, int line, int col,
           const char *rule, const char *fmt, va_list ap)
 {
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 16;
-        d->v = ll_reallocarray(d->v, d->cap, sizeof *d->v);
-    }
+    LL_GROW(d->v, d->n, d->cap, 16);
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     d->v[d->n++] = (struct ll_diag){ll_strdup(file ? file : "-"), line, col,
@@ -254,10 +251,7 @@ static bool resolve_field(struct cc *c, const yaml_node_t *at, struct ll_str nam
 static uint32_t cond_add(struct cc *c, struct ll__cond n)
 {
     struct ll_ruleset *rs = c->rs;
-    if (rs->n_conds == c->cap_conds) {
-        c->cap_conds = c->cap_conds ? c->cap_conds * 2 : 64;
-        rs->conds = ll_reallocarray(rs->conds, c->cap_conds, sizeof *rs->conds);
-    }
+    LL_GROW(rs->conds, rs->n_conds, c->cap_conds, 64);
     rs->conds[rs->n_conds] = n;
     return (uint32_t)rs->n_conds++;
 }
@@ -278,10 +272,7 @@ static uint32_t kids_add(struct cc *c, const uint32_t *k, size_t n)
 static uint32_t test_add(struct cc *c, struct ll__test t)
 {
     struct ll_ruleset *rs = c->rs;
-    if (rs->n_tests == c->cap_tests) {
-        c->cap_tests = c->cap_tests ? c->cap_tests * 2 : 64;
-        rs->tests = ll_reallocarray(rs->tests, c->cap_tests, sizeof *rs->tests);
-    }
+    LL_GROW(rs->tests, rs->n_tests, c->cap_tests, 64);
     t.lit_field = -1;
     rs->tests[rs->n_tests] = t;
     bool needs = t.op != OP_MISSING;
@@ -1293,10 +1284,7 @@ static void example_add(struct cc *c, const struct ll__rule *r, yaml_node_t *at,
                         const char *const *lines, size_t n, size_t alerts, bool at_least)
 {
     struct ll_ruleset *rs = c->rs;
-    if (rs->n_examples == c->cap_examples) {
-        c->cap_examples = c->cap_examples ? c->cap_examples * 2 : 64;
-        rs->examples = ll_reallocarray(rs->examples, c->cap_examples, sizeof *rs->examples);
-    }
+    LL_GROW(rs->examples, rs->n_examples, c->cap_examples, 64);
     const char **copy = ll_arena_alloc(&rs->mem, (n ? n : 1) * sizeof *copy);
     memcpy(copy, lines, n * sizeof *lines);
     rs->examples[rs->n_examples++] = (struct ll_rule_example){
@@ -1448,10 +1436,7 @@ static void compile_rule(struct cc *c, yaml_node_t *m)
     if (!ok)
         return;
     struct ll_ruleset *rs = c->rs;
-    if (rs->n_rules == c->cap_rules) {
-        c->cap_rules = c->cap_rules ? c->cap_rules * 2 : 32;
-        rs->rules = ll_reallocarray(rs->rules, c->cap_rules, sizeof *rs->rules);
-    }
+    LL_GROW(rs->rules, rs->n_rules, c->cap_rules, 32);
     for (size_t i = 0; i < r.n_steps; i++) {
         r.steps[i].bit = (uint32_t)rs->n_bits;
         rs->bits = ll_reallocarray(rs->bits, rs->n_bits + 1, sizeof *rs->bits);

@@ -473,10 +473,7 @@ static bool slot_before(struct heap_slot a, struct heap_slot b)
 
 static void heap_push(struct mheap *h, struct match *m)
 {
-    if (h->n == h->cap) {
-        h->cap = h->cap ? h->cap * 2 : 64;
-        h->v = ll_reallocarray(h->v, h->cap, sizeof *h->v);
-    }
+    LL_GROW(h->v, h->n, h->cap, 64);
     struct heap_slot x = {m->ts, m};
     size_t i = h->n++;
     while (i && slot_before(x, h->v[(i - 1) / 2])) {
@@ -743,10 +740,7 @@ static void affect(ll_rule_engine *e, struct alert *a, const struct match *m)
     if (!known && corr.len && ll_str_eq(corr, ll_str_c(a->corr)))
         known = true; /* the alert's own workflow */
     if (!known && corr.len && a->n_affected < MAX_AFFECTED) {
-        if (a->n_affected == a->cap_affected) {
-            a->cap_affected = a->cap_affected ? 2 * a->cap_affected : 8;
-            a->affected = ll_reallocarray(a->affected, a->cap_affected, sizeof *a->affected);
-        }
+        LL_GROW(a->affected, a->n_affected, a->cap_affected, 8);
         a->affected[a->n_affected++] = (struct ll_str){ll_strndup(corr.ptr, corr.len), corr.len};
         if (e->out.opened)
             e->out.opened(e->out.ctx, a->id, corr, m->ts);
@@ -769,10 +763,7 @@ static bool on_affects(ll_rule_engine *e, struct match *m)
     struct pending *p = pending_of(e, m);
     if (!p || p->n_hits == MAX_AFFECTED)
         return false;
-    if (p->n_hits == p->cap_hits) {
-        p->cap_hits = p->cap_hits ? 2 * p->cap_hits : 8;
-        p->hits = ll_reallocarray(p->hits, p->cap_hits, sizeof *p->hits);
-    }
+    LL_GROW(p->hits, p->n_hits, p->cap_hits, 8);
     p->hits[p->n_hits++] = m;
     return true;
 }
@@ -834,10 +825,7 @@ static bool on_threshold(ll_rule_engine *e, struct match *m)
         memmove(k->win, k->win + drop, (k->n_win - drop) * sizeof *k->win);
         k->n_win -= drop;
     }
-    if (k->n_win == k->cap_win) {
-        k->cap_win = k->cap_win ? k->cap_win * 2 : 4;
-        k->win = ll_reallocarray(k->win, k->cap_win, sizeof *k->win);
-    }
+    LL_GROW(k->win, k->n_win, k->cap_win, 4);
     k->win[k->n_win++] = m;
     if (k->n_win >= r->threshold)
         raise_alert(e, m, k->win[k->n_win - r->threshold], k->win + k->n_win - r->threshold,
@@ -1046,10 +1034,7 @@ static void process(ll_rule_engine *e, struct match *m)
 static void on_timer(void *ctx, struct ll_timer *t)
 {
     ll_rule_engine *e = ctx;
-    if (e->n_fired == e->cap_fired) {
-        e->cap_fired = e->cap_fired ? e->cap_fired * 2 : 32;
-        e->fired = ll_reallocarray(e->fired, e->cap_fired, sizeof *e->fired);
-    }
+    LL_GROW(e->fired, e->n_fired, e->cap_fired, 32);
     e->fired[e->n_fired++] = (struct timed *)t;
 }
 

@@ -67,10 +67,7 @@ static void add(struct ll__closed *c, bool alert, struct ll_str rule, struct ll_
 {
     if (!first)
         return; /* not from a live source */
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 256;
-        c->v = ll_reallocarray(c->v, c->cap, sizeof *c->v);
-    }
+    LL_GROW(c->v, c->n, c->cap, 256);
     c->v[c->n] = make_item(alert, rule, corr, svc, last_ns, first, last);
     c->v[c->n++].id = id;
 }

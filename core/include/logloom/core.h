@@ -54,6 +54,15 @@ void *ll_calloc(size_t n, size_t size);
 void *ll_realloc(void *ptr, size_t size);
 /** @brief reallocarray(): aborts on exhaustion or overflow of n * size. */
 void *ll_reallocarray(void *ptr, size_t n, size_t size);
+/** @brief Room for one more element in array @p v of @p n in use and
+ *         capacity @p cap (lvalues): the capacity doubles, from @p first. */
+#define LL_GROW(v, n, cap, first)                                                            \
+    do {                                                                                      \
+        if ((n) >= (cap)) {                                                                   \
+            (cap) = (cap) ? 2 * (cap) : (first);                                              \
+            (v) = ll_reallocarray((v), (cap), sizeof *(v));                                   \
+        }                                                                                     \
+    } while (0)
 /** @returns a NUL-terminated copy of @p len bytes at @p s; free with ll_free. */
 char *ll_strndup(const char *s, size_t len);
 /** @returns a copy of the C string @p s; free with ll_free. */
