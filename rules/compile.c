@@ -1727,6 +1727,12 @@ const char *const *ll_ruleset_extra_paths(const ll_ruleset *rs, size_t *n)
     return (const char *const *)rs->extra;
 }
 
+const char *const *ll_ruleset_lazy_paths(const ll_ruleset *rs, size_t *n)
+{
+    *n = rs->n_lazy;
+    return (const char *const *)rs->lazy;
+}
+
 const struct ll_rule_example *ll_ruleset_examples(const ll_ruleset *rs, size_t *n)
 {
     *n = rs->n_examples;

@@ -30,8 +30,6 @@
  */
 #include "rules_int.h"
 
-#include "logloom/ingest.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,8 +186,6 @@ struct ll_rule_engine {
     struct alert *dirty;       /* live: alerts grown since written */
     int64_t clock;             /* live: the caller's clock (ll_rule_engine_release) */
     int64_t hold_ns;
-    ll_decoder *lazy; /* the json.* paths only summaries and keys read; NULL: none */
-    struct ll_arena lazy_arena;
     struct ll_buf key, scope, sum; /* make_match() scratch, reused */
     uint64_t raised, suppressed, rate_limited, recovered;
     bool live; /* alerts written as they open and grow; match rules held briefly */
@@ -218,8 +214,9 @@ static size_t map_key(uint32_t rule, struct ll_str key, char *out, size_t size)
 /* ------------------------------------------------------------------------ */
 /* Building a match                                                          */
 
-/* Fields of one matched event, with the raw line decoded again (once) for
- * the json.* paths that only summaries and keys read. */
+/* Fields of one matched event, with the raw line read again (once, by the
+ * caller's ll_rule_out.lazy) for the json.* paths that only summaries and
+ * keys read. */
 struct view {
     ll_rule_engine *e;
     const struct ll_event *ev;
@@ -227,19 +224,12 @@ struct view {
     bool parsed, ok;
 };
 
-/* The streaming decoder every line went through reads these too: the same
- * values as a condition on the path would see (the last of duplicate keys),
- * and no tree, which a line nested 500,000 deep would make yajl free by
- * recursion until the stack ran out. */
 static struct ll__fval lazy_value(struct view *w, uint16_t i)
 {
     if (!w->parsed) {
         w->parsed = true;
-        enum ll_reject why;
-        w->lazy.pos = w->ev->pos;
-        w->ok = w->e->lazy && !(w->ev->flags & LL_EV_RAW) &&
-                ll_decoder_decode(w->e->lazy, w->ev->line.ptr, w->ev->line.len,
-                                  &w->e->lazy_arena, &w->lazy, &why) == LL_OK;
+        w->ok = w->e->out.lazy && !(w->ev->flags & LL_EV_RAW) &&
+                w->e->out.lazy(w->e->out.ctx, w->ev, &w->lazy);
     }
     if (!w->ok || i >= w->lazy.n_extra)
         return (struct ll__fval){0};
@@ -420,8 +410,6 @@ static struct match *make_match(ll_rule_engine *e, const struct ll_event *ev, ui
             memcpy(d, parts[i].ptr, parts[i].len);
         d += parts[i].len;
     }
-    if (w.parsed)
-        ll_arena_reset(&e->lazy_arena);
     return m;
 }
 
@@ -1105,13 +1093,6 @@ ll_rule_engine *ll_rule_engine_new(const ll_ruleset *rs, const struct ll_rule_ou
     ll_idmap_init(&e->alerts, 256, alert_key);
     ll_idmap_init(&e->keys, 256, keystate_key);
     e->eval = ll_rule_eval_new(rs);
-    if (rs->n_lazy) { /* the paths compiled: the decoder takes them */
-        struct ll_decode_conf dc = {.extra_paths = (const char *const *)rs->lazy,
-                                    .n_extra_paths = rs->n_lazy};
-        char err[256];
-        e->lazy = ll_decoder_new(&dc, err, sizeof err);
-        ll_arena_init(&e->lazy_arena, 4096);
-    }
     e->wm = INT64_MIN;
     return e;
 }
@@ -1388,10 +1369,6 @@ void ll_rule_engine_destroy(ll_rule_engine *e)
     ll_idmap_free(&e->keys);
     ll_pool_free(&e->pool);
     ll_rule_eval_destroy(e->eval);
-    if (e->rs->n_lazy) {
-        ll_decoder_destroy(e->lazy);
-        ll_arena_free(&e->lazy_arena);
-    }
     ll_free(e->heap.v);
     ll_free(e->hold.v);
     ll_free(e->fired);

@@ -58,13 +58,37 @@ static void on_late(void *ctx, const struct ll_late *late)
         st->out.late(st->out.ctx, late);
 }
 
+/* The json.* paths that only alert summaries and keys read, from a
+ * matched event's line (the same streaming decoder every line went
+ * through: the values a condition on the path would see, and no tree). */
+static bool on_lazy(void *ctx, const struct ll_event *ev, struct ll_event *out)
+{
+    struct ll__stage *st = ctx;
+    if (!st->lazy)
+        return false;
+    ll_arena_reset(&st->lazy_arena);
+    enum ll_reject why;
+    out->pos = ev->pos;
+    return ll_decoder_decode(st->lazy, ev->line.ptr, ev->line.len, &st->lazy_arena, out, &why) ==
+           LL_OK;
+}
+
+static void lazy_free(struct ll__stage *st)
+{
+    if (!st->lazy)
+        return;
+    ll_decoder_destroy(st->lazy);
+    ll_arena_free(&st->lazy_arena);
+    st->lazy = NULL;
+}
+
 void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
                     const struct ll__stage_out *out)
 {
     *st = (struct ll__stage){.out = *out, .wm = INT64_MIN};
     struct ll_corr_conf c = *conf;
     st->lateness_ns = c.allowed_lateness_ns < 0   ? 0
-                      : c.allowed_lateness_ns == 0 ? 5 * LL_NS_PER_SEC
+                      : c.allowed_lateness_ns == 0 ? LL_CORR_ALLOWED_LATENESS_NS
                                                    : c.allowed_lateness_ns;
     ll__stage_set_rules(st, rs, LL__NOT_LIVE);
     c.on_advance = on_advance;
@@ -81,9 +105,21 @@ void ll__stage_set_rules(struct ll__stage *st, const ll_ruleset *rs, int64_t hol
     }
     ll_rule_engine_destroy(st->eng);
     st->eng = NULL;
+    lazy_free(st);
     if (!rs)
         return;
-    struct ll_rule_out ro = {on_alert, on_opened, st};
+    size_t n_lazy;
+    const char *const *lazy = ll_ruleset_lazy_paths(rs, &n_lazy);
+    if (n_lazy) {
+        struct ll_decode_conf dc = {.extra_paths = lazy, .n_extra_paths = n_lazy};
+        char err[256];
+        if ((st->lazy = ll_decoder_new(&dc, err, sizeof err)))
+            ll_arena_init(&st->lazy_arena, 4096);
+        else
+            ll_log(LL_LEVEL_ERROR, "rules", "the json.* fields of summaries and keys stay "
+                   "empty: %s", err);
+    }
+    struct ll_rule_out ro = {on_alert, on_opened, on_lazy, st};
     st->eng = ll_rule_engine_new(rs, &ro);
     ll_rule_engine_set_live(st->eng, hold_ns != LL__NOT_LIVE, hold_ns);
     ll_rule_engine_set_part(st->eng, st->part);
@@ -171,6 +207,7 @@ void ll__stage_destroy(struct ll__stage *st)
 {
     ll_correlator_destroy(st->corr);
     ll_rule_engine_destroy(st->eng);
+    lazy_free(st);
     ll_free(st->ids);
 }
 

@@ -45,7 +45,7 @@ static void evaluate(const ll_ruleset *rs)
     struct ll_decode_conf conf = {.match = ll_rule_eval_match, .match_ctx = eval};
     char err[256];
     ll_decoder *dec = ll_decoder_new(&conf, err, sizeof err);
-    struct ll_rule_out out = {on_alert, on_opened, NULL};
+    struct ll_rule_out out = {.alert = on_alert, .opened = on_opened};
     ll_rule_engine *eng = ll_rule_engine_new(rs, &out);
     struct ll_arena arena;
     ll_arena_init(&arena, 4096);

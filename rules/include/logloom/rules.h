@@ -92,6 +92,10 @@ const char *ll_ruleset_step_rule(const ll_ruleset *rs, size_t bit);
 /** @returns raw JSON paths the rules read (their "json." fields), which the
  *           decoder must extract into ev->extra in this order. */
 const char *const *ll_ruleset_extra_paths(const ll_ruleset *rs, size_t *n);
+/** @returns raw JSON paths that only alert summaries and keys read: not
+ *           extracted from every line, but from a matched one's again
+ *           (ll_rule_out.lazy), in this order. */
+const char *const *ll_ruleset_lazy_paths(const ll_ruleset *rs, size_t *n);
 
 /** @brief An example a rule carries: lines to feed through a pipeline and the
  *         number of alerts the rule must raise on them. */
@@ -136,6 +140,11 @@ struct ll_rule_out {
     /** An alert opened on a workflow; @returns the workflow's timeline id (0 if
      *  unknown). Called in event-time order as the watermark passes. */
     uint64_t (*opened)(void *ctx, uint64_t alert_id, struct ll_str corr_id, int64_t ts);
+    /** May be NULL (those fields are then empty). Reads the lazy paths
+     *  (ll_ruleset_lazy_paths()) of matched event @p ev's line into
+     *  @p out->extra, in that order, in memory that lasts until the next
+     *  call; @returns false if the line cannot be read again. */
+    bool (*lazy)(void *ctx, const struct ll_event *ev, struct ll_event *out);
     void *ctx;
 };
 

@@ -129,6 +129,8 @@ struct ll__stage {
     enum ll_rule_part part;
     int64_t lateness_ns; /* the service stage's watermark trails its input's time by this */
     int64_t wm;          /* the service stage's */
+    ll_decoder *lazy;    /* the rules' lazy paths from a matched line (NULL: none) */
+    struct ll_arena lazy_arena;
 };
 
 /* Builds the stage; @p rs may be NULL (no rules). @p conf is copied; its
