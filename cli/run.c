@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "daemon.h"
 
 #define TICK_NS (100 * LL_NS_PER_MS)
 #define METRICS_EVERY_NS (1 * LL_NS_PER_SEC)
@@ -53,78 +54,6 @@
 #define META_FACTS 1024 /* of them, kept for the facts a service stage saw */
 #define REJECTS_LOGGED 10 /* rejected lines logged one by one per window, */
 #define REJECTS_WINDOW_NS (60 * LL_NS_PER_SEC) /* the others counted and summed up */
-
-struct count {
-    char *name, *symptom;
-    uint64_t n;
-};
-
-struct daemon;
-
-/* An ordered stage with what it delivered, for a part of the input: the
- * files share one; each Kafka partition has its own, dropped when the
- * partition goes to another member of the group (which rebuilds it). */
-struct lane {
-    struct daemon *d;
-    struct ll__stage stage;
-    struct ll__closed closed; /* delivered, while a checkpoint could read them again */
-    uint64_t committed;
-    int64_t busy_wall; /* when any event last came (Kafka: by the partition's clock) */
-    int64_t newest_ts, newest_wall; /* event time, and when it was seen (Kafka: by the
-                                     * partition's reachable clock) */
-    int64_t through; /* Kafka: tombstones loaded serve up to this offset (-1: none) */
-    int64_t ticked;  /* event time by the clock while quiet (the last tick) */
-};
-
-/* The event time of Kafka lane @p l: its newest event's, or the clock's
- * while it is quiet; LL_TIME_NONE if it has none. */
-static int64_t lane_time(const struct lane *l)
-{
-    if (!l->newest_ts)
-        return LL_TIME_NONE;
-    return l->ticked > l->newest_ts ? l->ticked : l->newest_ts;
-}
-
-struct daemon {
-    struct ll__run_conf rc;
-    ll_ruleset *rules;
-    size_t threads;                      /* decoding Kafka messages */
-    ll_rule_eval *eval[LL__MAX_THREADS]; /* one per thread; [0]: this one's (files too) */
-    struct ll_decode_conf dconf;
-    ll_tail **tails;
-    size_t n_tails;
-    uint64_t seq; /* read order, shared by the sources */
-    struct lane files;
-    ll_kafka *kafka;
-    struct lane **lanes; /* by Kafka slot; NULL: free */
-    int n_lanes;
-    struct ll_stats gone; /* counters of lanes dropped */
-    ll__facts *facts;     /* the correlating stage's, to the service stage */
-    int n_inputs;         /* its input partitions in all (0: not known yet) */
-    int64_t next_mark, mark_sent;
-    struct ll_buf mark_was; /* what the last marks said */
-    bool failed;          /* stopping: exit 1 */
-    ll_sink **sinks;
-    size_t n_sinks;
-    ll_sink *out; /* no sinks configured: alerts as JSON lines on stdout */
-    ll_metrics *metrics;
-
-    int64_t next_checkpoint, next_metrics, published;
-    uint64_t checkpoint_failures; /* checkpoints that could not be written */
-    int64_t checkpoint_at;        /* when the last one was (monotonic; 0: none yet) */
-    bool unpublished; /* events read since metrics were last published */
-
-    struct count *alerts; /* by rule */
-    size_t n_alerts_rules;
-    uint64_t timelines, late;
-    uint64_t facts_late; /* the service stage's, behind its watermark */
-    int64_t facts_late_logged;
-    struct ll_buf text;
-
-    struct ll__dead_letter dead; /* decode.dead_letter */
-    int64_t rejects_since;       /* the window of rejected lines being logged */
-    uint64_t rejects_seen;       /* in it */
-};
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -606,185 +535,6 @@ static void flow(struct daemon *d)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Metrics                                                                   */
-
-static void sample(struct ll_buf *b, const char *name, const char *type, const char *help,
-                   double v)
-{
-    ll_prom_family(b, name, type, help);
-    ll_prom_sample(b, name, NULL, v);
-}
-
-static void publish_metrics(struct daemon *d)
-{
-    if (!d->metrics)
-        return;
-    d->published = ll_clock_mono_ns();
-    d->unpublished = false;
-    struct ll_buf *b = &d->text;
-    ll_buf_reset(b);
-    struct ll_tail_stats st = {0};
-    ll_prom_family(b, "logloom_events_total", "counter", "Events read, by source");
-    const struct ll_kafka_stats *ks = d->kafka ? ll_kafka_stats(d->kafka) : NULL;
-    for (size_t i = 0, t = 0; i < d->rc.n_sources; i++) {
-        if (d->rc.sources[i].brokers) {
-            char name[300];
-            snprintf(name, sizeof name, "kafka:%s", d->rc.sources[i].group_id);
-            const char *labels[] = {"source", name, NULL};
-            ll_prom_sample(b, "logloom_events_total", labels, ks ? (double)ks->events : 0);
-            continue;
-        }
-        const struct ll_tail_stats *s = ll_tail_stats(d->tails[t++]);
-        const char *labels[] = {"source", d->rc.sources[i].paths[0], NULL};
-        ll_prom_sample(b, "logloom_events_total", labels, (double)s->events);
-        st.bytes += s->bytes;
-        st.files_open += s->files_open;
-        st.rotations += s->rotations;
-        st.truncations += s->truncations;
-        st.partial_lines += s->partial_lines;
-        for (int r = 0; r < LL_REJECT__COUNT; r++)
-            st.rejected[r] += s->rejected[r];
-    }
-    for (int r = 0; ks && r < LL_REJECT__COUNT; r++)
-        st.rejected[r] += ks->rejected[r];
-    ll_prom_family(b, "logloom_rejected_lines_total", "counter", "Lines rejected, by reason");
-    for (int r = 0; r < LL_REJECT__COUNT; r++) {
-        const char *labels[] = {"reason", ll_reject_name(r), NULL};
-        ll_prom_sample(b, "logloom_rejected_lines_total", labels, (double)st.rejected[r]);
-    }
-    sample(b, "logloom_read_bytes_total", "counter", "Bytes read from files", (double)st.bytes);
-    sample(b, "logloom_files_open", "gauge", "Files being tailed", (double)st.files_open);
-    sample(b, "logloom_rotations_total", "counter", "Files rotated or removed",
-           (double)st.rotations);
-    sample(b, "logloom_truncations_total", "counter", "Files truncated in place",
-           (double)st.truncations);
-    sample(b, "logloom_partial_lines_total", "counter", "Last lines given up waiting for a newline",
-           (double)st.partial_lines);
-    struct ll_stats cs = d->gone;
-    ll__stage_stats(&d->files.stage, &cs);
-    size_t open = ll_correlator_open_count(d->files.stage.corr);
-    uint64_t skipped = d->files.closed.suppressed;
-    for (int i = 0; i < d->n_lanes; i++) {
-        if (!d->lanes[i])
-            continue;
-        ll__stage_stats(&d->lanes[i]->stage, &cs);
-        open += ll_correlator_open_count(d->lanes[i]->stage.corr);
-        skipped += d->lanes[i]->closed.suppressed;
-    }
-    sample(b, "logloom_timelines_open", "gauge", "Workflows open", (double)open);
-    sample(b, "logloom_timelines_total", "counter", "Workflows closed", (double)d->timelines);
-    sample(b, "logloom_redelivered_skipped_total", "counter",
-           "Timelines and alerts read again after a restart that were delivered before it",
-           (double)skipped);
-    sample(b, "logloom_late_events_total", "counter", "Events after their workflow closed",
-           (double)d->late);
-    sample(b, "logloom_orphan_events_total", "counter", "Events no workflow claimed",
-           (double)cs.orphans);
-    ll_prom_family(b, "logloom_alerts_total", "counter", "Alerts written, by rule and symptom");
-    for (size_t i = 0; i < d->n_alerts_rules; i++) {
-        const char *labels[] = {"rule", d->alerts[i].name, "symptom", d->alerts[i].symptom, NULL};
-        ll_prom_sample(b, "logloom_alerts_total", labels, (double)d->alerts[i].n);
-    }
-    sample(b, "logloom_alerts_suppressed_total", "counter",
-           "Matches folded into an alert already open", (double)cs.alerts_suppressed);
-    sample(b, "logloom_alerts_rate_limited_total", "counter",
-           "Alerts held back by their rule's rate_limit", (double)cs.alerts_rate_limited);
-    sample(b, "logloom_alerts_recovered_total", "counter",
-           "Failures their service recovered from within the rule's window (no alert)",
-           (double)cs.recovered);
-    const char *fam[][3] = {
-        {"logloom_sink_queue_depth", "gauge", "Records waiting to be made durable"},
-        {"logloom_sink_delivered_total", "counter", "Records made durable"},
-        {"logloom_sink_retries_total", "counter", "Batches written again after an error"},
-        {"logloom_sink_outages_total", "counter", "Times a sink's server became unreachable"},
-        {"logloom_sink_rejected_total", "counter", "Records a server refused as data"},
-    };
-    struct ll_delivery_report *rep = ll_calloc(d->n_sinks ? d->n_sinks : 1, sizeof *rep);
-    for (size_t i = 0; i < d->n_sinks; i++)
-        ll_sink_report(d->sinks[i], &rep[i]);
-    for (size_t f = 0; f < 5; f++) {
-        ll_prom_family(b, fam[f][0], fam[f][1], fam[f][2]);
-        for (size_t i = 0; i < d->n_sinks; i++) {
-            const struct ll_delivery_report *r = &rep[i];
-            const char *labels[] = {"sink", r->name, NULL};
-            double v[] = {(double)(r->queued - r->delivered - r->rejected), (double)r->delivered,
-                          (double)r->retries, (double)r->outages, (double)r->rejected};
-            ll_prom_sample(b, fam[f][0], labels, v[f]);
-        }
-    }
-    ll_free(rep);
-    /* How much would be read again after a crash now. */
-    uint64_t lag = 0;
-    for (size_t i = 0; i < d->n_tails; i++) {
-        const struct ll_tail_pos *now, *at;
-        size_t n = ll_tail_positions(d->tails[i], d->seq + 1, &now);
-        struct ll_tail_pos *copy = ll_calloc(n ? n : 1, sizeof *copy);
-        if (n)
-            memcpy(copy, now, n * sizeof *now);
-        ll_tail_positions(d->tails[i], d->files.committed ? d->files.committed : 1, &at);
-        for (size_t k = 0; k < n; k++)
-            if (copy[k].offset > at[k].offset)
-                lag += copy[k].offset - at[k].offset;
-        ll_free(copy);
-    }
-    if (ks) {
-        sample(b, "logloom_kafka_partitions", "gauge", "Kafka partitions assigned",
-               (double)ks->partitions);
-        sample(b, "logloom_kafka_messages_total", "counter", "Kafka messages consumed",
-               (double)ks->messages);
-        sample(b, "logloom_kafka_paused", "gauge", "1 while fetching is paused (sinks full)",
-               ks->paused);
-        sample(b, "logloom_kafka_commits_total", "counter", "Offset commits sent",
-               (double)ks->commits);
-        sample(b, "logloom_kafka_commit_failures_total", "counter", "Offset commits that failed",
-               (double)ks->commit_failures);
-        sample(b, "logloom_kafka_rebalances_total", "counter", "Partitions assigned or revoked",
-               (double)ks->rebalances);
-        sample(b, "logloom_kafka_errors_total", "counter", "Kafka client errors",
-               (double)ks->errors);
-        sample(b, "logloom_kafka_partitions_kept_total", "counter",
-               "Partitions lost in a rebalance and assigned again in time: state kept",
-               (double)ks->kept);
-        if (d->rc.stage == LL__STAGE_SERVICE) {
-            sample(b, "logloom_facts_repeated_total", "counter",
-                   "Facts dropped as seen before (sent again after a rebalance)",
-                   (double)ks->facts_repeated);
-            sample(b, "logloom_facts_late_total", "counter",
-                   "Facts that came behind the service stage's watermark", (double)d->facts_late);
-        }
-    }
-    if (d->facts) {
-        uint64_t sent, marks, failed;
-        ll__facts_counts(d->facts, &sent, &marks, &failed);
-        sample(b, "logloom_facts_sent_total", "counter", "Facts sent to the service stage",
-               (double)sent);
-        sample(b, "logloom_facts_marks_total", "counter", "Marks sent to the service stage",
-               (double)marks);
-        sample(b, "logloom_facts_failed_total", "counter", "Facts and marks not delivered",
-               (double)failed);
-    }
-    if (d->dead.path) {
-        sample(b, "logloom_dead_letter_written_total", "counter",
-               "Rejected lines written to the dead-letter file", (double)d->dead.written);
-        sample(b, "logloom_dead_letter_lost_total", "counter",
-               "Rejected lines the dead-letter file could not take", (double)d->dead.lost);
-    }
-    sample(b, "logloom_checkpoint_lag_bytes", "gauge",
-           "Bytes read since the last checkpoint's positions", (double)lag);
-    if (d->rc.checkpoint_dir) {
-        sample(b, "logloom_checkpoint_failures_total", "counter",
-               "Checkpoints that could not be written (the previous one stayed)",
-               (double)d->checkpoint_failures);
-        sample(b, "logloom_checkpoint_age_seconds", "gauge",
-               "Seconds since the last checkpoint was written (-1: none yet)",
-               d->checkpoint_at ? (double)(ll_clock_mono_ns() - d->checkpoint_at) / 1e9 : -1);
-    }
-    sample(b, "logloom_process_resident_memory_bytes", "gauge", "Resident set size",
-           (double)ll_process_rss());
-    ll_metrics_publish(d->metrics, b->data ? b->data : "", b->len);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Running                                                                   */
 
 /* The directory part of glob @p path before its first wildcard into
@@ -1125,7 +875,7 @@ static void housekeeping(struct daemon *d, int64_t now)
     send_marks(d, now);
     rejects_window(d, now, false);
     if (now >= d->next_metrics) {
-        publish_metrics(d);
+        ll__run_publish_metrics(d);
         d->next_metrics = now + METRICS_EVERY_NS;
     }
     if (now >= d->next_checkpoint) {
@@ -1152,7 +902,7 @@ static int shutdown_daemon(struct daemon *d)
         ll_kafka_close(d->kafka);
         d->kafka = NULL;
     }
-    publish_metrics(d);
+    ll__run_publish_metrics(d);
     ll_log(LL_LEVEL_INFO, "run", "stopped; checkpoints at read order %llu",
            (unsigned long long)d->files.committed);
     return d->failed ? LL_EXIT_FAILURE : LL_EXIT_OK;
@@ -1282,7 +1032,7 @@ int ll_cmd_run(int argc, char **argv)
             }
             /* Gone quiet: what was read shows in /metrics now. */
             if (d.unpublished && ll_clock_mono_ns() - d.published >= METRICS_IDLE_NS)
-                publish_metrics(&d);
+                ll__run_publish_metrics(&d);
             wait_for_input(&d, TICK_NS);
         }
         housekeeping(&d, ll_clock_mono_ns());
