@@ -295,4 +295,15 @@ bool ll__cond_eval_timeline(const ll_ruleset *rs, uint32_t c, const struct ll_ti
  * tests are compiled). */
 void ll__litidx_build(ll_ruleset *rs);
 
+/* A literal set: every match of a regex contains one of these strings. */
+struct ll__litset {
+    char buf[8][64];
+    size_t len[8];
+    size_t n;
+    bool ok; /* false: no usable set */
+};
+
+/* The literal set of regex @p re (literals.c). */
+void ll__regex_litset(const char *re, size_t len, struct ll__litset *out);
+
 #endif
