@@ -197,14 +197,32 @@ static inline pid_t spawn_cmd(const char *const *argv, const char *out_path, con
     return pid;
 }
 
-/* Waits for @p pid, which must exit normally; returns its exit status. */
-static inline int wait_cmd(pid_t pid)
+/* Waits for @p pid, which must exit normally; returns its exit status.
+ * If it did not, the end of its stderr, file @p err_path (NULL: none), is
+ * printed first: what a sanitizer or an assertion said. */
+static inline int wait_cmd_err(pid_t pid, const char *err_path)
 {
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    if (!WIFEXITED(st))
+    if (!WIFEXITED(st)) {
+        FILE *f = err_path ? fopen(err_path, "r") : NULL;
+        if (f) {
+            char tail[6001];
+            long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : 0;
+            fseek(f, size > 6000 ? size - 6000 : 0, SEEK_SET);
+            size_t n = fread(tail, 1, sizeof tail - 1, f);
+            tail[n] = '\0';
+            fclose(f);
+            print_error("the end of %s:\n%s\n", err_path, tail);
+        }
         fail_msg("pid %d did not exit normally (status %#x)", (int)pid, st);
+    }
     return WEXITSTATUS(st);
+}
+
+static inline int wait_cmd(pid_t pid)
+{
+    return wait_cmd_err(pid, NULL);
 }
 
 /* Runs argv[0] like spawn_cmd() with the outputs in files under @p dir;

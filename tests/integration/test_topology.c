@@ -584,11 +584,15 @@ static void run_case(struct topo *t, int members, uint64_t seed, bool backlog)
     if (!backlog)
         print_latency(t->n, &db, t0);
     kill(rep, SIGTERM);
-    assert_int_equal(wait_cmd(rep), 0);
+    assert_int_equal(wait_cmd_err(rep, rerr), 0);
     for (int s = 0; s < 2; s++)
         for (int m = 0; m < members; m++) {
             kill(t->member[s][m], SIGTERM);
-            assert_int_equal(wait_cmd(t->member[s][m]), 0);
+            char name[48];
+            snprintf(name, sizeof name, "t%d-s%d-m%d-%d.err", t->n, s, m, t->starts[s][m] - 1);
+            char *err = in_tmp(name);
+            assert_int_equal(wait_cmd_err(t->member[s][m], err), 0);
+            free(err);
         }
     struct fleet_answer of_topic = {0};
     if (replay_of_topic(t->n, keyed, t->outage, &of_topic))
