@@ -29,8 +29,13 @@
 #define BATCH 1024     /* messages taken from the queue at a time */
 #define CHUNK 32       /* messages a decoding thread takes at a time */
 #define ALONE 128      /* fewer are decoded on the caller's thread alone */
-#define FIRST_ASSIGNMENT_NS (15 * LL_NS_PER_SEC) /* closing: waited for at most */
+#define ABANDONED_MAX 16
 #define LIMBO_NS (30 * LL_NS_PER_SEC) /* a partition lost: its state kept this long */
+
+/* Consumers closed but not destroyed (ll_kafka_close()): still referenced,
+ * so that they are not taken for leaks. */
+static rd_kafka_t *abandoned[ABANDONED_MAX];
+static int n_abandoned;
 
 struct run {
     uint64_t seq, end; /* read orders of its first and last events */
@@ -122,6 +127,7 @@ struct ll_kafka {
     char *id_header;
     char *file_header;
     bool key_as_id, raw_events, paused, facts, start_latest;
+    bool assigned_once; /* a first assignment came (ll_kafka_close()) */
     int n_lost; /* parts kept after being lost (forget_lost() has work) */
     char **topics;
     size_t n_topics;
@@ -379,6 +385,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     k->st.rebalances++;
     rd_kafka_error_t *e = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        k->assigned_once = true;
         assigned(k, parts);
         if (coop)
             e = rd_kafka_incremental_assign(rk, parts);
@@ -1254,19 +1261,19 @@ void ll_kafka_close(ll_kafka *k)
     if (k->b)
         release(k);
     if (k->rk) {
-        /* librdkafka before 2.3 (Debian 12 has 2.0) asserts when a
-         * cooperative-sticky member closes before its first assignment
-         * (its issue 4312): a member stopped that soon waits for it. */
-        for (int64_t end = ll_clock_mono_ns() + FIRST_ASSIGNMENT_NS;
-             !k->st.rebalances && ll_clock_mono_ns() < end;) {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 100);
-            if (m)
-                rd_kafka_message_destroy(m);
-        }
         rd_kafka_consumer_close(k->rk); /* revokes through the hooks */
         if (k->queue)
             rd_kafka_queue_destroy(k->queue);
-        rd_kafka_destroy(k->rk);
+        /* librdkafka before 2.2 (Debian 12 has 2.0) aborts on an assertion
+         * when a cooperative-sticky member that joined but never had an
+         * assignment is destroyed (its issue 4312): in a group that is
+         * rebalancing, a member stopped before its first assignment would
+         * crash. It left the group above; its handle is kept (the process
+         * is ending), not destroyed. */
+        if (k->assigned_once || n_abandoned == ABANDONED_MAX)
+            rd_kafka_destroy(k->rk);
+        else
+            abandoned[n_abandoned++] = k->rk;
     }
     for (int i = 0; i < 2; i++)
         if (k->wake[i] >= 0)

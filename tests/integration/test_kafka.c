@@ -473,6 +473,40 @@ static void the_coordinator_down_too_the_partitions_come_back(void **state)
     free(cfg);
 }
 
+/* Members stopped one after another, soon after they started, in one
+ * group that keeps rebalancing: each leaves and exits 0 at once, whether
+ * or not it had an assignment yet (librdkafka 2.0 aborts when a member
+ * that joined but was never assigned is destroyed). */
+static void members_stopped_before_their_first_assignment_exit_cleanly(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "sources:\n"
+             "  - brokers: %s\n"
+             "    group_id: g-early\n"
+             "    topics: [one]\n"
+             "metrics: off\n",
+             bootstrap);
+    char *cfg = write_text(tmpdir, "early.yaml", text);
+    const int after_ms[] = {200, 500, 1000, 2000, 2000, 3000};
+    for (size_t i = 0; i < sizeof after_ms / sizeof after_ms[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "early-%zu", i);
+        pid_t pid = start_run(cfg, name);
+        sleep_ms(after_ms[i]);
+        int64_t t0 = now_ms();
+        kill(pid, SIGTERM);
+        char *err = in_tmp(name);
+        char path[800];
+        snprintf(path, sizeof path, "%s.err", err);
+        assert_int_equal(wait_cmd_err(pid, path), 0);
+        assert_true(now_ms() - t0 < 10000); /* it does not wait for an assignment */
+        free(err);
+    }
+    free(cfg);
+}
+
 static void alerts_and_timelines_go_to_kafka_keyed_by_id(void **state)
 {
     (void)state;
@@ -785,6 +819,7 @@ int main(void)
         cmocka_unit_test(a_member_killed_mid_stream_its_partitions_move_and_nothing_doubles),
         cmocka_unit_test(a_broker_down_and_back_loses_nothing),
         cmocka_unit_test(the_coordinator_down_too_the_partitions_come_back),
+        cmocka_unit_test(members_stopped_before_their_first_assignment_exit_cleanly),
         cmocka_unit_test(alerts_and_timelines_go_to_kafka_keyed_by_id),
         cmocka_unit_test(lines_held_back_by_the_pipeline_still_join_their_workflows),
         cmocka_unit_test(repartition_keys_by_correlation_id_and_timelines_come_whole),
