@@ -2,8 +2,9 @@
  * as a consumer group and produces each line again, keyed by its
  * correlation id, into a keyed topic, so that a correlating stage finds
  * every line of a workflow in one partition. Marks tell every keyed
- * partition how far in event time the lines went out (facts.h): the
- * correlating stage takes its time from them, not from its clock.
+ * partition how far in event time the lines went out (logloom/runner.h,
+ * "Facts and marks"): the correlating stage takes its time from them, not
+ * from its clock.
  *
  * A line without an id is keyed by the id of the workflow it joins in the
  * correlator, the same one every stage runs (a child's pid or a process's
@@ -547,8 +548,9 @@ static void unqueue(struct repart *r, int slot)
 }
 
 /* Tells every keyed partition how far in event time the lines of this
- * member's raw partitions went out (facts.h): up to the time released,
- * short of the oldest held line, which goes out later. */
+ * member's raw partitions went out (logloom/runner.h, "Facts and marks"):
+ * up to the time released, short of the oldest held line, which goes out
+ * later. */
 static void send_marks(struct repart *r)
 {
     int64_t now = ll_clock_mono_ns();

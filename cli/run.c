@@ -12,7 +12,8 @@
  * lowered until no file's stretch of lines straddles it (so each file has
  * an exact offset). A delivered timeline or alert that does straddle it
  * leaves a tombstone beside the checkpoint, so that after a restart its
- * second half, read again, is not delivered as a partial one (closed.h).
+ * second half, read again, is not delivered as a partial one
+ * (logloom/runner.h, "Tombstones").
  *
  * Kafka partitions are the same with offsets: each has its own lane (stage
  * and tombstones), committed at its own cut with the tombstones as the
@@ -726,9 +727,10 @@ static bool marked(const struct daemon *d, int i)
 }
 
 /* The correlating stage tells the service stage how far each of its
- * partitions has got (facts.h): every LL__MARK_EVERY_NS if that moved, else
- * every LL__MARK_ANYWAY_NS. A partition with no event yet is told of once it
- * was read to its end (nothing to wait for), else not at all. */
+ * partitions has got (logloom/runner.h, "Facts and marks"): every
+ * LL__MARK_EVERY_NS if that moved, else every LL__MARK_ANYWAY_NS. A
+ * partition with no event yet is told of once it was read to its end
+ * (nothing to wait for), else not at all. */
 static void send_marks(struct daemon *d, int64_t now)
 {
     if (!d->facts || now < d->next_mark)

@@ -1,5 +1,5 @@
 /* Tombstones of delivered timelines and alerts that straddle a checkpoint
- * (see closed.h), kept in <checkpoint dir>/closed.json:
+ * (see logloom/runner.h, "Tombstones"), kept in <checkpoint dir>/closed.json:
  *
  *   {"version":1,"tombstones":[
  *     {"kind":"timeline","corr_id":"wf-1","last":1767225600000000000,

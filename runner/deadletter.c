@@ -1,4 +1,4 @@
-/* The dead-letter file: see deadletter.h. */
+/* The dead-letter file: see logloom/runner.h, "Dead letters". */
 #include "logloom/runner.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* The facts a correlating stage sends its service stage (facts.h). */
+/* The facts a correlating stage sends its service stage, and marks
+ * (logloom/runner.h, "Facts and marks"). */
 #include "logloom/runner.h"
 
 #include <stdio.h>
