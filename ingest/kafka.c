@@ -169,8 +169,8 @@ static int add_part(ll_kafka *k, const char *topic, int32_t partition)
         k->parts = ll_reallocarray(k->parts, (size_t)++k->n_parts, sizeof *k->parts);
     struct part *p = &k->parts[slot];
     *p = (struct part){.topic = ll_strdup(topic), .partition = partition, .next = -1, .taken = -1,
-                       .start = -1,
-                       .used = true, .reach_at = ll_clock_mono_ns(), .gen = ++k->next_gen};
+                       .start = -1, .used = true, .reach_at = ll_clock_mono_ns(),
+                       .gen = ++k->next_gen};
     size_t n = strlen(topic) + 16;
     p->source = ll_malloc(n);
     snprintf(p->source, n, "%s/%d", topic, (int)partition);
