@@ -178,8 +178,8 @@ ll_ruleset *ll__load_rules(const char *const *rules, size_t n_rules, struct ll_d
 /* ------------------------------------------------------------------------ */
 /* Tombstones: what was delivered, across checkpoints                       */
 
-/* What the daemon delivered, remembered
- * for as long as a checkpoint could make it be read again.
+/* What the daemon delivered, remembered for as long as a checkpoint could
+ * make it be read again.
  *
  * A checkpoint is cut at the oldest event that open state still needs. A
  * workflow or an alert that closed (and was delivered) can straddle that
@@ -246,8 +246,8 @@ int ll__closed_load(struct ll__closed *c, const char *dir, char *err, size_t err
 /* ------------------------------------------------------------------------ */
 /* Dead letters                                                             */
 
-/* The dead-letter file, where rejected
- * lines go with the reason and their place, one JSON object per line:
+/* The dead-letter file, where rejected lines go with the reason and their
+ * place, one JSON object per line:
  * {"reason","source","offset","detail","line"} ("line_base64" for a line
  * that is not UTF-8; "truncated" and "length" for an over-long one).
  *
@@ -292,8 +292,8 @@ void ll__dead_letter_close(struct ll__dead_letter *dl);
 /* ------------------------------------------------------------------------ */
 /* Facts and marks: the Kafka topology between stages                       */
 
-/* What the correlating stage of a Kafka
- * topology (DESIGN.md) sends the service stage through the facts topic.
+/* What the correlating stage of a Kafka topology (DESIGN.md) sends the
+ * service stage through the facts topic.
  *
  * A fact is a line that matched a step the service stage keeps
  * (ll_rule_engine_set_part()): its bytes as the value, keyed by its service
