@@ -489,7 +489,7 @@ static void members_stopped_before_their_first_assignment_exit_cleanly(void **st
              "metrics: off\n",
              bootstrap);
     char *cfg = write_text(tmpdir, "early.yaml", text);
-    const int after_ms[] = {200, 500, 1000, 2000, 2000, 3000};
+    const int after_ms[] = {200, 500, 1000, 2000};
     for (size_t i = 0; i < sizeof after_ms / sizeof after_ms[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "early-%zu", i);
