@@ -668,13 +668,14 @@ int ll_cmd_replay(int argc, char **argv)
         int crc = ll_config_load(o.config, &cfg, &errors);
         fputs(errors.data ? errors.data : "", stderr);
         ll_buf_free(&errors);
-        if (crc != LL_OK || !ll__run_conf_join(&cfg, &join))
+        if (crc != LL_OK)
             goto done;
-        take_join(&o, &join);
     }
+    /* Without a file, its sections are empty: the defaults, as run's. */
+    if (!ll__run_conf_join(&cfg, &join))
+        goto done;
+    take_join(&o, &join);
     threads = o.threads ? o.threads : ll__auto_threads();
-    if (!o.max_line)
-        o.max_line = join.max_line ? join.max_line : (size_t)1 << 20;
     if (o.dead_letter && !ll__dead_letter_open(&r.dead, o.dead_letter, 0, "replay")) {
         fprintf(stderr, "logloom replay: cannot open dead-letter file %s: %s\n", o.dead_letter,
                 strerror(errno));
