@@ -111,7 +111,8 @@ void ll_test_redis_kill(struct ll_test_redis *r);
  * accepts connections (the kernel queues them) but never answers. */
 void ll_test_redis_pause(struct ll_test_redis *r, bool paused);
 
-/* Start again with the same dir/socket/port/password (AOF reloaded). 0 or -1.
+/* Start again with the same dir/socket/port/password (AOF reloaded, after
+ * redis-check-aof --fix mends a tail a kill cut). 0 or -1.
  * Waits until PING answers, i.e. until the AOF is loaded. */
 int ll_test_redis_restart(struct ll_test_redis *r);
 
