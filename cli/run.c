@@ -905,6 +905,11 @@ static int shutdown_daemon(struct daemon *d)
         d->kafka = NULL;
     }
     ll__run_publish_metrics(d);
+    if (d->late || d->facts_late)
+        ll_log(LL_LEVEL_WARN, "run", "%llu events came after their workflow closed "
+               "(logloom_late_events_total), %llu facts behind the watermark "
+               "(logloom_facts_late_total)", (unsigned long long)d->late,
+               (unsigned long long)d->facts_late);
     ll_log(LL_LEVEL_INFO, "run", "stopped; checkpoints at read order %llu",
            (unsigned long long)d->files.committed);
     return d->failed ? LL_EXIT_FAILURE : LL_EXIT_OK;

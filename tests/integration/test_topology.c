@@ -452,6 +452,27 @@ static void assert_like_replay(const char *what, struct fleet_answer *got)
     assert_int_equal(missing[1] + extra[1] + missing[0] + extra[0], 0);
 }
 
+/* What the members said of facts behind the watermark or lines late
+ * (warnings that explain an answer unlike replay's), printed. */
+static void print_late(const struct topo *t, int members)
+{
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < members; m++)
+            for (int k = 0; k < t->starts[s][m]; k++) {
+                char name[48];
+                snprintf(name, sizeof name, "t%d-s%d-m%d-%d.err", t->n, s, m, k);
+                char *path = in_tmp(name), *text = read_file(path, NULL);
+                for (char *p = text, *e; p && *p; p = e ? e + 1 : p + strlen(p)) {
+                    e = strchr(p, '\n');
+                    int len = e ? (int)(e - p) : (int)strlen(p);
+                    if (memmem(p, (size_t)len, "late", 4))
+                        print_message("%s: %.*s\n", name, len, p);
+                }
+                free(text);
+                free(path);
+            }
+}
+
 /* Alert latency, printed: from when the producer sent an alert's first
  * evidence line (the feed's pace from @p t0) to when PostgreSQL first
  * held the alert, p50 and p99. Windows and absences wait for event time
@@ -594,6 +615,7 @@ static void run_case(struct topo *t, int members, uint64_t seed, bool backlog)
             assert_int_equal(wait_cmd_err(t->member[s][m], err), 0);
             free(err);
         }
+    print_late(t, members);
     struct fleet_answer of_topic = {0};
     if (replay_of_topic(t->n, keyed, t->outage, &of_topic))
         expect = &of_topic;
