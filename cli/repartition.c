@@ -292,44 +292,13 @@ static bool emit(struct repart *r, const struct ll_event *ev)
 }
 
 
-static bool queued_before(const struct queued *a, const struct queued *b)
+static bool queued_before(const void *ctx, const struct queued *a, const struct queued *b)
 {
+    (void)ctx;
     return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq;
 }
 
-static void queue_push(struct repart *r, struct queued *q)
-{
-    LL_GROW(r->queue, r->n_queue, r->cap_queue, 256);
-    size_t i = r->n_queue++;
-    for (; i && queued_before(q, r->queue[(i - 1) / 2]); i = (i - 1) / 2)
-        r->queue[i] = r->queue[(i - 1) / 2];
-    r->queue[i] = q;
-}
-
-/* Puts @p q at @p i of the heap, or below it where it belongs. */
-static void sift_down(struct repart *r, size_t i, struct queued *q)
-{
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= r->n_queue)
-            break;
-        if (c + 1 < r->n_queue && queued_before(r->queue[c + 1], r->queue[c]))
-            c++;
-        if (!queued_before(r->queue[c], q))
-            break;
-        r->queue[i] = r->queue[c];
-        i = c;
-    }
-    r->queue[i] = q;
-}
-
-static struct queued *queue_pop(struct repart *r)
-{
-    struct queued *top = r->queue[0], *last = r->queue[--r->n_queue];
-    if (r->n_queue)
-        sift_down(r, 0, last);
-    return top;
-}
+LL_HEAP(queue, struct queued *, const void *, queued_before, LL_HEAP_UNPLACED)
 
 /* Partition @p slot has its line times tracked from now on. */
 static void slot_seen(struct repart *r, int slot)
@@ -366,7 +335,7 @@ static void enqueue(struct repart *r, const struct ll_event *ev, int slot)
             memcpy(d, parts[i].ptr, parts[i].len);
         d += parts[i].len;
     }
-    queue_push(r, q);
+    queue_push(NULL, &r->queue, &r->n_queue, &r->cap_queue, q);
 }
 
 /* The line of @p q decoded again, as the source had it. */
@@ -516,7 +485,7 @@ static bool release(struct repart *r, bool all)
     else if (now - r->moved >= WAIT_LOG_NS && now - r->waits_logged >= WAIT_LOG_NS)
         log_waits(r, low, now);
     while (ok && r->n_queue && r->queue[0]->ts <= low) {
-        struct queued *q = queue_pop(r);
+        struct queued *q = queue_pop(NULL, r->queue, &r->n_queue);
         struct ll_event ev;
         decoded(r, q, &ev);
         ok = emit(r, &ev);
@@ -541,8 +510,7 @@ static void unqueue(struct repart *r, int slot)
             r->queue[kept++] = r->queue[i];
     }
     r->n_queue = kept;
-    for (size_t i = r->n_queue / 2; i-- > 0;) /* a heap again */
-        sift_down(r, i, r->queue[i]);
+    queue_heapify(NULL, r->queue, r->n_queue); /* a heap again */
     if (slot < r->n_slots)
         slot_fresh(r, slot);
 }

@@ -1256,40 +1256,22 @@ static void count_orphan(struct ll_correlator *c, const struct ll_event *ev, uin
         n->examples[i] = (struct ll__example){ev->ts_ns, source, ev->pos.offset};
 }
 
-static bool pending_less(const struct pending *a, const struct pending *b)
+static bool pending_less(const void *ctx, const struct pending *a, const struct pending *b)
 {
+    (void)ctx;
     return a->ts != b->ts ? a->ts < b->ts : a->seq < b->seq;
 }
 
+LL_HEAP(pendings, struct pending *, const void *, pending_less, LL_HEAP_UNPLACED)
+
 static void pending_push(struct ll_correlator *c, struct pending *p)
 {
-    LL_GROW(c->pending, c->n_pending, c->cap_pending, 64);
-    size_t i = c->n_pending++;
-    while (i && pending_less(p, c->pending[(i - 1) / 2])) {
-        c->pending[i] = c->pending[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    c->pending[i] = p;
+    pendings_push(NULL, &c->pending, &c->n_pending, &c->cap_pending, p);
 }
 
 static struct pending *pending_pop(struct ll_correlator *c)
 {
-    struct pending *top = c->pending[0], *last = c->pending[--c->n_pending];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, m = l;
-        if (l >= c->n_pending)
-            break;
-        if (l + 1 < c->n_pending && pending_less(c->pending[l + 1], c->pending[l]))
-            m = l + 1;
-        if (!pending_less(c->pending[m], last))
-            break;
-        c->pending[i] = c->pending[m];
-        i = m;
-    }
-    if (c->n_pending)
-        c->pending[i] = last;
-    return top;
+    return pendings_pop(NULL, c->pending, &c->n_pending);
 }
 
 /* @returns the workflow's id when @p ev joined one (valid until the next
@@ -1747,51 +1729,19 @@ static void drain_pending(struct ll_correlator *c, bool all)
 /* ------------------------------------------------------------------------ */
 /* Watermark                                                                 */
 
-static bool heap_less(const struct ll_correlator *c, size_t a, size_t b)
+/* The sources by their newest event, the one furthest behind first; each
+ * knows its place (heap_idx) as its newest moves on. */
+static bool behind(const struct ll_correlator *c, uint32_t a, uint32_t b)
 {
-    return c->names.v[c->heap[a]].newest < c->names.v[c->heap[b]].newest;
+    return c->names.v[a].newest < c->names.v[b].newest;
 }
 
-static void heap_swap(struct ll_correlator *c, size_t a, size_t b)
-{
-    uint32_t t = c->heap[a];
-    c->heap[a] = c->heap[b];
-    c->heap[b] = t;
-    c->names.v[c->heap[a]].heap_idx = (long)a;
-    c->names.v[c->heap[b]].heap_idx = (long)b;
-}
-
-static void heap_down(struct ll_correlator *c, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < c->n_heap && heap_less(c, l, m))
-            m = l;
-        if (r < c->n_heap && heap_less(c, r, m))
-            m = r;
-        if (m == i)
-            return;
-        heap_swap(c, i, m);
-        i = m;
-    }
-}
-
-static void heap_up(struct ll_correlator *c, size_t i)
-{
-    while (i && heap_less(c, i, (i - 1) / 2)) {
-        heap_swap(c, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
+#define SOURCE_PLACED(c, src, i) ((c)->names.v[src].heap_idx = (long)(i))
+LL_HEAP(sources, uint32_t, struct ll_correlator *, behind, SOURCE_PLACED)
 
 static void heap_pop(struct ll_correlator *c)
 {
-    c->names.v[c->heap[0]].heap_idx = -1;
-    c->heap[0] = c->heap[--c->n_heap];
-    if (c->n_heap) {
-        c->names.v[c->heap[0]].heap_idx = 0;
-        heap_down(c, 0);
-    }
+    c->names.v[sources_pop(c, c->heap, &c->n_heap)].heap_idx = -1;
 }
 
 static int cmp_closing(const void *a, const void *b, void *ctx)
@@ -1861,14 +1811,10 @@ static void source_seen(struct ll_correlator *c, uint32_t src, int64_t ts)
     struct ll__name *n = &c->names.v[src];
     if (ts > n->newest)
         n->newest = ts;
-    if (n->heap_idx < 0) {
-        LL_GROW(c->heap, c->n_heap, c->cap_heap, 16);
-        c->heap[c->n_heap] = src;
-        n->heap_idx = (long)c->n_heap++;
-        heap_up(c, (size_t)n->heap_idx);
-    } else {
-        heap_down(c, (size_t)n->heap_idx);
-    }
+    if (n->heap_idx < 0)
+        sources_push(c, &c->heap, &c->n_heap, &c->cap_heap, src);
+    else
+        sources_down(c, c->heap, c->n_heap, (size_t)n->heap_idx);
     if (ts > c->newest)
         c->newest = ts;
     while (c->n_heap > 1 &&

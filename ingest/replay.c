@@ -532,6 +532,7 @@ static void advance(struct ll_replay *rp, struct input *in)
 /* ------------------------------------------------------------------------ */
 /* Heap                                                                      */
 
+/* The input whose next event is the earliest (ties to the first). */
 static bool heap_less(const struct ll_replay *rp, uint32_t a, uint32_t b)
 {
     const struct input *ia = rp->in[a], *ib = rp->in[b];
@@ -539,22 +540,7 @@ static bool heap_less(const struct ll_replay *rp, uint32_t a, uint32_t b)
     return ta != tb ? ta < tb : a < b;
 }
 
-static void sift_down(struct ll_replay *rp, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < rp->n_heap && heap_less(rp, rp->heap[l], rp->heap[m]))
-            m = l;
-        if (r < rp->n_heap && heap_less(rp, rp->heap[r], rp->heap[m]))
-            m = r;
-        if (m == i)
-            return;
-        uint32_t t = rp->heap[i];
-        rp->heap[i] = rp->heap[m];
-        rp->heap[m] = t;
-        i = m;
-    }
-}
+LL_HEAP(inputs, uint32_t, const struct ll_replay *, heap_less, LL_HEAP_UNPLACED)
 
 /* ------------------------------------------------------------------------ */
 /* API                                                                       */
@@ -720,8 +706,7 @@ int ll_replay_open(const struct ll_replay_conf *conf, ll_replay **out, char *err
         if (!in->done)
             rp->heap[rp->n_heap++] = (uint32_t)i;
     }
-    for (size_t i = rp->n_heap / 2; i-- > 0;)
-        sift_down(rp, i);
+    inputs_heapify(rp, rp->heap, rp->n_heap);
     *out = rp;
     return LL_OK;
 }
@@ -733,8 +718,9 @@ int ll_replay_next(ll_replay *rp, const struct ll_event **ev)
         if (++in->cur == in->b->n)
             advance(rp, in);
         if (in->done)
-            rp->heap[0] = rp->heap[--rp->n_heap];
-        sift_down(rp, 0);
+            inputs_pop(rp, rp->heap, &rp->n_heap);
+        else
+            inputs_down(rp, rp->heap, rp->n_heap, 0);
         rp->popped = -1;
     }
     if (rp->n_heap == 0)

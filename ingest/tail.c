@@ -709,64 +709,27 @@ static int cmp_str(const char *a, const char *b)
 }
 
 /* Earlier event first; at one instant, the file whose name sorts first. */
-static bool head_before(const struct tfile *a, const struct tfile *b)
+static bool head_before(const struct ll_tail *t, const struct tfile *a, const struct tfile *b)
 {
+    (void)t;
     if (a->ev.ts_ns != b->ev.ts_ns)
         return a->ev.ts_ns < b->ev.ts_ns;
     return cmp_str(a->source, b->source) < 0;
 }
 
-static void heap_set(struct ll_tail *t, size_t i, struct tfile *f)
-{
-    t->heap[i] = f;
-    f->heap_idx = (long)i;
-}
-
-static void heap_up(struct ll_tail *t, size_t i)
-{
-    struct tfile *f = t->heap[i];
-    while (i && head_before(f, t->heap[(i - 1) / 2])) {
-        heap_set(t, i, t->heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    heap_set(t, i, f);
-}
-
-static void heap_down(struct ll_tail *t, size_t i)
-{
-    struct tfile *f = t->heap[i];
-    for (;;) {
-        size_t l = 2 * i + 1, m = l;
-        if (l >= t->n_heap)
-            break;
-        if (l + 1 < t->n_heap && head_before(t->heap[l + 1], t->heap[l]))
-            m = l + 1;
-        if (!head_before(t->heap[m], f))
-            break;
-        heap_set(t, i, t->heap[m]);
-        i = m;
-    }
-    heap_set(t, i, f);
-}
+#define HEAP_PLACED(t, f, i) ((f)->heap_idx = (long)(i))
+LL_HEAP(heads, struct tfile *, const struct ll_tail *, head_before, HEAP_PLACED)
 
 static void heap_push(struct ll_tail *t, struct tfile *f)
 {
-    LL_GROW(t->heap, t->n_heap, t->cap_heap, 16);
-    t->heap[t->n_heap++] = f;
-    heap_up(t, t->n_heap - 1);
+    heads_push(t, &t->heap, &t->n_heap, &t->cap_heap, f);
 }
 
 /* Takes @p f (which has a head) out of the heap. */
 static void heap_remove(struct ll_tail *t, struct tfile *f)
 {
-    size_t i = (size_t)f->heap_idx;
+    heads_remove(t, t->heap, &t->n_heap, (size_t)f->heap_idx);
     f->heap_idx = -1;
-    struct tfile *last = t->heap[--t->n_heap];
-    if (last == f)
-        return;
-    heap_set(t, i, last);
-    heap_down(t, i);
-    heap_up(t, (size_t)last->heap_idx);
 }
 
 /* Gives @p f a head if it can: from its buffer, and (@p read) from the

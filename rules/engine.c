@@ -276,42 +276,22 @@ bool ll__eng_same_event(const struct match *a, const struct match *b)
            ll_str_eq(a->source, b->source);
 }
 
-static bool slot_before(struct heap_slot a, struct heap_slot b)
+static bool slot_before(const void *ctx, struct heap_slot a, struct heap_slot b)
 {
+    (void)ctx;
     return a.ts != b.ts ? a.ts < b.ts : ll__eng_before(a.m, b.m);
 }
 
+LL_HEAP(slots, struct heap_slot, const void *, slot_before, LL_HEAP_UNPLACED)
+
 static void heap_push(struct mheap *h, struct match *m)
 {
-    LL_GROW(h->v, h->n, h->cap, 64);
-    struct heap_slot x = {m->ts, m};
-    size_t i = h->n++;
-    while (i && slot_before(x, h->v[(i - 1) / 2])) {
-        h->v[i] = h->v[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->v[i] = x;
+    slots_push(NULL, &h->v, &h->n, &h->cap, (struct heap_slot){m->ts, m});
 }
 
 static struct match *heap_pop(struct mheap *h)
 {
-    struct match *top = h->v[0].m;
-    struct heap_slot last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, m = l;
-        if (l >= h->n)
-            break;
-        if (l + 1 < h->n && slot_before(h->v[l + 1], h->v[l]))
-            m = l + 1;
-        if (!slot_before(h->v[m], last))
-            break;
-        h->v[i] = h->v[m];
-        i = m;
-    }
-    if (h->n)
-        h->v[i] = last;
-    return top;
+    return slots_pop(NULL, h->v, &h->n).m;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -34,6 +34,16 @@ static inline char *make_tmpdir(void)
     return strdup(dir);
 }
 
+/* The next of a xorshift64 sequence at @p s (never 0): the tests' seeded
+ * randomness. */
+static inline uint64_t xorshift64(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 /* qsort() order of an array of C strings. */
 static inline int cmp_strs(const void *a, const void *b)
 {

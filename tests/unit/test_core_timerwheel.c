@@ -30,10 +30,7 @@ static void on_fire(void *ctx, struct ll_timer *t)
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 static void fires_once_when_clock_reaches_deadline(void **state)

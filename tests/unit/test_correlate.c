@@ -895,10 +895,7 @@ struct script {
 static uint64_t rng;
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 /* Workflows over four sources, with children that log without the id. */

@@ -129,10 +129,8 @@ static void shuffled_incident_gives_the_same_timelines(void **state)
     static struct ll_event shuffled[MAX_EVENTS];
     for (int round = 0; round < 30; round++) {
         for (size_t i = 0; i < n_events; i++) {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            k[i] = (struct keyed){events[i].ts_ns + (int64_t)(rng % (uint64_t)(LATENESS - 1)), i};
+            k[i] = (struct keyed){
+                events[i].ts_ns + (int64_t)(xorshift64(&rng) % (uint64_t)(LATENESS - 1)), i};
         }
         qsort(k, n_events, sizeof *k, cmp_keyed);
         size_t moved = 0;

@@ -63,6 +63,70 @@ void *ll_reallocarray(void *ptr, size_t n, size_t size);
             (v) = ll_reallocarray((v), (cap), sizeof *(v));                                   \
         }                                                                                     \
     } while (0)
+/* LL_HEAP(name, T, C, before, placed) writes a binary min-heap of T kept in
+ * an array, the first by before(ctx, a, b) (a strict order) at [0], once
+ * for every heap in the tree. It defines, for a context C ctx:
+ *   name_up(ctx, v, i)                the entry at i moved up where it belongs
+ *   name_down(ctx, v, n, i)           moved down; @returns where it went
+ *   name_push(ctx, &v, &n, &cap, x)   x added (v grows)
+ *   name_pop(ctx, v, &n)              the first, taken out
+ *   name_remove(ctx, v, &n, i)        the entry at i, taken out
+ *   name_heapify(ctx, v, n)           any array made a heap
+ * placed(ctx, x, i) runs as x lands at index i (an index kept in the entry,
+ * for name_remove() and for fixing it after its key changed);
+ * LL_HEAP_UNPLACED when none is kept. */
+#define LL_HEAP_UNPLACED(ctx, x, i) ((void)0)
+#define LL_HEAP(name, T, C, before, placed)                                                   \
+    __attribute__((unused)) static inline void name##_up(C ctx, T *v, size_t i)               \
+    {                                                                                         \
+        T x = v[i];                                                                           \
+        for (; i && before(ctx, x, v[(i - 1) / 2]); i = (i - 1) / 2) {                        \
+            v[i] = v[(i - 1) / 2];                                                            \
+            placed(ctx, v[i], i);                                                             \
+        }                                                                                     \
+        v[i] = x;                                                                             \
+        placed(ctx, x, i);                                                                    \
+    }                                                                                         \
+    __attribute__((unused)) static inline size_t name##_down(C ctx, T *v, size_t n, size_t i) \
+    {                                                                                         \
+        T x = v[i];                                                                           \
+        for (size_t l; (l = 2 * i + 1) < n;) {                                                \
+            size_t m = l + 1 < n && before(ctx, v[l + 1], v[l]) ? l + 1 : l;                 \
+            if (!before(ctx, v[m], x))                                                        \
+                break;                                                                        \
+            v[i] = v[m];                                                                      \
+            placed(ctx, v[i], i);                                                             \
+            i = m;                                                                            \
+        }                                                                                     \
+        v[i] = x;                                                                             \
+        placed(ctx, x, i);                                                                    \
+        return i;                                                                             \
+    }                                                                                         \
+    __attribute__((unused)) static inline void name##_push(C ctx, T **v, size_t *n,           \
+                                                           size_t *cap, T x)                  \
+    {                                                                                         \
+        LL_GROW(*v, *n, *cap, 16);                                                            \
+        (*v)[*n] = x;                                                                         \
+        name##_up(ctx, *v, (*n)++);                                                           \
+    }                                                                                         \
+    __attribute__((unused)) static inline void name##_remove(C ctx, T *v, size_t *n, size_t i) \
+    {                                                                                         \
+        if (i == --*n)                                                                        \
+            return;                                                                           \
+        v[i] = v[*n];                                                                         \
+        name##_up(ctx, v, name##_down(ctx, v, *n, i));                                        \
+    }                                                                                         \
+    __attribute__((unused)) static inline T name##_pop(C ctx, T *v, size_t *n)                \
+    {                                                                                         \
+        T top = v[0];                                                                         \
+        name##_remove(ctx, v, n, 0);                                                          \
+        return top;                                                                           \
+    }                                                                                         \
+    __attribute__((unused)) static inline void name##_heapify(C ctx, T *v, size_t n)          \
+    {                                                                                         \
+        for (size_t i = n / 2; i-- > 0;)                                                      \
+            name##_down(ctx, v, n, i);                                                        \
+    }
 /** @returns a NUL-terminated copy of @p len bytes at @p s; free with ll_free. */
 char *ll_strndup(const char *s, size_t len);
 /** @returns a copy of the C string @p s; free with ll_free. */
