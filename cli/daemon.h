@@ -1,5 +1,5 @@
-/* Private to `logloom run` (run.c; its metrics in run_metrics.c): the
- * daemon's state. */
+/* Private to `logloom run` (run.c; its metrics in run_metrics.c, its
+ * stages' output in run_output.c): the daemon's state. */
 #ifndef LOGLOOM_CLI_DAEMON_H
 #define LOGLOOM_CLI_DAEMON_H
 
@@ -84,5 +84,15 @@ struct daemon {
 /* Renders the daemon's counters for /metrics (Prometheus text) and
  * publishes them. */
 void ll__run_publish_metrics(struct daemon *d);
+
+/* run_output.c: what lane @p l's stage gives goes to the sinks, the facts
+ * topic and the counters. */
+struct ll__stage_out ll__run_lane_out(struct lane *l);
+/* A rejected line (ll_tail_conf, ll_kafka_conf on_reject; ctx: the daemon). */
+void ll__run_on_reject(void *ctx, enum ll_reject reason, const struct ll_pos *pos,
+                       const struct ll_line *line, const char *detail);
+/* Says how many rejected lines went unlogged once their window is over
+ * (@p last: now). */
+void ll__run_rejects_window(struct daemon *d, int64_t now, bool last);
 
 #endif
