@@ -465,7 +465,8 @@ static void print_late(const struct topo *t, int members)
                 for (char *p = text, *e; p && *p; p = e ? e + 1 : p + strlen(p)) {
                     e = strchr(p, '\n');
                     int len = e ? (int)(e - p) : (int)strlen(p);
-                    if (memmem(p, (size_t)len, "late", 4))
+                    if (memmem(p, (size_t)len, "behind the watermark", 20) ||
+                        memmem(p, (size_t)len, "after their workflow closed", 27))
                         print_message("%s: %.*s\n", name, len, p);
                 }
                 free(text);
