@@ -119,7 +119,10 @@ void *ll_reallocarray(void *ptr, size_t n, size_t size);
     __attribute__((unused)) static inline T name##_pop(C ctx, T *v, size_t *n)                \
     {                                                                                         \
         T top = v[0];                                                                         \
-        name##_remove(ctx, v, n, 0);                                                          \
+        if (--*n) { /* the last entry goes down from the top: never up */                      \
+            v[0] = v[*n];                                                                     \
+            name##_down(ctx, v, *n, 0);                                                       \
+        }                                                                                     \
         return top;                                                                           \
     }                                                                                         \
     __attribute__((unused)) static inline void name##_heapify(C ctx, T *v, size_t n)          \
