@@ -62,7 +62,7 @@ struct daemon {
     ll_sink **sinks;
     size_t n_sinks;
     ll_sink *out; /* no sinks configured: alerts as JSON lines on stdout */
-    ll_metrics *metrics;
+    ll__endpoint *metrics;
 
     int64_t next_checkpoint, next_metrics, published;
     uint64_t checkpoint_failures; /* checkpoints that could not be written */

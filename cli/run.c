@@ -435,12 +435,12 @@ static bool preflight(const struct ll__run_conf *rc, bool probe_metrics)
         ok = false;
     }
     if (probe_metrics && rc->metrics_listen) {
-        ll_metrics *m = ll_metrics_new();
-        if (ll_metrics_serve(m, rc->metrics_listen, err, sizeof err) != LL_OK) {
+        ll__endpoint *m = ll__endpoint_new();
+        if (ll__endpoint_serve(m, rc->metrics_listen, err, sizeof err) != LL_OK) {
             ll_log(LL_LEVEL_ERROR, "metrics", "%s", err);
             ok = false;
         }
-        ll_metrics_destroy(m);
+        ll__endpoint_destroy(m);
     }
     for (size_t i = 0; i < rc->n_sources; i++)
         for (size_t k = 0; k < rc->sources[i].n_paths; k++) {
@@ -543,16 +543,16 @@ static bool start(struct daemon *d)
     if (!ok)
         return false;
     if (d->rc.metrics_listen) {
-        d->metrics = ll_metrics_new();
-        if (ll_metrics_serve(d->metrics, d->rc.metrics_listen, err, sizeof err) != LL_OK) {
+        d->metrics = ll__endpoint_new();
+        if (ll__endpoint_serve(d->metrics, d->rc.metrics_listen, err, sizeof err) != LL_OK) {
             ll_log(LL_LEVEL_ERROR, "metrics", "%s", err);
             return false;
         }
-        ll_metrics_set_ready(d->metrics, true, NULL);
+        ll__endpoint_set_ready(d->metrics, true, NULL);
     }
     char port[32] = "";
     if (d->metrics)
-        snprintf(port, sizeof port, " (port %d)", ll_metrics_port(d->metrics));
+        snprintf(port, sizeof port, " (port %d)", ll__endpoint_port(d->metrics));
     char threads[64] = "";
     if (d->kafka)
         snprintf(threads, sizeof threads, ", Kafka decoded on %zu thread%s", d->threads,
@@ -758,7 +758,7 @@ static int shutdown_daemon(struct daemon *d)
     ll_log(LL_LEVEL_INFO, "run", "stopping: waiting up to %.0fs for the sinks",
            (double)d->rc.shutdown_timeout_ns / 1e9);
     if (d->metrics)
-        ll_metrics_set_ready(d->metrics, false, "stopping");
+        ll__endpoint_set_ready(d->metrics, false, "stopping");
     int64_t deadline = ll_clock_mono_ns() + d->rc.shutdown_timeout_ns;
     for (size_t i = 0; i < d->n_sinks; i++)
         if (ll_sink_drain_until(d->sinks[i], deadline) != LL_OK)
@@ -793,7 +793,7 @@ static void destroy(struct daemon *d)
             ll_free(d->lanes[i]);
         }
     ll_free(d->lanes);
-    ll_metrics_destroy(d->metrics);
+    ll__endpoint_destroy(d->metrics);
     if (d->files.stage.corr)
         lane_free(d, &d->files);
     for (size_t i = 0; i < d->n_tails; i++)

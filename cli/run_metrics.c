@@ -179,5 +179,5 @@ void ll__run_publish_metrics(struct daemon *d)
     }
     sample(b, "logloom_process_resident_memory_bytes", "gauge", "Resident set size",
            (double)ll_process_rss());
-    ll_metrics_publish(d->metrics, b->data ? b->data : "", b->len);
+    ll__endpoint_publish(d->metrics, b->data ? b->data : "", b->len);
 }

@@ -313,7 +313,7 @@ static void defaults(struct ll__run_conf *rc)
         .dead_letter_max = (size_t)100 << 20,
         .checkpoint_interval_ns = 5 * LL_NS_PER_SEC,
         .shutdown_timeout_ns = 30 * LL_NS_PER_SEC,
-        .metrics_listen = ll_strdup(LL_METRICS_LISTEN_DEFAULT),
+        .metrics_listen = ll_strdup(LL__METRICS_LISTEN),
         .log_level = LL_LEVEL_INFO,
         .log_json = true,
     };

@@ -921,18 +921,11 @@ struct ll_count {
 uint64_t ll_stats_rejected_total(const struct ll_stats *st);
 
 /* ------------------------------------------------------------------------ */
-/* Metrics and health endpoint                                               */
+/* Metrics                                                                   */
 /*                                                                           */
 /* The core thread owns every counter. Every few hundred milliseconds it      */
-/* renders them as Prometheus text (ll_prom_family(), ll_prom_sample()) and   */
-/* hands the text to ll_metrics_publish(); an HTTP server on its own thread   */
-/* serves the latest published text. Only publish and serve take a lock, and  */
-/* only to swap or take a reference to the published text.                   */
-
-/** @brief Where `logloom run` serves /metrics, /healthz and /readyz unless
- *         told otherwise: loopback only, the port registered for
- *         Prometheus exporters of this kind. */
-#define LL_METRICS_LISTEN_DEFAULT "127.0.0.1:9464"
+/* renders them as Prometheus text (ll_prom_family(), ll_prom_sample()); the  */
+/* runner's endpoint serves the latest text.                                  */
 
 /** @brief Append a metric family header to @p b:
  *         "# HELP name help\n# TYPE name type\n".
@@ -954,53 +947,6 @@ void ll_prom_family(struct ll_buf *b, const char *name, const char *type, const 
  *         -Inf as "NaN", "+Inf", "-Inf". Uses the C locale's decimal point:
  *         the daemon never calls setlocale(LC_NUMERIC). */
 void ll_prom_sample(struct ll_buf *b, const char *name, const char *const *labels, double value);
-
-/** @brief The metrics and health HTTP endpoint (opaque). Create with
- *         ll_metrics_new(), start with ll_metrics_serve(), free with
- *         ll_metrics_destroy(). Publish and the health setters may be
- *         called from any thread, before or after serving starts. */
-typedef struct ll_metrics ll_metrics;
-
-/** @returns a new endpoint, not serving yet: /metrics empty, live, and not
- *           ready (reason "starting"). Never NULL. */
-ll_metrics *ll_metrics_new(void);
-/** @brief Replace the text GET /metrics answers with a copy of @p len bytes
- *         at @p text. Thread-safe; the copy is made before the lock is
- *         taken, and a scrape in progress keeps the text it started with,
- *         so no client ever sees a mix of two publications. */
-void ll_metrics_publish(ll_metrics *m, const char *text, size_t len);
-/** @brief Set what GET /readyz answers: 200 "ready\n" when @p ready, else
- *         503 with @p reason and a newline (copied; NULL gives "not ready").
- *         Thread-safe. */
-void ll_metrics_set_ready(ll_metrics *m, bool ready, const char *reason);
-/** @brief Set what GET /healthz answers: 200 "ok\n" while the process
- *         serves at all, unless called with @p live false: then 503 with
- *         @p reason and a newline (copied; NULL gives "not live").
- *         Thread-safe. */
-void ll_metrics_set_live(ll_metrics *m, bool live, const char *reason);
-/** @brief Start serving on its own thread (libmicrohttpd, internal polling;
- *         at most 32 connections, each closed after 10 s idle).
- *
- *  GET or HEAD /metrics: 200, `text/plain; version=0.0.4; charset=utf-8`,
- *  the latest published text (empty before the first publish). /healthz
- *  and /readyz as set above. Other paths: 404. Other methods: 405.
- *
- *  @param listen "host:port", "[v6]:port" or ":port". The host is an IPv4
- *         or bracketed IPv6 literal, or "localhost" (127.0.0.1); names are
- *         not resolved. The server binds exactly that address ("[::]" is
- *         IPv6 only); ":port" means every IPv4 interface. The daemon's
- *         default is LL_METRICS_LISTEN_DEFAULT, "127.0.0.1:9464". Port 0
- *         picks a free port: ll_metrics_port() tells which.
- *  @param OUT err a one-line reason on failure (may be NULL).
- *  @returns LL_OK; LL_EINVAL for a malformed address or when already
- *           serving; LL_EIO when the address cannot be bound (in use, not
- *           local, not permitted). */
-int ll_metrics_serve(ll_metrics *m, const char *listen, char *err, size_t errsz);
-/** @returns the port being served, or 0 when not serving. */
-int ll_metrics_port(const ll_metrics *m);
-/** @brief Stop the server if it was started (waiting for its thread; scrapes
- *         in progress are cut) and free everything. Accepts NULL. */
-void ll_metrics_destroy(ll_metrics *m);
 
 /** @returns the resident set size of this process in bytes, from
  *           /proc/self/statm; 0 if it cannot be read. */

@@ -27,6 +27,61 @@ bool ll__parse_size(const char *s, size_t *out);
 size_t ll__auto_threads(void);
 
 /* ------------------------------------------------------------------------ */
+/* The metrics and health endpoint (endpoint.c)                             */
+
+/** @brief Where `logloom run` serves /metrics, /healthz and /readyz unless
+ *         told otherwise: loopback only, the port registered for
+ *         Prometheus exporters of this kind. */
+#define LL__METRICS_LISTEN "127.0.0.1:9464"
+
+/** @brief The metrics and health HTTP endpoint (opaque). Create with
+ *         ll__endpoint_new(), start with ll__endpoint_serve(), free with
+ *         ll__endpoint_destroy(). Publish and the health setters may be
+ *         called from any thread, before or after serving starts. */
+typedef struct ll__endpoint ll__endpoint;
+
+/** @returns a new endpoint, not serving yet: /metrics empty, live, and not
+ *           ready (reason "starting"). Never NULL. */
+ll__endpoint *ll__endpoint_new(void);
+/** @brief Replace the text GET /metrics answers with a copy of @p len bytes
+ *         at @p text. Thread-safe; the copy is made before the lock is
+ *         taken, and a scrape in progress keeps the text it started with,
+ *         so no client ever sees a mix of two publications. */
+void ll__endpoint_publish(ll__endpoint *m, const char *text, size_t len);
+/** @brief Set what GET /readyz answers: 200 "ready\n" when @p ready, else
+ *         503 with @p reason and a newline (copied; NULL gives "not ready").
+ *         Thread-safe. */
+void ll__endpoint_set_ready(ll__endpoint *m, bool ready, const char *reason);
+/** @brief Set what GET /healthz answers: 200 "ok\n" while the process
+ *         serves at all, unless called with @p live false: then 503 with
+ *         @p reason and a newline (copied; NULL gives "not live").
+ *         Thread-safe. */
+void ll__endpoint_set_live(ll__endpoint *m, bool live, const char *reason);
+/** @brief Start serving on its own thread (libmicrohttpd, internal polling;
+ *         at most 32 connections, each closed after 10 s idle).
+ *
+ *  GET or HEAD /metrics: 200, `text/plain; version=0.0.4; charset=utf-8`,
+ *  the latest published text (empty before the first publish). /healthz
+ *  and /readyz as set above. Other paths: 404. Other methods: 405.
+ *
+ *  @param listen "host:port", "[v6]:port" or ":port". The host is an IPv4
+ *         or bracketed IPv6 literal, or "localhost" (127.0.0.1); names are
+ *         not resolved. The server binds exactly that address ("[::]" is
+ *         IPv6 only); ":port" means every IPv4 interface. The daemon's
+ *         default is LL__METRICS_LISTEN, "127.0.0.1:9464". Port 0
+ *         picks a free port: ll__endpoint_port() tells which.
+ *  @param OUT err a one-line reason on failure (may be NULL).
+ *  @returns LL_OK; LL_EINVAL for a malformed address or when already
+ *           serving; LL_EIO when the address cannot be bound (in use, not
+ *           local, not permitted). */
+int ll__endpoint_serve(ll__endpoint *m, const char *listen, char *err, size_t errsz);
+/** @returns the port being served, or 0 when not serving. */
+int ll__endpoint_port(const ll__endpoint *m);
+/** @brief Stop the server if it was started (waiting for its thread; scrapes
+ *         in progress are cut) and free everything. Accepts NULL. */
+void ll__endpoint_destroy(ll__endpoint *m);
+
+/* ------------------------------------------------------------------------ */
 /* Run configuration: the YAML file of `run` (`replay --config` takes part) */
 
 /* One source: files to tail (paths), or a Kafka consumer group (brokers). */
