@@ -82,7 +82,7 @@ struct pending *ll__eng_pending_of(ll_rule_engine *e, const struct match *m)
     struct ll_str key = m_key(m);
     for (struct pending *p = ll_idmap_get(&st->by_key, ll_hash_keyed(key.ptr, key.len), key); p;
          p = p->same_next)
-        if (p->m->ts <= m->ts && !ll__eng_same_event(p->m, m))
+        if (p->m->ts <= m->ts && !same_event(p->m, m))
             return p;
     return NULL;
 }
@@ -97,7 +97,7 @@ bool ll__eng_on_absence(ll_rule_engine *e, struct match *m)
                             *next;
              p; p = next) {
             next = p->same_next;
-            if (p->m->ts <= m->ts && p->deadline >= m->ts && !ll__eng_same_event(p->m, m)) {
+            if (p->m->ts <= m->ts && p->deadline >= m->ts && !same_event(p->m, m)) {
                 ll__eng_pending_free(e, st, p);
                 e->recovered += r->recovery;
             }
@@ -107,7 +107,7 @@ bool ll__eng_on_absence(ll_rule_engine *e, struct match *m)
     if (m->step == ST_UNTIL) { /* the scope ends: what still waits has grace left */
         for (struct pending *p = st->head; p; p = p->next)
             if (p->m->ts <= m->ts && ll_str_eq(m_scope(p->m), m_scope(m)) &&
-                ll_time_add(m->ts, r->grace_ns) < p->deadline && !ll__eng_same_event(p->m, m)) {
+                ll_time_add(m->ts, r->grace_ns) < p->deadline && !same_event(p->m, m)) {
                 p->deadline = ll_time_add(m->ts, r->grace_ns);
                 p->ended = true;
                 ll_timerwheel_add(&e->wheel, &p->t.timer, ll_time_add(p->deadline, 1));

@@ -249,7 +249,7 @@ static int cmp_str(struct ll_str a, struct ll_str b)
  * lines are taken in the rule's order), then the line's content, so that
  * the order, and the ids it decides, do not depend on where lines were
  * read from; position last. */
-bool ll__eng_before(const struct match *a, const struct match *b)
+static bool match_before(const struct match *a, const struct match *b)
 {
     if (a->ts != b->ts)
         return a->ts < b->ts;
@@ -270,16 +270,10 @@ bool ll__eng_before(const struct match *a, const struct match *b)
 /* Whether two matches are steps of one line: a line never answers itself
  * (it cannot be both the start and the end of a sequence, nor an absence's
  * "after" and what it waits for). */
-bool ll__eng_same_event(const struct match *a, const struct match *b)
-{
-    return a->ts == b->ts && a->line_hash == b->line_hash && a->offset == b->offset &&
-           ll_str_eq(a->source, b->source);
-}
-
 static bool slot_before(const void *ctx, struct heap_slot a, struct heap_slot b)
 {
     (void)ctx;
-    return a.ts != b.ts ? a.ts < b.ts : ll__eng_before(a.m, b.m);
+    return a.ts != b.ts ? a.ts < b.ts : match_before(a.m, b.m);
 }
 
 LL_HEAP(slots, struct heap_slot, const void *, slot_before, LL_HEAP_UNPLACED)
@@ -344,7 +338,7 @@ static int cmp_fired(const void *x, const void *y)
     }
     if (a->kind == T_ABSENCE) {
         const struct match *ma = ((const struct pending *)a)->m, *mb = ((const struct pending *)b)->m;
-        return ll__eng_before(ma, mb) ? -1 : ll__eng_before(mb, ma);
+        return match_before(ma, mb) ? -1 : match_before(mb, ma);
     }
     return cmp_str(keystate_key(a), keystate_key(b));
 }

@@ -187,10 +187,12 @@ static inline size_t map_key(uint32_t rule, struct ll_str key, char *out, size_t
     return (size_t)n < size ? (size_t)n : size - 1;
 }
 
-/* engine.c: the order of matches (time, rule and step, line, position), and
- * whether two are of one event. */
-bool ll__eng_before(const struct match *a, const struct match *b);
-bool ll__eng_same_event(const struct match *a, const struct match *b);
+/* Whether two matches are of one event (a line at one place). */
+static inline bool same_event(const struct match *a, const struct match *b)
+{
+    return a->ts == b->ts && a->line_hash == b->line_hash && a->offset == b->offset &&
+           ll_str_eq(a->source, b->source);
+}
 
 /* alert.c: an alert opened, raised (opened or grown) on a match, its blast
  * radius, its last write, the rule's rate cap, the grown ones written. */

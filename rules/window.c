@@ -92,7 +92,7 @@ bool ll__eng_on_sequence(ll_rule_engine *e, struct match *m)
         k->stage_n[0] = 1;
         return true;
     }
-    if (!k->stage_n[j - 1] || ll__eng_same_event(k->stage[j - 1][k->stage_n[j - 1] - 1], m))
+    if (!k->stage_n[j - 1] || same_event(k->stage[j - 1][k->stage_n[j - 1] - 1], m))
         return false;
     if (j == last) {
         ll__eng_raise_alert(e, m, k->stage[j - 1][0], k->stage[j - 1], k->stage_n[j - 1]);
