@@ -187,6 +187,18 @@ struct closing {
     int64_t deadline;
 };
 
+/* The ring of the last id-carrying lines (lost.c reads it to find a lost
+ * id's workflow; session.c clears a closing session out of it). */
+#define RECENT 512
+#define RECENT_LINE 384
+struct recent {
+    int64_t ts;
+    struct session *s; /* NULL once it closed */
+    uint32_t service;
+    uint16_t len;
+    char line[RECENT_LINE];
+};
+
 struct ll_correlator {
     struct ll_corr_conf conf;
     struct ll_corr_out out;
@@ -323,26 +335,62 @@ static inline struct ll_str cut(struct ll_str v, size_t max)
     return (struct ll_str){v.ptr, n};
 }
 
+static inline int64_t session_deadline(const struct ll_correlator *c,
+                                       const struct session *s, enum ll_tl_reason *why)
+{
+    int64_t gap = ll_time_add(s->end, c->conf.session_gap_ns);
+    int64_t span = ll_time_add(s->start, c->conf.max_span_ns);
+    int64_t d = gap;
+    enum ll_tl_reason r = LL_TL_CLOSED_GAP;
+    if (span < d) {
+        d = span;
+        r = LL_TL_CLOSED_SPAN;
+    }
+    if (s->terminal_ts != LL_TIME_NONE && s->terminal_ts <= d) {
+        d = s->terminal_ts;
+        r = LL_TL_CLOSED_TERMINAL;
+    }
+    if (why)
+        *why = r;
+    return d;
+}
+
+/* The files call one way, each only files after it: correlator.c ->
+ * waiting.c -> lost.c -> session.c -> links.c, and emit.c (closing) from
+ * correlator.c to session.c and links.c. */
+
 /* correlator.c */
-void ll__corr_chain_remove(struct ll_correlator *c, struct session *s);
 struct session *ll__corr_find_session(struct ll_correlator *c, uint64_t hash,
                                       const struct ll_event *ev);
+
+/* session.c */
+void ll__corr_chain_remove(struct ll_correlator *c, struct session *s);
 void ll__corr_session_add(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
                           uint32_t source, uint32_t service, const char *via, uint32_t via_svc,
                           uint64_t lh);
 void ll__corr_session_free(struct ll_correlator *c, struct session *s);
+void ll__corr_session_merge(struct ll_correlator *c, struct session *into, struct session *from);
+size_t ll__corr_sev_size(const struct ll_correlator *c, const struct ll_event *ev);
 
 /* emit.c */
 void ll__corr_session_close(struct ll_correlator *c, struct session *s, enum ll_tl_reason why);
 uint64_t ll__corr_session_tl_id(const struct session *s);
 void ll__corr_tomb_pop(struct ll_correlator *c);
 
-/* links.c */
+/* links.c. Learning a line's keys notes the pids it taught (at most its
+ * child's and its own) while lines without time wait: the caller then lets
+ * ll__corr_claim_timeless() join them, so links.c never calls waiting.c. */
+struct taught {
+    size_t n;
+    uint8_t len[2];
+    char pid[2][24];
+};
 void **ll__corr_cache_of(struct ll_correlator *c, const struct link *l);
 bool ll__corr_has_key(const struct link *l, char kind, struct ll_str value);
 bool ll__corr_joinable(const struct ll_correlator *c, const struct session *s, int64_t ts);
 void ll__corr_learn_links(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
-                          uint32_t source, uint32_t service, uint64_t host);
+                          uint32_t source, uint32_t service, uint64_t host,
+                          struct taught *taught);
 void ll__corr_link_own(struct link *l, struct session *s);
 void ll__corr_link_unown(struct link *l);
 bool ll__corr_pid_in_name(struct ll_str name, int64_t *pid);
@@ -362,7 +410,7 @@ struct kind {
 void ll__corr_lost_init(struct ll_correlator *c);
 void ll__corr_lost_free(struct ll_correlator *c);
 struct session *ll__corr_alias_of(struct ll_correlator *c, uint64_t hash, uint32_t service,
-                                  const struct ll_event *ev);
+                                  const struct ll_event *ev, struct ll_str *known);
 struct ll_str ll__corr_join_lost(struct ll_correlator *c, struct session *s,
                                  const struct ll_event *ev, uint32_t source, uint32_t service,
                                  const char *via);
@@ -370,7 +418,6 @@ struct kind ll__corr_kind_count(struct ll_correlator *c, uint32_t service,
                                 const struct ll_event *ev, bool with_id);
 void ll__corr_recent_add(struct ll_correlator *c, struct session *s, uint32_t service,
                          const struct ll_event *ev);
-void ll__corr_recent_forget(struct ll_correlator *c, const struct session *s);
 struct session *ll__corr_renamed_from(struct ll_correlator *c, uint32_t service,
                                       const struct ll_event *ev, struct ll_str *shared);
 

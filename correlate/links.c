@@ -132,11 +132,23 @@ static void reteach(struct ll_correlator *c, struct link *l, struct session *s, 
     set_teacher(l, own_pid, ev, source, service, host);
 }
 
+/* A pid @p value now leads to @p l's owner: lines without time that wait
+ * for that pid may join it (ll__corr_claim_timeless(), by the caller). */
+static void note_taught(struct ll_correlator *c, const struct link *l, struct ll_str value,
+                        struct taught *taught)
+{
+    if (!c->n_timeless || l->ambiguous || !taught || value.len >= sizeof taught->pid[0])
+        return;
+    memcpy(taught->pid[taught->n], value.ptr, value.len);
+    taught->len[taught->n++] = (uint8_t)value.len;
+}
+
 /* Teaches @p s the key (@p kind, @p value); returns its link, now owned by
- * @p s. */
+ * @p s. A pid taught is noted in @p taught (may be NULL). */
 static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
                           struct ll_str value, bool own_pid, const struct ll_event *ev,
-                          uint32_t source, uint32_t service, uint64_t host)
+                          uint32_t source, uint32_t service, uint64_t host,
+                          struct taught *taught)
 {
     char key[MAX_KEY];
     size_t len = make_key(kind, value, key, sizeof key);
@@ -153,8 +165,8 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
     } else {
         reteach(c, l, s, own_pid, ev, source, service, host);
     }
-    if (kind == LINK_PID && c->n_timeless && !l->ambiguous)
-        ll__corr_claim_timeless(c, l->owner, value, ev, service);
+    if (kind == LINK_PID)
+        note_taught(c, l, value, taught);
     return l;
 }
 
@@ -162,7 +174,8 @@ static struct link *teach(struct ll_correlator *c, struct session *s, char kind,
  * the process of the line before: its link is kept first in the session's
  * list (the order means nothing else), and found there without a lookup. */
 static void teach_own_pid(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
-                          uint32_t source, uint32_t service, uint64_t host)
+                          uint32_t source, uint32_t service, uint64_t host,
+                          struct taught *taught)
 {
     char pbuf[24];
     struct ll_str pid = ll__corr_pid_str(ev->pid, pbuf, sizeof pbuf);
@@ -178,7 +191,7 @@ static void teach_own_pid(struct ll_correlator *c, struct session *s, const stru
     if (l && ll__corr_has_key(l, LINK_PID, pid)) {
         reteach(c, l, s, true, ev, source, service, host);
     } else {
-        l = teach(c, s, LINK_PID, pid, true, ev, source, service, host);
+        l = teach(c, s, LINK_PID, pid, true, ev, source, service, host, taught);
         cache_link(&svc->pid_link, l, service);
     }
     if (l != s->links) {
@@ -188,14 +201,16 @@ static void teach_own_pid(struct ll_correlator *c, struct session *s, const stru
 }
 
 void ll__corr_learn_links(struct ll_correlator *c, struct session *s, const struct ll_event *ev,
-                          uint32_t source, uint32_t service, uint64_t host)
+                          uint32_t source, uint32_t service, uint64_t host,
+                          struct taught *taught)
 {
+    taught->n = 0;
     char pbuf[24];
     /* Every line teaches: the teacher kept is the best one (see
      * better_teacher), whatever order the lines came in. */
     if (ev->flags & LL_EV_HAS_CHILD_PID)
         teach(c, s, LINK_PID, ll__corr_pid_str(ev->child_pid, pbuf, sizeof pbuf), false, ev, source,
-              service, host);
+              service, host, taught);
     /* The source itself (the file a Kafka message names, if any), for raw
      * lines printed by the same process. */
     uint32_t file = ev->origin.len ? ll__names_intern(&c->names, ev->origin, &c->cache_origin)
@@ -207,15 +222,15 @@ void ll__corr_learn_links(struct ll_correlator *c, struct session *s, const stru
             reteach(c, src->link, s, false, ev, source, service, host);
         } else {
             cache_link(&src->link,
-                       teach(c, s, LINK_SOURCE, src->s, false, ev, source, service, host),
+                       teach(c, s, LINK_SOURCE, src->s, false, ev, source, service, host, NULL),
                        file);
         }
         src->taught_by = s->serial;
     }
     if (ev->conn_id.len)
-        teach(c, s, LINK_CONN, ev->conn_id, false, ev, source, service, host);
+        teach(c, s, LINK_CONN, ev->conn_id, false, ev, source, service, host, NULL);
     if (ev->flags & LL_EV_HAS_PID) /* last: its link stays first */
-        teach_own_pid(c, s, ev, source, service, host);
+        teach_own_pid(c, s, ev, source, service, host, taught);
 }
 
 bool ll__corr_joinable(const struct ll_correlator *c, const struct session *s, int64_t ts)

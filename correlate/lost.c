@@ -27,19 +27,9 @@
  * first bytes of each line: only a rare event (a new id at a downstream
  * service, an orphan of a kind that has ids) looks into it. */
 
-#define RECENT 512
-#define RECENT_LINE 384
 #define HOP_WINDOW_NS (10 * LL_NS_PER_SEC)
 #define KINDS 4096 /* a small cache: kinds that fall out start counting again */
 #define MAX_ALIASES 4096
-
-struct recent {
-    int64_t ts;
-    struct session *s; /* NULL once it closed */
-    uint32_t service;
-    uint16_t len;
-    char line[RECENT_LINE];
-};
 
 struct alias {
     uint64_t hash;
@@ -65,17 +55,6 @@ void ll__corr_recent_add(struct ll_correlator *c, struct session *s, uint32_t se
     if (line.len)
         memcpy(r->line, line.ptr, line.len);
     s->recent_seq = (uint32_t)c->recent_next;
-}
-
-/* A session closes: no ring entry may name it after. Most have left the
- * ring long before (it holds the last RECENT lines). */
-void ll__corr_recent_forget(struct ll_correlator *c, const struct session *s)
-{
-    if (!s->recent_seq || (uint32_t)c->recent_next - s->recent_seq >= RECENT)
-        return;
-    for (size_t i = 0; i < RECENT; i++)
-        if (c->recent[i].s == s)
-            c->recent[i].s = NULL;
 }
 
 /* Whether line @p r holds @p v as a whole JSON string value: "v". */
@@ -278,17 +257,15 @@ struct session *ll__corr_renamed_from(struct ll_correlator *c, uint32_t service,
     return s && shared->len ? s : NULL; /* a sender named is not enough */
 }
 
-/* The workflow a minted id @p ev carries continues (already known, or
- * found now), or NULL. */
+/* The workflow a minted id @p ev carries continues, found now; or NULL,
+ * with @p known the id it was found to continue before (empty if none). */
 struct session *ll__corr_alias_of(struct ll_correlator *c, uint64_t hash, uint32_t service,
-                                  const struct ll_event *ev)
+                                  const struct ll_event *ev, struct ll_str *known)
 {
     struct alias *a = ll_idmap_get(&c->aliases, hash, ev->corr_id);
-    if (a) {
-        struct ll_event to = *ev;
-        to.corr_id = (struct ll_str){a->to, a->to_len};
-        return ll__corr_find_session(c, id_hash(to.corr_id), &to);
-    }
+    *known = a ? (struct ll_str){a->to, a->to_len} : LL_STR_NULL;
+    if (a)
+        return NULL;
     struct session *s = minted_from(c, service, ev);
     if (!s)
         return NULL;
