@@ -172,18 +172,21 @@ static void expire_tombs(struct ll_correlator *c)
         ll__corr_tomb_pop(c);
 }
 
-/* The watermark moved to @p wm: close what it passed, in a fixed order. */
-static void advance(struct ll_correlator *c, int64_t wm)
+/* The watermark moved: waiting events first, as they may still join a
+ * session about to close. */
+void ll_correlator_advance(ll_correlator *c, int64_t wm)
 {
     c->wm = wm;
+    if (c->wheel_ready)
+        ll__corr_drain_pending(c, false);
+}
+
+/* Then what it passed closes, in a fixed order. */
+void ll_correlator_close_passed(ll_correlator *c)
+{
     if (!c->wheel_ready)
         return;
-    /* Waiting events first: they may still join a session about to close;
-     * then whoever else keeps state in event time (rules). */
-    ll__corr_drain_pending(c, false);
-    if (c->conf.on_advance)
-        c->conf.on_advance(c->conf.advance_ctx, wm, false);
-    ll_timerwheel_advance(&c->wheel, wm, on_timer, c);
+    ll_timerwheel_advance(&c->wheel, c->wm, on_timer, c);
     if (c->n_closing) {
         qsort_r(c->closing, c->n_closing, sizeof *c->closing, cmp_closing, c);
         for (size_t i = 0; i < c->n_closing; i++) {
@@ -196,9 +199,9 @@ static void advance(struct ll_correlator *c, int64_t wm)
     expire_tombs(c);
 }
 
-/* A source delivered an event at @p ts: update its watermark, retire sources
- * that went idle, and move the pipeline watermark if it rose. */
-static void source_seen(struct ll_correlator *c, uint32_t src, int64_t ts)
+/* A source delivered an event at @p ts: update its watermark and retire
+ * sources that went idle. @returns the pipeline's watermark if it rose. */
+static int64_t source_seen(struct ll_correlator *c, uint32_t src, int64_t ts)
 {
     struct ll__name *n = &c->names.v[src];
     if (ts > n->newest)
@@ -218,9 +221,17 @@ static void source_seen(struct ll_correlator *c, uint32_t src, int64_t ts)
         ll_timerwheel_init(&c->wheel, wm, LL_NS_PER_MS);
         c->wheel_ready = true;
         c->wm = wm;
-    } else if (wm > c->wm) {
-        advance(c, wm);
     }
+    return wm > c->wm ? wm : LL_TIME_NONE;
+}
+
+/* The three steps with nothing between them. */
+static void advance(struct ll_correlator *c, int64_t wm)
+{
+    if (wm == LL_TIME_NONE)
+        return;
+    ll_correlator_advance(c, wm);
+    ll_correlator_close_passed(c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -269,7 +280,7 @@ struct ll_str ll_correlator_push(ll_correlator *c, const struct ll_event *ev)
         ev = &cut_id;
     }
     uint32_t source = ll__names_intern(&c->names, ev->pos.source, &c->cache_source);
-    source_seen(c, source, ev->ts_ns);
+    advance(c, source_seen(c, source, ev->ts_ns));
     uint32_t service = ll__names_intern(&c->names, ev->service, &c->cache_service);
     uint64_t host = host_of(ev);
     if (!ev->corr_id.len) {
@@ -350,7 +361,13 @@ static struct session **all_sessions(const struct ll_correlator *c, size_t *n)
     return all;
 }
 
-void ll_correlator_flush(ll_correlator *c)
+int64_t ll_correlator_observe(ll_correlator *c, const struct ll_event *ev)
+{
+    uint32_t source = ll__names_intern(&c->names, ev->pos.source, &c->cache_source);
+    return source_seen(c, source, ev->ts_ns);
+}
+
+void ll_correlator_settle_all(ll_correlator *c)
 {
     ll__corr_drain_pending(c, true);
     for (size_t i = 0; i < c->n_timeless; i++) { /* their pid was never taught */
@@ -361,8 +378,10 @@ void ll_correlator_flush(ll_correlator *c)
         ll_pool_release(&c->pending_pool, c->timeless[i]);
     }
     c->n_timeless = 0;
-    if (c->conf.on_advance)
-        c->conf.on_advance(c->conf.advance_ctx, INT64_MAX, true);
+}
+
+void ll_correlator_close_all(ll_correlator *c)
+{
     size_t n;
     struct session **all = all_sessions(c, &n);
     struct start_key *keys = ll_calloc(n ? n : 1, sizeof *keys);
@@ -374,6 +393,12 @@ void ll_correlator_flush(ll_correlator *c)
     for (size_t i = 0; i < n; i++)
         ll__corr_session_close(c, keys[i].s, LL_TL_CLOSED_END);
     ll_free(keys);
+}
+
+void ll_correlator_flush(ll_correlator *c)
+{
+    ll_correlator_settle_all(c);
+    ll_correlator_close_all(c);
 }
 
 uint64_t ll_correlator_note_alert(ll_correlator *c, struct ll_str corr_id, int64_t ts,
@@ -510,10 +535,10 @@ uint64_t ll_correlator_oldest_seq(const ll_correlator *c)
     return oldest;
 }
 
-void ll_correlator_tick(ll_correlator *c, int64_t now)
+int64_t ll_correlator_quiet(ll_correlator *c, int64_t now)
 {
     if (!c->wheel_ready || now <= c->newest)
-        return;
+        return LL_TIME_NONE;
     c->newest = now;
     /* Every source quiet since before now - idle_timeout stops holding the
      * watermark back; if all are, nothing does. */
@@ -521,6 +546,10 @@ void ll_correlator_tick(ll_correlator *c, int64_t now)
         heap_pop(c);
     int64_t low = c->n_heap ? c->names.v[c->heap[0]].newest : now;
     int64_t wm = ll_time_sub(low, c->conf.allowed_lateness_ns);
-    if (wm > c->wm)
-        advance(c, wm);
+    return wm > c->wm ? wm : LL_TIME_NONE;
+}
+
+void ll_correlator_tick(ll_correlator *c, int64_t now)
+{
+    advance(c, ll_correlator_quiet(c, now));
 }

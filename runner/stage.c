@@ -1,21 +1,16 @@
 /* The ordered stage: events reach the rule engine (which keeps only what
  * matched) and the correlator; when the correlator's watermark rises, the
- * engine catches up first, so alerts it opens are noted on their timelines
- * before those close; a closing timeline is offered to timeline rules, and
- * goes out with every alert raised on it. */
+ * stage orders the steps (waiting events settle, the engine catches up,
+ * timelines close), so alerts the engine opens are noted on their
+ * timelines before those close and neither module calls the other; a
+ * closing timeline is offered to timeline rules, and goes out with every
+ * alert raised on it. */
 #include "logloom/runner.h"
 
 #include <string.h>
 
 /* Timeline rules that may fire on one workflow at most. */
 #define LL__TIMELINE_ALERTS_MAX 64
-
-static void on_advance(void *ctx, int64_t wm, bool final)
-{
-    struct ll__stage *st = ctx;
-    if (st->eng)
-        ll_rule_engine_advance(st->eng, wm, final);
-}
 
 static uint64_t on_opened(void *ctx, uint64_t alert_id, struct ll_str corr_id, int64_t ts)
 {
@@ -91,8 +86,6 @@ void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const
                       : c.allowed_lateness_ns == 0 ? LL_CORR_ALLOWED_LATENESS_NS
                                                    : c.allowed_lateness_ns;
     ll__stage_set_rules(st, rs, LL__NOT_LIVE);
-    c.on_advance = on_advance;
-    c.advance_ctx = st;
     struct ll_corr_out co = {on_timeline, on_late, NULL, st};
     st->corr = ll_correlator_new(&c, &co);
 }
@@ -139,6 +132,20 @@ uint64_t ll__stage_oldest_seq(const struct ll__stage *st)
     return c < e ? c : e;
 }
 
+/* The watermark rose to @p wm (LL_TIME_NONE: it did not): events waiting
+ * for a workflow settle, the rules catch up, and only then do the
+ * timelines it passed close, so the alerts the rules open are noted on
+ * them. */
+static void catch_up(struct ll__stage *st, int64_t wm)
+{
+    if (wm == LL_TIME_NONE)
+        return;
+    ll_correlator_advance(st->corr, wm);
+    if (st->eng)
+        ll_rule_engine_advance(st->eng, wm, false);
+    ll_correlator_close_passed(st->corr);
+}
+
 void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
 {
     if (st->part == LL_RULES_SERVICE) {
@@ -148,6 +155,7 @@ void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
             ll_rule_engine_push(st->eng, ev);
         return;
     }
+    catch_up(st, ll_correlator_observe(st->corr, ev));
     struct ll_str joined = ll_correlator_push(st->corr, ev);
     if (!st->eng || !ev->match)
         return;
@@ -164,7 +172,7 @@ void ll__stage_push(struct ll__stage *st, const struct ll_event *ev)
 void ll__stage_tick(struct ll__stage *st, int64_t now)
 {
     if (st->part != LL_RULES_SERVICE) {
-        ll_correlator_tick(st->corr, now);
+        catch_up(st, ll_correlator_quiet(st->corr, now));
         return;
     }
     int64_t wm = ll_time_sub(now, st->lateness_ns);
@@ -187,7 +195,10 @@ int64_t ll__stage_next_release(const struct ll__stage *st)
 
 void ll__stage_flush(struct ll__stage *st)
 {
-    ll_correlator_flush(st->corr);
+    ll_correlator_settle_all(st->corr);
+    if (st->eng)
+        ll_rule_engine_advance(st->eng, INT64_MAX, true);
+    ll_correlator_close_all(st->corr);
     if (st->eng)
         ll_rule_engine_flush(st->eng);
 }

@@ -38,12 +38,6 @@ extern "C" {
  *         finished"); called for events that have a correlation id. */
 typedef bool ll_terminal_fn(void *ctx, const struct ll_event *ev);
 
-/** @brief Called when the watermark rises, before any timeline it passes is
- *         closed, and once with @p final set when the input ends: the place
- *         for stateful rules to catch up, so that the alerts they open can
- *         still be noted on timelines about to close. */
-typedef void ll_advance_fn(void *ctx, int64_t watermark, bool final);
-
 /** @brief The defaults of struct ll_corr_conf (a field left 0 takes its
  *         own); the configuration, `config show` and `--help` say these. */
 #define LL_CORR_SESSION_GAP_NS (30 * LL_NS_PER_SEC)
@@ -67,8 +61,6 @@ struct ll_corr_conf {
     bool keep_lines;             /**< keep each kept event's raw line (4096 bytes at most) */
     ll_terminal_fn *is_terminal; /**< NULL: no terminal events */
     void *terminal_ctx;
-    ll_advance_fn *on_advance; /**< NULL: none */
-    void *advance_ctx;
 };
 
 /** @brief Where the correlator's output goes (records borrowed for the call). */
@@ -92,7 +84,8 @@ ll_correlator *ll_correlator_new(const struct ll_corr_conf *conf,
 void ll_correlator_destroy(ll_correlator *c);
 
 /** @brief Apply one event. May close (and emit) timelines the watermark has
- *         passed, before the event is applied.
+ *         passed, before the event is applied (as ll_correlator_observe()
+ *         and the two steps after it would).
  *  @returns the correlation id of the workflow the event joined: its own, or
  *           the one a link key led to; empty if it joined none (yet). Valid
  *           until the next call. */
@@ -110,8 +103,38 @@ uint64_t ll_correlator_oldest_seq(const ll_correlator *c);
 void ll_correlator_tick(ll_correlator *c, int64_t now);
 
 /** @brief The input has ended: resolve waiting events and close every open
- *         timeline with reason "end", in order of their earliest event. */
+ *         timeline with reason "end", in order of their earliest event
+ *         (ll_correlator_settle_all(), then ll_correlator_close_all()). */
 void ll_correlator_flush(ll_correlator *c);
+
+/* The same in steps, for a caller that keeps state in event time too (the
+ * rules): it catches up between the steps, so that the alerts it opens are
+ * noted on timelines before they close, and the correlator never calls it.
+ *
+ *   wm = ll_correlator_observe(c, ev);        or ll_correlator_quiet(c, now)
+ *   if (wm != LL_TIME_NONE) {
+ *       ll_correlator_advance(c, wm);         events waiting settle
+ *       ...the caller's own state reaches wm...
+ *       ll_correlator_close_passed(c);        timelines wm passed close
+ *   }
+ *   ll_correlator_push(c, ev);                applies it; nothing left to close
+ */
+
+/** @brief Notes the time of @p ev's source. @returns the watermark that
+ *         brings when it rises, else LL_TIME_NONE. */
+int64_t ll_correlator_observe(ll_correlator *c, const struct ll_event *ev);
+/** @brief As ll_correlator_tick(), without its steps. @returns the
+ *         watermark @p now brings when it rises, else LL_TIME_NONE. */
+int64_t ll_correlator_quiet(ll_correlator *c, int64_t now);
+/** @brief The watermark is @p wm: events waiting for a link key that it
+ *         passed join their workflow or none. */
+void ll_correlator_advance(ll_correlator *c, int64_t wm);
+/** @brief Closes (and emits) the timelines the watermark passed. */
+void ll_correlator_close_passed(ll_correlator *c);
+/** @brief The input has ended: every waiting event settles. */
+void ll_correlator_settle_all(ll_correlator *c);
+/** @brief Closes every open timeline with reason "end". */
+void ll_correlator_close_all(ll_correlator *c);
 
 /** @brief Note alert @p alert_id on the open timeline of @p corr_id that
  *         holds time @p ts, so its record lists the alert.

@@ -188,8 +188,7 @@ struct ll__stage {
     struct ll_arena lazy_arena;
 };
 
-/* Builds the stage; @p rs may be NULL (no rules). @p conf is copied; its
- * on_advance hook is taken by the stage. */
+/* Builds the stage; @p rs may be NULL (no rules). @p conf is copied. */
 void ll__stage_init(struct ll__stage *st, const struct ll_corr_conf *conf, const ll_ruleset *rs,
                     const struct ll__stage_out *out);
 /* One stage of a Kafka topology (LL_RULES_ALL: not). The service stage's
