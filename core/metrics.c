@@ -33,15 +33,6 @@ static bool prom_name_ok(const char *s, bool colon)
 }
 #endif
 
-/* Length of the well-formed multi-byte UTF-8 sequence at @p s, 0 if none. */
-static size_t utf8_seq_at(const char *s, size_t avail)
-{
-    for (size_t n = 2; n <= 4 && n <= avail; n++)
-        if (ll_utf8_valid(s, n))
-            return n;
-    return 0;
-}
-
 /* Backslash and newline escaped (and the double quote inside a label value);
  * bytes that are not UTF-8 become U+FFFD, which the format requires. */
 static void put_escaped(struct ll_buf *b, const char *s, bool in_quotes)
@@ -61,7 +52,7 @@ static void put_escaped(struct ll_buf *b, const char *s, bool in_quotes)
             i++;
             continue;
         }
-        size_t n = utf8_seq_at(s + i, len - i);
+        size_t n = ll_utf8_seq_len(s + i, len - i);
         if (n) {
             ll_buf_append(b, s + i, n);
             i += n;

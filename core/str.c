@@ -36,8 +36,9 @@ bool ll_str_eq_nocase(struct ll_str a, struct ll_str b)
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0 if
  * the bytes there are not one (Unicode 15, table 3-7). */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t ll_utf8_seq_len(const char *str, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)str;
     unsigned char c = s[0];
     if (c < 0x80)
         return 1;
@@ -89,7 +90,7 @@ bool ll_utf8_valid(const char *s, size_t len)
             i++;
             continue;
         }
-        size_t n = utf8_seq_len(p + i, len - i);
+        size_t n = ll_utf8_seq_len((const char *)p + i, len - i);
         if (!n)
             return false;
         i += n;
@@ -235,7 +236,7 @@ static void put_escaped(struct ll_buf *b, const char *s, size_t len, bool json)
             i++;
             continue;
         }
-        size_t n = c >= 0x80 ? utf8_seq_len(p + i, len - i) : 0;
+        size_t n = c >= 0x80 ? ll_utf8_seq_len((const char *)p + i, len - i) : 0;
         /* C1 controls (U+0080..U+009F) are only dangerous on a terminal. */
         bool c1 = !json && n == 2 && c == 0xC2 && p[i + 1] < 0xA0;
         if (n && !c1) {
@@ -275,6 +276,14 @@ void ll_buf_json_str(struct ll_buf *b, const char *s, size_t len)
     ll_buf_putc(b, '"');
     put_escaped(b, s, len, true);
     ll_buf_putc(b, '"');
+}
+
+void ll_buf_json_opt(struct ll_buf *b, struct ll_str s)
+{
+    if (s.len)
+        ll_buf_json_str(b, s.ptr, s.len);
+    else
+        ll_buf_puts(b, "null");
 }
 
 void ll_buf_text(struct ll_buf *b, const char *s, size_t len)

@@ -328,10 +328,7 @@ static struct ll_str without_newline(const struct ll_buf *b)
 static void json_field(struct ll_buf *b, const char *name, struct ll_str v)
 {
     ll_buf_printf(b, ",\"%s\":", name);
-    if (v.len)
-        ll_buf_json_str(b, v.ptr, v.len);
-    else
-        ll_buf_puts(b, "null");
+    ll_buf_json_opt(b, v);
 }
 
 static int delivery_alert(ll_sink *s, const struct ll_alert *a)

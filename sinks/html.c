@@ -31,14 +31,6 @@ struct html {
     uint64_t omitted_late;
 };
 
-static void json_str_or_null(struct ll_buf *b, struct ll_str s)
-{
-    if (s.len)
-        ll_buf_json_str(b, s.ptr, s.len);
-    else
-        ll_buf_puts(b, "null");
-}
-
 /* The record just appended ends in "}\n"; drop that to add fields to it. */
 static void reopen_record(struct ll_buf *b)
 {
@@ -61,7 +53,7 @@ static void json_lines(struct ll_buf *b, const struct ll_timeline *tl)
     for (i = 0; i < tl->n_events_kept; i++) {
         if (i)
             ll_buf_putc(b, ',');
-        json_str_or_null(b, tl->events[i].line);
+        ll_buf_json_opt(b, tl->events[i].line);
     }
     ll_buf_putc(b, ']');
 }

@@ -7,14 +7,6 @@ static void json_str(struct ll_buf *b, struct ll_str s)
     ll_buf_json_str(b, s.ptr, s.len);
 }
 
-static void json_str_or_null(struct ll_buf *b, struct ll_str s)
-{
-    if (s.len)
-        json_str(b, s);
-    else
-        ll_buf_puts(b, "null");
-}
-
 static void json_time(struct ll_buf *b, int64_t ns)
 {
     char t[LL_TIME_BUFSZ];
@@ -56,7 +48,7 @@ static void json_event_fields(struct ll_buf *b, const struct ll_tl_event *e)
     ll_buf_puts(b, ",\"msg\":");
     json_str(b, e->msg);
     ll_buf_puts(b, ",\"err_code\":");
-    json_str_or_null(b, e->err_code);
+    ll_buf_json_opt(b, e->err_code);
     ll_buf_puts(b, ",\"source\":");
     json_str(b, e->source);
     ll_buf_puts(b, ",\"offset\":");
@@ -75,7 +67,7 @@ static void json_hops(struct ll_buf *b, const struct ll_timeline *tl)
     for (size_t i = 0; i < tl->n_hops; i++) {
         const struct ll_hop *h = &tl->hops[i];
         ll_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
-        json_str_or_null(b, h->from);
+        ll_buf_json_opt(b, h->from);
         ll_buf_puts(b, ",\"to\":");
         json_str(b, h->to);
         ll_buf_puts(b, ",\"ts\":");
@@ -148,7 +140,7 @@ void ll_alert_to_json(struct ll_buf *b, const struct ll_alert *a)
         json_str(b, vals[i]);
     }
     ll_buf_puts(b, ",\"correlation_id\":");
-    json_str_or_null(b, a->corr_id);
+    ll_buf_json_opt(b, a->corr_id);
     ll_buf_puts(b, ",\"service\":");
     json_str(b, a->service);
     ll_buf_puts(b, ",\"first_seen\":");

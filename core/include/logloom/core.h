@@ -191,6 +191,9 @@ bool ll_str_eq_nocase(struct ll_str a, struct ll_str b);
 /** @returns true when @p s holds well-formed UTF-8 (no overlongs, no
  *           surrogates, nothing above U+10FFFF). */
 bool ll_utf8_valid(const char *s, size_t len);
+/** @returns the length of the well-formed UTF-8 sequence at @p s (at most
+ *           @p n bytes, n > 0), or 0 if the bytes there are not one. */
+size_t ll_utf8_seq_len(const char *s, size_t n);
 /** @returns the name in @p names closest to @p got (edit distance, ASCII
  *           case ignored), or NULL if none is close: for "did you mean". */
 const char *ll_closest(struct ll_str got, const char *const *names, size_t n);
@@ -230,6 +233,8 @@ void ll_buf_free(struct ll_buf *b);
 /** @brief Append @p s as a quoted JSON string. Control characters are
  *         escaped; bytes that are not valid UTF-8 become U+FFFD. */
 void ll_buf_json_str(struct ll_buf *b, const char *s, size_t len);
+/** @brief Append @p s as ll_buf_json_str() does, or `null` when empty. */
+void ll_buf_json_opt(struct ll_buf *b, struct ll_str s);
 /** @brief Append untrusted text for a terminal: like ll_buf_json_str()
  *         without quotes, and quotes and backslashes left as they are. */
 void ll_buf_text(struct ll_buf *b, const char *s, size_t len);
