@@ -1,5 +1,6 @@
 /* `logloom config`: shows the configuration a run would use (every
- * default filled in, every password masked) and checks a file. */
+ * default filled in, every password masked), checks a file, and lists
+ * every option with its default and meaning. */
 #include "logloom/core.h"
 #include "logloom/runner.h"
 #include "logloom/sinks.h"
@@ -14,10 +15,13 @@ void ll_cmd_config_usage(FILE *out)
     fprintf(out,
             "usage: logloom config show [--config FILE] [--sink URL]...\n"
             "       logloom config check FILE\n"
+            "       logloom config options [--markdown]\n"
             "\n"
             "  show    the sinks and rules a run would use, every default filled in and\n"
             "          every password masked\n"
             "  check   report every problem of a configuration file with file:line:column\n"
+            "  options every option of every section (but sinks and rules): its default\n"
+            "          and its meaning; --markdown writes the README's tables\n"
             "\n"
             "exit status: 0 fine, 1 problems, 2 bad arguments\n");
 }
@@ -153,6 +157,11 @@ int ll_cmd_config(int argc, char **argv)
         return config_show(argc - 1, argv + 1);
     if (strcmp(argv[1], "check") == 0)
         return config_check(argc - 1, argv + 1);
+    if (strcmp(argv[1], "options") == 0 &&
+        (argc == 2 || (argc == 3 && strcmp(argv[2], "--markdown") == 0))) {
+        ll__run_conf_options(stdout, argc == 3);
+        return 0;
+    }
     ll_cmd_config_usage(strcmp(argv[1], "help") == 0 ? stdout : stderr);
     return strcmp(argv[1], "help") == 0 ? LL_EXIT_OK : LL_EXIT_USAGE;
 }

@@ -623,7 +623,7 @@ int ll_cmd_repartition(int argc, char **argv)
             return LL_EXIT_USAGE;
         }
         cc = rc.corr;
-        cc.max_open_timelines = rc.max_open;
+        cc.max_open_timelines = rc.corr.max_open_timelines;
         dconf = (struct ll_decode_conf){
             .id_paths = (const char *const *)rc.id_fields, .n_id_paths = rc.n_id_fields,
             .service_paths = (const char *const *)rc.service_fields,
@@ -637,9 +637,9 @@ int ll_cmd_repartition(int argc, char **argv)
         .threads = ll__auto_threads(), .hooks = {on_assigned, on_revoked, &r}, .seq = &r.seq};
     if (r.away_ns <= 0)
         r.away_ns = RECONNECT_MS * LL_NS_PER_MS;
-    r.id_header = header ? header : "X-Request-ID";
+    r.id_header = header ? header : LL_KAFKA_ID_HEADER;
     if (!r.file_header)
-        r.file_header = "file";
+        r.file_header = LL_KAFKA_FILE_HEADER;
     if (!(r.out = ll__facts_open(brokers, props, n_props, r.to, r.file_header, err,
                                  sizeof err)) ||
         ll_kafka_open(&kc, &r.in, err, sizeof err) != LL_OK) {

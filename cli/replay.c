@@ -625,8 +625,9 @@ static void take_join(struct replay_opts *o, const struct ll__run_conf *rc)
     c->idle_timeout_ns = c->idle_timeout_ns ? c->idle_timeout_ns : f->idle_timeout_ns;
     c->max_span_ns = c->max_span_ns ? c->max_span_ns : f->max_span_ns;
     c->max_events = c->max_events ? c->max_events : f->max_events;
-    c->max_events_kept = c->max_events_kept ? c->max_events_kept : rc->max_events_kept;
-    c->max_open_timelines = c->max_open_timelines ? c->max_open_timelines : rc->max_open;
+    c->max_events_kept = c->max_events_kept ? c->max_events_kept : f->max_events_kept;
+    c->max_open_timelines = c->max_open_timelines ? c->max_open_timelines
+                                                  : f->max_open_timelines;
     take_names(&o->id_paths, &o->n_id_paths, rc->id_fields, rc->n_id_fields);
     take_names(&o->service_paths, &o->n_service_paths, rc->service_fields,
                rc->n_service_fields);

@@ -310,8 +310,6 @@ static void lane_init(struct daemon *d, struct lane *l)
     *l = (struct lane){.d = d, .through = -1};
     ll__closed_init(&l->closed);
     struct ll_corr_conf cc = d->rc.corr;
-    cc.max_events_kept = d->rc.max_events_kept;
-    cc.max_open_timelines = d->rc.max_open;
     if (d->rc.n_terminal) {
         cc.is_terminal = is_terminal;
         cc.terminal_ctx = &d->rc;

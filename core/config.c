@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -315,4 +316,36 @@ void ll_config_free(struct ll_config *cfg)
     ll_free(cfg->rules);
     ll_free(cfg->path);
     *cfg = (struct ll_config){0};
+}
+
+void ll_conf_default(const struct ll_conf_field *f, char *out, size_t outsz)
+{
+    char d[32] = "";
+    switch (f->kind) {
+    case LL_CONF_DURATION:
+        if (f->def)
+            ll_duration_format(f->def, d);
+        break;
+    case LL_CONF_SIZE:
+        if (f->def) {
+            static const char unit[] = "GMK";
+            int shift = 30;
+            for (const char *u = unit; *u; u++, shift -= 10)
+                if (f->def % ((int64_t)1 << shift) == 0) {
+                    snprintf(d, sizeof d, "%lld%c", (long long)(f->def >> shift), *u);
+                    break;
+                }
+            if (!*d)
+                snprintf(d, sizeof d, "%lld", (long long)f->def);
+        }
+        break;
+    case LL_CONF_COUNT:
+        if (f->def)
+            snprintf(d, sizeof d, "%lld", (long long)f->def);
+        break;
+    default:
+        snprintf(out, outsz, "%s", f->def_text ? f->def_text : "");
+        return;
+    }
+    snprintf(out, outsz, "%s", d);
 }

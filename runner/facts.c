@@ -91,7 +91,7 @@ ll__facts *ll__facts_open(const char *brokers, char *const *props, size_t n_prop
 {
     ll__facts *f = ll_calloc(1, sizeof *f);
     f->topic = ll_strdup(topic);
-    f->file_header = ll_strdup(file_header ? file_header : "file");
+    f->file_header = ll_strdup(file_header ? file_header : LL_KAFKA_FILE_HEADER);
     if (!(f->rk = ll__producer(brokers, props, n_props, on_delivery, f, err, errsz)) ||
         !(f->rkt = rd_kafka_topic_new(f->rk, topic, NULL))) {
         if (f->rk)

@@ -2,6 +2,7 @@
  * checked, every problem reported at its place, defaults filled in. */
 #include "logloom/runner.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,82 +11,97 @@
 
 
 /* ------------------------------------------------------------------------ */
-/* Options by table                                                          */
+/* Options by table: what the reader applies, and `config options` prints   */
 
-enum kind { K_DURATION, K_COUNT, K_SIZE, K_LIST, K_PATH, K_BOOL };
+#define SRC(kind, field, name, def, help)                                                      \
+    LL_CONF_NUM(struct ll__source_conf, field, kind, name, def, help)
+#define SRC_STR(field, name, def, help) LL_CONF_STR(struct ll__source_conf, field, name, def, help)
+#define SRC_LIST(field, n, name, help)                                                         \
+    LL_CONF_LIST(struct ll__source_conf, field, n, name, NULL, help)
+#define RUN(kind, field, name, def, help) LL_CONF_NUM(struct ll__run_conf, field, kind, name, def, help)
+#define RUN_STR(field, name, def, help) LL_CONF_STR(struct ll__run_conf, field, name, def, help)
+#define RUN_LIST(field, n, name, def, help)                                                    \
+    LL_CONF_LIST(struct ll__run_conf, field, n, name, def, help)
 
-struct optdef {
-    const char *name;
-    enum kind kind;
-    size_t at;    /* offsetof the field; lists: of the char ** (count right after) */
-    size_t count; /* lists: offsetof the size_t count */
-    uint32_t max; /* K_COUNT: the largest (0: UINT32_MAX) */
+static const struct ll_conf_field source_opts[] = {
+    SRC_LIST(paths, n_paths, "paths", "globs of the files to tail; symlinks are followed"),
+    SRC_LIST(exclude, n_exclude, "exclude", "fnmatch patterns on the path: files not read"),
+    SRC(LL_CONF_DURATION, rescan_ns, "rescan", 5 * LL_NS_PER_SEC,
+        "the globs are read again this often (and on inotify events)"),
+    SRC(LL_CONF_DURATION, partial_timeout_ns, "partial_timeout", 5 * LL_NS_PER_SEC,
+        "a last line without a newline waits this long, then goes out"),
+    LL_CONF_CHOICE("start_at", "head", "head or tail: where a file seen the first time starts"),
+    LL_CONF_CHOICE("format", "auto", "auto, plain, docker, cri or timestamps, decided per file"),
+    LL_CONF_CHOICE("watch", "inotify",
+                   "inotify, or poll: read every 50 ms (NFS written from elsewhere)"),
+    SRC_STR(brokers, "brokers", NULL, "Kafka: the bootstrap servers, host:port,..."),
+    SRC_STR(group_id, "group_id", NULL, "Kafka: the consumer group"),
+    SRC_LIST(topics, n_topics, "topics", "Kafka: topic names, or ^regex"),
+    SRC_LIST(properties, n_properties, "properties",
+             "Kafka: librdkafka properties as name=value (TLS, SASL)"),
+    SRC_STR(id_header, "id_header", LL_KAFKA_ID_HEADER,
+            "Kafka: the header that holds a message's correlation id"),
+    SRC_STR(file_header, "file_header", LL_KAFKA_FILE_HEADER,
+            "Kafka: the header that names the file a line was read from"),
+    LL_CONF_CHOICE("id_from", "header",
+                   "header or key: where a Kafka message's correlation id is"),
 };
 
-#define OPT(s, name, kind, field) {name, kind, offsetof(s, field), 0, 0}
-#define COUNT_UPTO(s, name, field, max) {name, K_COUNT, offsetof(s, field), 0, max}
-#define LIST(s, name, field, n) {name, K_LIST, offsetof(s, field), offsetof(s, n), 0}
-
-static const struct optdef source_opts[] = {
-    LIST(struct ll__source_conf, "paths", paths, n_paths),
-    LIST(struct ll__source_conf, "exclude", exclude, n_exclude),
-    OPT(struct ll__source_conf, "rescan", K_DURATION, rescan_ns),
-    OPT(struct ll__source_conf, "partial_timeout", K_DURATION, partial_timeout_ns),
-    {"start_at", K_PATH, 0, 0, 0}, /* below: head or tail */
-    {"format", K_PATH, 0, 0, 0},   /* below: auto, plain, docker, cri, timestamps */
-    {"watch", K_PATH, 0, 0, 0},    /* below: inotify or poll */
-    OPT(struct ll__source_conf, "brokers", K_PATH, brokers),
-    OPT(struct ll__source_conf, "group_id", K_PATH, group_id),
-    LIST(struct ll__source_conf, "topics", topics, n_topics),
-    LIST(struct ll__source_conf, "properties", properties, n_properties),
-    OPT(struct ll__source_conf, "id_header", K_PATH, id_header),
-    OPT(struct ll__source_conf, "file_header", K_PATH, file_header),
-    {"id_from", K_PATH, 0, 0, 0}, /* below: header or key */
+static const struct ll_conf_field decode_opts[] = {
+    RUN_LIST(id_fields, n_id_fields, "id_fields", NULL,
+             "correlation id fields, a priority list that replaces the defaults (README)"),
+    RUN_LIST(service_fields, n_service_fields, "service_fields", NULL,
+             "service fields, a priority list that replaces the defaults"),
+    RUN(LL_CONF_SIZE, max_line, "max_line_bytes", (int64_t)1 << 20,
+        "longer lines are rejected (too_long) and counted"),
+    RUN_STR(dead_letter, "dead_letter", NULL,
+            "a file for rejected lines, whole, with the reason (none: counted and logged)"),
+    RUN(LL_CONF_SIZE, dead_letter_max, "dead_letter_max_bytes", (int64_t)100 << 20,
+        "then the file becomes FILE.1 and a new one starts"),
+    LL_CONF_UPTO(struct ll__run_conf, decode_threads, "threads", LL__MAX_THREADS, 0,
+                 "Kafka messages decoded on this many threads (none: one per usable CPU, a "
+                 "container's CPU limit included, up to 8)"),
 };
 
-static const struct optdef decode_opts[] = {
-    LIST(struct ll__run_conf, "id_fields", id_fields, n_id_fields),
-    LIST(struct ll__run_conf, "service_fields", service_fields, n_service_fields),
-    OPT(struct ll__run_conf, "max_line_bytes", K_SIZE, max_line),
-    OPT(struct ll__run_conf, "dead_letter", K_PATH, dead_letter),
-    OPT(struct ll__run_conf, "dead_letter_max_bytes", K_SIZE, dead_letter_max),
-    COUNT_UPTO(struct ll__run_conf, "threads", decode_threads, LL__MAX_THREADS),
+/* The correlation section: the correlator's own options, and these. */
+static const struct ll_conf_field corr_run_opts[] = {
+    RUN_LIST(terminal, n_terminal, "terminal", NULL,
+             "messages that end their workflow (TEXT* matches a prefix)"),
+    RUN(LL_CONF_DURATION, match_hold_ns, "match_hold", 50 * LL_NS_PER_MS,
+        "windowless rules' matches are held this long and put in event-time order"),
 };
 
-static const struct optdef corr_opts[] = {
-    OPT(struct ll__run_conf, "session_gap", K_DURATION, corr.session_gap_ns),
-    OPT(struct ll__run_conf, "allowed_lateness", K_DURATION, corr.allowed_lateness_ns),
-    OPT(struct ll__run_conf, "idle_timeout", K_DURATION, corr.idle_timeout_ns),
-    OPT(struct ll__run_conf, "max_span", K_DURATION, corr.max_span_ns),
-    OPT(struct ll__run_conf, "max_events", K_COUNT, corr.max_events),
-    OPT(struct ll__run_conf, "max_events_kept", K_COUNT, max_events_kept),
-    OPT(struct ll__run_conf, "max_open", K_COUNT, max_open),
-    LIST(struct ll__run_conf, "terminal", terminal, n_terminal),
-    OPT(struct ll__run_conf, "match_hold", K_DURATION, match_hold_ns),
+static const struct ll_conf_field metrics_opts[] = {
+    RUN_STR(metrics_listen, "listen", LL__METRICS_LISTEN,
+            "where /metrics, /healthz and /readyz are served (off: nowhere)"),
 };
 
-static const struct optdef metrics_opts[] = {
-    OPT(struct ll__run_conf, "listen", K_PATH, metrics_listen),
+static const struct ll_conf_field checkpoint_opts[] = {
+    RUN_STR(checkpoint_dir, "dir", NULL,
+            "where checkpoints are kept (none: a restart reads every file from its start)"),
+    RUN(LL_CONF_DURATION, checkpoint_interval_ns, "interval", 5 * LL_NS_PER_SEC,
+        "how often a checkpoint is written"),
 };
 
-static const struct optdef checkpoint_opts[] = {
-    OPT(struct ll__run_conf, "dir", K_PATH, checkpoint_dir),
-    OPT(struct ll__run_conf, "interval", K_DURATION, checkpoint_interval_ns),
+static const struct ll_conf_field log_opts[] = {
+    LL_CONF_CHOICE("level", "info", "trace, debug, info, warn, error or fatal"),
+    LL_CONF_CHOICE("format", "json", "json or text: logloom's own log lines on stderr"),
 };
 
-static const struct optdef log_opts[] = {
-    {"level", K_PATH, 0, 0, 0},  /* below */
-    {"format", K_PATH, 0, 0, 0}, /* below */
+static const struct ll_conf_field topology_opts[] = {
+    LL_CONF_CHOICE("stage", NULL,
+                   "correlate or service: this process's stage of a Kafka topology (none: "
+                   "both in one)"),
+    RUN_STR(facts_topic, "facts_topic", NULL,
+            "the correlate stage: the topic its facts go to (the service stage's input)"),
 };
 
-static const struct optdef topology_opts[] = {
-    {"stage", K_PATH, 0, 0, 0}, /* below: correlate or service */
-    OPT(struct ll__run_conf, "facts_topic", K_PATH, facts_topic),
+static const struct ll_conf_field top_opts[] = {
+    RUN(LL_CONF_DURATION, shutdown_timeout_ns, "shutdown_timeout", 30 * LL_NS_PER_SEC,
+        "on SIGTERM, how long the sinks may take to deliver what they hold"),
 };
 
-static const struct optdef top_opts[] = {
-    OPT(struct ll__run_conf, "shutdown_timeout", K_DURATION, shutdown_timeout_ns),
-};
+#define N(t) (sizeof t / sizeof t[0])
 
 struct checker {
     const char *path;
@@ -131,23 +147,38 @@ static char **copy_items(const struct ll_config_opt *o, size_t *n)
     return v;
 }
 
-/* Applies the options of @p it to @p base by @p defs; names not in the table
- * are left to @p extra (NULL: unknown). */
-static void apply(struct checker *c, const struct ll_config_item *it, const struct optdef *defs,
-                  size_t n_defs, void *base, const char *section,
-                  bool (*extra)(struct checker *, const struct ll_config_opt *, void *))
+/* One table of a section's options and the struct its offsets are of. */
+struct part {
+    const struct ll_conf_field *f;
+    size_t n;
+    void *base;
+};
+
+typedef bool extra_fn(struct checker *, const struct ll_config_opt *, void *);
+
+/* Applies the options of @p it by the tables of its @p parts; @p extra
+ * (NULL: none) reads the choices, and may check any option first (true:
+ * it took it). */
+static void apply(struct checker *c, const struct ll_config_item *it, const struct part *parts,
+                  size_t n_parts, const char *section, extra_fn *extra)
 {
-    const char *names[32];
-    for (size_t i = 0; i < n_defs; i++)
-        names[i] = defs[i].name;
+    const char *names[48];
+    size_t n_names = 0;
+    for (size_t p = 0; p < n_parts; p++)
+        for (size_t i = 0; i < parts[p].n && n_names < 48; i++)
+            names[n_names++] = parts[p].f[i].name;
     for (size_t k = 0; k < it->n_opts; k++) {
         const struct ll_config_opt *o = &it->opts[k];
-        const struct optdef *d = NULL;
-        for (size_t i = 0; i < n_defs && !d; i++)
-            if (strcmp(defs[i].name, o->name) == 0)
-                d = &defs[i];
+        const struct ll_conf_field *d = NULL;
+        void *base = NULL;
+        for (size_t p = 0; p < n_parts && !d; p++)
+            for (size_t i = 0; i < parts[p].n && !d; i++)
+                if (strcmp(parts[p].f[i].name, o->name) == 0) {
+                    d = &parts[p].f[i];
+                    base = parts[p].base;
+                }
         if (!d) {
-            const char *hint = ll_closest(ll_str_c(o->name), names, n_defs);
+            const char *hint = ll_closest(ll_str_c(o->name), names, n_names);
             problem(c, o, "unknown %s option '%s'%s%s%s", section, o->name,
                     hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
             continue;
@@ -155,12 +186,12 @@ static void apply(struct checker *c, const struct ll_config_item *it, const stru
         if (extra && extra(c, o, base))
             continue;
         char *field = (char *)base + d->at;
-        if (d->kind != K_LIST && o->is_list) {
+        if (d->kind != LL_CONF_LIST && o->is_list) {
             problem(c, o, "%s takes one value, not a list", o->name);
             continue;
         }
         switch (d->kind) {
-        case K_DURATION: {
+        case LL_CONF_DURATION: {
             int64_t ns;
             if (ll_duration_parse(o->value, &ns) != LL_OK || ns <= 0)
                 problem(c, o, "%s: '%s' is not a duration (e.g. 500ms, 30s, 5m)", o->name,
@@ -169,23 +200,21 @@ static void apply(struct checker *c, const struct ll_config_item *it, const stru
                 memcpy(field, &ns, sizeof ns);
             break;
         }
-        case K_COUNT: {
+        case LL_CONF_COUNT: {
             char *end;
             errno = 0;
             unsigned long long v = strtoull(o->value, &end, 10);
-            uint32_t max = d->max ? d->max : UINT32_MAX;
+            uint64_t max = d->max ? d->max : UINT32_MAX;
             if (errno || end == o->value || *end || o->value[0] == '-' || !v || v > max) {
-                problem(c, o, "%s: '%s' is not a count from 1 to %u", o->name, o->value, max);
-            } else if (strcmp(o->name, "max_events") == 0) {
-                uint64_t u = v;
-                memcpy(field, &u, sizeof u);
+                problem(c, o, "%s: '%s' is not a count from 1 to %llu", o->name, o->value,
+                        (unsigned long long)max);
             } else {
-                size_t z = (size_t)v;
-                memcpy(field, &z, sizeof z);
+                uint64_t u = v; /* a size_t or a uint64_t: both 8 bytes here */
+                memcpy(field, &u, sizeof u);
             }
             break;
         }
-        case K_SIZE: {
+        case LL_CONF_SIZE: {
             size_t z;
             if (!ll__parse_size(o->value, &z))
                 problem(c, o, "%s: '%s' is not a size (e.g. 1M, 512K)", o->name, o->value);
@@ -193,7 +222,7 @@ static void apply(struct checker *c, const struct ll_config_item *it, const stru
                 memcpy(field, &z, sizeof z);
             break;
         }
-        case K_LIST: {
+        case LL_CONF_LIST: {
             char **old;
             memcpy(&old, field, sizeof old);
             size_t *count = (size_t *)((char *)base + d->count);
@@ -204,13 +233,16 @@ static void apply(struct checker *c, const struct ll_config_item *it, const stru
             memcpy(field, &v, sizeof v);
             break;
         }
-        default: {
+        case LL_CONF_STRING: {
             char *old;
             memcpy(&old, field, sizeof old);
             ll_free(old);
             char *v = ll_strdup(o->value);
             memcpy(field, &v, sizeof v);
+            break;
         }
+        case LL_CONF_CHOICE: /* read by extra */
+            break;
         }
     }
 }
@@ -306,35 +338,61 @@ static bool topology_extra(struct checker *c, const struct ll_config_opt *o, voi
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                   */
 
+/* Every field of @p parts takes its table's default; a choice is read by
+ * @p extra from its default word, as if the file said it. */
+static void fill_defaults(const struct part *parts, size_t n_parts, extra_fn *extra)
+{
+    struct checker quiet = {"(defaults)", true};
+    for (size_t p = 0; p < n_parts; p++) {
+        for (size_t i = 0; i < parts[p].n; i++) {
+            const struct ll_conf_field *f = &parts[p].f[i];
+            char *field = (char *)parts[p].base + f->at;
+            if (f->kind == LL_CONF_CHOICE && f->def_text && extra) {
+                struct ll_config_opt o = {.name = (char *)f->name, .value = (char *)f->def_text};
+                extra(&quiet, &o, parts[p].base);
+            } else if (f->kind == LL_CONF_STRING && f->def_text) {
+                char *v = ll_strdup(f->def_text);
+                memcpy(field, &v, sizeof v);
+            } else if (f->kind == LL_CONF_DURATION) {
+                memcpy(field, &f->def, sizeof f->def);
+            } else if (f->kind == LL_CONF_COUNT || f->kind == LL_CONF_SIZE) {
+                uint64_t u = (uint64_t)f->def;
+                memcpy(field, &u, sizeof u);
+            }
+        }
+    }
+    assert(quiet.ok);
+}
+
+/* The parts of each section of @p rc. */
+#define DECODE(rc) {{decode_opts, N(decode_opts), (rc)}}
+#define CORRELATION(rc)                                                                        \
+    {{ll_corr_fields, ll_corr_n_fields, &(rc)->corr}, {corr_run_opts, N(corr_run_opts), (rc)}}
+#define ONE(t, rc) {{t, N(t), (rc)}}
+
 static void defaults(struct ll__run_conf *rc)
 {
-    *rc = (struct ll__run_conf){
-        .max_line = (size_t)1 << 20,
-        .dead_letter_max = (size_t)100 << 20,
-        .checkpoint_interval_ns = 5 * LL_NS_PER_SEC,
-        .shutdown_timeout_ns = 30 * LL_NS_PER_SEC,
-        .metrics_listen = ll_strdup(LL__METRICS_LISTEN),
-        .log_level = LL_LEVEL_INFO,
-        .log_json = true,
-    };
-    rc->corr.session_gap_ns = LL_CORR_SESSION_GAP_NS;
-    rc->corr.allowed_lateness_ns = LL_CORR_ALLOWED_LATENESS_NS;
-    rc->corr.idle_timeout_ns = LL_CORR_IDLE_TIMEOUT_NS;
-    rc->corr.max_span_ns = LL_CORR_MAX_SPAN_NS;
-    rc->corr.max_events = LL_CORR_MAX_EVENTS;
-    rc->max_events_kept = LL_CORR_MAX_EVENTS_KEPT;
-    rc->max_open = LL_CORR_MAX_OPEN;
-    rc->match_hold_ns = 50 * LL_NS_PER_MS;
+    *rc = (struct ll__run_conf){0};
+    const struct part decode[] = DECODE(rc), corr[] = CORRELATION(rc),
+                      metrics[] = ONE(metrics_opts, rc), checkpoints[] = ONE(checkpoint_opts, rc),
+                      log[] = ONE(log_opts, rc), topology[] = ONE(topology_opts, rc),
+                      top[] = ONE(top_opts, rc);
+    fill_defaults(decode, N(decode), NULL);
+    fill_defaults(corr, N(corr), NULL);
+    fill_defaults(metrics, N(metrics), NULL);
+    fill_defaults(checkpoints, N(checkpoints), NULL);
+    fill_defaults(log, N(log), log_extra);
+    fill_defaults(topology, N(topology), topology_extra);
+    fill_defaults(top, N(top), NULL);
 }
 
 /* The sections that decide how lines join into workflows. */
 static void join_sections(struct checker *c, const struct ll_config *cfg,
                           struct ll__run_conf *rc)
 {
-    apply(c, &cfg->decode, decode_opts, sizeof decode_opts / sizeof decode_opts[0], rc, "decode",
-          decode_extra);
-    apply(c, &cfg->correlation, corr_opts, sizeof corr_opts / sizeof corr_opts[0], rc,
-          "correlation", NULL);
+    const struct part decode[] = DECODE(rc), corr[] = CORRELATION(rc);
+    apply(c, &cfg->decode, decode, N(decode), "decode", decode_extra);
+    apply(c, &cfg->correlation, corr, N(corr), "correlation", NULL);
 }
 
 bool ll__run_conf_join(const struct ll_config *cfg, struct ll__run_conf *rc)
@@ -353,10 +411,10 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
     for (size_t i = 0; i < cfg->n_sources; i++) {
         rc->sources = ll_reallocarray(rc->sources, rc->n_sources + 1, sizeof *rc->sources);
         struct ll__source_conf *s = &rc->sources[rc->n_sources++];
-        *s = (struct ll__source_conf){.rescan_ns = 5 * LL_NS_PER_SEC,
-                                      .partial_timeout_ns = 5 * LL_NS_PER_SEC};
-        apply(&c, &cfg->sources[i], source_opts, sizeof source_opts / sizeof source_opts[0], s,
-              "source", source_extra);
+        *s = (struct ll__source_conf){0};
+        const struct part src[] = ONE(source_opts, s);
+        fill_defaults(src, N(src), source_extra);
+        apply(&c, &cfg->sources[i], src, N(src), "source", source_extra);
         struct ll_config_opt at = {.line = cfg->sources[i].line,
                                    .column = cfg->sources[i].column};
         if (s->brokers) {
@@ -379,18 +437,18 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
     if (!cfg->n_sources)
         problem(&c, NULL, "no sources: add sources: [{paths: [/var/log/containers/x.log]}]");
     join_sections(&c, cfg, rc);
-    apply(&c, &cfg->metrics, metrics_opts, sizeof metrics_opts / sizeof metrics_opts[0], rc,
-          "metrics", NULL);
+    const struct part metrics[] = ONE(metrics_opts, rc), checkpoints[] = ONE(checkpoint_opts, rc),
+                      log[] = ONE(log_opts, rc), topology[] = ONE(topology_opts, rc),
+                      top[] = ONE(top_opts, rc);
+    apply(&c, &cfg->metrics, metrics, N(metrics), "metrics", NULL);
     if (rc->metrics_listen && (strcmp(rc->metrics_listen, "off") == 0 ||
                                strcmp(rc->metrics_listen, "false") == 0)) {
         ll_free(rc->metrics_listen);
         rc->metrics_listen = NULL;
     }
-    apply(&c, &cfg->checkpoints, checkpoint_opts,
-          sizeof checkpoint_opts / sizeof checkpoint_opts[0], rc, "checkpoints", NULL);
-    apply(&c, &cfg->log, log_opts, sizeof log_opts / sizeof log_opts[0], rc, "log", log_extra);
-    apply(&c, &cfg->topology, topology_opts, sizeof topology_opts / sizeof topology_opts[0], rc,
-          "topology", topology_extra);
+    apply(&c, &cfg->checkpoints, checkpoints, N(checkpoints), "checkpoints", NULL);
+    apply(&c, &cfg->log, log, N(log), "log", log_extra);
+    apply(&c, &cfg->topology, topology, N(topology), "topology", topology_extra);
     struct ll_config_opt at = {.line = cfg->topology.line, .column = cfg->topology.column};
     if (rc->stage && !n_kafka)
         problem(&c, &at, "topology: a stage reads Kafka: add a source with brokers");
@@ -403,7 +461,7 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc)
     if (rc->stage && n_kafka && rc->n_sources > 1)
         problem(&c, &at, "topology: a stage has its Kafka source only (tail files in a process "
                 "of their own)");
-    apply(&c, &cfg->top, top_opts, sizeof top_opts / sizeof top_opts[0], rc, "top-level", NULL);
+    apply(&c, &cfg->top, top, N(top), "top-level", NULL);
     rc->rules = ll_calloc(cfg->n_rules ? cfg->n_rules : 1, sizeof *rc->rules);
     for (size_t i = 0; i < cfg->n_rules; i++)
         rc->rules[i] = ll_strdup(cfg->rules[i]);
@@ -485,11 +543,11 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
                    s->start_at_tail ? "tail" : "head", s->key_as_id ? "key" : "header");
             if (!s->key_as_id) {
                 printf("    id_header: ");
-                ll__yaml_str(s->id_header ? s->id_header : "X-Request-ID");
+                ll__yaml_str(s->id_header);
                 printf("\n");
             }
             printf("    file_header: ");
-            ll__yaml_str(s->file_header ? s->file_header : "file");
+            ll__yaml_str(s->file_header);
             printf("\n");
             continue;
         }
@@ -518,7 +576,8 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
     ll__show_duration("  ", "idle_timeout", rc->corr.idle_timeout_ns);
     ll__show_duration("  ", "max_span", rc->corr.max_span_ns);
     printf("  max_events: %llu\n  max_events_kept: %zu\n  max_open: %zu\n",
-           (unsigned long long)rc->corr.max_events, rc->max_events_kept, rc->max_open);
+           (unsigned long long)rc->corr.max_events, rc->corr.max_events_kept,
+           rc->corr.max_open_timelines);
     show_list("  ", "terminal", rc->terminal, rc->n_terminal, NULL);
     ll__show_duration("  ", "match_hold", rc->match_hold_ns);
     printf("metrics: ");
@@ -545,4 +604,46 @@ void ll__run_conf_show(const struct ll__run_conf *rc)
         }
     }
     ll__show_duration("", "shutdown_timeout", rc->shutdown_timeout_ns);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The options, as the tables describe them                                */
+
+static void options_of(FILE *out, bool markdown, const char *section, const struct part *parts,
+                       size_t n_parts)
+{
+    if (markdown)
+        fprintf(out, "\n`%s`:\n\n| option | default | meaning |\n|---|---|---|\n", section);
+    else
+        fprintf(out, "%s\n", section);
+    for (size_t p = 0; p < n_parts; p++) {
+        for (size_t i = 0; i < parts[p].n; i++) {
+            const struct ll_conf_field *f = &parts[p].f[i];
+            char def[64];
+            ll_conf_default(f, def, sizeof def);
+            if (markdown)
+                fprintf(out, "| `%s` | %s%s%s | %s |\n", f->name, *def ? "`" : "", def,
+                        *def ? "`" : "", f->help);
+            else
+                fprintf(out, "  %-22s %-16s %s\n", f->name, *def ? def : "-", f->help);
+        }
+    }
+}
+
+void ll__run_conf_options(FILE *out, bool markdown)
+{
+    struct ll__run_conf rc;
+    struct ll__source_conf sc;
+    const struct part src[] = ONE(source_opts, &sc), decode[] = DECODE(&rc),
+                      corr[] = CORRELATION(&rc), metrics[] = ONE(metrics_opts, &rc),
+                      checkpoints[] = ONE(checkpoint_opts, &rc), log[] = ONE(log_opts, &rc),
+                      topology[] = ONE(topology_opts, &rc), top[] = ONE(top_opts, &rc);
+    options_of(out, markdown, "sources[]", src, N(src));
+    options_of(out, markdown, "decode", decode, N(decode));
+    options_of(out, markdown, "correlation", corr, N(corr));
+    options_of(out, markdown, "metrics", metrics, N(metrics));
+    options_of(out, markdown, "checkpoints", checkpoints, N(checkpoints));
+    options_of(out, markdown, "log", log, N(log));
+    options_of(out, markdown, "topology", topology, N(topology));
+    options_of(out, markdown, "top level", top, N(top));
 }

@@ -231,6 +231,31 @@ static void replay_joins_as_the_files_correlation_and_decode_say(void **state)
     free(log);
 }
 
+/* The README's tables of options are what `config options --markdown`
+ * writes from the tables the reader applies. */
+static void the_readme_lists_every_option_as_the_reader_applies_it(void **state)
+{
+    (void)state;
+    static const char begin[] = "<!-- logloom config options --markdown -->\n",
+                      end[] = "<!-- end of logloom config options -->";
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/README.md", getenv("LL_SOURCE_DIR"));
+    size_t len;
+    char *readme = read_file(path, &len);
+    assert_non_null(readme);
+    char *from = strstr(readme, begin), *to = from ? strstr(from, end) : NULL;
+    assert_non_null(to);
+    from += sizeof begin - 1;
+    const char *args[] = {"config", "options", "--markdown", NULL};
+    struct run_result r = run_args(logloom, tmpdir, args);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(strlen(r.out), (size_t)(to - from));
+    assert_memory_equal(r.out, from, (size_t)(to - from));
+    assert_non_null(strstr(r.out, "| `session_gap` | `30s` |"));
+    run_result_free(&r);
+    free(readme);
+}
+
 static void version_names_the_commit(void **state)
 {
     (void)state;
@@ -260,6 +285,7 @@ int main(void)
         cmocka_unit_test(check_reports_problems_with_their_places),
         cmocka_unit_test(replay_takes_sinks_and_rules_from_the_file),
         cmocka_unit_test(replay_joins_as_the_files_correlation_and_decode_say),
+        cmocka_unit_test(the_readme_lists_every_option_as_the_reader_applies_it),
         cmocka_unit_test(version_names_the_commit),
     };
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);

@@ -873,6 +873,45 @@ const struct ll_config_opt *ll_config_get(const struct ll_config_item *it, const
 int ll_config_load(const char *path, struct ll_config *cfg, struct ll_buf *errors);
 void ll_config_free(struct ll_config *cfg);
 
+/** @brief How an option's value is read. */
+enum ll_conf_kind {
+    LL_CONF_DURATION, /**< int64_t ns: "500ms", "30s", "5m" (more than 0) */
+    LL_CONF_COUNT,    /**< size_t or uint64_t (8 bytes): 1 to max */
+    LL_CONF_SIZE,     /**< size_t bytes: "1M", "512K" (1 byte to 4 GiB) */
+    LL_CONF_LIST,     /**< char ** and a size_t count: a string or a list */
+    LL_CONF_STRING,   /**< char *: one string */
+    LL_CONF_CHOICE,   /**< one of the words in its help; the module reads it */
+};
+
+/** @brief One option of a configuration section, described by the module
+ *         that owns the field: the reader applies values by it, and
+ *         `logloom config options` and the README's tables are written from
+ *         it, so a default is written once. */
+struct ll_conf_field {
+    const char *name;
+    enum ll_conf_kind kind;
+    size_t at;    /**< offsetof the field (lists: the char **) */
+    size_t count; /**< lists: offsetof their size_t count */
+    uint64_t max; /**< counts: the largest (0: UINT32_MAX) */
+    int64_t def;  /**< durations, counts, sizes: the default (0: none) */
+    const char *def_text; /**< strings, lists, choices: the default (NULL: none) */
+    const char *help;     /**< one sentence, for people */
+};
+
+#define LL_CONF_NUM(type, field, kind, name, def, help)                                         \
+    {name, kind, offsetof(type, field), 0, 0, def, NULL, help}
+#define LL_CONF_UPTO(type, field, name, max, def, help)                                         \
+    {name, LL_CONF_COUNT, offsetof(type, field), 0, max, def, NULL, help}
+#define LL_CONF_STR(type, field, name, def, help)                                               \
+    {name, LL_CONF_STRING, offsetof(type, field), 0, 0, 0, def, help}
+#define LL_CONF_LIST(type, field, n, name, def, help)                                           \
+    {name, LL_CONF_LIST, offsetof(type, field), offsetof(type, n), 0, 0, def, help}
+#define LL_CONF_CHOICE(name, def, help) {name, LL_CONF_CHOICE, 0, 0, 0, 0, def, help}
+
+/** @brief Writes @p f's default as a user would write it ("30s", "1M",
+ *         "100000", "head"), or "" when it has none. */
+void ll_conf_default(const struct ll_conf_field *f, char *out, size_t outsz);
+
 /** @brief What a delivery sink (PostgreSQL, Redis, a JSONL file) did. */
 struct ll_delivery_report {
     const char *name;   /**< kind and URL, password masked */

@@ -63,6 +63,11 @@ struct ll_corr_conf {
     void *terminal_ctx;
 };
 
+/** @brief The options of the configuration's correlation section, by
+ *         field of struct ll_corr_conf (options.c). */
+extern const struct ll_conf_field ll_corr_fields[];
+extern const size_t ll_corr_n_fields;
+
 /** @brief Where the correlator's output goes (records borrowed for the call). */
 struct ll_corr_out {
     void (*timeline)(void *ctx, const struct ll_timeline *tl);

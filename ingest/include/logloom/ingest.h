@@ -470,6 +470,11 @@ struct ll_kafka_hooks {
     void *ctx;
 };
 
+/** @brief The headers a Kafka message's correlation id and file name are
+ *         read from unless told otherwise. */
+#define LL_KAFKA_ID_HEADER "X-Request-ID"
+#define LL_KAFKA_FILE_HEADER "file"
+
 struct ll_kafka_conf {
     const char *brokers;  /**< bootstrap.servers */
     const char *group_id; /**< group.id */
@@ -478,7 +483,7 @@ struct ll_kafka_conf {
     const char *const *props; /**< "name=value": any librdkafka property */
     size_t n_props;
     bool start_latest;     /**< a partition the group never committed: from its end */
-    const char *id_header; /**< header that carries the correlation id (NULL: X-Request-ID) */
+    const char *id_header; /**< header that carries the correlation id (NULL: LL_KAFKA_ID_HEADER) */
     bool key_as_id;        /**< else the message key carries it */
     /** Header naming the file a shipper read the line from (NULL: "file"):
      *  the event's origin, and its service if the line names none. */

@@ -111,7 +111,6 @@ struct ll__run_conf {
     size_t dead_letter_max;
     size_t decode_threads; /* Kafka messages decoded on this many threads (0: one per usable CPU) */
     struct ll_corr_conf corr;
-    size_t max_events_kept, max_open;
     char **terminal;
     size_t n_terminal;
     int64_t match_hold_ns; /* windowless rules' matches held this long, in order */
@@ -137,6 +136,10 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc);
  * join into workflows: what `replay --config` takes), the rest defaults. */
 bool ll__run_conf_join(const struct ll_config *cfg, struct ll__run_conf *rc);
 void ll__run_conf_free(struct ll__run_conf *rc);
+/* Prints every option of every section but sinks and rules: its default and
+ * its meaning, as the tables the reader applies say (Markdown: the
+ * README's tables). */
+void ll__run_conf_options(FILE *out, bool markdown);
 /* Prints every section but sinks and rules as YAML, defaults filled in. */
 void ll__run_conf_show(const struct ll__run_conf *rc);
 
