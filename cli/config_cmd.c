@@ -15,13 +15,14 @@ void ll_cmd_config_usage(FILE *out)
     fprintf(out,
             "usage: logloom config show [--config FILE] [--sink URL]...\n"
             "       logloom config check FILE\n"
-            "       logloom config options [--markdown]\n"
+            "       logloom config options [--markdown] [SECTION]...\n"
             "\n"
             "  show    the sinks and rules a run would use, every default filled in and\n"
             "          every password masked\n"
             "  check   report every problem of a configuration file with file:line:column\n"
-            "  options every option of every section (but sinks and rules): its default\n"
-            "          and its meaning; --markdown writes the README's tables\n"
+            "  options every option of each SECTION (sources, decode, correlation,\n"
+            "          metrics, checkpoints, log, topology, top, sinks; none: all): its\n"
+            "          default and its meaning; --markdown writes the README's tables\n"
             "\n"
             "exit status: 0 fine, 1 problems, 2 bad arguments\n");
 }
@@ -157,10 +158,12 @@ int ll_cmd_config(int argc, char **argv)
         return config_show(argc - 1, argv + 1);
     if (strcmp(argv[1], "check") == 0)
         return config_check(argc - 1, argv + 1);
-    if (strcmp(argv[1], "options") == 0 &&
-        (argc == 2 || (argc == 3 && strcmp(argv[2], "--markdown") == 0))) {
-        ll__run_conf_options(stdout, argc == 3);
-        return 0;
+    if (strcmp(argv[1], "options") == 0) {
+        bool markdown = argc > 2 && strcmp(argv[2], "--markdown") == 0;
+        return ll__run_conf_options(stdout, markdown, argv + 2 + markdown,
+                                    (size_t)(argc - 2 - markdown))
+                   ? 0
+                   : 2;
     }
     ll_cmd_config_usage(strcmp(argv[1], "help") == 0 ? stdout : stderr);
     return strcmp(argv[1], "help") == 0 ? LL_EXIT_OK : LL_EXIT_USAGE;

@@ -344,8 +344,23 @@ void ll_conf_default(const struct ll_conf_field *f, char *out, size_t outsz)
             snprintf(d, sizeof d, "%lld", (long long)f->def);
         break;
     default:
-        snprintf(out, outsz, "%s", f->def_text ? f->def_text : "");
-        return;
+        break;
     }
-    snprintf(out, outsz, "%s", d);
+    snprintf(out, outsz, "%s", *d ? d : f->def_text ? f->def_text : "");
+}
+
+void ll_conf_fill_defaults(const struct ll_conf_field *f, size_t n, void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *field = (char *)base + f[i].at;
+        if (f[i].kind == LL_CONF_STRING && f[i].def_text) {
+            char *v = ll_strdup(f[i].def_text);
+            memcpy(field, &v, sizeof v);
+        } else if (f[i].kind == LL_CONF_DURATION) {
+            memcpy(field, &f[i].def, sizeof f[i].def);
+        } else if (f[i].kind == LL_CONF_COUNT || f[i].kind == LL_CONF_SIZE) {
+            uint64_t u = (uint64_t)f[i].def; /* size_t or uint64_t: 8 bytes */
+            memcpy(field, &u, sizeof u);
+        }
+    }
 }

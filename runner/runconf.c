@@ -344,20 +344,12 @@ static void fill_defaults(const struct part *parts, size_t n_parts, extra_fn *ex
 {
     struct checker quiet = {"(defaults)", true};
     for (size_t p = 0; p < n_parts; p++) {
+        ll_conf_fill_defaults(parts[p].f, parts[p].n, parts[p].base);
         for (size_t i = 0; i < parts[p].n; i++) {
             const struct ll_conf_field *f = &parts[p].f[i];
-            char *field = (char *)parts[p].base + f->at;
             if (f->kind == LL_CONF_CHOICE && f->def_text && extra) {
                 struct ll_config_opt o = {.name = (char *)f->name, .value = (char *)f->def_text};
                 extra(&quiet, &o, parts[p].base);
-            } else if (f->kind == LL_CONF_STRING && f->def_text) {
-                char *v = ll_strdup(f->def_text);
-                memcpy(field, &v, sizeof v);
-            } else if (f->kind == LL_CONF_DURATION) {
-                memcpy(field, &f->def, sizeof f->def);
-            } else if (f->kind == LL_CONF_COUNT || f->kind == LL_CONF_SIZE) {
-                uint64_t u = (uint64_t)f->def;
-                memcpy(field, &u, sizeof u);
             }
         }
     }
@@ -630,20 +622,41 @@ static void options_of(FILE *out, bool markdown, const char *section, const stru
     }
 }
 
-void ll__run_conf_options(FILE *out, bool markdown)
+bool ll__run_conf_options(FILE *out, bool markdown, char *const *sections, size_t n)
 {
     struct ll__run_conf rc;
     struct ll__source_conf sc;
     const struct part src[] = ONE(source_opts, &sc), decode[] = DECODE(&rc),
                       corr[] = CORRELATION(&rc), metrics[] = ONE(metrics_opts, &rc),
                       checkpoints[] = ONE(checkpoint_opts, &rc), log[] = ONE(log_opts, &rc),
-                      topology[] = ONE(topology_opts, &rc), top[] = ONE(top_opts, &rc);
-    options_of(out, markdown, "sources[]", src, N(src));
-    options_of(out, markdown, "decode", decode, N(decode));
-    options_of(out, markdown, "correlation", corr, N(corr));
-    options_of(out, markdown, "metrics", metrics, N(metrics));
-    options_of(out, markdown, "checkpoints", checkpoints, N(checkpoints));
-    options_of(out, markdown, "log", log, N(log));
-    options_of(out, markdown, "topology", topology, N(topology));
-    options_of(out, markdown, "top level", top, N(top));
+                      topology[] = ONE(topology_opts, &rc), top[] = ONE(top_opts, &rc),
+                      sinks[] = {{ll_delivery_fields, ll_delivery_n_fields, NULL}};
+    static const char *const names[] = {"sources",     "decode", "correlation",
+                                        "metrics",     "checkpoints", "log",
+                                        "topology",    "top",    "sinks"};
+    static const char *const titles[] = {"sources[]", "decode",   "correlation",
+                                         "metrics",   "checkpoints", "log",
+                                         "topology",  "top level", "sinks[]"};
+    const struct part *parts[] = {src, decode, corr, metrics, checkpoints, log, topology, top,
+                                  sinks};
+    const size_t n_parts[] = {N(src),         N(decode), N(corr),     N(metrics), N(checkpoints),
+                              N(log),         N(topology), N(top),    N(sinks)};
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < N(names) && strcmp(names[k], sections[i]) != 0)
+            k++;
+        if (k == N(names)) {
+            fprintf(stderr, "config options: no section '%s' (sources, decode, correlation, "
+                    "metrics, checkpoints, log, topology, top, sinks)\n", sections[i]);
+            return false;
+        }
+    }
+    for (size_t k = 0; k < N(names); k++) {
+        bool wanted = !n;
+        for (size_t i = 0; i < n && !wanted; i++)
+            wanted = strcmp(names[k], sections[i]) == 0;
+        if (wanted)
+            options_of(out, markdown, titles[k], parts[k], n_parts[k]);
+    }
+    return true;
 }

@@ -10,36 +10,53 @@
 /* ------------------------------------------------------------------------ */
 /* Configuration                                                             */
 
-static const char *const options[] = {
-    "receive", "batch", "linger", "queue", "retry_min", "retry_max", "connect_timeout",
-    "io_timeout", "stream", "timeline_stream", "channel", "maxlen", "dedupe_ttl", "dedupe_bytes",
+#define NUM(field, kind, name, def, help)                                                      \
+    LL_CONF_NUM(struct ll_delivery_conf, field, kind, name, def, help)
+#define STR(field, name, def, help) LL_CONF_STR(struct ll_delivery_conf, field, name, def, help)
+
+/* Every option, its default and its meaning; ll_delivery_conf_set() reads
+ * them (each has its own range). */
+const struct ll_conf_field ll_delivery_fields[] = {
+    LL_CONF_CHOICE("receive", "alerts", "alerts, timelines or both"),
+    NUM(batch, LL_CONF_COUNT, "batch", 500, "records per batch (one transaction, one pipeline)"),
+    {"linger", LL_CONF_DURATION, offsetof(struct ll_delivery_conf, linger_ns), 0, 0, 0, "0s",
+     "how long a partial batch waits for more (0: an alert goes at once; under load, batches "
+     "fill while the last one is written)"},
+    NUM(queue, LL_CONF_COUNT, "queue", 10000,
+        "records queued per sink; when it is full, reading pauses"),
+    NUM(retry_min_ns, LL_CONF_DURATION, "retry_min", 250 * LL_NS_PER_MS,
+        "the first backoff between attempts: doubling, with jitter"),
+    NUM(retry_max_ns, LL_CONF_DURATION, "retry_max", 30 * LL_NS_PER_SEC, "the longest backoff"),
+    NUM(connect_timeout_ns, LL_CONF_DURATION, "connect_timeout", 30 * LL_NS_PER_SEC,
+        "at start, how long to keep trying to reach the server"),
+    NUM(io_timeout_ns, LL_CONF_DURATION, "io_timeout", 30 * LL_NS_PER_SEC,
+        "a write or reply slower than this counts as an outage"),
+    STR(stream, "stream", "logloom:alerts", "Redis: the stream key of alerts"),
+    STR(timeline_stream, "timeline_stream", "logloom:timelines",
+        "Redis: the stream key of timelines"),
+    STR(channel, "channel", "logloom:alerts",
+        "Redis: the channel of live alert messages (empty: none)"),
+    NUM(maxlen, LL_CONF_COUNT, "maxlen", 1000000,
+        "Redis: the `XADD MAXLEN ~` cap of each stream (0: none)"),
+    NUM(dedupe_ttl_ns, LL_CONF_DURATION, "dedupe_ttl", 7 * 24 * 3600 * LL_NS_PER_SEC,
+        "Redis: how long a delivered id is remembered"),
+    NUM(dedupe_bytes, LL_CONF_SIZE, "dedupe_bytes", (int64_t)64 << 20,
+        "file: how much of its end is read when it is first opened, and of what it appends "
+        "after, to recognise records it holds already (0: none)"),
 };
 
-const char *const *ll_delivery_options(size_t *n)
-{
-    *n = sizeof options / sizeof options[0];
-    return options;
-}
+const size_t ll_delivery_n_fields = sizeof ll_delivery_fields / sizeof ll_delivery_fields[0];
 
 void ll_delivery_conf_init(struct ll_delivery_conf *c, const char *url)
 {
-    *c = (struct ll_delivery_conf){
-        .url = ll_strdup(url ? url : ""),
-        .receive = LL_RECEIVE_ALERTS,
-        .batch = 500,
-        .linger_ns = 0, /* an alert goes now; under load, batches fill meanwhile */
-        .queue = 10000,
-        .retry_min_ns = 250 * LL_NS_PER_MS,
-        .retry_max_ns = 30 * LL_NS_PER_SEC,
-        .connect_timeout_ns = 30 * LL_NS_PER_SEC,
-        .io_timeout_ns = 30 * LL_NS_PER_SEC,
-        .stream = ll_strdup("logloom:alerts"),
-        .timeline_stream = ll_strdup("logloom:timelines"),
-        .channel = ll_strdup("logloom:alerts"),
-        .maxlen = 1000000,
-        .dedupe_ttl_ns = 7 * 24 * 3600 * LL_NS_PER_SEC,
-        .dedupe_bytes = (uint64_t)64 << 20,
-    };
+    *c = (struct ll_delivery_conf){.url = ll_strdup(url ? url : "")};
+    ll_conf_fill_defaults(ll_delivery_fields, ll_delivery_n_fields, c);
+    char err[128];
+    for (size_t i = 0; i < ll_delivery_n_fields; i++)
+        if (ll_delivery_fields[i].kind == LL_CONF_CHOICE &&
+            ll_delivery_conf_set(c, ll_delivery_fields[i].name, ll_delivery_fields[i].def_text,
+                                 err, sizeof err) != LL_OK)
+            abort(); /* a default the reader refuses: a bug in the table */
 }
 
 void ll_delivery_conf_free(struct ll_delivery_conf *c)
@@ -152,7 +169,10 @@ int ll_delivery_conf_set(struct ll_delivery_conf *c, const char *name, const cha
         set_str(&c->channel, v);
         return LL_OK;
     }
-    const char *hint = ll_closest(ll_str_c(name), options, sizeof options / sizeof options[0]);
+    const char *options[sizeof ll_delivery_fields / sizeof ll_delivery_fields[0]];
+    for (size_t i = 0; i < ll_delivery_n_fields; i++)
+        options[i] = ll_delivery_fields[i].name;
+    const char *hint = ll_closest(ll_str_c(name), options, ll_delivery_n_fields);
     snprintf(err, errsz, "unknown sink option '%s'%s%s%s", name, hint ? " (did you mean '" : "",
              hint ? hint : "", hint ? "'?)" : "");
     return LL_EINVAL;

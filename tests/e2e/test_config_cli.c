@@ -231,28 +231,37 @@ static void replay_joins_as_the_files_correlation_and_decode_say(void **state)
     free(log);
 }
 
-/* The README's tables of options are what `config options --markdown`
- * writes from the tables the reader applies. */
+/* Each table of options in the README is what the command its marker names
+ * (`config options --markdown SECTION...`) writes from the tables the
+ * reader applies. */
 static void the_readme_lists_every_option_as_the_reader_applies_it(void **state)
 {
     (void)state;
-    static const char begin[] = "<!-- logloom config options --markdown -->\n",
+    static const char begin[] = "<!-- logloom config options --markdown ",
                       end[] = "<!-- end of logloom config options -->";
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/README.md", getenv("LL_SOURCE_DIR"));
-    size_t len;
+    size_t len, blocks = 0;
     char *readme = read_file(path, &len);
     assert_non_null(readme);
-    char *from = strstr(readme, begin), *to = from ? strstr(from, end) : NULL;
-    assert_non_null(to);
-    from += sizeof begin - 1;
-    const char *args[] = {"config", "options", "--markdown", NULL};
-    struct run_result r = run_args(logloom, tmpdir, args);
-    assert_int_equal(r.status, 0);
-    assert_int_equal(strlen(r.out), (size_t)(to - from));
-    assert_memory_equal(r.out, from, (size_t)(to - from));
-    assert_non_null(strstr(r.out, "| `session_gap` | `30s` |"));
-    run_result_free(&r);
+    for (char *at = strstr(readme, begin); at; at = strstr(at, begin), blocks++) {
+        char *close = strstr(at, " -->\n"), *to = close ? strstr(close, end) : NULL;
+        assert_non_null(to);
+        *close = '\0';
+        const char *args[16] = {"config", "options", "--markdown"};
+        size_t n = 3;
+        for (char *w = strtok(at + sizeof begin - 1, " "); w && n < 15; w = strtok(NULL, " "))
+            args[n++] = w;
+        struct run_result r = run_args(logloom, tmpdir, args);
+        assert_int_equal(r.status, 0);
+        const char *from = close + 5;
+        if (strlen(r.out) != (size_t)(to - from) || memcmp(r.out, from, strlen(r.out)) != 0)
+            fail_msg("README's table of '%s' differs from `logloom config options --markdown "
+                     "%s`", args[3], args[3]);
+        run_result_free(&r);
+        at = to;
+    }
+    assert_int_equal(blocks, 2); /* the run's sections, and the sinks' */
     free(readme);
 }
 

@@ -893,8 +893,10 @@ struct ll_conf_field {
     size_t at;    /**< offsetof the field (lists: the char **) */
     size_t count; /**< lists: offsetof their size_t count */
     uint64_t max; /**< counts: the largest (0: UINT32_MAX) */
-    int64_t def;  /**< durations, counts, sizes: the default (0: none) */
-    const char *def_text; /**< strings, lists, choices: the default (NULL: none) */
+    int64_t def;  /**< durations, counts, sizes: the default */
+    const char *def_text; /**< strings, lists, choices: the default (NULL: none);
+                               numbers: how a default of 0 is written (NULL:
+                               0 means none) */
     const char *help;     /**< one sentence, for people */
 };
 
@@ -911,6 +913,9 @@ struct ll_conf_field {
 /** @brief Writes @p f's default as a user would write it ("30s", "1M",
  *         "100000", "head"), or "" when it has none. */
 void ll_conf_default(const struct ll_conf_field *f, char *out, size_t outsz);
+/** @brief Gives each number and string field of @p base its default (a
+ *         string copied with ll_strdup); lists and choices are left alone. */
+void ll_conf_fill_defaults(const struct ll_conf_field *f, size_t n, void *base);
 
 /** @brief What a delivery sink (PostgreSQL, Redis, a JSONL file) did. */
 struct ll_delivery_report {

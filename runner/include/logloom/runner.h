@@ -136,10 +136,11 @@ bool ll__run_conf_load(const struct ll_config *cfg, struct ll__run_conf *rc);
  * join into workflows: what `replay --config` takes), the rest defaults. */
 bool ll__run_conf_join(const struct ll_config *cfg, struct ll__run_conf *rc);
 void ll__run_conf_free(struct ll__run_conf *rc);
-/* Prints every option of every section but sinks and rules: its default and
- * its meaning, as the tables the reader applies say (Markdown: the
- * README's tables). */
-void ll__run_conf_options(FILE *out, bool markdown);
+/* Prints every option of the @p n sections named (sources, decode,
+ * correlation, metrics, checkpoints, log, topology, top, sinks; none: all):
+ * its default and its meaning, as the tables the reader applies say
+ * (Markdown: the README's tables). @returns false for an unknown name. */
+bool ll__run_conf_options(FILE *out, bool markdown, char *const *sections, size_t n);
 /* Prints every section but sinks and rules as YAML, defaults filled in. */
 void ll__run_conf_show(const struct ll__run_conf *rc);
 

@@ -94,8 +94,9 @@ int ll_delivery_conf_set(struct ll_delivery_conf *c, const char *name, const cha
 int ll_delivery_conf_parse(struct ll_delivery_conf *c, const char *spec, char *err,
                            size_t errsz);
 void ll_delivery_conf_free(struct ll_delivery_conf *c);
-/** @returns the option names ll_delivery_conf_set() knows; @p n their number. */
-const char *const *ll_delivery_options(size_t *n);
+/** @brief Every option of a delivery sink: its default and its meaning. */
+extern const struct ll_conf_field ll_delivery_fields[];
+extern const size_t ll_delivery_n_fields;
 /** @brief @p url with any password replaced by "***" (URIs, libpq key=value
  *         strings, redis://, unix:// queries). Never fails; truncates. */
 void ll_url_mask(const char *url, char *out, size_t size);
