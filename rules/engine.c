@@ -1,11 +1,11 @@
 /* The stateful engine: alerts in event time.
  *
- * push() keeps a copy of each matched step (a "match": time, position, key,
- * summary, evidence line) in a heap. advance() takes the matches the
- * watermark has passed, in event-time order (time, then rule and step, then
- * line content, then position: never the order lines arrived in, nor where
- * they were read; a line never answers itself), and runs each rule kind's
- * small state machine:
+ * ll_rule_engine_push() keeps a copy of each matched step (a "match": time,
+ * position, key, summary, evidence line) in a heap. ll_rule_engine_advance()
+ * takes the matches the watermark has passed, in event-time order (time,
+ * then rule and step, then line content, then position: never the order
+ * lines arrived in, nor where they were read; a line never answers itself),
+ * and runs each rule kind's small state machine:
  *
  *   match      every match raises (or extends) an alert;
  *   threshold  N matches of a key within a window;
