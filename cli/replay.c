@@ -90,9 +90,10 @@ void ll_cmd_replay_usage(FILE *out)
             "                          with each event's raw line\n"
             "sinks:\n"
             "  --sink URL[#OPTS]       also deliver alerts (and, with receive=both,\n"
-            "                          timelines) to postgresql://..., a libpq string,\n"
-            "                          redis://..., unix:///path/redis.sock or file:PATH\n"
-            "                          (repeatable); OPTS: name=value&... (see README)\n"
+            "                          timelines) to a sink (repeatable), one of:\n");
+    ll_delivery_usage(out, "                            ");
+    fprintf(out,
+            "                          OPTS: name=value&... (logloom config options sinks)\n"
             "  --config FILE           a YAML configuration: its sinks and rules, and its\n"
             "                          decode and correlation sections where the\n"
             "                          options say nothing\n"
@@ -112,11 +113,13 @@ void ll_cmd_replay_usage(FILE *out)
             "                          container's CPU limit included, up to 8; the\n"
             "                          output is the same for any N)\n"
             "correlation:\n");
-    char gap[32], late[32], idle[32], span[32];
-    ll_duration_format(LL_CORR_SESSION_GAP_NS, gap);
-    ll_duration_format(LL_CORR_ALLOWED_LATENESS_NS, late);
-    ll_duration_format(LL_CORR_IDLE_TIMEOUT_NS, idle);
-    ll_duration_format(LL_CORR_MAX_SPAN_NS, span);
+    const char *names[] = {"session_gap", "allowed_lateness", "idle_timeout", "max_span",
+                           "max_events",  "max_events_kept",  "max_open"};
+    char def[7][32] = {{0}};
+    for (size_t i = 0; i < 7; i++)
+        for (size_t k = 0; k < ll_corr_n_fields; k++)
+            if (strcmp(ll_corr_fields[k].name, names[i]) == 0)
+                ll_conf_default(&ll_corr_fields[k], def[i], sizeof def[i]);
     fprintf(out,
             "  --session-gap DUR       close a workflow after this much event-time\n"
             "                          silence (default %s)\n"
@@ -127,16 +130,15 @@ void ll_cmd_replay_usage(FILE *out)
             "                          TEXT* matches a prefix); workflows closed without\n"
             "                          one are 'incomplete'\n"
             "  --max-span DUR          cut a workflow this long (default %s)\n"
-            "  --max-events N          cut a workflow with this many events (default %d)\n"
+            "  --max-events N          cut a workflow with this many events (default %s)\n"
             "  --max-events-kept N     events kept per workflow, first and last halves\n"
-            "                          (default %d)\n"
+            "                          (default %s)\n"
             "  --max-open N            open workflows before the least recently active\n"
-            "                          is closed (default %d)\n"
+            "                          is closed (default %s)\n"
             "\n"
             "exit status: 0 done, 1 output failed or delivery interrupted, 2 bad\n"
             "arguments, unreadable input, or a sink that cannot work\n",
-            gap, late, idle, span, LL_CORR_MAX_EVENTS, LL_CORR_MAX_EVENTS_KEPT,
-            LL_CORR_MAX_OPEN);
+            def[0], def[1], def[2], def[3], def[4], def[5], def[6]);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -433,21 +433,43 @@ static struct ll_delivery_conf conf_copy(const struct ll_delivery_conf *c)
     return k;
 }
 
-/* The driver @p u names by its scheme (a libpq key=value string has none);
- * NULL if none does. */
+/* The drivers, by the URL schemes they take; a libpq key=value string has
+ * none (any "name=value" with no scheme). The usage and the error for an
+ * unknown sink are written from this table. */
+static const struct driver {
+    const char *schemes[3];
+    bool key_value;
+    const char *usage;
+    const struct ll__driver_ops *ops;
+} drivers[] = {
+    {{"postgresql://", "postgres://"}, true,
+     "postgresql://... or a libpq 'host=... dbname=...' string", &ll__pg_ops},
+    {{"redis://", "rediss://", "unix://"}, false, "redis://... or unix:///path/redis.sock",
+     &ll__redis_ops},
+    {{"kafka://"}, false, "kafka://BROKER[,BROKER...]/TOPIC", &ll__kafka_ops},
+    {{"file:"}, false, "file:PATH", &ll__file_ops},
+};
+
+#define N_DRIVERS (sizeof drivers / sizeof drivers[0])
+
+/* The driver @p u names; NULL if none does. */
 static const struct ll__driver_ops *driver_of(const char *u)
 {
-    if (strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0 ||
-        (strchr(u, '=') && !strstr(u, "://") && strncmp(u, "file:", 5) != 0))
-        return &ll__pg_ops;
-    if (strncmp(u, "redis://", 8) == 0 || strncmp(u, "rediss://", 9) == 0 ||
-        strncmp(u, "unix://", 7) == 0)
-        return &ll__redis_ops;
-    if (strncmp(u, "file:", 5) == 0)
-        return &ll__file_ops;
-    if (strncmp(u, "kafka://", 8) == 0)
-        return &ll__kafka_ops;
+    for (size_t i = 0; i < N_DRIVERS; i++)
+        for (size_t k = 0; k < 3 && drivers[i].schemes[k]; k++)
+            if (strncmp(u, drivers[i].schemes[k], strlen(drivers[i].schemes[k])) == 0)
+                return drivers[i].ops;
+    bool scheme = strstr(u, "://") || strncmp(u, "file:", 5) == 0;
+    for (size_t i = 0; i < N_DRIVERS; i++)
+        if (drivers[i].key_value && strchr(u, '=') && !scheme)
+            return drivers[i].ops;
     return NULL;
+}
+
+void ll_delivery_usage(FILE *out, const char *indent)
+{
+    for (size_t i = 0; i < N_DRIVERS; i++)
+        fprintf(out, "%s%s\n", indent, drivers[i].usage);
 }
 
 int ll_delivery_url_check(const char *url, char *err, size_t errsz)
@@ -456,26 +478,18 @@ int ll_delivery_url_check(const char *url, char *err, size_t errsz)
         return LL_OK;
     char masked[256]; /* as in the sink's name */
     ll_url_mask(url, masked, sizeof masked);
-    snprintf(err, errsz, "unknown sink '%s': use postgresql://..., a libpq "
-             "'host=... dbname=...' string, redis://..., unix:///path/redis.sock, "
-             "kafka://BROKERS/TOPIC or file:PATH",
-             masked);
+    int n = snprintf(err, errsz, "unknown sink '%s': use", masked);
+    for (size_t i = 0; i < N_DRIVERS && n >= 0 && (size_t)n < errsz; i++)
+        n += snprintf(err + n, errsz - (size_t)n, "%s%s", i ? "; " : " ", drivers[i].usage);
     return LL_EINVAL;
 }
 
 /* The driver for @p url's scheme. */
 static int pick_driver(struct delivery *d, char *err, size_t errsz)
 {
-    d->ops = driver_of(d->conf.url);
-    if (d->ops == &ll__pg_ops)
-        return ll__pg_new(&d->conf, &d->drv, err, errsz);
-    if (d->ops == &ll__redis_ops)
-        return ll__redis_new(&d->conf, &d->drv, err, errsz);
-    if (d->ops == &ll__file_ops)
-        return ll__file_new(&d->conf, &d->drv, err, errsz);
-    if (d->ops == &ll__kafka_ops)
-        return ll__kafka_new(&d->conf, &d->drv, err, errsz);
-    return ll_delivery_url_check(d->conf.url, err, errsz);
+    if (!(d->ops = driver_of(d->conf.url)))
+        return ll_delivery_url_check(d->conf.url, err, errsz);
+    return d->ops->open(&d->conf, &d->drv, err, errsz);
 }
 
 /* Connects, retrying what may pass for connect_timeout. */

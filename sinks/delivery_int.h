@@ -27,6 +27,9 @@ enum ll__wr {
 
 struct ll__driver_ops {
     const char *kind; /* "postgres", "redis", "file", "kafka" */
+    /* Parses the URL (LL_EINVAL with a reason if it cannot), without
+     * connecting. */
+    int (*open)(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
     /* LL_OK; LL_EAGAIN when trying again may help (server down, starting,
      * too many connections); LL_EINVAL when it cannot work as configured
      * (authentication, missing database). */
@@ -37,12 +40,6 @@ struct ll__driver_ops {
     void (*destroy)(void *d);
 };
 
-/* Each driver: parses its URL (LL_EINVAL with a reason if it cannot),
- * without connecting. */
-int ll__pg_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
-int ll__redis_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
-int ll__file_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
-int ll__kafka_new(const struct ll_delivery_conf *c, void **d, char *err, size_t errsz);
 extern const struct ll__driver_ops ll__pg_ops, ll__redis_ops, ll__file_ops, ll__kafka_ops;
 
 #endif

@@ -26,7 +26,7 @@ struct filed {
     uint64_t skipped;
 };
 
-int ll__file_new(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
+static int file_open(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
 {
     const char *path = c->url + 5; /* file:PATH */
     if (strncmp(path, "//", 2) == 0)
@@ -116,5 +116,5 @@ static void file_destroy(void *v)
     ll_free(f);
 }
 
-const struct ll__driver_ops ll__file_ops = {"file", file_connect, file_write, file_disconnect,
+const struct ll__driver_ops ll__file_ops = {"file", file_open, file_connect, file_write, file_disconnect,
                                             file_destroy};

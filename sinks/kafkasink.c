@@ -18,7 +18,7 @@ struct kafkad {
     rd_kafka_resp_err_t err;
 };
 
-int ll__kafka_new(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
+static int kafka_open(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
 {
     const char *hosts = c->url + strlen("kafka://");
     const char *slash = strchr(hosts, '/');
@@ -169,5 +169,5 @@ static void kafka_destroy(void *v)
     ll_free(k);
 }
 
-const struct ll__driver_ops ll__kafka_ops = {"kafka", kafka_connect, kafka_write,
+const struct ll__driver_ops ll__kafka_ops = {"kafka", kafka_open, kafka_connect, kafka_write,
                                              kafka_disconnect, kafka_destroy};

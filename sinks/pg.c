@@ -177,7 +177,7 @@ static void parse_error(const char *msg, char *err, size_t errsz)
     ll_buf_free(&b);
 }
 
-int ll__pg_new(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
+static int pg_open(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
 {
     char *msg = NULL;
     PQconninfoOption *opts = PQconninfoParse(c->url, &msg);
@@ -472,5 +472,5 @@ static void pg_destroy(void *v)
     ll_free(p);
 }
 
-const struct ll__driver_ops ll__pg_ops = {"postgres", pg_connect, pg_write, pg_disconnect,
+const struct ll__driver_ops ll__pg_ops = {"postgres", pg_open, pg_connect, pg_write, pg_disconnect,
                                           pg_destroy};

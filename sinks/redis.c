@@ -190,7 +190,7 @@ static void redis_free(struct redis *r)
     ll_free(r);
 }
 
-int ll__redis_new(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
+static int redis_open(const struct ll_delivery_conf *c, void **out, char *err, size_t errsz)
 {
     const char *u = c->url;
     if (strncmp(u, "rediss://", 9) == 0) {
@@ -402,5 +402,5 @@ static void redis_destroy(void *v)
     redis_free(v);
 }
 
-const struct ll__driver_ops ll__redis_ops = {"redis", redis_connect, redis_write,
+const struct ll__driver_ops ll__redis_ops = {"redis", redis_open, redis_connect, redis_write,
                                              redis_disconnect, redis_destroy};

@@ -109,6 +109,9 @@ bool ll_secret_key(const char *k, size_t n);
  *         check finds an unknown one before a run does.
  *  @returns LL_OK, or LL_EINVAL with the reason (password masked) in @p err. */
 int ll_delivery_url_check(const char *url, char *err, size_t errsz);
+/** @brief Prints the kinds of sink a URL may name, one per line, each after
+ *         @p indent (for --help). */
+void ll_delivery_usage(FILE *out, const char *indent);
 
 /** @brief Opens a delivery sink: connects (retrying what may pass, such as a
  *         server still starting, for connect_timeout), creates or migrates the
