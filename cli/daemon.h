@@ -1,5 +1,6 @@
 /* Private to `logloom run` (run.c; its metrics in run_metrics.c, its
- * stages' output in run_output.c): the daemon's state. */
+ * stages' output in run_output.c, its checkpoints in run_checkpoint.c):
+ * the daemon's state. */
 #ifndef LOGLOOM_CLI_DAEMON_H
 #define LOGLOOM_CLI_DAEMON_H
 
@@ -84,6 +85,13 @@ struct daemon {
 /* Renders the daemon's counters for /metrics (Prometheus text) and
  * publishes them. */
 void ll__run_publish_metrics(struct daemon *d);
+
+/* run_checkpoint.c: a checkpoint of the files and the Kafka commits; one
+ * partition's commit set aside; whether the facts allow a commit now (a
+ * fact lost for good sets d->failed, which stops the run). */
+void ll__run_checkpoint(struct daemon *d);
+void ll__run_stage_commit(struct daemon *d, int slot);
+bool ll__run_facts_safe(struct daemon *d);
 
 /* run_output.c: what lane @p l's stage gives goes to the sinks, the facts
  * topic and the counters. */
