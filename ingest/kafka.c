@@ -14,6 +14,7 @@
  * event time follows that clock, so an outage of any length does not turn
  * what producers held back meanwhile into late lines. */
 #include "logloom/ingest.h"
+#include "logloom/kclient.h"
 
 #include "pool.h"
 
@@ -986,19 +987,12 @@ int ll_kafka_topic_partitions(ll_kafka *k, int timeout_ms)
 {
     int n = 0;
     for (size_t i = 0; i < k->n_topics; i++) {
-        rd_kafka_topic_t *t = rd_kafka_topic_new(k->rk, k->topics[i], NULL);
-        const struct rd_kafka_metadata *md = NULL;
-        if (t && rd_kafka_metadata(k->rk, 0, t, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            md->topic_cnt == 1 && !md->topics[0].err)
-            n += md->topics[0].partition_cnt;
-        else
-            n = -1000000; /* one not known: none is */
-        if (md)
-            rd_kafka_metadata_destroy(md);
-        if (t)
-            rd_kafka_topic_destroy(t);
+        int of = ll_kclient_partitions(k->rk, k->topics[i], timeout_ms, NULL);
+        if (of == LL_KCLIENT_UNKNOWN)
+            return 0; /* one not known: none is */
+        n += of;
     }
-    return n > 0 ? n : 0;
+    return n;
 }
 
 /* Hands @p km out in queue order: counts it, reports a reject, and fills
@@ -1075,16 +1069,6 @@ int ll_kafka_next(ll_kafka *k, const struct ll_event **ev, int *slot, int64_t ti
 /* ------------------------------------------------------------------------ */
 /* Life                                                                      */
 
-static bool set(rd_kafka_conf_t *c, const char *name, const char *value, char *err,
-                size_t errsz)
-{
-    char e[512];
-    if (rd_kafka_conf_set(c, name, value, e, sizeof e) == RD_KAFKA_CONF_OK)
-        return true;
-    snprintf(err, errsz, "kafka property %s: %s", name, e);
-    return false;
-}
-
 /* A decoder per thread of the pool, each with its thread's rule state;
  * replaces those there only if every one compiles. */
 static int make_decoders(ll_kafka *k, const struct ll_decode_conf *decode,
@@ -1112,37 +1096,25 @@ static int make_decoders(ll_kafka *k, const struct ll_decode_conf *decode,
 int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, size_t errsz)
 {
     *out = NULL;
-    rd_kafka_conf_t *c = rd_kafka_conf_new();
-    bool ok = set(c, "bootstrap.servers", conf->brokers, err, errsz) &&
-              set(c, "group.id", conf->group_id, err, errsz) &&
-              set(c, "enable.auto.commit", "false", err, errsz) &&
-              set(c, "enable.auto.offset.store", "false", err, errsz) &&
-              set(c, "auto.offset.reset", conf->start_latest ? "latest" : "earliest", err,
-                  errsz);
-    /* Defaults the properties below may override. librdkafka stops
+    /* The properties may override every default. librdkafka stops
      * fetching every partition once the consumer queue (which all
      * partitions share) holds queued.min.messages, and only looks again
      * after a pause; with its default of 100000 the pipeline ran dry for
      * most of each second. Bytes stay bounded by queued.max.messages.kbytes. */
-    ok = ok && set(c, "partition.assignment.strategy", "cooperative-sticky", err, errsz) &&
-         set(c, "queued.min.messages", "1000000", err, errsz) &&
-         set(c, "statistics.interval.ms", "1000", err, errsz);
-    for (size_t i = 0; ok && i < conf->n_props; i++) {
-        const char *eq = strchr(conf->props[i], '=');
-        if (!eq || eq == conf->props[i]) {
-            /* Not quoted: a mistyped one may hold a password. */
-            snprintf(err, errsz, "kafka property %zu is not name=value", i + 1);
-            ok = false;
-            break;
-        }
-        char *name = ll_strndup(conf->props[i], (size_t)(eq - conf->props[i]));
-        ok = set(c, name, eq + 1, err, errsz);
-        ll_free(name);
-    }
-    if (!ok) {
-        rd_kafka_conf_destroy(c);
+    const struct ll_kclient_prop defaults[] = {
+        {"group.id", conf->group_id},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", conf->start_latest ? "latest" : "earliest"},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"queued.min.messages", "1000000"},
+        {"statistics.interval.ms", "1000"}};
+    struct ll_kclient_conf kc = {.brokers = conf->brokers, .defaults = defaults,
+                                 .n_defaults = sizeof defaults / sizeof defaults[0],
+                                 .props = conf->props, .n_props = conf->n_props};
+    rd_kafka_conf_t *c = ll_kclient_conf_new(&kc, err, errsz);
+    if (!c)
         return LL_EINVAL;
-    }
     ll_kafka *k = ll_calloc(1, sizeof *k);
     k->wake[0] = k->wake[1] = -1;
     k->id_header = ll_strdup(conf->id_header ? conf->id_header : DEFAULT_HEADER);
@@ -1179,10 +1151,7 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
     rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
     rd_kafka_conf_set_error_cb(c, on_error);
     rd_kafka_conf_set_log_cb(c, on_log);
-    char e[512];
-    if (!(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, e, sizeof e))) {
-        snprintf(err, errsz, "kafka: %s", e);
-        rd_kafka_conf_destroy(c);
+    if (!(k->rk = ll_kclient_new(RD_KAFKA_CONSUMER, c, err, errsz))) {
         ll_kafka_close(k);
         return LL_EINVAL;
     }

@@ -1,5 +1,6 @@
 /* The facts a correlating stage sends its service stage, and marks
  * (logloom/runner.h, "Facts and marks"). */
+#include "logloom/kclient.h"
 #include "logloom/runner.h"
 
 #include <stdio.h>
@@ -12,55 +13,10 @@ struct ll__facts {
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt; /* the facts topic's handle, for its partitioner */
     char *topic, *file_header;
-    int partitions; /* of the facts topic (0: not known yet) */
+    int partitions; /* of the facts topic (LL_KCLIENT_UNKNOWN: not known yet) */
     uint64_t facts, marks, failed;
     struct ll_buf mark;
 };
-
-/* Properties of a consumer that a producer refuses. */
-static bool consumer_only(const char *name, size_t len)
-{
-    static const char *const names[] = {
-        "group.id", "group.instance.id", "session.timeout.ms", "heartbeat.interval.ms",
-        "partition.assignment.strategy", "enable.auto.commit", "auto.offset.reset",
-        "enable.auto.offset.store", "max.poll.interval.ms", "queued.min.messages",
-        "fetch.wait.max.ms", "fetch.min.bytes", "isolation.level"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
-            return true;
-    return false;
-}
-
-rd_kafka_t *ll__producer(const char *brokers, char *const *props, size_t n_props,
-                         void (*on_delivery)(rd_kafka_t *, const rd_kafka_message_t *, void *),
-                         void *opaque, char *err, size_t errsz)
-{
-    rd_kafka_conf_t *c = rd_kafka_conf_new();
-    char e[512] = "";
-    bool ok = rd_kafka_conf_set(c, "bootstrap.servers", brokers, e, sizeof e) == 0 &&
-              rd_kafka_conf_set(c, "enable.idempotence", "true", e, sizeof e) == 0 &&
-              rd_kafka_conf_set(c, "linger.ms", "5", e, sizeof e) == 0 &&
-              rd_kafka_conf_set(c, "sticky.partitioning.linger.ms", "0", e, sizeof e) == 0;
-    for (size_t i = 0; ok && i < n_props; i++) {
-        const char *eq = strchr(props[i], '=');
-        if (!eq || consumer_only(props[i], (size_t)(eq - props[i])))
-            continue;
-        char *name = ll_strndup(props[i], (size_t)(eq - props[i]));
-        ok = rd_kafka_conf_set(c, name, eq + 1, e, sizeof e) == 0;
-        ll_free(name);
-    }
-    rd_kafka_t *rk = NULL;
-    if (ok) {
-        rd_kafka_conf_set_opaque(c, opaque);
-        rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof e);
-    }
-    if (!rk) {
-        rd_kafka_conf_destroy(c);
-        snprintf(err, errsz, "producer: %s", e);
-    }
-    return rk;
-}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -73,17 +29,32 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* The facts topic's partition count, asked of the brokers. */
+/* The facts topic's partition count, asked of the brokers
+ * (LL_KCLIENT_UNKNOWN: not known yet). */
 static int partitions_of(ll__facts *f)
 {
-    const struct rd_kafka_metadata *md = NULL;
-    int n = 0;
-    if (rd_kafka_metadata(f->rk, 0, f->rkt, &md, METADATA_MS) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1 && !md->topics[0].err)
-        n = md->topics[0].partition_cnt;
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    return n;
+    return ll_kclient_partitions(f->rk, f->topic, METADATA_MS, NULL);
+}
+
+/* An idempotent producer (linger 5 ms) on @p brokers with the librdkafka
+ * properties @p props ("name=value"; a consumer's are skipped), its
+ * delivery reports to on_delivery(). */
+static rd_kafka_t *producer(ll__facts *f, const char *brokers, char *const *props,
+                            size_t n_props, char *err, size_t errsz)
+{
+    static const struct ll_kclient_prop defaults[] = {{"enable.idempotence", "true"},
+                                                      {"linger.ms", "5"},
+                                                      {"sticky.partitioning.linger.ms", "0"}};
+    struct ll_kclient_conf kc = {.brokers = brokers, .defaults = defaults,
+                                 .n_defaults = sizeof defaults / sizeof defaults[0],
+                                 .props = (const char *const *)props, .n_props = n_props,
+                                 .skip = ll_kclient_consumer_only};
+    rd_kafka_conf_t *c = ll_kclient_conf_new(&kc, err, errsz);
+    if (!c)
+        return NULL;
+    rd_kafka_conf_set_opaque(c, f);
+    rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
+    return ll_kclient_new(RD_KAFKA_PRODUCER, c, err, errsz);
 }
 
 ll__facts *ll__facts_open(const char *brokers, char *const *props, size_t n_props,
@@ -92,7 +63,7 @@ ll__facts *ll__facts_open(const char *brokers, char *const *props, size_t n_prop
     ll__facts *f = ll_calloc(1, sizeof *f);
     f->topic = ll_strdup(topic);
     f->file_header = ll_strdup(file_header ? file_header : LL_KAFKA_FILE_HEADER);
-    if (!(f->rk = ll__producer(brokers, props, n_props, on_delivery, f, err, errsz)) ||
+    if (!(f->rk = producer(f, brokers, props, n_props, err, errsz)) ||
         !(f->rkt = rd_kafka_topic_new(f->rk, topic, NULL))) {
         if (f->rk)
             snprintf(err, errsz, "facts topic %s: %s", topic,

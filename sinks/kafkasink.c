@@ -6,11 +6,15 @@
  * are librdkafka properties (TLS, SASL). */
 #include "delivery_int.h"
 
+#include "logloom/kclient.h"
+
 #include <librdkafka/rdkafka.h>
 #include <string.h>
 
 struct kafkad {
-    char *brokers, *topic, *timeline_topic, *props; /* props: "a=b&c=d" or NULL */
+    char *brokers, *topic, *timeline_topic;
+    char **props; /* the query's pairs, each "name=value" (checked on connecting) */
+    size_t n_props;
     rd_kafka_t *rk;
     int64_t io_timeout_ns;
     /* The batch being written: reports counted in. */
@@ -30,7 +34,11 @@ static int kafka_open(const struct ll_delivery_conf *c, void **out, char *err, s
     k->brokers = ll_strndup(hosts, (size_t)(slash - hosts));
     const char *q = strchr(slash + 1, '?');
     k->topic = q ? ll_strndup(slash + 1, (size_t)(q - slash - 1)) : ll_strdup(slash + 1);
-    k->props = q && q[1] ? ll_strdup(q + 1) : NULL;
+    for (const char *p = q ? q + 1 : "", *end; *p; p = *end ? end + 1 : end) {
+        end = p + strcspn(p, "&");
+        k->props = ll_reallocarray(k->props, k->n_props + 1, sizeof *k->props);
+        k->props[k->n_props++] = ll_strndup(p, (size_t)(end - p));
+    }
     size_t n = strlen(k->topic) + sizeof ".timelines";
     k->timeline_topic = ll_malloc(n);
     snprintf(k->timeline_topic, n, "%s.timelines", k->topic);
@@ -51,60 +59,31 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-static bool set(rd_kafka_conf_t *c, const char *name, const char *value, char *err,
-                size_t errsz)
-{
-    char e[256];
-    if (rd_kafka_conf_set(c, name, value, e, sizeof e) == RD_KAFKA_CONF_OK)
-        return true;
-    snprintf(err, errsz, "kafka sink property %s: %s", name, e);
-    return false;
-}
-
 static int kafka_connect(void *v, char *err, size_t errsz)
 {
     struct kafkad *k = v;
-    rd_kafka_conf_t *c = rd_kafka_conf_new();
-    bool ok = set(c, "bootstrap.servers", k->brokers, err, errsz) &&
-              set(c, "enable.idempotence", "true", err, errsz) &&
-              set(c, "linger.ms", "5", err, errsz);
-    for (char *p = k->props, *end; ok && p && *p; p = *end ? end + 1 : end) {
-        end = p + strcspn(p, "&");
-        char *pair = ll_strndup(p, (size_t)(end - p)), *eq = strchr(pair, '=');
-        if (!eq) {
-            /* Not quoted: a mistyped one may hold a password. */
-            snprintf(err, errsz, "kafka sink: a query pair is not property=value");
-            ok = false;
-        } else {
-            *eq = '\0';
-            ok = set(c, pair, eq + 1, err, errsz);
-        }
-        ll_free(pair);
-    }
-    if (!ok) {
-        rd_kafka_conf_destroy(c);
+    static const struct ll_kclient_prop defaults[] = {{"enable.idempotence", "true"},
+                                                      {"linger.ms", "5"}};
+    struct ll_kclient_conf kc = {.brokers = k->brokers, .defaults = defaults,
+                                 .n_defaults = sizeof defaults / sizeof defaults[0],
+                                 .props = (const char *const *)k->props, .n_props = k->n_props};
+    rd_kafka_conf_t *c = ll_kclient_conf_new(&kc, err, errsz);
+    if (!c)
         return LL_EINVAL;
-    }
     rd_kafka_conf_set_opaque(c, k);
     rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
-    char e[512];
-    if (!(k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, e, sizeof e))) {
-        rd_kafka_conf_destroy(c);
-        snprintf(err, errsz, "kafka sink: %s", e);
+    if (!(k->rk = ll_kclient_new(RD_KAFKA_PRODUCER, c, err, errsz)))
         return LL_EINVAL;
-    }
-    /* Reachable: the cluster answers for the topic. */
-    const struct rd_kafka_metadata *md;
-    rd_kafka_topic_t *t = rd_kafka_topic_new(k->rk, k->topic, NULL);
-    rd_kafka_resp_err_t r = rd_kafka_metadata(k->rk, 0, t, &md, 5000);
-    rd_kafka_topic_destroy(t);
+    /* Reachable: the cluster answers for the topic (whether or not it
+     * knows it yet). */
+    rd_kafka_resp_err_t r;
+    ll_kclient_partitions(k->rk, k->topic, 5000, &r);
     if (r) {
         snprintf(err, errsz, "kafka sink %s: %s", k->brokers, rd_kafka_err2str(r));
         rd_kafka_destroy(k->rk);
         k->rk = NULL;
         return LL_EAGAIN;
     }
-    rd_kafka_metadata_destroy(md);
     return LL_OK;
 }
 
@@ -165,6 +144,8 @@ static void kafka_destroy(void *v)
     ll_free(k->brokers);
     ll_free(k->topic);
     ll_free(k->timeline_topic);
+    for (size_t i = 0; i < k->n_props; i++)
+        ll_free(k->props[i]);
     ll_free(k->props);
     ll_free(k);
 }

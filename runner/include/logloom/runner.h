@@ -382,14 +382,6 @@ void ll__dead_letter_close(struct ll__dead_letter *dl);
 #define LL__MARK_EVERY_NS (100 * LL_NS_PER_MS) /* marks: sent this often if they moved */
 #define LL__MARK_ANYWAY_NS (1 * LL_NS_PER_SEC) /* and though nothing moved */
 
-/* An idempotent producer (linger 5 ms) on @p brokers with the librdkafka
- * properties @p props ("name=value"; consumer-only ones are skipped), its
- * delivery reports to @p on_delivery with @p opaque. @returns NULL with
- * @p err on failure. */
-rd_kafka_t *ll__producer(const char *brokers, char *const *props, size_t n_props,
-                         void (*on_delivery)(rd_kafka_t *, const rd_kafka_message_t *, void *),
-                         void *opaque, char *err, size_t errsz);
-
 typedef struct ll__facts ll__facts;
 
 /* The producer of facts and marks into @p topic. */
