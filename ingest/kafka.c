@@ -12,18 +12,19 @@
  * librdkafka's statistics (once a second) show its leader connected and
  * its fetcher active, and the consumer is not paused. A quiet partition's
  * event time follows that clock, so an outage of any length does not turn
- * what producers held back meanwhile into late lines. */
-#include "logloom/ingest.h"
-#include "logloom/kclient.h"
+ * what producers held back meanwhile into late lines.
+ *
+ * The statistics are read in kafka_stats.c, a service stage's facts and
+ * marks in kafka_facts.c; the types they share are in kafka_int.h. */
+#include "kafka_int.h"
 
+#include "logloom/kclient.h"
 #include "pool.h"
 
 #include <fcntl.h>
-#include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yajl/yajl_parse.h>
 
 #define DEFAULT_HEADER "X-Request-ID"
 #define DEFAULT_FILE_HEADER "file"
@@ -38,116 +39,11 @@
 static rd_kafka_t *abandoned[ABANDONED_MAX];
 static int n_abandoned;
 
-struct run {
-    uint64_t seq, end; /* read orders of its first and last events */
-    int64_t offset;    /* of its first event; the rest follow one by one */
-};
-
-/* A fact handed out: where it was read, for the commit that passes it. */
-struct fact_note {
-    uint64_t seq;
-    uint32_t input;
-    int64_t off;
-};
-
-/* A correlating stage's input partition, as a facts partition tells it. */
-struct input {
-    char *source;
-    int64_t off;  /* of the last fact from it (-1: none) */
-    int64_t cut_off; /* of the last fact from it before the cut staged */
-    int64_t mark; /* its event time by its last mark; LL_TIME_NONE: nothing to read */
-    int64_t cap;  /* nothing to read: the others' time when that was last said */
-    bool marked;
-};
-
-struct part {
-    char *topic;
-    int32_t partition;
-    char *source; /* "topic/partition": events' position source */
-    struct run *runs;
-    size_t n_runs, cap_runs;
-    int64_t next; /* offset after the last message read, event or not (-1: none) */
-    int64_t taken; /* offset after the last message taken from the queue (-1: none) */
-    int64_t start; /* the group's committed offset when assigned (-1: none) */
-    bool used;
-    bool staged;
-    int64_t stage_offset;
-    char *stage_meta;
-    bool reachable;   /* at the last statistics */
-    int64_t reach_at; /* ll_clock_mono_ns() of the last statistics */
-    int64_t reached;  /* reachable time since assigned */
-    bool in_stats;       /* in the statistics being read */
-    int64_t stat_leader; /* there: its leader if fetching, else -1 */
-    uint32_t gen;        /* which assignment of the slot */
-    struct input *inputs; /* facts topics */
-    size_t n_inputs;
-    int expected; /* input partitions in all, by the marks */
-    int64_t lost_at; /* lost (not revoked): kept, not committed, until assigned again
-                      * or LIMBO_NS pass (ll_clock_mono_ns(); 0: ours) */
-    struct fact_note *notes; /* facts handed out, oldest first, from notes[notes_at] */
-    size_t n_notes, notes_at, cap_notes;
-};
-
-/* A message taken from the queue, decoded ahead of being handed out. */
-struct kmsg {
-    rd_kafka_message_t *m;
-    int slot;
-    uint32_t gen; /* its partition's, when taken: a slot revoked since drops it */
-    enum { K_EVENT, K_REJECT, K_NOTHING, K_MARK } what;
-    enum ll_reject why;
-    const char *detail; /* K_REJECT: in its decoder's arena */
-    bool raw;           /* K_REJECT that became a raw event too */
-    struct ll_event ev;
-};
-
-/* What one decoding thread owns. */
-struct decoder {
-    ll_decoder *dec;
-    struct ll_arena arena;
-    uint64_t round; /* the batch its arena holds */
-};
-
-struct broker_state {
-    int64_t nodeid;
-    bool up;
-};
-
-struct ll_kafka {
-    rd_kafka_t *rk;
-    rd_kafka_queue_t *queue; /* the consumer's: messages and rebalances */
-    int wake[2];             /* librdkafka writes to [1] when the queue fills */
-    struct part *parts;
-    int n_parts;
-    uint32_t next_gen;
-    struct ll__pool *pool;
-    struct decoder *dec; /* one per pool thread */
-    /* The batch: b[b_next ..] are still to be handed out. */
-    struct kmsg *b;
-    size_t b_n, b_next;
-    uint64_t round;
-    char *id_header;
-    char *file_header;
-    bool key_as_id, raw_events, paused, facts, start_latest;
-    bool assigned_once; /* a first assignment came (ll_kafka_close()) */
-    int n_lost; /* parts kept after being lost (forget_lost() has work) */
-    char **topics;
-    size_t n_topics;
-    bool no_stats; /* statistics.interval.ms=0: reachable is taken as given */
-    size_t max_line;
-    ll_reject_fn *on_reject;
-    void *ctx;
-    struct ll_kafka_hooks hooks;
-    uint64_t *seq;
-    struct ll_kafka_stats st;
-    struct broker_state *brokers; /* of the statistics being read */
-    size_t n_brokers, cap_brokers;
-    size_t decode_from; /* of the decode_batch() running */
-};
-
 /* ------------------------------------------------------------------------ */
 /* Partitions                                                                */
 
-static int find_part(const ll_kafka *k, const char *topic, int32_t partition)
+/* @returns the slot of @p topic's @p partition, -1 if it is not ours. */
+int ll__kafka_find_part(const ll_kafka *k, const char *topic, int32_t partition)
 {
     /* Most often a partition's own slot, as long as one topic is read. */
     if (partition >= 0 && partition < k->n_parts && k->parts[partition].used &&
@@ -218,9 +114,6 @@ int64_t ll_kafka_offset(const ll_kafka *k, int slot, uint64_t seq)
     return p->next;
 }
 
-static void facts_passed(struct part *p, uint64_t cut);
-static char *facts_meta(const struct part *p, const char *meta);
-
 int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta)
 {
     struct part *p = &k->parts[slot];
@@ -231,8 +124,8 @@ int64_t ll_kafka_stage(ll_kafka *k, int slot, uint64_t cut, const char *meta)
     p->stage_offset = off;
     ll_free(p->stage_meta);
     if (k->facts) {
-        facts_passed(p, cut);
-        p->stage_meta = facts_meta(p, meta);
+        ll__kafka_facts_passed(p, cut);
+        p->stage_meta = ll__kafka_facts_meta(p, meta);
     } else {
         p->stage_meta = meta ? ll_strdup(meta) : NULL;
     }
@@ -284,8 +177,6 @@ int ll_kafka_commit(ll_kafka *k, bool sync)
 /* ------------------------------------------------------------------------ */
 /* Rebalances                                                                */
 
-static const char *facts_load(struct part *p, const char *meta);
-
 static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
 {
     /* Lost and ours again (a member whose commits failed on a generation
@@ -294,7 +185,7 @@ static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
      * after the messages taken, some of which the batch may still hold. */
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *t = &parts->elems[i];
-        int slot = find_part(k, t->topic, t->partition);
+        int slot = ll__kafka_find_part(k, t->topic, t->partition);
         if (slot < 0 || !k->parts[slot].lost_at)
             continue;
         struct part *p = &k->parts[slot];
@@ -314,14 +205,14 @@ static void assigned(ll_kafka *k, rd_kafka_topic_partition_list_t *parts)
                rd_kafka_err2str(err));
     for (int i = 0; i < parts->cnt; i++) {
         const rd_kafka_topic_partition_t *t = &parts->elems[i];
-        if (find_part(k, t->topic, t->partition) >= 0)
+        if (ll__kafka_find_part(k, t->topic, t->partition) >= 0)
             continue;
         int slot = add_part(k, t->topic, t->partition);
         rd_kafka_topic_partition_t *ct =
             err ? NULL : rd_kafka_topic_partition_list_find(c, t->topic, t->partition);
         char *meta = ll_strndup(ct && ct->metadata ? ct->metadata : "",
                                 ct && ct->metadata ? ct->metadata_size : 0);
-        const char *rest = k->facts ? facts_load(&k->parts[slot], meta) : meta;
+        const char *rest = k->facts ? ll__kafka_facts_load(&k->parts[slot], meta) : meta;
         if (ct && ct->offset >= 0)
             k->parts[slot].start = ct->offset;
         ll_log(LL_LEVEL_INFO, "kafka", "assigned %s from %s%lld", k->parts[slot].source,
@@ -338,7 +229,7 @@ static void revoked(ll_kafka *k, rd_kafka_topic_partition_list_t *parts, bool lo
 {
     int slots[parts->cnt ? parts->cnt : 1], n = 0;
     for (int i = 0; i < parts->cnt; i++) {
-        int slot = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
+        int slot = ll__kafka_find_part(k, parts->elems[i].topic, parts->elems[i].partition);
         if (slot < 0)
             continue;
         if (lost) { /* kept a while: it may come back (assigned()) */
@@ -425,200 +316,6 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 }
 
 /* ------------------------------------------------------------------------ */
-/* Reachability                                                              */
-
-/* The statistics are read with yajl's callbacks, keeping only what
- * reachability needs: a tree of the whole document (1.5 KB a partition)
- * cost a malloc per value, most of an idle member's CPU with thousands of
- * partitions. */
-
-/* What a container of the statistics is, by the keys leading to it. */
-enum stats_ctx { SC_OTHER, SC_ROOT, SC_BROKERS, SC_BROKER, SC_TOPICS, SC_TOPIC, SC_PARTS, SC_PART };
-
-#define STATS_DEPTH 16
-
-struct stats_parse {
-    ll_kafka *k;
-    enum stats_ctx stack[STATS_DEPTH];
-    int depth; /* containers open (those past STATS_DEPTH are SC_OTHER) */
-    char key[256], topic[256];
-    /* The broker or partition being read. */
-    int64_t nodeid, leader;
-    bool up, logical, active;
-    int slot;
-};
-
-static enum stats_ctx stats_top(const struct stats_parse *sp)
-{
-    return sp->depth > 0 && sp->depth <= STATS_DEPTH ? sp->stack[sp->depth - 1] : SC_OTHER;
-}
-
-static bool key_is(const struct stats_parse *sp, const char *name)
-{
-    return strcmp(sp->key, name) == 0;
-}
-
-static int sp_open(struct stats_parse *sp, enum stats_ctx c)
-{
-    if (sp->depth < STATS_DEPTH)
-        sp->stack[sp->depth] = c;
-    sp->depth++;
-    return 1;
-}
-
-static int sp_start_map(void *ctx)
-{
-    struct stats_parse *sp = ctx;
-    enum stats_ctx parent = stats_top(sp), c = SC_OTHER;
-    if (!sp->depth)
-        c = SC_ROOT;
-    else if (parent == SC_ROOT)
-        c = key_is(sp, "brokers") ? SC_BROKERS : key_is(sp, "topics") ? SC_TOPICS : SC_OTHER;
-    else if (parent == SC_BROKERS)
-        c = SC_BROKER;
-    else if (parent == SC_TOPICS)
-        c = SC_TOPIC;
-    else if (parent == SC_TOPIC && key_is(sp, "partitions"))
-        c = SC_PARTS;
-    else if (parent == SC_PARTS)
-        c = SC_PART;
-    if (c == SC_TOPIC)
-        memcpy(sp->topic, sp->key, sizeof sp->topic);
-    if (c == SC_BROKER) {
-        sp->nodeid = -1;
-        sp->up = sp->logical = false;
-    }
-    if (c == SC_PART) {
-        sp->slot = find_part(sp->k, sp->topic, (int32_t)atoi(sp->key));
-        sp->leader = -1;
-        sp->active = false;
-    }
-    return sp_open(sp, c);
-}
-
-static int sp_start_array(void *ctx)
-{
-    return sp_open(ctx, SC_OTHER);
-}
-
-static int sp_end(void *ctx)
-{
-    struct stats_parse *sp = ctx;
-    ll_kafka *k = sp->k;
-    enum stats_ctx c = stats_top(sp);
-    if (c == SC_BROKER && !sp->logical && sp->nodeid >= 0) {
-        LL_GROW(k->brokers, k->n_brokers, k->cap_brokers, 8);
-        k->brokers[k->n_brokers++] = (struct broker_state){sp->nodeid, sp->up};
-    }
-    if (c == SC_PART && sp->slot >= 0) {
-        k->parts[sp->slot].stat_leader = sp->active ? sp->leader : -1;
-        k->parts[sp->slot].in_stats = true;
-    }
-    sp->depth--;
-    return 1;
-}
-
-static int sp_key(void *ctx, const unsigned char *key, size_t len)
-{
-    struct stats_parse *sp = ctx;
-    if (len >= sizeof sp->key)
-        len = sizeof sp->key - 1;
-    memcpy(sp->key, key, len);
-    sp->key[len] = '\0';
-    return 1;
-}
-
-static int sp_string(void *ctx, const unsigned char *v, size_t len)
-{
-    struct stats_parse *sp = ctx;
-    struct ll_str s = {(const char *)v, len};
-    enum stats_ctx c = stats_top(sp);
-    if (c == SC_BROKER && key_is(sp, "state"))
-        sp->up = ll_str_eq(s, LL_STR("UP"));
-    else if (c == SC_BROKER && key_is(sp, "source"))
-        sp->logical = ll_str_eq(s, LL_STR("logical")) || ll_str_eq(s, LL_STR("internal"));
-    else if (c == SC_PART && key_is(sp, "fetch_state"))
-        sp->active = ll_str_eq(s, LL_STR("active"));
-    return 1;
-}
-
-static int sp_number(void *ctx, const char *v, size_t len)
-{
-    struct stats_parse *sp = ctx;
-    enum stats_ctx c = stats_top(sp);
-    char buf[24];
-    if (len >= sizeof buf || !((c == SC_BROKER && key_is(sp, "nodeid")) ||
-                               (c == SC_PART && key_is(sp, "leader"))))
-        return 1;
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    char *end;
-    long long n = strtoll(buf, &end, 10);
-    if (*end)
-        n = -1;
-    *(c == SC_BROKER ? &sp->nodeid : &sp->leader) = n;
-    return 1;
-}
-
-static const yajl_callbacks stats_callbacks = {
-    .yajl_number = sp_number,
-    .yajl_string = sp_string,
-    .yajl_start_map = sp_start_map,
-    .yajl_map_key = sp_key,
-    .yajl_end_map = sp_end,
-    .yajl_start_array = sp_start_array,
-    .yajl_end_array = sp_end,
-};
-
-static bool broker_up(const ll_kafka *k, int64_t id)
-{
-    for (size_t i = 0; i < k->n_brokers; i++)
-        if (k->brokers[i].nodeid == id && k->brokers[i].up)
-            return true;
-    return false;
-}
-
-/* Statistics, once a second on the polling thread: each partition's clock
- * moves on by the time since the last, if it was reachable then and now:
- * led by a connected broker (logical entries such as GroupCoordinator
- * aside), fetching, and the consumer not paused. */
-static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
-{
-    (void)rk;
-    ll_kafka *k = opaque;
-    for (int i = 0; i < k->n_parts; i++)
-        k->parts[i].in_stats = false;
-    k->n_brokers = 0;
-    struct stats_parse sp = {.k = k};
-    yajl_handle h = yajl_alloc(&stats_callbacks, NULL, &sp);
-    bool parsed = h && yajl_parse(h, (const unsigned char *)json, len) == yajl_status_ok &&
-                  yajl_complete_parse(h) == yajl_status_ok;
-    if (h)
-        yajl_free(h);
-    int64_t now = ll_clock_mono_ns();
-    for (int i = 0; i < k->n_parts; i++) {
-        struct part *p = &k->parts[i];
-        if (!p->used)
-            continue;
-        bool ok = parsed && !k->paused && p->in_stats && p->stat_leader >= 0 &&
-                  broker_up(k, p->stat_leader);
-        if (ok && p->reachable)
-            p->reached += now - p->reach_at;
-        p->reachable = ok;
-        p->reach_at = now;
-    }
-    return 0; /* librdkafka frees json */
-}
-
-int64_t ll_kafka_reached(const ll_kafka *k, int slot)
-{
-    const struct part *p = &k->parts[slot];
-    if (k->no_stats)
-        return ll_clock_mono_ns() - p->reach_at;
-    return p->reached;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Events                                                                    */
 
 static void reject(ll_kafka *k, enum ll_reject why, const rd_kafka_message_t *m,
@@ -634,8 +331,8 @@ static void reject(ll_kafka *k, enum ll_reject why, const rd_kafka_message_t *m,
     k->on_reject(k->ctx, why, &pos, &line, detail);
 }
 
-/* The value of header @p name of @p m, or empty. */
-static struct ll_str header(const rd_kafka_message_t *m, const char *name)
+/* The value of header @p name of @p m (borrowed from @p m), or empty. */
+struct ll_str ll__kafka_header(const rd_kafka_message_t *m, const char *name)
 {
     rd_kafka_headers_t *h;
     const void *v;
@@ -652,7 +349,7 @@ static struct ll_str outer_id(ll_kafka *k, const rd_kafka_message_t *m)
 {
     if (k->key_as_id)
         return m->key && m->key_len ? (struct ll_str){m->key, m->key_len} : LL_STR("");
-    return header(m, k->id_header);
+    return ll__kafka_header(m, k->id_header);
 }
 
 /* Decodes b[decode_from + i] on @p thread: what does not depend on the
@@ -675,7 +372,7 @@ static void decode_one(void *ctx, size_t thread, size_t i)
         km->what = K_NOTHING;
         return;
     }
-    if (header(km->m, LL_KAFKA_FACT_MARK).len) { /* any topic may carry marks */
+    if (ll__kafka_header(km->m, LL_KAFKA_FACT_MARK).len) { /* any topic may carry marks */
         km->what = K_MARK;
         return;
     }
@@ -687,7 +384,7 @@ static void decode_one(void *ctx, size_t thread, size_t i)
     }
     if (ll_decoder_decode(d->dec, v, len, &d->arena, &km->ev, &km->why) == LL_OK) {
         km->what = K_EVENT;
-        ll_event_set_origin(&km->ev, header(km->m, k->file_header), &d->arena);
+        ll_event_set_origin(&km->ev, ll__kafka_header(km->m, k->file_header), &d->arena);
         return;
     }
     const char *err = ll_decoder_error(d->dec);
@@ -696,7 +393,7 @@ static void decode_one(void *ctx, size_t thread, size_t i)
     if (km->why == LL_REJECT_NOT_JSON && k->raw_events) {
         ll_decoder_raw_event(d->dec, v, len, &d->arena, &km->ev);
         km->raw = true;
-        ll_event_set_origin(&km->ev, header(km->m, k->file_header), &d->arena);
+        ll_event_set_origin(&km->ev, ll__kafka_header(km->m, k->file_header), &d->arena);
     }
 }
 
@@ -737,7 +434,7 @@ static bool take(ll_kafka *k, int64_t deadline)
             drained = true;
             continue;
         }
-        int s = m->err ? -1 : find_part(k, rd_kafka_topic_name(m->rkt), m->partition);
+        int s = m->err ? -1 : ll__kafka_find_part(k, rd_kafka_topic_name(m->rkt), m->partition);
         if (s < 0) {
             if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 k->st.errors++;
@@ -756,181 +453,7 @@ static bool take(ll_kafka *k, int64_t deadline)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Facts                                                                     */
-
-static struct input *input_of(struct part *p, struct ll_str source)
-{
-    for (size_t i = 0; i < p->n_inputs; i++)
-        if (ll_str_eq(ll_str_c(p->inputs[i].source), source))
-            return &p->inputs[i];
-    p->inputs = ll_reallocarray(p->inputs, p->n_inputs + 1, sizeof *p->inputs);
-    struct input *in = &p->inputs[p->n_inputs++];
-    *in = (struct input){ll_strndup(source.ptr, source.len), -1, -1, LL_TIME_NONE, LL_TIME_NONE,
-                         false};
-    return in;
-}
-
-/* The least time the inputs with one are marked at (LL_TIME_NONE: none). */
-static int64_t least_mark(const struct part *p)
-{
-    int64_t low = LL_TIME_NONE;
-    for (size_t i = 0; i < p->n_inputs; i++)
-        if (p->inputs[i].mark != LL_TIME_NONE && (low == LL_TIME_NONE || p->inputs[i].mark < low))
-            low = p->inputs[i].mark;
-    return low;
-}
-
-/* The next line of [*@p v, @p end) (the last may lack its newline), split
- * at its last space: @p source before it, @p value after it (NUL-ended; ""
- * if longer than 23 bytes). Without a space, @p source is empty and
- * @p value the whole line. @returns false when no line is left. */
-static bool next_pair(const char **v, const char *end, struct ll_str *source, char value[24])
-{
-    if (*v >= end)
-        return false;
-    const char *nl = memchr(*v, '\n', (size_t)(end - *v));
-    if (!nl)
-        nl = end;
-    const char *sp = memrchr(*v, ' ', (size_t)(nl - *v));
-    const char *at = sp ? sp + 1 : *v;
-    *source = sp ? (struct ll_str){*v, (size_t)(sp - *v)} : LL_STR("");
-    value[0] = '\0';
-    if ((size_t)(nl - at) < 24) {
-        memcpy(value, at, (size_t)(nl - at));
-        value[nl - at] = '\0';
-    }
-    *v = nl + 1;
-    return true;
-}
-
-/* A mark: "N\n" (input partitions in all), then "SOURCE TIME\n" lines
- * (TIME "-": nothing to read there). A time only moves forward. */
-static void read_mark(struct part *p, const rd_kafka_message_t *m)
-{
-    const char *v = m->payload ? m->payload : "", *end = v + m->len;
-    int64_t others = least_mark(p);
-    struct ll_str src;
-    char num[24];
-    for (bool first = true; next_pair(&v, end, &src, num); first = false) {
-        if (first) {
-            p->expected = atoi(num);
-        } else if (src.len) {
-            struct input *in = input_of(p, src);
-            /* "-" (nothing to read) counts only for an input that never had
-             * a time: a new owner that has read nothing yet knows less than
-             * the last owner's marks did. */
-            int64_t t = strcmp(num, "-") == 0 ? LL_TIME_NONE : strtoll(num, NULL, 10);
-            if (in->mark == LL_TIME_NONE || t > in->mark)
-                in->mark = t;
-            if (t == LL_TIME_NONE)
-                in->cap = others;
-            in->marked = true;
-        }
-    }
-}
-
-/* A message of a facts topic, not a mark: @returns true if it is a fact
- * not seen before; @p note: where it was read. */
-static bool from_stage(ll_kafka *k, struct part *p, const rd_kafka_message_t *m,
-                       struct fact_note *note)
-{
-    struct ll_str src = header(m, LL_KAFKA_FACT_SRC), off = header(m, LL_KAFKA_FACT_OFF);
-    if (!src.len)
-        return true;
-    char num[24] = "";
-    if (off.len < sizeof num)
-        memcpy(num, off.ptr, off.len);
-    int64_t o = strtoll(num, NULL, 10);
-    struct input *in = input_of(p, src);
-    if (o <= in->off) { /* sent again: its input was read again after a rebalance */
-        k->st.facts_repeated++;
-        return false;
-    }
-    in->off = o;
-    *note = (struct fact_note){0, (uint32_t)(in - p->inputs), o};
-    return true;
-}
-
-/* The facts handed out before read order @p cut are behind the commit:
- * a fact from the same input no later than them is a repeat after it. */
-static void facts_passed(struct part *p, uint64_t cut)
-{
-    while (p->notes_at < p->n_notes && p->notes[p->notes_at].seq < cut) {
-        const struct fact_note *n = &p->notes[p->notes_at++];
-        if (n->off > p->inputs[n->input].cut_off)
-            p->inputs[n->input].cut_off = n->off;
-    }
-    if (p->notes_at * 2 > p->n_notes) {
-        memmove(p->notes, p->notes + p->notes_at, (p->n_notes - p->notes_at) * sizeof *p->notes);
-        p->n_notes -= p->notes_at;
-        p->notes_at = 0;
-    }
-}
-
-/* The commit's metadata: "F<n>\n", then n bytes of "SOURCE OFFSET\n" lines
- * (facts_passed()), then @p meta. */
-static char *facts_meta(const struct part *p, const char *meta)
-{
-    struct ll_buf b = {0}, facts = {0};
-    for (size_t i = 0; i < p->n_inputs; i++)
-        if (p->inputs[i].cut_off >= 0)
-            ll_buf_printf(&facts, "%s %lld\n", p->inputs[i].source,
-                          (long long)p->inputs[i].cut_off);
-    ll_buf_printf(&b, "F%zu\n", facts.len);
-    ll_buf_append(&b, facts.data ? facts.data : "", facts.len);
-    ll_buf_puts(&b, meta ? meta : "");
-    ll_buf_free(&facts);
-    return (char *)b.data;
-}
-
-/* Reads the facts section of a commit's metadata (facts_meta()): facts up
- * to those offsets were seen by the last owner. @returns the rest. */
-static const char *facts_load(struct part *p, const char *meta)
-{
-    char *end;
-    if (meta[0] != 'F')
-        return meta;
-    unsigned long long n = strtoull(meta + 1, &end, 10);
-    if (*end != '\n' || n > strlen(end + 1))
-        return meta;
-    const char *v = end + 1, *stop = v + n;
-    struct ll_str src;
-    char num[24];
-    while (next_pair(&v, stop, &src, num) && src.len) {
-        struct input *in = input_of(p, src);
-        in->off = in->cut_off = strtoll(num, NULL, 10);
-    }
-    return stop;
-}
-
-int64_t ll_kafka_facts_time(const ll_kafka *k, int slot)
-{
-    const struct part *p = &k->parts[slot];
-    if (!p->expected || p->n_inputs < (size_t)p->expected)
-        return LL_TIME_NONE;
-    int64_t low = INT64_MAX;
-    bool waits = false;
-    for (size_t i = 0; i < p->n_inputs; i++) {
-        const struct input *in = &p->inputs[i];
-        if (!in->marked)
-            return LL_TIME_NONE;
-        /* "Nothing to read" lets the others' time on only as far as it was
-         * when that was last said: an owner that died, or gave the
-         * partition up, before it read a line said nothing of the lines its
-         * next owner will read. Said before any time was known, it holds
-         * the time until said again. */
-        int64_t t = in->mark != LL_TIME_NONE ? in->mark : in->cap;
-        waits |= t == LL_TIME_NONE;
-        if (t != LL_TIME_NONE && t < low)
-            low = t;
-    }
-    return low == INT64_MAX || waits ? LL_TIME_NONE : low;
-}
-
-bool ll_kafka_marked(const ll_kafka *k, int slot)
-{
-    return k->parts[slot].expected > 0;
-}
+/* Where reading stands                                                      */
 
 bool ll_kafka_lost(const ll_kafka *k, int slot)
 {
@@ -995,6 +518,9 @@ int ll_kafka_topic_partitions(ll_kafka *k, int timeout_ms)
     return n;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Handing out                                                               */
+
 /* Hands @p km out in queue order: counts it, reports a reject, and fills
  * in what depends on the order. @returns true if it is an event. */
 static bool hand_out(ll_kafka *k, struct kmsg *km)
@@ -1007,11 +533,11 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     k->st.bytes += m->len;
     p->next = m->offset + 1; /* read, whether or not it is an event */
     if (km->what == K_MARK) {
-        read_mark(p, m);
+        ll__kafka_read_mark(p, m);
         return false;
     }
     struct fact_note note = {.input = UINT32_MAX};
-    if (k->facts && !from_stage(k, p, m, &note))
+    if (k->facts && !ll__kafka_from_stage(k, p, m, &note))
         return false;
     if (km->what == K_NOTHING)
         return false;
@@ -1024,7 +550,7 @@ static bool hand_out(ll_kafka *k, struct kmsg *km)
     struct ll_event *ev = &km->ev;
     ev->pos = (struct ll_pos){ll_str_c(p->source), (uint64_t)m->offset};
     if (k->facts)
-        ev->corr_id = header(m, LL_KAFKA_FACT_CORR);
+        ev->corr_id = ll__kafka_header(m, LL_KAFKA_FACT_CORR);
     else if (!ev->corr_id.len)
         ev->corr_id = outer_id(k, m);
     if (ev->ts_ns == LL_TIME_NONE) {
@@ -1147,7 +673,7 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
     k->no_stats = rd_kafka_conf_get(c, "statistics.interval.ms", ms, &ms_len) ==
                       RD_KAFKA_CONF_OK && atoi(ms) == 0;
     rd_kafka_conf_set_opaque(c, k);
-    rd_kafka_conf_set_stats_cb(c, on_stats);
+    rd_kafka_conf_set_stats_cb(c, ll__kafka_on_stats);
     rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
     rd_kafka_conf_set_error_cb(c, on_error);
     rd_kafka_conf_set_log_cb(c, on_log);
