@@ -10,9 +10,11 @@
  *
  * Each partition also keeps a clock that runs only while it is reachable:
  * librdkafka's statistics (once a second) show its leader connected and
- * its fetcher active, and the consumer is not paused. A quiet partition's
- * event time follows that clock, so an outage of any length does not turn
- * what producers held back meanwhile into late lines.
+ * its fetcher active, and the consumer is not paused; after its leader was
+ * away, it waits 10 s once it is back, for producers to deliver what they
+ * held. A quiet partition's event time follows that clock, so an outage of
+ * any length does not turn what producers held back meanwhile into late
+ * lines.
  *
  * The statistics are read in kafka_stats.c, a service stage's facts and
  * marks in kafka_facts.c; the types they share are in kafka_int.h. */
@@ -26,8 +28,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_HEADER "X-Request-ID"
-#define DEFAULT_FILE_HEADER "file"
 #define BATCH 1024     /* messages taken from the queue at a time */
 #define CHUNK 32       /* messages a decoding thread takes at a time */
 #define ALONE 128      /* fewer are decoded on the caller's thread alone */
@@ -643,8 +643,8 @@ int ll_kafka_open(const struct ll_kafka_conf *conf, ll_kafka **out, char *err, s
         return LL_EINVAL;
     ll_kafka *k = ll_calloc(1, sizeof *k);
     k->wake[0] = k->wake[1] = -1;
-    k->id_header = ll_strdup(conf->id_header ? conf->id_header : DEFAULT_HEADER);
-    k->file_header = ll_strdup(conf->file_header ? conf->file_header : DEFAULT_FILE_HEADER);
+    k->id_header = ll_strdup(conf->id_header ? conf->id_header : LL_KAFKA_ID_HEADER);
+    k->file_header = ll_strdup(conf->file_header ? conf->file_header : LL_KAFKA_FILE_HEADER);
     k->facts = conf->facts;
     k->topics = ll_calloc(conf->n_topics ? conf->n_topics : 1, sizeof *k->topics);
     for (size_t i = 0; i < conf->n_topics; i++)
