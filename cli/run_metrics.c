@@ -35,11 +35,7 @@ void ll__run_publish_metrics(struct daemon *d)
         const struct ll_tail_stats *s = ll_tail_stats(d->tails[t++]);
         const char *labels[] = {"source", d->rc.sources[i].paths[0], NULL};
         ll_prom_sample(b, "logloom_events_total", labels, (double)s->events);
-        st.bytes += s->bytes;
-        st.files_open += s->files_open;
-        st.rotations += s->rotations;
-        st.truncations += s->truncations;
-        st.partial_lines += s->partial_lines;
+        ll_metric_fields_add(ll_tail_metrics, ll_tail_n_metrics, &st, s);
         for (int r = 0; r < LL_REJECT__COUNT; r++)
             st.rejected[r] += s->rejected[r];
     }
@@ -50,14 +46,7 @@ void ll__run_publish_metrics(struct daemon *d)
         const char *labels[] = {"reason", ll_reject_name(r), NULL};
         ll_prom_sample(b, "logloom_rejected_lines_total", labels, (double)st.rejected[r]);
     }
-    sample(b, "logloom_read_bytes_total", "counter", "Bytes read from files", (double)st.bytes);
-    sample(b, "logloom_files_open", "gauge", "Files being tailed", (double)st.files_open);
-    sample(b, "logloom_rotations_total", "counter", "Files rotated or removed",
-           (double)st.rotations);
-    sample(b, "logloom_truncations_total", "counter", "Files truncated in place",
-           (double)st.truncations);
-    sample(b, "logloom_partial_lines_total", "counter", "Last lines given up waiting for a newline",
-           (double)st.partial_lines);
+    ll_prom_fields(b, ll_tail_metrics, ll_tail_n_metrics, &st);
     struct ll_stats cs = d->gone;
     ll__stage_stats(&d->files.stage, &cs);
     size_t open = ll_correlator_open_count(d->files.stage.corr);
@@ -126,23 +115,7 @@ void ll__run_publish_metrics(struct daemon *d)
         ll_free(copy);
     }
     if (ks) {
-        sample(b, "logloom_kafka_partitions", "gauge", "Kafka partitions assigned",
-               (double)ks->partitions);
-        sample(b, "logloom_kafka_messages_total", "counter", "Kafka messages consumed",
-               (double)ks->messages);
-        sample(b, "logloom_kafka_paused", "gauge", "1 while fetching is paused (sinks full)",
-               ks->paused);
-        sample(b, "logloom_kafka_commits_total", "counter", "Offset commits sent",
-               (double)ks->commits);
-        sample(b, "logloom_kafka_commit_failures_total", "counter", "Offset commits that failed",
-               (double)ks->commit_failures);
-        sample(b, "logloom_kafka_rebalances_total", "counter", "Partitions assigned or revoked",
-               (double)ks->rebalances);
-        sample(b, "logloom_kafka_errors_total", "counter", "Kafka client errors",
-               (double)ks->errors);
-        sample(b, "logloom_kafka_partitions_kept_total", "counter",
-               "Partitions lost in a rebalance and assigned again in time: state kept",
-               (double)ks->kept);
+        ll_prom_fields(b, ll_kafka_metrics, ll_kafka_n_metrics, ks);
         if (d->rc.stage == LL__STAGE_SERVICE) {
             sample(b, "logloom_facts_repeated_total", "counter",
                    "Facts dropped as seen before (sent again after a rebalance)",

@@ -128,6 +128,31 @@ void ll_prom_sample(struct ll_buf *b, const char *name, const char *const *label
     ll_buf_putc(b, '\n');
 }
 
+static uint64_t field_of(const void *base, size_t at)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)base + at, sizeof v);
+    return v;
+}
+
+void ll_prom_fields(struct ll_buf *b, const struct ll_metric_field *f, size_t n,
+                    const void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        ll_prom_family(b, f[i].name, f[i].type, f[i].help);
+        ll_prom_sample(b, f[i].name, NULL, (double)field_of(base, f[i].at));
+    }
+}
+
+void ll_metric_fields_add(const struct ll_metric_field *f, size_t n, void *to,
+                          const void *from)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = field_of(to, f[i].at) + field_of(from, f[i].at);
+        memcpy((char *)to + f[i].at, &v, sizeof v);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Process                                                                   */
 

@@ -726,7 +726,8 @@ void ll_kafka_pause(ll_kafka *k, bool pause)
     else
         rd_kafka_resume_partitions(k->rk, a);
     rd_kafka_topic_partition_list_destroy(a);
-    k->paused = k->st.paused = pause;
+    k->paused = pause;
+    k->st.paused = pause;
 }
 
 const char *ll_kafka_source(const ll_kafka *k, int slot)
@@ -743,6 +744,24 @@ int ll_kafka_slots(const ll_kafka *k)
 {
     return k->n_parts;
 }
+
+#define KAFKA(field, name, type, help) {name, type, help, offsetof(struct ll_kafka_stats, field)}
+
+const struct ll_metric_field ll_kafka_metrics[] = {
+    KAFKA(partitions, "logloom_kafka_partitions", "gauge", "Kafka partitions assigned"),
+    KAFKA(messages, "logloom_kafka_messages_total", "counter", "Kafka messages consumed"),
+    KAFKA(paused, "logloom_kafka_paused", "gauge", "1 while fetching is paused (sinks full)"),
+    KAFKA(commits, "logloom_kafka_commits_total", "counter", "Offset commits sent"),
+    KAFKA(commit_failures, "logloom_kafka_commit_failures_total", "counter",
+          "Offset commits that failed"),
+    KAFKA(rebalances, "logloom_kafka_rebalances_total", "counter",
+          "Partitions assigned or revoked"),
+    KAFKA(errors, "logloom_kafka_errors_total", "counter", "Kafka client errors"),
+    KAFKA(kept, "logloom_kafka_partitions_kept_total", "counter",
+          "Partitions lost in a rebalance and assigned again in time: state kept"),
+};
+
+const size_t ll_kafka_n_metrics = sizeof ll_kafka_metrics / sizeof ll_kafka_metrics[0];
 
 const struct ll_kafka_stats *ll_kafka_stats(const ll_kafka *k)
 {

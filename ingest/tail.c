@@ -384,6 +384,19 @@ int64_t ll_tail_deadline(const ll_tail *t)
     return t->next_poll < t->next_scan ? t->next_poll : t->next_scan;
 }
 
+#define TAIL(field, name, type, help) {name, type, help, offsetof(struct ll_tail_stats, field)}
+
+const struct ll_metric_field ll_tail_metrics[] = {
+    TAIL(bytes, "logloom_read_bytes_total", "counter", "Bytes read from files"),
+    TAIL(files_open, "logloom_files_open", "gauge", "Files being tailed"),
+    TAIL(rotations, "logloom_rotations_total", "counter", "Files rotated or removed"),
+    TAIL(truncations, "logloom_truncations_total", "counter", "Files truncated in place"),
+    TAIL(partial_lines, "logloom_partial_lines_total", "counter",
+         "Last lines given up waiting for a newline"),
+};
+
+const size_t ll_tail_n_metrics = sizeof ll_tail_metrics / sizeof ll_tail_metrics[0];
+
 const struct ll_tail_stats *ll_tail_stats(const ll_tail *t)
 {
     return &t->st;

@@ -997,6 +997,23 @@ void ll_prom_family(struct ll_buf *b, const char *name, const char *type, const 
  *         the daemon never calls setlocale(LC_NUMERIC). */
 void ll_prom_sample(struct ll_buf *b, const char *name, const char *const *labels, double value);
 
+/** @brief One counter of a module's statistics struct, as /metrics names it:
+ *         the module that owns the struct describes its fields. */
+struct ll_metric_field {
+    const char *name; /**< the metric ("logloom_..._total") */
+    const char *type; /**< "counter" or "gauge" */
+    const char *help;
+    size_t at;        /**< offsetof a uint64_t of the struct */
+};
+
+/** @brief Appends each of the @p n fields of @p f, read from @p base, as a
+ *         family of one sample. */
+void ll_prom_fields(struct ll_buf *b, const struct ll_metric_field *f, size_t n,
+                    const void *base);
+/** @brief Adds the @p n fields of @p f of @p from to those of @p to. */
+void ll_metric_fields_add(const struct ll_metric_field *f, size_t n, void *to,
+                          const void *from);
+
 /** @returns the resident set size of this process in bytes, from
  *           /proc/self/statm; 0 if it cannot be read. */
 uint64_t ll_process_rss(void);

@@ -364,6 +364,11 @@ struct ll_tail_stats {
     uint64_t rejected[LL_REJECT__COUNT];
 };
 
+/** @brief The fields of struct ll_tail_stats /metrics shows (summed over a
+ *         process's tails). */
+extern const struct ll_metric_field ll_tail_metrics[];
+extern const size_t ll_tail_n_metrics;
+
 typedef struct ll_tail ll_tail;
 
 /** @brief Starts tailing: the globs are read and matching files opened.
@@ -521,8 +526,13 @@ struct ll_kafka_stats {
     uint64_t partitions; /**< assigned now */
     uint64_t facts_repeated; /**< facts dropped as seen before */
     uint64_t kept; /**< partitions lost and assigned again in time, their state kept */
-    bool paused;
+    uint64_t paused; /**< 1 while fetching is paused */
 };
+
+/** @brief The fields of struct ll_kafka_stats /metrics shows; a service
+ *         stage's facts (facts_repeated) are left to it. */
+extern const struct ll_metric_field ll_kafka_metrics[];
+extern const size_t ll_kafka_n_metrics;
 
 /** @brief Joins the group and subscribes. @returns LL_OK, or LL_EINVAL
  *         (a bad property, an invalid topic pattern) with @p err. */
