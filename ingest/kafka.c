@@ -10,11 +10,9 @@
  *
  * Each partition also keeps a clock that runs only while it is reachable:
  * librdkafka's statistics (once a second) show its leader connected and
- * its fetcher active, and the consumer is not paused; after its leader was
- * away, it waits 10 s once it is back, for producers to deliver what they
- * held. A quiet partition's event time follows that clock, so an outage of
- * any length does not turn what producers held back meanwhile into late
- * lines.
+ * its fetcher active, and the consumer is not paused. A quiet partition's
+ * event time follows that clock, so an outage of any length does not turn
+ * what producers held back meanwhile into late lines.
  *
  * The statistics are read in kafka_stats.c, a service stage's facts and
  * marks in kafka_facts.c; the types they share are in kafka_int.h. */

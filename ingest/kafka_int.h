@@ -43,10 +43,7 @@ struct part {
     int64_t stage_offset;
     char *stage_meta;
     bool reachable;   /* at the last statistics */
-    bool led_once;    /* its leader has been connected since assigned */
-    bool outage;      /* its leader went away since (not our pause) */
     int64_t reach_at; /* ll_clock_mono_ns() of the last statistics */
-    int64_t settle_until; /* after an outage the clock waits until then */
     int64_t reached;  /* reachable time since assigned */
     bool in_stats;       /* in the statistics being read */
     int64_t stat_leader; /* there: its leader if fetching, else -1 */

@@ -158,17 +158,10 @@ static bool broker_up(const ll_kafka *k, int64_t id)
     return false;
 }
 
-/* After its leader was away, a partition's clock waits this long once it is
- * back: producers that held records meanwhile try the brokers again only
- * after their reconnect backoff (librdkafka's reconnect.backoff.max.ms is
- * 10 s), and what they held is as old as the outage. */
-#define SETTLE_NS (10 * LL_NS_PER_SEC)
-
 /* Statistics, once a second on the polling thread: each partition's clock
  * moves on by the time since the last, if it was reachable then and now:
  * led by a connected broker (logical entries such as GroupCoordinator
- * aside), fetching, and the consumer not paused; and, after its leader was
- * away, once it has been back for SETTLE_NS. */
+ * aside), fetching, and the consumer not paused. */
 int ll__kafka_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
@@ -187,17 +180,10 @@ int ll__kafka_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         struct part *p = &k->parts[i];
         if (!p->used)
             continue;
-        bool led = parsed && p->in_stats && p->stat_leader >= 0 && broker_up(k, p->stat_leader);
-        bool ok = led && !k->paused;
-        if (parsed && !led && p->led_once)
-            p->outage = true;
-        p->led_once |= led;
-        if (ok && p->outage) { /* back: the clock settles first */
-            p->outage = false;
-            p->settle_until = now + SETTLE_NS;
-        }
-        if (ok && p->reachable && now > p->settle_until)
-            p->reached += now - (p->reach_at > p->settle_until ? p->reach_at : p->settle_until);
+        bool ok = parsed && !k->paused && p->in_stats && p->stat_leader >= 0 &&
+                  broker_up(k, p->stat_leader);
+        if (ok && p->reachable)
+            p->reached += now - p->reach_at;
         p->reachable = ok;
         p->reach_at = now;
     }
