@@ -462,7 +462,8 @@ bool ll_kafka_caught_up(const ll_kafka *k, int slot)
 {
     const struct part *p = &k->parts[slot];
     int64_t lo, hi;
-    if (rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) || hi < 0)
+    if ((!k->no_stats && !p->reachable) ||
+        rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) || hi < 0)
         return false;
     int64_t at = p->next;
     if (at < 0) {

@@ -579,7 +579,9 @@ bool ll_kafka_marked(const ll_kafka *k, int slot);
  *           read, mark or commit meanwhile. */
 bool ll_kafka_lost(const ll_kafka *k, int slot);
 /** @returns whether partition @p slot was read to its end (at the last
- *           fetch's high watermark). */
+ *           fetch's high watermark) and is reachable now: an end seen
+ *           before its leader went away says nothing of what producers
+ *           wrote, or will write, since. */
 bool ll_kafka_caught_up(const ll_kafka *k, int slot);
 /** Where a partition's reading is, against its end. */
 enum ll_kafka_end {
