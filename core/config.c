@@ -349,6 +349,9 @@ void ll_conf_default(const struct ll_conf_field *f, char *out, size_t outsz)
     snprintf(out, outsz, "%s", *d ? d : f->def_text ? f->def_text : "");
 }
 
+/* A count or a size field is a size_t or a uint64_t: one width for both. */
+_Static_assert(sizeof(size_t) == sizeof(uint64_t), "counts and sizes are 8 bytes");
+
 void ll_conf_fill_defaults(const struct ll_conf_field *f, size_t n, void *base)
 {
     for (size_t i = 0; i < n; i++) {
