@@ -30,6 +30,7 @@ struct lane {
                                      * partition's reachable clock) */
     int64_t through; /* Kafka: tombstones loaded serve up to this offset (-1: none) */
     int64_t ticked;  /* event time by the clock while quiet (the last tick) */
+    int64_t marked;  /* correlating stage: the time its last mark said (LL_TIME_NONE: none) */
 };
 
 /* The event time of Kafka lane @p l: its newest event's, or the clock's
@@ -75,6 +76,8 @@ struct daemon {
     uint64_t timelines, late;
     uint64_t facts_late; /* the service stage's, behind its watermark */
     int64_t facts_late_logged;
+    uint64_t facts_behind_mark; /* the correlating stage's, behind a mark it sent */
+    int64_t facts_behind_logged;
     struct ll_buf text;
 
     struct ll__dead_letter dead; /* decode.dead_letter */

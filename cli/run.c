@@ -181,7 +181,7 @@ static bool is_terminal(void *ctx, const struct ll_event *ev)
 
 static void lane_init(struct daemon *d, struct lane *l)
 {
-    *l = (struct lane){.d = d, .through = -1};
+    *l = (struct lane){.d = d, .through = -1, .marked = LL_TIME_NONE};
     ll__closed_init(&l->closed);
     struct ll_corr_conf cc = d->rc.corr;
     if (d->rc.n_terminal) {
@@ -492,6 +492,7 @@ static void send_marks(struct daemon *d, int64_t now)
             continue;
         sources[n] = ll_kafka_source(d->kafka, i);
         times[n++] = t;
+        d->lanes[i]->marked = t;
         ll_buf_printf(&said, "%s %lld\n", ll_kafka_source(d->kafka, i), (long long)t);
     }
     bool same = said.len == d->mark_was.len &&
@@ -644,11 +645,12 @@ static int shutdown_daemon(struct daemon *d)
         d->kafka = NULL;
     }
     ll__run_publish_metrics(d);
-    if (d->late || d->facts_late)
+    if (d->late || d->facts_late || d->facts_behind_mark)
         ll_log(LL_LEVEL_WARN, "run", "%llu events came after their workflow closed "
                "(logloom_late_events_total), %llu facts behind the watermark "
-               "(logloom_facts_late_total)", (unsigned long long)d->late,
-               (unsigned long long)d->facts_late);
+               "(logloom_facts_late_total), %llu sent behind a mark of their partition",
+               (unsigned long long)d->late, (unsigned long long)d->facts_late,
+               (unsigned long long)d->facts_behind_mark);
     ll_log(LL_LEVEL_INFO, "run", "stopped; checkpoints at read order %llu",
            (unsigned long long)d->files.committed);
     return d->failed ? LL_EXIT_FAILURE : LL_EXIT_OK;

@@ -73,7 +73,20 @@ static void on_timeline(void *ctx, const struct ll_timeline *tl)
 static void on_fact(void *ctx, const struct ll_event *ev)
 {
     struct lane *l = ctx;
-    ll__facts_send(l->d->facts, ev);
+    struct daemon *d = l->d;
+    /* A mark sent said no line before it would come from this partition:
+     * a fact behind it will be late at the service stage. */
+    if (l->marked != LL_TIME_NONE && ev->ts_ns < l->marked) {
+        int64_t now = ll_clock_mono_ns();
+        if (!d->facts_behind_mark++ || now - d->facts_behind_logged >= 60 * LL_NS_PER_SEC) {
+            d->facts_behind_logged = now;
+            ll_log(LL_LEVEL_WARN, "facts", "%.*s at offset %llu: a fact %.3f s behind the "
+                   "last mark sent for its partition", (int)ev->pos.source.len,
+                   ev->pos.source.ptr, (unsigned long long)ev->pos.offset,
+                   (double)(l->marked - ev->ts_ns) / 1e9);
+        }
+    }
+    ll__facts_send(d->facts, ev);
 }
 
 /* The service stage: a fact behind its watermark. Counted; the first of

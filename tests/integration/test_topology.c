@@ -452,8 +452,9 @@ static void assert_like_replay(const char *what, struct fleet_answer *got)
     assert_int_equal(missing[1] + extra[1] + missing[0] + extra[0], 0);
 }
 
-/* What the members said of facts behind the watermark or lines late
- * (warnings that explain an answer unlike replay's), printed. */
+/* What the members said of facts behind the watermark or behind a mark
+ * sent, or lines late (warnings that explain an answer unlike replay's),
+ * printed. */
 static void print_late(const struct topo *t, int members)
 {
     for (int s = 0; s < 2; s++)
@@ -466,7 +467,8 @@ static void print_late(const struct topo *t, int members)
                     e = strchr(p, '\n');
                     int len = e ? (int)(e - p) : (int)strlen(p);
                     if (memmem(p, (size_t)len, "behind the watermark", 20) ||
-                        memmem(p, (size_t)len, "after their workflow closed", 27))
+                        memmem(p, (size_t)len, "after their workflow closed", 27) ||
+                        memmem(p, (size_t)len, "behind the last mark", 20))
                         print_message("%s: %.*s\n", name, len, p);
                 }
                 free(text);
