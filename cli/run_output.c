@@ -74,14 +74,16 @@ static void on_fact(void *ctx, const struct ll_event *ev)
 {
     struct lane *l = ctx;
     struct daemon *d = l->d;
-    /* A mark sent said no line before it would come from this partition:
-     * a fact behind it will be late at the service stage. */
-    if (l->marked != LL_TIME_NONE && ev->ts_ns < l->marked) {
+    /* A mark sent said how far this partition got: a fact more than the
+     * allowed lateness behind it will be late at the service stage. */
+    if (l->marked != LL_TIME_NONE &&
+        ev->ts_ns < ll_time_sub(l->marked, l->stage.lateness_ns)) {
         int64_t now = ll_clock_mono_ns();
         if (!d->facts_behind_mark++ || now - d->facts_behind_logged >= 60 * LL_NS_PER_SEC) {
             d->facts_behind_logged = now;
             ll_log(LL_LEVEL_WARN, "facts", "%.*s at offset %llu: a fact %.3f s behind the "
-                   "last mark sent for its partition", (int)ev->pos.source.len,
+                   "last mark sent for its partition, more than the allowed lateness",
+                   (int)ev->pos.source.len,
                    ev->pos.source.ptr, (unsigned long long)ev->pos.offset,
                    (double)(l->marked - ev->ts_ns) / 1e9);
         }
