@@ -38,19 +38,13 @@ static int partitions_of(ll__facts *f)
 
 /* An idempotent producer (linger 5 ms) on @p brokers with the librdkafka
  * properties @p props ("name=value"; a consumer's are skipped), its
- * delivery reports to on_delivery(). One request in flight per broker:
- * a mark must never land before the lines or facts sent ahead of it, and
- * a broker that does not check the idempotent producer's sequence numbers
- * (librdkafka's mock cluster) would take a batch retried after an outage
- * behind the ones sent after it. */
+ * delivery reports to on_delivery(). */
 static rd_kafka_t *producer(ll__facts *f, const char *brokers, char *const *props,
                             size_t n_props, char *err, size_t errsz)
 {
-    static const struct ll_kclient_prop defaults[] = {
-        {"enable.idempotence", "true"},
-        {"linger.ms", "5"},
-        {"sticky.partitioning.linger.ms", "0"},
-        {"max.in.flight.requests.per.connection", "1"}};
+    static const struct ll_kclient_prop defaults[] = {{"enable.idempotence", "true"},
+                                                      {"linger.ms", "5"},
+                                                      {"sticky.partitioning.linger.ms", "0"}};
     struct ll_kclient_conf kc = {.brokers = brokers, .defaults = defaults,
                                  .n_defaults = sizeof defaults / sizeof defaults[0],
                                  .props = (const char *const *)props, .n_props = n_props,
